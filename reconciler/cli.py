@@ -1,0 +1,128 @@
+"""Argument parsing and exit codes only; the work happens in the pipeline modules.
+
+Exit codes: 0 success (``plan --detailed-exitcode``: no changes), 1 error, 2 changes
+pending with ``--detailed-exitcode``, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from reconciler import __version__, logs
+from reconciler.errors import BoothError, ConfigError
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+EPILOG = """\
+examples:
+  booth plan --offline                 show what apply would create, without Docker
+  booth -C examples/dind-example apply -p 5000:5000
+  booth plan --json --detailed-exitcode   (exit 2 when changes are pending)
+  booth status
+  booth destroy --volumes
+  booth run -- bash -l
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on usage errors; 2 means "changes pending" here, so raise."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ConfigError(f"{self.prog}: {message}")
+
+
+def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("-C", dest="directory", metavar="DIR",
+                        default=default if suppress else ".",
+                        help="code directory (default: current directory)")
+    parser.add_argument("--config", metavar="FILE", default=default,
+                        help="config file (default: DIR/.booth/config.toml)")
+    parser.add_argument("--log-format", choices=("auto", "console", "json"),
+                        default=default if suppress else "auto", help="log output format")
+    parser.add_argument("-v", "--verbose", action="count", default=default if suppress else 0,
+                        help="more log output")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        default=default if suppress else False, help="only warnings and errors")
+
+
+def _inputs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-p", "--publish", action="append", default=[], metavar="SPEC",
+                        help="publish a port, like docker run -p (repeatable)")
+    parser.add_argument("--run-arg", action="append", default=[], metavar="ARG",
+                        help="add a docker run argument, e.g. --run-arg=-e --run-arg=FOO=1")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="booth",
+        description="Run a Docker-in-Docker developer booth as a declarative, reconciled graph.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"booth {__version__}")
+    _common(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    plan = commands.add_parser("plan", help="show what apply would change")
+    _inputs(plan)
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    plan.add_argument("--detailed-exitcode", action="store_true",
+                      help="exit 2 when changes are pending, 0 when none")
+    plan.add_argument("--offline", action="store_true",
+                      help="plan against an empty actual state, without contacting Docker")
+
+    apply = commands.add_parser("apply", help="converge the booth to the configuration")
+    _inputs(apply)
+    apply.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
+    apply.add_argument("--json", action="store_true", help="print the plan as JSON")
+
+    destroy = commands.add_parser("destroy", help="remove everything booth created")
+    destroy.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
+    destroy.add_argument("--volumes", action="store_true", help="also remove the data volume")
+    destroy.add_argument("--json", action="store_true", help="print the plan as JSON")
+
+    status = commands.add_parser("status", help="show the booth's resources and their state")
+    status.add_argument("--json", action="store_true", help="print status as JSON")
+
+    run = commands.add_parser("run", help="apply, attach to the booth, stop it on exit")
+    _inputs(run)
+
+    for sub in (plan, apply, destroy, status, run):
+        _common(sub, suppress=True)
+    return parser
+
+
+def split_command(argv: Sequence[str]) -> tuple[list[str], tuple[str, ...] | None]:
+    """Words after the first ``--`` are the booth's command (they replace ``cmds``)."""
+    if "--" in argv:
+        at = list(argv).index("--")
+        return list(argv[:at]), tuple(argv[at + 1 :])
+    return list(argv), None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    words, command = split_command(sys.argv[1:] if argv is None else argv)
+    logs.configure("auto", 0)
+    try:
+        args = build_parser().parse_args(words)
+        logs.configure(args.log_format, -1 if args.quiet else min(args.verbose, 1))
+        if command is not None and args.command not in ("plan", "apply", "run"):
+            raise ConfigError(f"booth {args.command}: takes no command after --")
+        from reconciler import commands
+
+        return commands.run(args, command)
+    except BoothError as err:
+        _print_error(str(err))
+        return err.exit_code
+    except KeyboardInterrupt:
+        _print_error("interrupted")
+        return EXIT_INTERRUPTED
+
+
+def _print_error(message: str) -> None:
+    one_line = " ".join(message.split("\n"))
+    print(f"booth: error: {one_line}", file=sys.stderr)

@@ -1,0 +1,55 @@
+"""One exception hierarchy for everything a user can cause or meet.
+
+``cli.py`` turns a :class:`BoothError` into one line on stderr and an exit code;
+anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class BoothError(Exception):
+    """Base class: ``str(err)`` is the one-line message shown to the user."""
+
+    exit_code = 1
+
+
+class ConfigError(BoothError):
+    """The config file or the command line is not what we expect."""
+
+
+class PortError(ConfigError):
+    """A port spec is malformed, or two specs conflict."""
+
+
+class RunArgError(ConfigError):
+    """A run-arg cannot be used (unknown flag, missing value, not possible with DinD)."""
+
+
+class ForeignObjectError(BoothError):
+    """An object with one of our names exists but was not created by booth."""
+
+
+class DockerUnavailableError(BoothError):
+    """The Docker engine cannot be reached."""
+
+
+class ImageUnavailableError(BoothError):
+    """An image is neither present locally nor pullable."""
+
+
+class ExecutionError(BoothError):
+    """A plan step failed against the engine."""
+
+
+class NotReadyError(ExecutionError):
+    """The inner daemon did not become ready (sidecar exited or timed out)."""
+
+
+class LockedError(BoothError):
+    """Another booth process holds the instance lock."""
+
+
+class RunInterrupted(BoothError):
+    """The user interrupted a run (SIGINT/SIGTERM); the next apply converges."""
+
+    exit_code = 130

@@ -1,0 +1,97 @@
+"""Changes → an ordered list of steps, each one API call with its cause. Pure.
+
+Teardown first, dependents before what they hang on (booth, sidecar, network, volume);
+then build-up in creation order (network, volume → sidecar create → start → wait-ready
+→ booth create → start).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from reconciler.desired import NETWORK, ROLES, SIDECAR, VOLUME
+from reconciler.reconcile import (
+    CREATE,
+    EXTERNAL,
+    NONE,
+    REMOVE,
+    REPLACE,
+    RESTART,
+    ROLE_RANK,
+    START,
+    Change,
+)
+
+CREATE_OP = {NETWORK: "create-network", VOLUME: "create-volume"}
+REMOVE_OP = {"network": "remove-network", "volume": "remove-volume", "container": "remove-container"}
+
+
+@attrs.frozen
+class Step:
+    index: int
+    op: str
+    role: str
+    name: str
+    reason: str
+
+
+@attrs.frozen
+class Plan:
+    instance: str
+    changes: tuple[Change, ...]
+    steps: tuple[Step, ...]
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.steps)
+
+    def summary(self) -> dict[str, int]:
+        counts = {"create": 0, "replace": 0, "start": 0, "remove": 0}
+        for change in self.changes:
+            key = {CREATE: "create", REPLACE: "replace", START: "start", RESTART: "start",
+                   REMOVE: "remove"}.get(change.action)
+            if key:
+                counts[key] += 1
+        return counts
+
+    def change_for(self, role: str) -> Change | None:
+        return next((c for c in self.changes if c.role == role and c.action != REMOVE), None)
+
+
+def make_plan(instance: str, changes: Sequence[Change]) -> Plan:
+    ops: list[tuple[str, Change, str]] = []
+    teardown = [c for c in changes if c.action in (REPLACE, REMOVE)]
+    teardown.sort(key=lambda c: (-ROLE_RANK.get(c.role, 0), c.name))
+    for change in teardown:
+        observed = change.actual
+        if change.kind == "container" and observed is not None and observed.running:
+            ops.append(("stop-container", change, change.reason))
+        ops.append((REMOVE_OP[change.kind], change, change.reason))
+
+    buildup = [c for c in changes if c.action not in (REMOVE, NONE, EXTERNAL)]
+    buildup.sort(key=lambda c: ROLES.index(c.role))
+    for change in buildup:
+        ops.extend(_buildup_ops(change))
+    steps = tuple(
+        Step(index, op, change.role, change.name, reason)
+        for index, (op, change, reason) in enumerate(ops, start=1)
+    )
+    return Plan(instance, tuple(changes), steps)
+
+
+def _buildup_ops(change: Change) -> list[tuple[str, Change, str]]:
+    if change.kind != "container":
+        return [(CREATE_OP[change.role], change, change.reason)]
+    ops: list[tuple[str, Change, str]] = []
+    if change.action in (CREATE, REPLACE):
+        ops.append(("create-container", change, change.reason))
+        ops.append(("start-container", change, change.reason))
+    elif change.action == START:
+        ops.append(("start-container", change, change.reason))
+    elif change.action == RESTART:
+        ops.append(("restart-container", change, change.reason))
+    if change.role == SIDECAR and ops:
+        ops.append(("wait-ready", change, "inner Docker daemon starting"))
+    return ops

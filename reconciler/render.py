@@ -1,0 +1,78 @@
+"""Plans (and status) as text for people and JSON for machines.
+
+Text follows Terraform's conventions so a plan reads the same in a CI log:
+``+`` create, ``-`` remove, ``-/+`` replace, ``~`` start or restart.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler.plan import Plan
+from reconciler.reconcile import CREATE, EXTERNAL, NONE, REMOVE, REPLACE, RESTART, START, Change
+
+FORMAT_VERSION = 1
+SYMBOL = {CREATE: "+", REMOVE: "-", REPLACE: "-/+", START: "~", RESTART: "~", EXTERNAL: "="}
+
+
+def plan_text(plan: Plan) -> str:
+    shown = [c for c in plan.changes if c.action != NONE and (plan.has_changes or c.action != EXTERNAL)]
+    if not plan.has_changes:
+        return "No changes. The booth matches the configuration.\n"
+    name_width = max(len(c.name) for c in shown)
+    lines = [f"booth will perform the following actions on instance {plan.instance}:", ""]
+    for change in shown:
+        lines.extend(_change_lines(change, name_width))
+    counts = plan.summary()
+    lines += [
+        "",
+        f"Plan: {counts['create']} to create, {counts['replace']} to replace, "
+        f"{counts['start']} to start, {counts['remove']} to remove.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _change_lines(change: Change, name_width: int) -> list[str]:
+    symbol = SYMBOL[change.action]
+    verb = "restart" if change.action == RESTART else ""
+    reason = f"({verb + ': ' if verb else ''}{change.reason})"
+    if change.action == REPLACE:
+        reason += " # forces replacement"
+    lines = [f"{symbol:>3} {change.role:<8} {change.name:<{name_width}}  {reason}"]
+    summary = change.desired_summary()
+    if summary and change.kind == "container" and change.action in (CREATE, REPLACE):
+        detail = f"image: {summary['image']}"
+        if summary["privileged"]:
+            detail += "  ! privileged (root on the host kernel)"
+        lines.append(f"{'':>16}{detail}")
+    if summary and summary.get("ports") and change.action != REMOVE:
+        lines.append(f"{'':>16}ports: {', '.join(summary['ports'])}")
+    return lines
+
+
+def plan_json(plan: Plan) -> str:
+    document: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "instance": plan.instance,
+        "changes": [_change_json(c) for c in plan.changes],
+        "steps": [
+            {"index": s.index, "op": s.op, "resource": s.role, "name": s.name, "reason": s.reason}
+            for s in plan.steps
+        ],
+        "summary": plan.summary(),
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _change_json(change: Change) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "resource": change.role,
+        "name": change.name,
+        "action": change.action,
+        "reason": change.reason,
+    }
+    summary = change.desired_summary()
+    if summary is not None:
+        item["desired"] = summary
+    return item
