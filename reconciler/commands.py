@@ -20,12 +20,14 @@ log = structlog.get_logger()
 
 
 def run(args: argparse.Namespace, command: tuple[str, ...] | None) -> int:
-    handler = {"plan": cmd_plan}.get(args.command)
-    if handler is None:
-        from reconciler import session
-
-        return session.dispatch(args, command)
-    return handler(args, command)
+    handlers = {
+        "plan": cmd_plan,
+        "apply": cmd_apply,
+        "destroy": cmd_destroy,
+        "status": cmd_status,
+        "run": cmd_run,
+    }
+    return handlers[args.command](args, command)
 
 
 def load(args: argparse.Namespace, command: tuple[str, ...] | None) -> BoothConfig:
@@ -57,7 +59,74 @@ def cmd_plan(args: argparse.Namespace, command: tuple[str, ...] | None) -> int:
     else:
         from reconciler.observe import connect, observe
 
-        actual = observe(connect(), desired)
+        actual = observe(connect(), config.name, config.port)
     plan = plan_for(desired, actual)
     print_plan(plan, args.json)
     return EXIT_CHANGES if args.detailed_exitcode and plan.has_changes else EXIT_OK
+
+
+def cmd_apply(args: argparse.Namespace, command: tuple[str, ...] | None) -> int:
+    from reconciler.execute import Executor
+    from reconciler.lock import instance_lock
+    from reconciler.observe import connect, endpoint, observe
+
+    config = load(args, command)
+    desired = build_desired(config)
+    client = connect()
+    with instance_lock(endpoint(), config.instance):
+        plan = plan_for(desired, observe(client, config.name, config.port))
+        print_plan(plan, args.json)
+        if args.dry_run or not plan.has_changes:
+            return EXIT_OK
+        results = Executor(client, desired, config.ready_timeout).run(plan)
+    _report_done("Apply", plan, sum(r.seconds for r in results), args.json)
+    return EXIT_OK
+
+
+def cmd_destroy(args: argparse.Namespace, command: tuple[str, ...] | None) -> int:
+    from reconciler.execute import Executor
+    from reconciler.lock import instance_lock
+    from reconciler.observe import connect, endpoint, observe
+    from reconciler.reconcile import destroy_changes
+
+    config = load(args, command)
+    desired = build_desired(config)
+    client = connect()
+    with instance_lock(endpoint(), config.instance):
+        actual = observe(client, config.name, config.port)
+        plan = make_plan(config.instance, destroy_changes(actual, remove_volumes=args.volumes))
+        print_plan(plan, args.json)
+        if args.dry_run or not plan.has_changes:
+            return EXIT_OK
+        results = Executor(client, desired, config.ready_timeout).run(plan)
+    _report_done("Destroy", plan, sum(r.seconds for r in results), args.json)
+    return EXIT_OK
+
+
+def _report_done(what: str, plan: Plan, seconds: float, as_json: bool) -> None:
+    counts = plan.summary()
+    message = (
+        f"{what} complete in {seconds:.1f}s: {counts['create']} created, "
+        f"{counts['replace']} replaced, {counts['start']} started, {counts['remove']} removed."
+    )
+    # With --json, stdout carries only the JSON document.
+    print(message, file=sys.stderr if as_json else sys.stdout)
+
+
+def cmd_status(args: argparse.Namespace, command: tuple[str, ...] | None) -> int:
+    from reconciler.observe import connect, observe
+    from reconciler.status import status_rows
+
+    config = load(args, command)
+    desired = build_desired(config)
+    rows = status_rows(desired, observe(connect(), config.name, config.port))
+    sys.stdout.write(render.status_json(config.instance, rows) if args.json
+                     else render.status_text(config.instance, rows))
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace, command: tuple[str, ...] | None) -> int:
+    from reconciler.session import run_session
+
+    config = load(args, command)
+    return run_session(config, build_desired(config))

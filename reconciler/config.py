@@ -180,7 +180,10 @@ class _KeyReader:
         return tuple(warnings)
 
     def _at(self, key: str) -> str:
-        pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+        # `key = …`, a dotted `key.sub = …`, or a table header `[key]`, `[[key]]`, `[key.sub]`:
+        # a mistyped table name deserves a line number as much as a mistyped key.
+        quoted = rf"[\"']?{re.escape(key)}[\"']?"
+        pattern = re.compile(rf"^\s*(?:{quoted}\s*[=.]|\[\[?\s*{quoted}\s*[\].])")
         for number, line in enumerate(self.text.splitlines(), start=1):
             if pattern.match(line):
                 return f"{self.where}:{number}"

@@ -20,6 +20,9 @@ from reconciler.runargs import BoothOptions, NamespaceOptions
 
 NETWORK, VOLUME, SIDECAR, BOOTH = "network", "volume", "sidecar", "booth"
 ROLES = (NETWORK, VOLUME, SIDECAR, BOOTH)  # also the creation order
+# Destroy is the exact reverse of "network, volume → sidecar → booth": the volume goes
+# last, after the network, so a half-done destroy never strands a sidecar without data.
+TEARDOWN_ORDER = (BOOTH, SIDECAR, NETWORK, VOLUME)
 KIND_OF_ROLE = {NETWORK: "network", VOLUME: "volume", SIDECAR: "container", BOOTH: "container"}
 
 LABEL_MANAGED = "io.codingbooth.managed"

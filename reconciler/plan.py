@@ -19,7 +19,7 @@ from reconciler.reconcile import (
     REMOVE,
     REPLACE,
     RESTART,
-    ROLE_RANK,
+    TEARDOWN_RANK,
     START,
     Change,
 )
@@ -63,7 +63,7 @@ class Plan:
 def make_plan(instance: str, changes: Sequence[Change]) -> Plan:
     ops: list[tuple[str, Change, str]] = []
     teardown = [c for c in changes if c.action in (REPLACE, REMOVE)]
-    teardown.sort(key=lambda c: (-ROLE_RANK.get(c.role, 0), c.name))
+    teardown.sort(key=lambda c: (TEARDOWN_RANK.get(c.role, len(TEARDOWN_RANK)), c.name))
     for change in teardown:
         observed = change.actual
         if change.kind == "container" and observed is not None and observed.running:

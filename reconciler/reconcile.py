@@ -17,6 +17,7 @@ from reconciler.desired import (
     ATTACH,
     NETNS,
     ROLES,
+    TEARDOWN_ORDER,
     VOLUME,
     DesiredGraph,
     Resource,
@@ -35,6 +36,7 @@ CREATE, REPLACE, START, RESTART, REMOVE, NONE, EXTERNAL = (
     "external",
 )
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+TEARDOWN_RANK = {role: rank for rank, role in enumerate(TEARDOWN_ORDER)}
 
 
 @attrs.frozen
@@ -67,7 +69,7 @@ def reconcile(desired: DesiredGraph, actual: ActualState) -> tuple[Change, ...]:
 def destroy_changes(actual: ActualState, *, remove_volumes: bool) -> tuple[Change, ...]:
     """Everything this instance owns, removed; the data volume only when asked."""
     changes = []
-    for observed in sorted(_owned(actual), key=lambda o: (-ROLE_RANK.get(o.role or "", 0), o.name)):
+    for observed in sorted(_owned(actual), key=_teardown_key):
         if observed.role == VOLUME and not remove_volumes:
             continue
         changes.append(_removal(observed, "destroy"))
@@ -145,8 +147,12 @@ def _not_desired(desired: DesiredGraph, actual: ActualState) -> list[Change]:
         o for o in _owned(actual)
         if (o.kind, o.name) not in wanted and o.role != VOLUME
     ]
-    leftovers.sort(key=lambda o: (-ROLE_RANK.get(o.role or "", 0), o.name))
+    leftovers.sort(key=_teardown_key)
     return [_removal(o, "not desired") for o in leftovers]
+
+
+def _teardown_key(observed: Observed) -> tuple[int, str]:
+    return TEARDOWN_RANK.get(observed.role or "", len(TEARDOWN_ORDER)), observed.name
 
 
 def _removal(observed: Observed, reason: str) -> Change:

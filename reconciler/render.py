@@ -76,3 +76,39 @@ def _change_json(change: Change) -> dict[str, Any]:
     if summary is not None:
         item["desired"] = summary
     return item
+
+
+def status_text(instance: str, rows: list[Any]) -> str:
+    headers = ("RESOURCE", "NAME", "STATE", "UP TO DATE", "PORTS")
+    table = [headers] + [
+        (
+            row.role,
+            row.name,
+            row.state,
+            "yes" if row.up_to_date else ("not desired" if not row.desired else "no"),
+            ", ".join(row.ports) or "-",
+        )
+        for row in rows
+    ]
+    widths = [max(len(line[i]) for line in table) for i in range(len(headers) - 1)]
+    lines = [f"Instance {instance}", ""]
+    for line in table:
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(line, widths)) + "  " + line[-1])
+    return "\n".join(lines) + "\n"
+
+
+def status_json(instance: str, rows: list[Any]) -> str:
+    document = {
+        "instance": instance,
+        "resources": [
+            {
+                "role": row.role,
+                "name": row.name,
+                "state": row.state,
+                "up_to_date": row.up_to_date,
+                "ports": list(row.ports),
+            }
+            for row in rows
+        ],
+    }
+    return json.dumps(document, indent=2) + "\n"

@@ -1,0 +1,353 @@
+"""Plan steps → Docker API calls, one step at a time, each idempotent.
+
+A 404 on remove is success; a 409 on create re-observes and continues when the object
+is ours with the same spec hash. A failure leaves a state the next ``apply`` converges
+from: a container that was created but failed to start is removed again at once.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+import attrs
+import docker
+import docker.errors
+import requests.exceptions
+import structlog
+
+from reconciler.desired import (
+    BOOTH,
+    DAEMON_PORT,
+    LABEL_MANAGED,
+    LABEL_INSTANCE,
+    LABEL_SPEC_HASH,
+    SIDECAR,
+    DesiredGraph,
+    Resource,
+)
+from reconciler.errors import (
+    BoothError,
+    ExecutionError,
+    ForeignObjectError,
+    ImageUnavailableError,
+    NotReadyError,
+    RunInterrupted,
+)
+from reconciler.plan import Plan, Step
+
+STOP_TIMEOUT = 10
+NETWORK_REMOVE_RETRY_SECONDS = 5.0
+LOG_TAIL_LINES = 15
+
+log = structlog.get_logger()
+
+
+@attrs.frozen
+class StepResult:
+    step: Step
+    seconds: float
+
+
+@attrs.define
+class Executor:
+    """Applies one plan for one instance; remembers container IDs it learns on the way."""
+
+    client: docker.APIClient
+    desired: DesiredGraph | None
+    ready_timeout: float = 120.0
+    ids: dict[str, str] = attrs.field(factory=dict)
+    on_step: Callable[[StepResult], None] | None = None
+
+    def run(self, plan: Plan) -> list[StepResult]:
+        for change in plan.changes:
+            if change.actual is not None and change.kind == "container":
+                self.ids.setdefault(change.role, change.actual.id)
+        self._ensure_images(plan)
+        done: list[StepResult] = []
+        with _deferred_interrupts() as interrupted:
+            for step in plan.steps:
+                started = time.monotonic()
+                bound = log.bind(index=step.index, op=step.op, resource=step.role, name=step.name)
+                bound.debug("step.start", reason=step.reason)
+                self._apply(step, plan)
+                result = StepResult(step, time.monotonic() - started)
+                done.append(result)
+                bound.info("step.done", elapsed_s=round(result.seconds, 3))
+                if self.on_step:
+                    self.on_step(result)
+                if interrupted():
+                    raise RunInterrupted(
+                        f"interrupted after step {step.index}/{len(plan.steps)} ({step.op} "
+                        f"{step.name}); run `booth apply` to converge or `booth destroy` to clean up"
+                    )
+        return done
+
+    # -- images -------------------------------------------------------------------------
+
+    def _ensure_images(self, plan: Plan) -> None:
+        """Pull missing images before anything is created, so a bad image changes nothing."""
+        images = sorted({
+            self._resource(s.role).spec["Image"]
+            for s in plan.steps if s.op == "create-container"
+        })
+        for image in images:
+            try:
+                self.client.inspect_image(image)
+                continue
+            except docker.errors.NotFound:
+                pass
+            log.info("image.pull", image=image)
+            repository, tag = _split_image(image)
+            try:
+                for event in self.client.pull(repository, tag=tag, stream=True, decode=True):
+                    if "error" in event:
+                        raise docker.errors.APIError(event["error"])
+                self.client.inspect_image(image)
+            except (docker.errors.APIError, requests.exceptions.RequestException) as err:
+                raise ImageUnavailableError(
+                    f"image {image!r} is not present locally and cannot be pulled "
+                    f"({_short(err)}); build or load it, or set `image`/`dind-image` to a local image"
+                ) from None
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def _apply(self, step: Step, plan: Plan) -> None:
+        try:
+            getattr(self, "_op_" + step.op.replace("-", "_"))(step)
+        except BoothError:
+            raise
+        except (docker.errors.APIError, requests.exceptions.RequestException) as err:
+            raise ExecutionError(f"step {step.index} {step.op} {step.name} failed: {_short(err)}") from None
+
+    def _resource(self, role: str) -> Resource:
+        resource = self.desired.get(role) if self.desired else None
+        if resource is None:  # pragma: no cover - plans only create desired resources
+            raise ExecutionError(f"no desired {role} in this plan")
+        return resource
+
+    def _labels(self, resource: Resource) -> dict[str, str]:
+        assert self.desired is not None
+        return resource.labels(self.desired.instance)
+
+    def _op_create_network(self, step: Step) -> None:
+        resource = self._resource(step.role)
+        try:
+            self.client.create_network(
+                resource.name,
+                driver=resource.spec["Driver"],
+                labels=self._labels(resource),
+                check_duplicate=True,
+            )
+        except docker.errors.APIError as err:
+            if err.status_code != 409:
+                raise
+            self._check_ours(self.client.inspect_network(resource.name), resource, "network")
+
+    def _op_create_volume(self, step: Step) -> None:
+        resource = self._resource(step.role)
+        # Creating an existing volume returns it unchanged, so check who owns it.
+        created = self.client.create_volume(
+            resource.name, driver=resource.spec["Driver"], labels=self._labels(resource)
+        )
+        self._check_ours(created, resource, "volume")
+
+    def _op_create_container(self, step: Step) -> None:
+        resource = self._resource(step.role)
+        config = resource.spec
+        config["Labels"] = {**config.get("Labels", {}), **self._labels(resource)}
+        if step.role == BOOTH and config["HostConfig"]["NetworkMode"].startswith("container:"):
+            # Join the sidecar by ID: the namespace belongs to that exact container.
+            sidecar = self.ids.get(SIDECAR) or config["HostConfig"]["NetworkMode"][10:]
+            config["HostConfig"]["NetworkMode"] = f"container:{sidecar}"
+        try:
+            created = self.client.create_container_from_config(config, name=resource.name)
+            self.ids[step.role] = created["Id"]
+        except docker.errors.APIError as err:
+            if err.status_code != 409:
+                raise
+            existing = self.client.inspect_container(resource.name)
+            self._check_ours(existing["Config"], resource, "container")
+            self.ids[step.role] = existing["Id"]
+
+    def _op_start_container(self, step: Step) -> None:
+        target = self.ids.get(step.role, step.name)
+        try:
+            self.client.start(target)
+        except docker.errors.APIError as err:
+            if _never_started(self.client, target):
+                # Leave nothing half-created: the next apply creates it afresh.
+                _ignore_missing(lambda: self.client.remove_container(target, v=True, force=True))
+            raise ExecutionError(
+                f"cannot start {step.role} {step.name}: {_explain_start_error(err)}"
+            ) from None
+
+    def _op_restart_container(self, step: Step) -> None:
+        self.client.restart(self.ids.get(step.role, step.name), timeout=STOP_TIMEOUT)
+
+    def _op_stop_container(self, step: Step) -> None:
+        _ignore_missing(lambda: self.client.stop(self.ids.get(step.role, step.name), timeout=STOP_TIMEOUT))
+
+    def _op_remove_container(self, step: Step) -> None:
+        target = self.ids.pop(step.role, step.name)
+        _ignore_missing(lambda: self.client.remove_container(target, v=True, force=True))
+
+    def _op_remove_network(self, step: Step) -> None:
+        deadline = time.monotonic() + NETWORK_REMOVE_RETRY_SECONDS
+        while True:
+            try:
+                _ignore_missing(lambda: self._remove_owned_network(step.name))
+                return
+            except docker.errors.APIError as err:
+                if "active endpoints" not in str(err) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def _remove_owned_network(self, name: str) -> None:
+        network = self.client.inspect_network(name)
+        if not _is_ours(network.get("Labels"), self.desired.instance if self.desired else None):
+            log.warning("network.kept_foreign", name=name)
+            return
+        self.client.remove_network(network["Id"])
+
+    def _op_remove_volume(self, step: Step) -> None:
+        def remove() -> None:
+            volume = self.client.inspect_volume(step.name)
+            if not _is_ours(volume.get("Labels"), self.desired.instance if self.desired else None):
+                log.warning("volume.kept_foreign", name=step.name)
+                return
+            self.client.remove_volume(step.name)
+
+        _ignore_missing(remove)
+
+    def _op_wait_ready(self, step: Step) -> None:
+        wait_ready(self.client, self.ids.get(step.role, step.name), step.name, self.ready_timeout)
+
+    def _check_ours(self, raw: dict[str, Any], resource: Resource, kind: str) -> None:
+        labels = raw.get("Labels") or {}
+        assert self.desired is not None
+        if not _is_ours(labels, self.desired.instance):
+            raise ForeignObjectError(
+                f"{kind} {resource.name!r} appeared meanwhile and was not created by booth; "
+                "booth will not touch it"
+            )
+        if labels.get(LABEL_SPEC_HASH) != resource.spec_hash:
+            raise ExecutionError(
+                f"{kind} {resource.name!r} was created concurrently with another spec; "
+                "run `booth apply` again"
+            )
+
+
+def _is_ours(labels: dict[str, str] | None, instance: str | None) -> bool:
+    labels = labels or {}
+    return labels.get(LABEL_MANAGED) == "true" and labels.get(LABEL_INSTANCE) == instance
+
+
+READY_SCRIPT = """\
+deadline=$(( $(date +%s) + {timeout} ))
+delay=0.05
+tries=0
+url=http://127.0.0.1:{port}/_ping
+while :; do
+  if {{ wget -q -O- "$url" || busybox wget -q -O- "$url"; }} >/dev/null 2>&1; then
+    echo ready; exit 0
+  fi
+  [ "$(date +%s)" -ge "$deadline" ] && exit 1
+  tries=$((tries + 1))
+  [ "$tries" -gt 40 ] && delay=0.2
+  sleep "$delay"
+done
+"""
+
+
+def wait_ready(client: docker.APIClient, container: str, name: str, timeout: float) -> None:
+    """Poll the inner daemon's ``/_ping`` from inside the sidecar's own namespace.
+
+    One exec runs the polling loop (50 ms apart, then 200 ms), which is far cheaper than
+    an exec per attempt. If the sidecar exits, the exec ends with it and we fail at once
+    with its last log lines.
+    """
+    script = READY_SCRIPT.format(timeout=max(1, int(timeout + 0.999)), port=DAEMON_PORT)
+    try:
+        exec_id = client.exec_create(container, ["sh", "-c", script], stdout=True, stderr=True)
+        output = client.exec_start(exec_id).decode(errors="replace")
+        exit_code = client.exec_inspect(exec_id).get("ExitCode")
+    except docker.errors.APIError as err:
+        output, exit_code = _short(err), None
+    if exit_code == 0 and "ready" in output:
+        return
+    raise NotReadyError(_not_ready_message(client, container, name, timeout))
+
+
+def _not_ready_message(client: docker.APIClient, container: str, name: str, timeout: float) -> str:
+    try:
+        state = client.inspect_container(container)["State"]
+        logs = client.logs(container, tail=LOG_TAIL_LINES).decode(errors="replace")
+    except docker.errors.APIError:
+        state, logs = {"Status": "missing"}, ""
+    tail = " | ".join(line.strip() for line in logs.strip().splitlines()[-LOG_TAIL_LINES:])
+    if state.get("Status") != "running":
+        why = f"the sidecar {name} exited (status {state.get('Status')}, exit code {state.get('ExitCode')})"
+    else:
+        why = f"the inner Docker daemon in {name} did not answer within {timeout:g}s"
+    return f"{why}; last log lines: {tail or '(none)'}"
+
+
+def _never_started(client: docker.APIClient, container: str) -> bool:
+    try:
+        return client.inspect_container(container)["State"]["Status"] == "created"
+    except docker.errors.APIError:
+        return False
+
+
+def _explain_start_error(err: docker.errors.APIError) -> str:
+    text = _short(err)
+    if "port is already allocated" in text or "address already in use" in text:
+        return f"a declared host port is already in use ({text})"
+    return text
+
+
+def _ignore_missing(call: Callable[[], object]) -> None:
+    try:
+        call()
+    except docker.errors.NotFound:
+        pass
+
+
+def _split_image(image: str) -> tuple[str, str | None]:
+    if "@" in image:
+        return image, None
+    repository, _, tag = image.rpartition(":")
+    if repository and "/" not in tag:
+        return repository, tag
+    return image, "latest"
+
+
+def _short(err: BaseException) -> str:
+    explanation = getattr(err, "explanation", None)
+    text = str(explanation or err).strip().splitlines()
+    line = text[0] if text else type(err).__name__
+    return line if len(line) < 300 else line[:297] + "..."
+
+
+@contextmanager
+def _deferred_interrupts() -> Iterator[Callable[[], bool]]:
+    """SIGINT/SIGTERM set a flag; the executor stops after the current step."""
+    received: list[int] = []
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        if received:  # a second Ctrl-C means now
+            raise KeyboardInterrupt
+        received.append(signum)
+        log.warning("interrupt.received", detail="stopping after the current step")
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield lambda: bool(received)
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)

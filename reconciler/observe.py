@@ -1,0 +1,132 @@
+"""Docker → :class:`ActualState`: one label- and name-filtered snapshot per instance.
+
+The number of API requests is constant (filters run in the engine), so a host full of
+unrelated containers costs nothing extra. Names are looked up as well as labels, to spot
+foreign objects that sit on one of our names.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import docker
+import docker.errors
+import requests.exceptions
+import structlog
+
+from reconciler.desired import (
+    LABEL_INSTANCE,
+    LABEL_MANAGED,
+    LABEL_ROLE,
+    LABEL_SPEC_FIELDS,
+    LABEL_SPEC_HASH,
+    resource_names,
+)
+from reconciler.errors import DockerUnavailableError
+from reconciler.state import ActualState, Observed
+
+CONNECT_TIMEOUT = 5.0
+API_TIMEOUT = 60.0
+
+log = structlog.get_logger()
+
+
+def endpoint() -> str:
+    return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+
+
+def connect(timeout: float = CONNECT_TIMEOUT) -> docker.APIClient:
+    """A low-level client; fails within ``timeout`` with the endpoint in the message."""
+    where = endpoint()
+    try:
+        client = docker.APIClient(**docker.utils.kwargs_from_env(), timeout=timeout)
+    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as err:
+        raise DockerUnavailableError(
+            f"cannot reach the Docker engine at {where} ({_short(err)}); is dockerd running "
+            "and is DOCKER_HOST right?"
+        ) from None
+    client.timeout = API_TIMEOUT
+    return client
+
+
+def _short(err: BaseException) -> str:
+    text = str(err).splitlines()[0] if str(err) else type(err).__name__
+    return text if len(text) < 200 else text[:197] + "..."
+
+
+def observe(client: docker.APIClient, instance_name: str, port: int) -> ActualState:
+    """Snapshot of everything that matters to instance ``{name}-{port}``."""
+    instance = f"{instance_name}-{port}"
+    names = resource_names(instance_name, port)
+    label = f"{LABEL_INSTANCE}={instance}"
+    try:
+        containers = _merge(
+            client.containers(all=True, filters={"label": label}),
+            client.containers(all=True, filters={"name": [f"^/{names['sidecar']}$", f"^/{names['booth']}$"]}),
+        )
+        networks = _merge(
+            client.networks(filters={"label": label}),
+            [n for n in client.networks(names=[names["network"]]) if n.get("Name") == names["network"]],
+        )
+        volumes = _merge(
+            (client.volumes(filters={"label": label}) or {}).get("Volumes") or [],
+            [v for v in (client.volumes(filters={"name": names["volume"]}) or {}).get("Volumes") or []
+             if v.get("Name") == names["volume"]],
+            key="Name",
+        )
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as err:
+        raise DockerUnavailableError(f"Docker engine at {endpoint()} failed: {_short(err)}") from None
+    objects = [
+        *(_container(c, instance) for c in containers),
+        *(_network(n, instance) for n in networks),
+        *(_volume(v, instance) for v in volumes),
+    ]
+    objects.sort(key=lambda o: (o.kind, o.name))
+    log.debug("observe.snapshot", instance=instance, objects=len(objects))
+    return ActualState(tuple(objects))
+
+
+def _merge(*groups: Iterable[Mapping[str, Any]], key: str = "Id") -> list[Mapping[str, Any]]:
+    seen: dict[str, Mapping[str, Any]] = {}
+    for group in groups:
+        for item in group:
+            seen.setdefault(item[key], item)
+    return list(seen.values())
+
+
+def _ownership(labels: Mapping[str, str] | None, instance: str) -> dict[str, Any]:
+    labels = labels or {}
+    owned = labels.get(LABEL_MANAGED) == "true" and labels.get(LABEL_INSTANCE) == instance
+    if not owned:
+        return {"owned": False}
+    try:
+        fields = json.loads(labels.get(LABEL_SPEC_FIELDS, "{}"))
+    except ValueError:
+        fields = {}
+    return {
+        "owned": True,
+        "role": labels.get(LABEL_ROLE),
+        "spec_hash": labels.get(LABEL_SPEC_HASH),
+        "field_hashes": tuple(sorted((str(k), str(v)) for k, v in dict(fields).items())),
+    }
+
+
+def _container(raw: Mapping[str, Any], instance: str) -> Observed:
+    name = (raw.get("Names") or ["/"])[0].lstrip("/")
+    ports = tuple(sorted(
+        f"{p.get('IP', '')}:{p['PublicPort']}:{p['PrivatePort']}/{p.get('Type', 'tcp')}"
+        for p in raw.get("Ports") or [] if "PublicPort" in p
+    ))
+    return Observed("container", name, raw["Id"], state=raw.get("State"), ports=ports,
+                    **_ownership(raw.get("Labels"), instance))
+
+
+def _network(raw: Mapping[str, Any], instance: str) -> Observed:
+    return Observed("network", raw["Name"], raw["Id"], **_ownership(raw.get("Labels"), instance))
+
+
+def _volume(raw: Mapping[str, Any], instance: str) -> Observed:
+    return Observed("volume", raw["Name"], raw["Name"], **_ownership(raw.get("Labels"), instance))

@@ -1,0 +1,69 @@
+"""``booth run``: CodingBooth's session — apply, follow the booth, tear down on exit.
+
+When the booth's main process ends (or the user presses Ctrl-C) the booth and the
+sidecar are removed, and the network too if this run created it; the data volume stays.
+The exit code is the booth's own.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import docker
+import structlog
+
+from reconciler.config import BoothConfig
+from reconciler.desired import BOOTH, NETWORK, DesiredGraph
+from reconciler.execute import Executor
+from reconciler.lock import instance_lock
+from reconciler.observe import connect, endpoint, observe
+from reconciler.plan import make_plan
+from reconciler.reconcile import destroy_changes, reconcile
+
+EXIT_INTERRUPTED = 130
+
+log = structlog.get_logger()
+
+
+def run_session(config: BoothConfig, desired: DesiredGraph) -> int:
+    client = connect()
+    booth = desired.get(BOOTH)
+    assert booth is not None
+    with instance_lock(endpoint(), config.instance):
+        actual = observe(client, config.name, config.port)
+        network = desired.get(NETWORK)
+        network_existed = network is not None and actual.named("network", network.name) is not None
+        plan = make_plan(desired.instance, reconcile(desired, actual))
+        try:
+            Executor(client, desired, config.ready_timeout).run(plan)
+        except BaseException:
+            _teardown(client, config, desired, keep_network=network_existed)
+            raise
+    try:
+        exit_code = _follow(client, booth.name)
+    except KeyboardInterrupt:
+        log.warning("session.interrupted")
+        exit_code = EXIT_INTERRUPTED
+    _teardown(client, config, desired, keep_network=network_existed)
+    return exit_code
+
+
+def _follow(client: docker.APIClient, container: str) -> int:
+    """Stream the booth's output until its main process exits; return its exit code."""
+    for chunk in client.attach(container, stdout=True, stderr=True, stream=True, logs=True):
+        sys.stdout.buffer.write(chunk)
+        sys.stdout.flush()
+    status: int = client.wait(container, timeout=None)["StatusCode"]
+    return status
+
+
+def _teardown(client: docker.APIClient, config: BoothConfig, desired: DesiredGraph, *, keep_network: bool) -> None:
+    with instance_lock(endpoint(), config.instance):
+        actual = observe(client, config.name, config.port)
+        changes = [
+            c for c in destroy_changes(actual, remove_volumes=False)
+            if not (keep_network and c.role == NETWORK)
+        ]
+        plan = make_plan(desired.instance, changes)
+        Executor(client, desired, config.ready_timeout).run(plan)
+        log.info("session.ended", removed=len(changes))
