@@ -137,9 +137,9 @@ def load_config(
         raise ConfigError(f"-C {code_dir}: no such directory")
     code = code.resolve()
     path = Path(config_file).expanduser() if config_file else code / ".booth" / "config.toml"
-    if config_file and not path.is_file():
+    if config_file and not path.exists():
         raise ConfigError(f"--config {config_file}: no such file")
-    raw, text = _read_toml(path) if path.is_file() else ({}, "")
+    raw, text = _read_toml(path) if path.exists() else ({}, "")
     where = str(path)
     reader = _KeyReader(raw, text, where)
     warnings = reader.check_keys()
