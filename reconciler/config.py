@@ -10,17 +10,12 @@ import difflib
 import ipaddress
 import os
 import re
-import sys
+import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 from reconciler.errors import ConfigError
 from reconciler.ports import PortSet, SourcedSpec, build_port_set

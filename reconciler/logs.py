@@ -22,7 +22,7 @@ def configure(log_format: str = "auto", verbosity: int = 0) -> None:
         renderer = structlog.processors.JSONRenderer()
     else:
         colors = log_format == "console" or (log_format == "auto" and sys.stderr.isatty())
-        renderer = structlog.dev.ConsoleRenderer(colors=colors, pad_event=0)
+        renderer = structlog.dev.ConsoleRenderer(colors=colors, pad_event_to=0)
     processors: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,

@@ -19,8 +19,8 @@ from reconciler.reconcile import (
     REMOVE,
     REPLACE,
     RESTART,
-    TEARDOWN_RANK,
     START,
+    TEARDOWN_RANK,
     Change,
 )
 

@@ -89,15 +89,21 @@ def _base_change(resource: Resource, actual: ActualState) -> Change:
                       f"{resource.kind} exists, not created by booth: used as is",
                       resource, named)
     observed = actual.owned_by_role(resource.role)
-    make = lambda action, reason: Change(  # noqa: E731 - keeps the rules below one line each
-        resource.role, resource.name, resource.kind, action, reason, resource, observed
-    )
+
+    def make(action: str, reason: str) -> Change:
+        return Change(resource.role, resource.name, resource.kind, action, reason, resource, observed)
+
     if observed is None:
         return make(CREATE, "not found")
     if observed.name != resource.name:
         return make(REPLACE, f"spec changed: name (was {observed.name})")
     if observed.spec_hash != resource.spec_hash:
         fields = changed_fields(dict(observed.field_hashes), dict(resource.field_hashes))
+        if resource.role == VOLUME:
+            # Replacing the data volume would drop the inner daemon's images and containers,
+            # and the engine refuses to remove it while the sidecar mounts it (the mount
+            # edge does not cascade): keep it, as a volume that is no longer desired is kept.
+            return make(NONE, f"spec changed: {', '.join(fields) or 'spec'}; kept: holds data")
         return make(REPLACE, f"spec changed: {', '.join(fields) or 'spec'}")
     if resource.kind == "container" and observed.state == "dead":
         return make(REPLACE, "dead")

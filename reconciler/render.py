@@ -10,7 +10,16 @@ import json
 from typing import Any
 
 from reconciler.plan import Plan
-from reconciler.reconcile import CREATE, EXTERNAL, NONE, REMOVE, REPLACE, RESTART, START, Change
+from reconciler.reconcile import (
+    CREATE,
+    EXTERNAL,
+    NONE,
+    REMOVE,
+    REPLACE,
+    RESTART,
+    START,
+    Change,
+)
 
 FORMAT_VERSION = 1
 SYMBOL = {CREATE: "+", REMOVE: "-", REPLACE: "-/+", START: "~", RESTART: "~", EXTERNAL: "="}
@@ -27,8 +36,10 @@ def plan_text(plan: Plan) -> str:
     counts = plan.summary()
     lines += [
         "",
-        f"Plan: {counts['create']} to create, {counts['replace']} to replace, "
-        f"{counts['start']} to start, {counts['remove']} to remove.",
+        (
+            f"Plan: {counts['create']} to create, {counts['replace']} to replace, "
+            f"{counts['start']} to start, {counts['remove']} to remove."
+        ),
     ]
     return "\n".join(lines) + "\n"
 

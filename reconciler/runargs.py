@@ -293,7 +293,10 @@ def _set_booth_flag(target: dict[str, object], flag: Flag) -> None:
                 f"run-arg {flag.raw!r} ({flag.source}): labels under "
                 f"{_RESERVED_LABEL_PREFIX}* are reserved for booth's ownership tracking"
             )
-        labels = dict(_as_tuple(target.get("labels")))
+        labels: dict[str, str] = {}
+        for pair in _as_tuple(target.get("labels")):
+            assert isinstance(pair, tuple)
+            labels[pair[0]] = pair[1]
         labels[key_text] = label_value
         target["labels"] = tuple(labels.items())
     elif name in ("workdir", "user", "entrypoint"):

@@ -1,0 +1,74 @@
+"""Builders for the unit tests: configs at a fixed code path, and actual states.
+
+Plain functions imported by name (no conftest): ``build_config`` never touches the code
+directory unless an ``--env-file`` is named, so a fixed, non-existent path such as
+``/srv/demo-app`` keeps plan text and JSON identical on every machine.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+
+from reconciler.config import BoothConfig, CliInputs, _KeyReader, build_config
+from reconciler.desired import DesiredGraph, Resource, build_desired
+from reconciler.state import ActualState, Observed
+
+FIXED_CODE = "/srv/demo-app"
+
+DIND_EXAMPLE_TOML = """\
+variant  = "desktop-xfce"
+dind     = true
+run-args = [
+    "-p", "8080:8080",
+    "-p", "3000:3000",
+]
+"""
+
+
+def config_from_toml(
+    text: str = "",
+    *,
+    code: str = FIXED_CODE,
+    cli: CliInputs | None = None,
+    env: Mapping[str, str] | None = None,
+) -> BoothConfig:
+    """The config ``load_config`` would build from ``text`` in ``code``, without the file system."""
+    raw = tomllib.loads(text)
+    where = f"{code}/.booth/config.toml"
+    reader = _KeyReader(raw, text, where)
+    warnings = reader.check_keys()
+    return build_config(reader, code=Path(code), config_file=where, cli=cli or CliInputs(),
+                        env={} if env is None else env, warnings=warnings)
+
+
+def desired_from_toml(text: str = "", **kwargs: object) -> DesiredGraph:
+    return build_desired(config_from_toml(text, **kwargs))  # type: ignore[arg-type]
+
+
+def observed(resource: Resource, *, state: str | None = "running", spec_hash: str | None = None,
+             owned: bool = True) -> Observed:
+    """What the observer reports for an object booth created from ``resource``."""
+    container = resource.kind == "container"
+    return Observed(
+        kind=resource.kind,
+        name=resource.name,
+        id=f"id-{resource.name}",
+        owned=owned,
+        role=resource.role if owned else None,
+        spec_hash=(spec_hash or resource.spec_hash) if owned else None,
+        field_hashes=resource.field_hashes if owned else (),
+        state=state if container else None,
+        ports=tuple(resource.summary.get("ports", ())) if container else (),
+    )
+
+
+def actual_matching(desired: DesiredGraph, *, without: tuple[str, ...] = (),
+                    states: Mapping[str, str] | None = None) -> ActualState:
+    """``actual == desired`` (every container running), minus the roles in ``without``."""
+    states = states or {}
+    return ActualState(tuple(
+        observed(r, state=states.get(r.role, "running"))
+        for r in desired if r.role not in without
+    ))

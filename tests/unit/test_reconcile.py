@@ -1,0 +1,165 @@
+"""Reconcile and plan rules, one example each (the property tests cover the combinations)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import pytest
+from booth_builders import DIND_EXAMPLE_TOML, actual_matching, config_from_toml
+
+from reconciler.desired import build_desired
+from reconciler.errors import ForeignObjectError
+from reconciler.plan import make_plan
+from reconciler.reconcile import destroy_changes, reconcile
+from reconciler.state import ActualState, Observed
+
+DESIRED = build_desired(config_from_toml(DIND_EXAMPLE_TOML))
+
+
+def actions(actual: ActualState) -> dict[str, tuple[str, str]]:
+    return {c.role: (c.action, c.reason) for c in reconcile(DESIRED, actual)}
+
+
+def ops(actual: ActualState) -> list[tuple[str, str]]:
+    plan = make_plan(DESIRED.instance, reconcile(DESIRED, actual))
+    return [(s.op, s.role) for s in plan.steps]
+
+
+def with_replaced(actual: ActualState, role: str, **changes: Any) -> ActualState:
+    return ActualState(tuple(attrs.evolve(o, **changes) if o.role == role else o for o in actual))
+
+
+def test_spec_change_names_the_fields() -> None:
+    before = build_desired(config_from_toml(DIND_EXAMPLE_TOML.replace("8080", "8081")))
+    result = {c.role: (c.action, c.reason) for c in reconcile(DESIRED, actual_matching(before))}
+    assert result["sidecar"] == ("replace", "spec changed: ports")
+    assert result["booth"] == ("replace", "namespace owner replaced")
+    assert result["network"] == ("none", "up to date")
+
+
+def test_dead_container_is_replaced() -> None:
+    result = actions(actual_matching(DESIRED, states={"booth": "dead"}))
+    assert result["booth"] == ("replace", "dead")
+    assert result["sidecar"] == ("none", "up to date")
+
+
+def test_created_container_is_started() -> None:
+    assert actions(actual_matching(DESIRED, states={"booth": "created"}))["booth"] == (
+        "start", "stopped")
+
+
+def test_stopped_booth_alone_is_just_started() -> None:
+    actual = actual_matching(DESIRED, states={"booth": "exited"})
+    assert ops(actual) == [("start-container", "booth")]
+
+
+def test_stopped_sidecar_restarts_a_running_booth_after_wait_ready() -> None:
+    assert ops(actual_matching(DESIRED, states={"sidecar": "exited"})) == [
+        ("start-container", "sidecar"),
+        ("wait-ready", "sidecar"),
+        ("restart-container", "booth"),
+    ]
+
+
+def test_stopped_sidecar_and_booth_are_both_started() -> None:
+    actual = actual_matching(DESIRED, states={"sidecar": "exited", "booth": "exited"})
+    assert ops(actual) == [("start-container", "sidecar"), ("wait-ready", "sidecar"),
+                           ("start-container", "booth")]
+
+
+def test_missing_network_replaces_sidecar_and_booth() -> None:
+    result = actions(actual_matching(DESIRED, without=("network",)))
+    assert result["network"] == ("create", "not found")
+    assert result["sidecar"] == ("replace", "network replaced")
+    assert result["booth"] == ("replace", "namespace owner replaced")
+
+
+def test_missing_volume_does_not_cascade() -> None:
+    result = actions(actual_matching(DESIRED, without=("volume",)))
+    assert result["volume"] == ("create", "not found")
+    assert result["sidecar"] == ("none", "up to date")
+
+
+def test_drifted_data_volume_is_kept_not_replaced() -> None:
+    """Replacing it would drop the inner daemon's data, and the engine refuses to remove a
+    volume the sidecar mounts: the plan must stay executable and keep the data."""
+    actual = with_replaced(actual_matching(DESIRED), "volume", spec_hash="0" * 64)
+    action, reason = actions(actual)["volume"]
+    assert action == "none"
+    assert reason.startswith("spec changed: ") and "kept" in reason
+    assert ops(actual) == []
+
+
+def test_replacement_stops_running_containers_before_removing_them() -> None:
+    before = build_desired(config_from_toml(DIND_EXAMPLE_TOML.replace("8080", "8081")))
+    actual = actual_matching(before, states={"booth": "exited"})
+    assert ops(actual) == [
+        ("remove-container", "booth"),
+        ("stop-container", "sidecar"),
+        ("remove-container", "sidecar"),
+        ("create-container", "sidecar"),
+        ("start-container", "sidecar"),
+        ("wait-ready", "sidecar"),
+        ("create-container", "booth"),
+        ("start-container", "booth"),
+    ]
+
+
+def test_foreign_container_with_our_name_is_an_error_naming_it() -> None:
+    booth = DESIRED.get("booth")
+    assert booth is not None
+    foreign = Observed(kind="container", name=booth.name, id="x", owned=False, state="running")
+    message = f"container '{booth.name}' exists but was not created by booth"
+    with pytest.raises(ForeignObjectError, match=message):
+        reconcile(DESIRED, ActualState((foreign,)))
+
+
+def test_foreign_network_is_used_as_is_and_never_removed() -> None:
+    network = DESIRED.get("network")
+    assert network is not None
+    foreign = Observed(kind="network", name=network.name, id="x", owned=False)
+    actual = ActualState((foreign, *(o for o in actual_matching(DESIRED, without=("network",)))))
+    assert actions(actual)["network"][0] == "external"
+    assert ops(actual) == []
+    destroy = make_plan(DESIRED.instance, destroy_changes(actual, remove_volumes=True))
+    assert "remove-network" not in [s.op for s in destroy.steps]
+
+
+def test_dind_off_removes_sidecar_and_network_but_keeps_the_data_volume() -> None:
+    plain = build_desired(config_from_toml(DIND_EXAMPLE_TOML.replace("dind     = true", "")))
+    changes = reconcile(plain, actual_matching(DESIRED))
+    assert [(c.role, c.action, c.reason) for c in changes if c.action == "remove"] == [
+        ("sidecar", "remove", "not desired"),
+        ("network", "remove", "not desired"),
+    ]
+    steps = [(s.op, s.role) for s in make_plan(plain.instance, changes).steps]
+    assert steps == [
+        ("stop-container", "booth"), ("remove-container", "booth"),
+        ("stop-container", "sidecar"), ("remove-container", "sidecar"),
+        ("remove-network", "network"),
+        ("create-container", "booth"), ("start-container", "booth"),
+    ]
+
+
+@pytest.mark.parametrize("remove_volumes", [False, True])
+def test_destroy_is_the_reverse_of_creation(remove_volumes: bool) -> None:
+    actual = actual_matching(DESIRED, states={"booth": "exited"})
+    plan = make_plan(DESIRED.instance, destroy_changes(actual, remove_volumes=remove_volumes))
+    expected = [("remove-container", "booth"), ("stop-container", "sidecar"),
+                ("remove-container", "sidecar")]
+    # the volume last, after the network, and only when asked
+    tail = [("remove-network", "network")]
+    if remove_volumes:
+        tail.append(("remove-volume", "volume"))
+    assert [(s.op, s.role) for s in plan.steps] == expected + tail
+    assert all(s.reason == "destroy" for s in plan.steps)
+
+
+def test_observed_field_order_does_not_matter() -> None:
+    """The hash is of the canonical desired spec: same config, same hash, every time."""
+    again = build_desired(config_from_toml(DIND_EXAMPLE_TOML))
+    assert [r.spec_hash for r in again] == [r.spec_hash for r in DESIRED]
+    reordered = build_desired(config_from_toml(
+        'run-args = ["-p", "3000:3000", "-p", "8080:8080"]\nvariant = "desktop"\ndind = true\n'))
+    assert [r.spec_hash for r in reordered] == [r.spec_hash for r in DESIRED]

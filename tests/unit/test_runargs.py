@@ -1,0 +1,216 @@
+"""Run-args: tokenising every pflag spelling, routing in DinD mode, translation, errors."""
+
+from __future__ import annotations
+
+import pytest
+from booth_builders import config_from_toml
+
+from reconciler.desired import build_desired
+from reconciler.errors import RunArgError
+from reconciler.ports import SourcedSpec
+from reconciler.runargs import BoothOptions, NamespaceOptions, RoutedRunArgs, route, words_from
+
+SOURCE = "config run-args"
+
+
+def routed(*words: str, dind: bool = True) -> RoutedRunArgs:
+    return route(words_from(words, SOURCE), dind=dind)
+
+
+def port_specs(result: RoutedRunArgs) -> list[str]:
+    return [p.spec for p in result.ports]
+
+
+# --- port flags ------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ("-p", "8080:80"),
+        ("-p8080:80",),
+        ("-p=8080:80",),
+        ("--publish", "8080:80"),
+        ("--publish=8080:80",),
+    ],
+)
+@pytest.mark.parametrize("dind", [True, False])
+def test_every_publish_spelling_is_a_port(words: tuple[str, ...], dind: bool) -> None:
+    result = routed(*words, dind=dind)
+    assert result.ports == (SourcedSpec("8080:80", SOURCE),)
+    assert result.booth == BoothOptions()
+
+
+def test_ports_are_extracted_from_between_other_flags() -> None:
+    result = routed("-e", "A=1", "-p", "1:1", "--privileged", "-p2:2", "-w", "/w", "--publish=3:3")
+    assert port_specs(result) == ["1:1", "2:2", "3:3"]
+    assert result.booth == BoothOptions(env=("A=1",), privileged=True, working_dir="/w")
+
+
+@pytest.mark.parametrize("words", [("-P",), ("--publish-all",), ("--publish-all=true",),
+                                   ("--expose", "80"), ("--expose=80",)])
+def test_publish_all_and_expose_are_errors_naming_the_flag(words: tuple[str, ...]) -> None:
+    with pytest.raises(RunArgError) as info:
+        routed(*words)
+    message = str(info.value)
+    assert f"run-arg {words[0]!r} ({SOURCE})" in message
+    assert "-p/--publish" in message
+
+
+def test_publish_all_false_is_harmless() -> None:
+    assert routed("--publish-all=false").booth == BoothOptions()
+    assert routed("-P=false").booth == BoothOptions()
+
+
+# --- network flags ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("words", [("--network", "host"), ("--network=host",), ("--net", "host"),
+                                   ("--net=host",)])
+def test_network_is_dropped_with_a_warning_in_dind_mode(words: tuple[str, ...]) -> None:
+    result = routed(*words)
+    assert result.booth == BoothOptions()
+    (warning,) = result.warnings
+    assert words[0] in warning
+    assert "network namespace" in warning
+
+
+def test_network_is_kept_without_dind() -> None:
+    result = routed("--net", "mynet", dind=False)
+    assert result.booth.network == "mynet"
+    assert result.warnings == ()
+
+
+def test_namespace_flags_move_to_the_namespace_owner() -> None:
+    result = routed("-h", "box", "--dns", "1.1.1.1", "--dns=8.8.8.8", "--dns-search", "lan",
+                    "--dns-opt", "ndots:1", "--dns-option=rotate", "--add-host", "db:10.0.0.2",
+                    "-e", "A=1")
+    assert result.namespace == NamespaceOptions(
+        hostname="box",
+        dns=("1.1.1.1", "8.8.8.8"),
+        dns_search=("lan",),
+        dns_options=("ndots:1", "rotate"),
+        extra_hosts=("db:10.0.0.2",),
+    )
+    assert result.booth == BoothOptions(env=("A=1",))
+
+
+def test_namespace_flags_land_on_the_sidecar_in_dind_mode_and_on_the_booth_otherwise() -> None:
+    toml = 'run-args = ["--hostname", "box", "--add-host", "db:10.0.0.2"]\n'
+    with_dind = build_desired(config_from_toml(toml + "dind = true\n"))
+    sidecar, booth = with_dind.get("sidecar"), with_dind.get("booth")
+    assert sidecar is not None and booth is not None
+    assert sidecar.spec["Hostname"] == "box"
+    assert sidecar.spec["HostConfig"]["ExtraHosts"] == ["db:10.0.0.2"]
+    assert "Hostname" not in booth.spec and "ExtraHosts" not in booth.spec["HostConfig"]
+    alone = build_desired(config_from_toml(toml)).get("booth")
+    assert alone is not None
+    assert alone.spec["Hostname"] == "box"
+    assert alone.spec["HostConfig"]["ExtraHosts"] == ["db:10.0.0.2"]
+
+
+# --- translation -----------------------------------------------------------------------
+
+def test_supported_flags_translate_to_booth_options() -> None:
+    result = routed(
+        "-e", "A=1", "--env=B=2", "--env-file", "vars.env", "-v", "/h:/c", "--volume=/x",
+        "--mount", "type=volume,target=/m", "-w", "/w", "-u", "1000:1000", "-l", "k=v",
+        "--label=j", "--cap-add", "NET_ADMIN", "--cap-drop=MKNOD", "--device", "/dev/fuse",
+        "--privileged", "--security-opt", "seccomp=unconfined", "--tmpfs", "/run",
+        "--shm-size", "1g", "-m", "512m", "--cpus", "1.5", "--init", "--entrypoint", "/bin/sh",
+        "-it",
+    )
+    assert result.booth == BoothOptions(
+        env=("A=1", "B=2"),
+        env_files=("vars.env",),
+        volumes=("/h:/c", "/x"),
+        mounts=("type=volume,target=/m",),
+        working_dir="/w",
+        user="1000:1000",
+        labels=(("k", "v"), ("j", "")),
+        cap_add=("NET_ADMIN",),
+        cap_drop=("MKNOD",),
+        devices=("/dev/fuse",),
+        privileged=True,
+        security_opt=("seccomp=unconfined",),
+        tmpfs=("/run",),
+        shm_size=1024**3,
+        memory=512 * 1024**2,
+        nano_cpus=1_500_000_000,
+        init=True,
+        entrypoint="/bin/sh",
+        tty=True,
+        stdin_open=True,
+    )
+
+
+def test_boolean_flags_take_explicit_values() -> None:
+    assert routed("--privileged=false").booth.privileged is False
+    assert routed("--init=0").booth.init is False
+    assert routed("-t=true").booth.tty is True
+
+
+def test_later_single_valued_flags_win() -> None:
+    assert routed("-w", "/a", "-w", "/b").booth.working_dir == "/b"
+    assert routed("-l", "k=1", "-l", "k=2").booth.labels == (("k", "2"),)
+
+
+def test_values_may_look_like_flags() -> None:
+    assert routed("-e", "-X").booth.env == ("-X",)
+
+
+# --- errors name the flag and where it came from ---------------------------------------
+
+@pytest.mark.parametrize(
+    ("words", "culprit", "why"),
+    [
+        (("--frobnicate",), "'--frobnicate'", "unsupported run-arg"),
+        (("--frobnicate=1",), "'--frobnicate=1'", "unsupported run-arg"),
+        (("-Z",), "'-Z'", "unsupported run-arg"),
+        (("-iZ",), "'-iZ'", "unsupported run-arg"),
+        (("--",), "'--'", "unsupported run-arg"),
+        (("--name", "x"), "'--name'", "container name is derived"),
+        (("--rm",), "'--rm'", "lifetime"),
+        (("-d",), "'-d'", "lifetime"),
+        (("--detach",), "'--detach'", "lifetime"),
+        (("ubuntu",), "'ubuntu'", "unexpected run-arg"),
+        (("-e",), "'-e'", "is missing its value"),
+        (("--env",), "'--env'", "is missing its value"),
+        (("--privileged=maybe",), "'--privileged=maybe'", "expected true or false"),
+        (("-t=2",), "'-t=2'", "expected true or false"),
+        (("-m", "lots"), "'-m'", "expected a size like 512m"),
+        (("--shm-size=0",), "'--shm-size=0'", "out of range"),
+        (("--cpus", "0"), "'--cpus'", "expected a CPU count"),
+        (("--cpus=many",), "'--cpus=many'", "expected a CPU count"),
+        (("-l", "io.codingbooth.role=booth"), "'-l'", "reserved"),
+    ],
+)
+def test_run_arg_errors_name_the_flag(words: tuple[str, ...], culprit: str, why: str) -> None:
+    with pytest.raises(RunArgError) as info:
+        routed(*words)
+    message = str(info.value)
+    assert culprit in message
+    assert f"({SOURCE})" in message
+    assert why in message
+
+
+def test_unsupported_flag_lists_supported_ones() -> None:
+    with pytest.raises(RunArgError, match="supported: --env, --env-file, --volume"):
+        routed("--restart=always")
+
+
+@pytest.mark.parametrize(
+    ("words", "culprit"),
+    [
+        (("--mount", "type=volume"), "target is required"),
+        (("--mount", "target=/m,colour=red"), "unsupported key 'colour'"),
+        (("--mount", "type=npipe,target=/m"), "type must be bind, volume or tmpfs"),
+        (("--device", ":/dev/x"), "--device"),
+        (("--device", "/a:/b:rwm:x"), "--device"),
+        (("--tmpfs", "run"), "absolute container path"),
+    ],
+)
+def test_values_checked_when_translated_name_the_flag(words: tuple[str, ...], culprit: str) -> None:
+    config = config_from_toml(f"run-args = {list(words)!r}\n".replace("'", '"'))
+    with pytest.raises(RunArgError) as info:
+        build_desired(config)
+    assert culprit in str(info.value)
+    assert words[1] in str(info.value)
