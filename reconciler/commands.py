@@ -30,16 +30,21 @@ def run(args: argparse.Namespace, command: tuple[str, ...] | None) -> int:
     return handlers[args.command](args, command)
 
 
-def load(args: argparse.Namespace, command: tuple[str, ...] | None) -> BoothConfig:
+def load(
+    args: argparse.Namespace, command: tuple[str, ...] | None
+) -> tuple[BoothConfig, DesiredGraph]:
+    """Config and desired graph; warnings are logged only once both are known to be valid,
+    so a bad input prints its one error line and nothing else."""
     cli = CliInputs(
         publish=tuple(getattr(args, "publish", ())),
         run_args=tuple(getattr(args, "run_arg", ())),
         cmds=command,
     )
     config = load_config(args.directory, args.config, cli)
+    desired = build_desired(config)
     for warning in config.warnings:
         log.warning("config.warning", detail=warning)
-    return config
+    return config, desired
 
 
 def print_plan(plan: Plan, as_json: bool) -> None:
@@ -52,8 +57,7 @@ def plan_for(desired: DesiredGraph, actual: ActualState) -> Plan:
 
 
 def cmd_plan(args: argparse.Namespace, command: tuple[str, ...] | None) -> int:
-    config = load(args, command)
-    desired = build_desired(config)
+    config, desired = load(args, command)
     if args.offline:
         actual = ActualState()
     else:
@@ -70,8 +74,7 @@ def cmd_apply(args: argparse.Namespace, command: tuple[str, ...] | None) -> int:
     from reconciler.lock import instance_lock
     from reconciler.observe import connect, endpoint, observe
 
-    config = load(args, command)
-    desired = build_desired(config)
+    config, desired = load(args, command)
     client = connect()
     with instance_lock(endpoint(), config.instance):
         plan = plan_for(desired, observe(client, config.name, config.port))
@@ -89,8 +92,7 @@ def cmd_destroy(args: argparse.Namespace, command: tuple[str, ...] | None) -> in
     from reconciler.observe import connect, endpoint, observe
     from reconciler.reconcile import destroy_changes
 
-    config = load(args, command)
-    desired = build_desired(config)
+    config, desired = load(args, command)
     client = connect()
     with instance_lock(endpoint(), config.instance):
         actual = observe(client, config.name, config.port)
@@ -117,8 +119,7 @@ def cmd_status(args: argparse.Namespace, command: tuple[str, ...] | None) -> int
     from reconciler.observe import connect, observe
     from reconciler.status import status_rows
 
-    config = load(args, command)
-    desired = build_desired(config)
+    config, desired = load(args, command)
     rows = status_rows(desired, observe(connect(), config.name, config.port))
     sys.stdout.write(render.status_json(config.instance, rows) if args.json
                      else render.status_text(config.instance, rows))
@@ -128,5 +129,5 @@ def cmd_status(args: argparse.Namespace, command: tuple[str, ...] | None) -> int
 def cmd_run(args: argparse.Namespace, command: tuple[str, ...] | None) -> int:
     from reconciler.session import run_session
 
-    config = load(args, command)
-    return run_session(config, build_desired(config))
+    config, desired = load(args, command)
+    return run_session(config, desired)

@@ -1,0 +1,109 @@
+"""Hostile input: random config files and command lines never produce a traceback.
+
+Every input gives either a valid plan (exit 0, or 2 with --detailed-exitcode) or exit 1
+with exactly one line on stderr. Runs ``plan --offline`` in-process, so an unexpected
+exception escapes ``main`` and fails the test.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reconciler.cli import main
+from reconciler.config import IGNORED_KEYS, KNOWN_KEYS
+
+KEYS = st.one_of(st.sampled_from(KNOWN_KEYS + IGNORED_KEYS), st.text(min_size=1, max_size=12))
+SCALARS = st.one_of(
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=40),
+    st.sampled_from(["8080:8080", "-p", "--publish=1:1", "127.0.0.1::80/udp", "[::1]:53:53",
+                     "2375:2375", "-P", "--network=host", "0", "65536", "desktop", "kde"]),
+)
+VALUES = st.one_of(SCALARS, st.lists(SCALARS, max_size=6))
+FLAG_WORDS = st.sampled_from([
+    "-p", "--publish", "-e", "--env", "-v", "--mount", "--cpus", "-m", "--shm-size", "--init",
+    "--privileged=maybe", "-it", "-h", "--dns", "--add-host", "--net", "-P", "--expose",
+    "--tmpfs", "--device", "--label", "--entrypoint", "--rm", "--name", "x", "",
+])
+WORDS = st.one_of(FLAG_WORDS, st.text(alphabet=string.printable + "é☃", max_size=20))
+
+
+def toml_value(value: object) -> str:
+    """TOML text for a value (JSON strings are valid TOML basic strings)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, float):
+        return repr(value) if "e" not in repr(value) and "." in repr(value) else f"{value:.1f}"
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(value)
+
+
+@st.composite
+def config_texts(draw: st.DrawFn) -> str:
+    if draw(st.integers(0, 9)) == 0:  # now and then, raw garbage
+        return draw(st.text(max_size=200))
+    items = draw(st.dictionaries(KEYS, VALUES, max_size=6))
+    return "\n".join(f"{json.dumps(key)} = {toml_value(value)}" for key, value in items.items())
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    text=config_texts(),
+    publish=st.lists(st.one_of(st.sampled_from(["8080:8080", "1-3:1-3", "x"]), st.text(max_size=15)), max_size=3),
+    run_args=st.lists(WORDS, max_size=5),
+    command=st.one_of(st.none(), st.lists(st.text(max_size=8), max_size=3)),
+)
+def test_any_input_gives_a_plan_or_one_line_error(
+    tmp_path_factory: pytest.TempPathFactory,
+    capsys: pytest.CaptureFixture[str],
+    text: str,
+    publish: list[str],
+    run_args: list[str],
+    command: list[str] | None,
+) -> None:
+    code_dir = tmp_path_factory.mktemp("hostile")
+    (code_dir / ".booth").mkdir()
+    (code_dir / ".booth" / "config.toml").write_text(text, encoding="utf-8")
+    argv = ["-C", str(code_dir), "--log-format", "json", "-q", "plan", "--offline",
+            "--detailed-exitcode"]
+    for spec in publish:
+        argv.append(f"--publish={spec}")
+    for word in run_args:
+        argv.append(f"--run-arg={word}")
+    if command is not None:
+        argv += ["--", *command]
+
+    code = main(argv)
+    out, err = capsys.readouterr()
+    if code == 1:
+        lines = err.splitlines()
+        assert len(lines) == 1, err
+        assert lines[0].startswith("booth: error: ")
+        assert "Traceback" not in err
+        assert out == ""
+    else:
+        assert code == 2, (code, err)
+        assert out.startswith("booth will perform the following actions")
+        assert "Plan: " in out
+
+
+def test_huge_config_values_are_refused_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / ".booth").mkdir()
+    (tmp_path / ".booth" / "config.toml").write_text(
+        f"port = {2**70}\nname = \"{'a' * 5000}\"\n", encoding="utf-8"
+    )
+    code = main(["-C", str(tmp_path), "plan", "--offline"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert len(err.splitlines()) == 1
