@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from reconciler.desired import NETWORK, ROLES, SIDECAR, VOLUME
+from reconciler.desired import BOOTH, NETWORK, ROLES, SIDECAR, VOLUME
 from reconciler.reconcile import (
     CREATE,
     EXTERNAL,
@@ -73,12 +73,23 @@ def make_plan(instance: str, changes: Sequence[Change]) -> Plan:
     buildup = [c for c in changes if c.action not in (REMOVE, NONE, EXTERNAL)]
     buildup.sort(key=lambda c: ROLES.index(c.role))
     for change in buildup:
+        if change.role == BOOTH and not any(op == "wait-ready" for op, _, _ in ops):
+            ops.extend(_wait_for_running_sidecar(changes))
         ops.extend(_buildup_ops(change))
     steps = tuple(
         Step(index, op, change.role, change.name, reason)
         for index, (op, change, reason) in enumerate(ops, start=1)
     )
     return Plan(instance, tuple(changes), steps)
+
+
+def _wait_for_running_sidecar(changes: Sequence[Change]) -> list[tuple[str, Change, str]]:
+    """A booth (re)started next to a sidecar that is left as it is still waits for the
+    inner daemon: after a crash mid-apply the daemon may not be up yet."""
+    sidecar = next((c for c in changes if c.role == SIDECAR and c.action == NONE), None)
+    if sidecar is None:
+        return []
+    return [("wait-ready", sidecar, "the booth starts only once the inner daemon answers")]
 
 
 def _buildup_ops(change: Change) -> list[tuple[str, Change, str]]:

@@ -49,9 +49,10 @@ def test_created_container_is_started() -> None:
         "start", "stopped")
 
 
-def test_stopped_booth_alone_is_just_started() -> None:
+def test_stopped_booth_alone_is_started_once_the_running_sidecar_answers() -> None:
+    # After a crash mid-apply the inner daemon may still be booting: wait before the booth.
     actual = actual_matching(DESIRED, states={"booth": "exited"})
-    assert ops(actual) == [("start-container", "booth")]
+    assert ops(actual) == [("wait-ready", "sidecar"), ("start-container", "booth")]
 
 
 def test_stopped_sidecar_restarts_a_running_booth_after_wait_ready() -> None:
