@@ -37,7 +37,9 @@ def run_session(config: BoothConfig, desired: DesiredGraph) -> int:
         try:
             Executor(client, desired, config.ready_timeout).run(plan)
         except BaseException:
-            _teardown(client, config, desired, keep_network=network_existed)
+            # We hold the instance lock already: taking it again (a new flock on a new
+            # file descriptor) would wait for ourselves and then hide the real error.
+            _remove_session_objects(client, config, desired, keep_network=network_existed)
             raise
     try:
         exit_code = _follow(client, booth.name)
@@ -49,21 +51,36 @@ def run_session(config: BoothConfig, desired: DesiredGraph) -> int:
 
 
 def _follow(client: docker.APIClient, container: str) -> int:
-    """Stream the booth's output until its main process exits; return its exit code."""
-    for chunk in client.attach(container, stdout=True, stderr=True, stream=True, logs=True):
+    """Stream the booth's output until its main process exits; return its exit code.
+
+    The booth is already started when we get here, so we follow its log rather than
+    attach: attach (even with ``logs``) drops output written just before it connects,
+    and never returns for a booth that has already exited; a followed log has all the
+    output and ends when the container does.
+    """
+    for chunk in client.logs(container, stdout=True, stderr=True, stream=True, follow=True):
         sys.stdout.buffer.write(chunk)
         sys.stdout.flush()
     status: int = client.wait(container, timeout=None)["StatusCode"]
     return status
 
 
-def _teardown(client: docker.APIClient, config: BoothConfig, desired: DesiredGraph, *, keep_network: bool) -> None:
+def _teardown(
+    client: docker.APIClient, config: BoothConfig, desired: DesiredGraph, *, keep_network: bool
+) -> None:
     with instance_lock(endpoint(), config.instance):
-        actual = observe(client, config.name, config.port)
-        changes = [
-            c for c in destroy_changes(actual, remove_volumes=False)
-            if not (keep_network and c.role == NETWORK)
-        ]
-        plan = make_plan(desired.instance, changes)
-        Executor(client, desired, config.ready_timeout).run(plan)
-        log.info("session.ended", removed=len(changes))
+        _remove_session_objects(client, config, desired, keep_network=keep_network)
+
+
+def _remove_session_objects(
+    client: docker.APIClient, config: BoothConfig, desired: DesiredGraph, *, keep_network: bool
+) -> None:
+    """Booth, sidecar and (unless it existed before) the network; the caller holds the lock."""
+    actual = observe(client, config.name, config.port)
+    changes = [
+        c for c in destroy_changes(actual, remove_volumes=False)
+        if not (keep_network and c.role == NETWORK)
+    ]
+    plan = make_plan(desired.instance, changes)
+    Executor(client, desired, config.ready_timeout).run(plan)
+    log.info("session.ended", removed=len(changes))

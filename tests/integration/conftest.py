@@ -1,0 +1,151 @@
+"""Fixtures for the integration tests: a real Docker engine, booth dirs, thorough cleanup.
+
+The engine is required when ``BOOTH_REQUIRE_DOCKER=1`` (CI: a missing engine or image is
+a failure, never a silent skip); otherwise the tests skip. Every instance a test makes is
+purged afterwards by its ``io.codingbooth.instance`` label, together with any object the
+test created itself, so nothing outlives the tests even when one fails half-way.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
+
+import docker
+import docker.errors
+import pytest
+import requests.exceptions
+from engine_support import (
+    BOOTH_IMAGE,
+    DIND_IMAGE,
+    IMAGES,
+    LABEL_INSTANCE,
+    LABEL_ROLE,
+    BoothDir,
+    free_port,
+)
+
+NETWORK_REMOVE_RETRY_SECONDS = 5.0
+
+
+def _unavailable(why: str) -> None:
+    if os.environ.get("BOOTH_REQUIRE_DOCKER") == "1":
+        pytest.fail(f"BOOTH_REQUIRE_DOCKER=1 but {why}", pytrace=False)
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[docker.DockerClient]:
+    """A client for the host engine, once the engine answers and the test images exist."""
+    try:
+        client = docker.from_env(timeout=30)
+        client.ping()
+    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as err:
+        where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+        _unavailable(f"the Docker engine at {where} is unreachable: {err}")
+    missing = []
+    for image in IMAGES:
+        try:
+            client.images.get(image)
+        except docker.errors.ImageNotFound:
+            missing.append(image)
+    if missing:
+        _unavailable(f"test images missing: {', '.join(missing)} "
+                     "(build them with .ci/build-test-images.sh)")
+    yield client
+    client.close()
+
+
+class Cleanup:
+    """What one test leaves behind: booth instances (by label) and objects it made itself."""
+
+    def __init__(self, client: docker.DockerClient) -> None:
+        self.client = client
+        self.instances: list[str] = []
+        self.containers: list[str] = []
+        self.networks: list[str] = []
+        self.volumes: list[str] = []
+
+    def purge(self) -> list[str]:
+        """Remove everything tracked; return what could not be removed."""
+        failures: list[str] = []
+        for instance in self.instances:
+            label = {"label": f"{LABEL_INSTANCE}={instance}"}
+            found = self.client.api.containers(all=True, filters=label)
+            # The booth first: it lives in the sidecar's network namespace.
+            found.sort(key=lambda c: (c.get("Labels") or {}).get(LABEL_ROLE) != "booth")
+            self.containers[:0] = [c["Id"] for c in found]
+        api = self.client.api
+        for container in self.containers:
+            failures += self._try(partial(api.remove_container, container, force=True, v=True),
+                                  f"container {container}")
+        for instance in self.instances:
+            label = {"label": f"{LABEL_INSTANCE}={instance}"}
+            self.networks += [n["Id"] for n in self.client.api.networks(filters=label)]
+            volumes = (self.client.api.volumes(filters=label) or {}).get("Volumes") or []
+            self.volumes += [v["Name"] for v in volumes]
+        for network in self.networks:
+            failures += self._remove_network(network)
+        for volume in self.volumes:
+            remove = partial(api.remove_volume, volume, force=True)
+            failures += self._try(remove, f"volume {volume}")
+        return failures
+
+    def _remove_network(self, network: str) -> list[str]:
+        deadline = time.monotonic() + NETWORK_REMOVE_RETRY_SECONDS
+        while True:
+            remove = partial(self.client.api.remove_network, network)
+            failures = self._try(remove, f"network {network}")
+            if not failures or time.monotonic() > deadline:
+                return failures
+            time.sleep(0.2)
+
+    @staticmethod
+    def _try(call: Callable[[], object], what: str) -> list[str]:
+        try:
+            call()
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as err:
+            return [f"{what}: {err}"]
+        return []
+
+
+@pytest.fixture
+def cleanup(docker_client: docker.DockerClient) -> Iterator[Cleanup]:
+    """Register instances and self-made objects; all are removed when the test ends."""
+    tracker = Cleanup(docker_client)
+    yield tracker
+    failures = tracker.purge()
+    assert not failures, "cleanup left objects behind: " + "; ".join(failures)
+
+
+@pytest.fixture
+def make_booth(docker_client: docker.DockerClient, cleanup: Cleanup,
+               tmp_path: Path) -> Callable[..., BoothDir]:
+    """Factory: a code dir whose config names a fresh instance ``bt-<8 hex>-<free port>``.
+
+    Defaults are DinD on, the local test images and ``sleep infinity``; keyword
+    arguments add or override config keys (``run_args=[...]``, ``dind=False`` …).
+    """
+
+    def make(**settings: object) -> BoothDir:
+        name = f"bt-{uuid.uuid4().hex[:8]}"
+        port = free_port()
+        cleanup.instances.append(f"{name}-{port}")
+        code = tmp_path / name
+        code.mkdir()
+        defaults: dict[str, object] = {
+            "image": BOOTH_IMAGE,
+            "dind-image": DIND_IMAGE,
+            "cmds": ["sleep", "infinity"],
+            "dind": True,
+        }
+        defaults.update({k.replace("_", "-"): v for k, v in settings.items()})
+        return BoothDir(docker_client, code, name, port, defaults)
+
+    return make

@@ -1,0 +1,287 @@
+"""Helpers for the integration tests: a booth code dir, the CLI as a subprocess, probes.
+
+Everything here talks to the real engine (docker SDK or docker CLI) and sends network
+traffic to 127.0.0.1 only. The label names are spelled out as in design.md §4 rather
+than imported, so the tests pin the contract instead of echoing the implementation.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, NamedTuple, TypeVar
+
+import docker
+import docker.errors
+
+LABEL_MANAGED = "io.codingbooth.managed"
+LABEL_INSTANCE = "io.codingbooth.instance"
+LABEL_ROLE = "io.codingbooth.role"
+
+DIND_IMAGE = os.environ.get("BOOTH_TEST_DIND_IMAGE", "booth-test/dind:latest")
+BOOTH_IMAGE = os.environ.get("BOOTH_TEST_BOOTH_IMAGE", "booth-test/booth:latest")
+BUSYBOX_IMAGE = os.environ.get("BOOTH_TEST_BUSYBOX_IMAGE", "booth-test/busybox:latest")
+IMAGES = (DIND_IMAGE, BOOTH_IMAGE, BUSYBOX_IMAGE)
+
+CLI_TIMEOUT = 120.0
+DOCKER_CLI_TIMEOUT = 60.0
+
+T = TypeVar("T")
+
+
+class CliResult(NamedTuple):
+    rc: int
+    stdout: str
+    stderr: str
+
+    def explain(self) -> str:
+        return f"exit {self.rc}\n--- stdout ---\n{self.stdout}\n--- stderr ---\n{self.stderr}"
+
+
+# -- ports --------------------------------------------------------------------------------
+
+_handed_out: set[int] = set()
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now, never handed out twice in this session."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in _handed_out and port not in (2375, 2376, 10000):
+            _handed_out.add(port)
+            return port
+    raise RuntimeError("no free port found")  # pragma: no cover
+
+
+def http_get(port: int, path: str = "/", timeout: float = 3.0) -> str:
+    """GET http://127.0.0.1:port/path (http.client ignores proxy settings, as it must)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        body = response.read().decode(errors="replace")
+        if response.status != 200:
+            raise OSError(f"HTTP {response.status}: {body[:200]}")
+        return body
+    finally:
+        conn.close()
+
+
+def eventually(probe: Callable[[], T], *, timeout: float = 15.0, interval: float = 0.2,
+               what: str = "condition") -> T:
+    """Call ``probe`` until it returns without raising; re-raise its last error on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return probe()
+        except Exception as err:  # the probe decides what failure means
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"{what} not reached within {timeout:g}s: {err}") from err
+            time.sleep(interval)
+
+
+# -- docker CLI ---------------------------------------------------------------------------
+
+
+def docker_cli(*args: str, check: bool = True, timeout: float = DOCKER_CLI_TIMEOUT) -> CliResult:
+    """Run the docker client; with ``check`` a non-zero exit fails the test with its output."""
+    proc = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout,
+                          check=False)
+    result = CliResult(proc.returncode, proc.stdout, proc.stderr)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"docker {' '.join(args)} failed: {result.explain()}")
+    return result
+
+
+def in_booth(booth: str, *command: str, check: bool = True) -> CliResult:
+    """``docker exec <booth> command…`` (the booth's DOCKER_HOST points at the inner daemon)."""
+    return docker_cli("exec", booth, *command, check=check)
+
+
+def load_image_into_booth(booth: str, image: str = BUSYBOX_IMAGE) -> None:
+    """``docker save image | docker exec -i booth docker load``: no registry needed."""
+    save = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE)
+    assert save.stdout is not None
+    try:
+        load = subprocess.run(["docker", "exec", "-i", booth, "docker", "load"],
+                              stdin=save.stdout, capture_output=True, timeout=DOCKER_CLI_TIMEOUT,
+                              check=False)
+    finally:
+        save.stdout.close()
+        save_rc = save.wait(timeout=DOCKER_CLI_TIMEOUT)
+    assert save_rc == 0, f"docker save {image} failed with exit {save_rc}"
+    errors = load.stderr.decode(errors="replace")
+    assert load.returncode == 0, f"docker load in {booth} failed: {errors}"
+
+
+# -- the engine as seen from the host --------------------------------------------------------
+
+
+def inspect_container(client: docker.DockerClient, name_or_id: str) -> dict[str, Any] | None:
+    try:
+        result: dict[str, Any] = client.api.inspect_container(name_or_id)
+        return result
+    except docker.errors.NotFound:
+        return None
+
+
+def inspect_network(client: docker.DockerClient, name_or_id: str) -> dict[str, Any] | None:
+    try:
+        result: dict[str, Any] = client.api.inspect_network(name_or_id)
+        return result
+    except docker.errors.NotFound:
+        return None
+
+
+def inspect_volume(client: docker.DockerClient, name: str) -> dict[str, Any] | None:
+    try:
+        result: dict[str, Any] = client.api.inspect_volume(name)
+        return result
+    except docker.errors.NotFound:
+        return None
+
+
+def labelled_containers(client: docker.DockerClient, instance: str) -> dict[str, dict[str, Any]]:
+    """Every container (any state) carrying this instance's label, by name."""
+    found = client.api.containers(all=True, filters={"label": f"{LABEL_INSTANCE}={instance}"})
+    return {c["Names"][0].lstrip("/"): c for c in found}
+
+
+def labelled_networks(client: docker.DockerClient, instance: str) -> list[dict[str, Any]]:
+    label = f"{LABEL_INSTANCE}={instance}"
+    result: list[dict[str, Any]] = client.api.networks(filters={"label": label})
+    return result
+
+
+def labelled_volumes(client: docker.DockerClient, instance: str) -> list[dict[str, Any]]:
+    found = client.api.volumes(filters={"label": f"{LABEL_INSTANCE}={instance}"}) or {}
+    result: list[dict[str, Any]] = found.get("Volumes") or []
+    return result
+
+
+def engine_snapshot(client: docker.DockerClient) -> dict[str, frozenset[str]]:
+    """IDs of all containers and networks and names of all volumes on the host."""
+    volumes = (client.api.volumes() or {}).get("Volumes") or []
+    return {
+        "containers": frozenset(c["Id"] for c in client.api.containers(all=True)),
+        "networks": frozenset(n["Id"] for n in client.api.networks()),
+        "volumes": frozenset(v["Name"] for v in volumes),
+    }
+
+
+def host_ports(port_bindings: Mapping[str, Iterable[Mapping[str, str]]] | None) -> list[str]:
+    """All host ports of a HostConfig.PortBindings, one entry per binding."""
+    return [b["HostPort"] for bindings in (port_bindings or {}).values() for b in bindings or ()]
+
+
+# -- a booth code directory ------------------------------------------------------------------
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string is a valid TOML basic string
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+class BoothDir:
+    """A code dir with ``.booth/config.toml`` for one uniquely named instance."""
+
+    def __init__(self, client: docker.DockerClient, path: Path, name: str, port: int,
+                 settings: dict[str, object]) -> None:
+        self.client = client
+        self.path = path
+        self.name = name
+        self.port = port
+        self.settings = {"name": name, "port": port, **settings}
+        self.write_config()
+
+    @property
+    def instance(self) -> str:
+        return f"{self.name}-{self.port}"
+
+    @property
+    def booth(self) -> str:
+        return self.instance
+
+    @property
+    def sidecar(self) -> str:
+        return f"{self.instance}-dind"
+
+    @property
+    def network(self) -> str:
+        return f"{self.instance}-net"
+
+    @property
+    def volume(self) -> str:
+        return f"{self.instance}-dind-data"
+
+    def write_config(self, **changes: object) -> None:
+        """Rewrite the config; keyword names use ``_`` for ``-`` (``run_args`` → ``run-args``)."""
+        for keyword, value in changes.items():
+            key = keyword.replace("_", "-")
+            if value is None:
+                self.settings.pop(key, None)
+            else:
+                self.settings[key] = value
+        config = self.path / ".booth" / "config.toml"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text("".join(f"{k} = {_toml_value(v)}\n" for k, v in self.settings.items()))
+
+    def cli(self, *args: str, env: Mapping[str, str] | None = None,
+            timeout: float = CLI_TIMEOUT) -> CliResult:
+        """``python -m reconciler -C <dir> args…`` as a user would run it.
+
+        Lock files go under the test's tmp dir (``XDG_RUNTIME_DIR``), so they do not
+        pile up in /tmp.
+        """
+        runtime = self.path.parent / "run"
+        full_env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), **(env or {})}
+        proc = subprocess.run(
+            [sys.executable, "-m", "reconciler", "-C", str(self.path), *args],
+            capture_output=True, text=True, timeout=timeout, env=full_env, check=False,
+        )
+        return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+    def ok(self, *args: str) -> CliResult:
+        """Run the CLI and require exit 0."""
+        result = self.cli(*args)
+        assert result.rc == 0, f"booth {' '.join(args)}: {result.explain()}"
+        return result
+
+    def plan_json(self, *args: str) -> dict[str, Any]:
+        result = self.ok("plan", "--json", *args)
+        document: dict[str, Any] = json.loads(result.stdout)
+        return document
+
+    def container(self, role: str) -> dict[str, Any] | None:
+        return inspect_container(self.client, {"booth": self.booth, "sidecar": self.sidecar}[role])
+
+    def container_id(self, role: str) -> str:
+        found = self.container(role)
+        assert found is not None, f"{role} container of {self.instance} is missing"
+        return str(found["Id"])
+
+
+def changes_by_resource(plan: Mapping[str, Any]) -> dict[str, str]:
+    """``{resource: action}`` from a plan JSON document."""
+    return {c["resource"]: c["action"] for c in plan["changes"]}
+
+
+def pending(plan: Mapping[str, Any]) -> dict[str, str]:
+    """Only the changes that do something (action other than none)."""
+    return {res: act for res, act in changes_by_resource(plan).items() if act != "none"}

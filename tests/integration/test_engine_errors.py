@@ -1,0 +1,53 @@
+"""Failures a user meets: an unreachable engine, a foreign container on one of our names."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from engine_support import (
+    BUSYBOX_IMAGE,
+    free_port,
+    inspect_container,
+    labelled_containers,
+    labelled_networks,
+)
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.mark.parametrize("command", [["plan"], ["apply"], ["status"], ["destroy"]])
+def test_unreachable_engine_fails_fast_naming_the_endpoint(make_booth, command):
+    b = make_booth()
+    closed = free_port()  # nothing listens there: the connection is refused
+    endpoint = f"tcp://127.0.0.1:{closed}"
+
+    started = time.monotonic()
+    result = b.cli(*command, env={"DOCKER_HOST": endpoint}, timeout=30)
+    elapsed = time.monotonic() - started
+
+    assert result.rc == 1, result.explain()
+    assert elapsed < 10, f"took {elapsed:.1f}s"
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.explain()
+    assert endpoint in lines[0], result.explain()
+
+
+@pytest.mark.parametrize("role", ["booth", "sidecar"])
+def test_foreign_container_on_our_name_is_refused_and_kept(make_booth, docker_client, cleanup,
+                                                           role):
+    b = make_booth()
+    name = b.booth if role == "booth" else b.sidecar
+    foreign_id = docker_client.api.create_container(BUSYBOX_IMAGE, name=name)["Id"]
+    cleanup.containers.append(foreign_id)
+
+    for command in (["plan"], ["apply"]):
+        result = b.cli(*command)
+        assert result.rc == 1, result.explain()
+        assert name in result.stderr, result.explain()
+    assert labelled_containers(docker_client, b.instance) == {}
+    assert labelled_networks(docker_client, b.instance) == []
+
+    b.ok("destroy", "--volumes")
+    foreign = inspect_container(docker_client, name)
+    assert foreign is not None and foreign["Id"] == foreign_id
