@@ -7,6 +7,7 @@ pending with ``--detailed-exitcode``, 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -36,24 +37,57 @@ class _Parser(argparse.ArgumentParser):
 
 def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
-    parser.add_argument("-C", dest="directory", metavar="DIR",
-                        default=default if suppress else ".",
-                        help="code directory (default: current directory)")
-    parser.add_argument("--config", metavar="FILE", default=default,
-                        help="config file (default: DIR/.booth/config.toml)")
-    parser.add_argument("--log-format", choices=("auto", "console", "json"),
-                        default=default if suppress else "auto", help="log output format")
-    parser.add_argument("-v", "--verbose", action="count", default=default if suppress else 0,
-                        help="more log output")
-    parser.add_argument("-q", "--quiet", action="store_true",
-                        default=default if suppress else False, help="only warnings and errors")
+    parser.add_argument(
+        "-C",
+        dest="directory",
+        metavar="DIR",
+        default=default if suppress else ".",
+        help="code directory (default: current directory)",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        default=default,
+        help="config file (default: DIR/.booth/config.toml)",
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=("auto", "console", "json"),
+        default=default if suppress else "auto",
+        help="log output format",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=default if suppress else 0,
+        help="more log output",
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default if suppress else False,
+        help="only warnings and errors",
+    )
 
 
 def _inputs(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-p", "--publish", action="append", default=[], metavar="SPEC",
-                        help="publish a port, like docker run -p (repeatable)")
-    parser.add_argument("--run-arg", action="append", default=[], metavar="ARG",
-                        help="add a docker run argument, e.g. --run-arg=-e --run-arg=FOO=1")
+    parser.add_argument(
+        "-p",
+        "--publish",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="publish a port, like docker run -p (repeatable)",
+    )
+    parser.add_argument(
+        "--run-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="add a docker run argument, e.g. --run-arg=-e --run-arg=FOO=1",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,10 +104,16 @@ def build_parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", help="show what apply would change")
     _inputs(plan)
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
-    plan.add_argument("--detailed-exitcode", action="store_true",
-                      help="exit 2 when changes are pending, 0 when none")
-    plan.add_argument("--offline", action="store_true",
-                      help="plan against an empty actual state, without contacting Docker")
+    plan.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 2 when changes are pending, 0 when none",
+    )
+    plan.add_argument(
+        "--offline",
+        action="store_true",
+        help="plan against an empty actual state, without contacting Docker",
+    )
 
     apply = commands.add_parser("apply", help="converge the booth to the configuration")
     _inputs(apply)
@@ -104,9 +144,16 @@ def split_command(argv: Sequence[str]) -> tuple[list[str], tuple[str, ...] | Non
     return list(argv), None
 
 
+def _terminate(_signum: int, _frame: object) -> None:
+    """SIGTERM behaves like Ctrl-C: the executor finishes its step, we exit 130."""
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     words, command = split_command(sys.argv[1:] if argv is None else argv)
     logs.configure("auto", 0)
+    if argv is None:  # only as the real program: tests call main() in-process
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         args = build_parser().parse_args(words)
         logs.configure(args.log_format, -1 if args.quiet else min(args.verbose, 1))

@@ -72,16 +72,18 @@ def cmd_plan(args: argparse.Namespace, command: tuple[str, ...] | None) -> int:
 def cmd_apply(args: argparse.Namespace, command: tuple[str, ...] | None) -> int:
     from reconciler.execute import Executor
     from reconciler.lock import instance_lock
-    from reconciler.observe import connect, endpoint, observe
+    from reconciler.observe import connect, endpoint, engine_is_local, observe
 
     config, desired = load(args, command)
     client = connect()
     with instance_lock(endpoint(), config.instance):
-        plan = plan_for(desired, observe(client, config.name, config.port))
+        actual = observe(client, config.name, config.port)
+        plan = plan_for(desired, actual)
         print_plan(plan, args.json)
         if args.dry_run or not plan.has_changes:
             return EXIT_OK
-        results = Executor(client, desired, config.ready_timeout).run(plan)
+        executor = Executor(client, desired, config.ready_timeout, engine_is_local())
+        results = executor.run(plan, actual)
     _report_done("Apply", plan, sum(r.seconds for r in results), args.json)
     return EXIT_OK
 
@@ -121,8 +123,11 @@ def cmd_status(args: argparse.Namespace, command: tuple[str, ...] | None) -> int
 
     config, desired = load(args, command)
     rows = status_rows(desired, observe(connect(), config.name, config.port))
-    sys.stdout.write(render.status_json(config.instance, rows) if args.json
-                     else render.status_text(config.instance, rows))
+    sys.stdout.write(
+        render.status_json(config.instance, rows)
+        if args.json
+        else render.status_text(config.instance, rows)
+    )
     return EXIT_OK
 
 

@@ -138,8 +138,14 @@ def load_config(
     where = str(path)
     reader = _KeyReader(raw, text, where)
     warnings = reader.check_keys()
-    return build_config(reader, code=code, config_file=where if text or raw else None,
-                        cli=cli, env=env, warnings=warnings)
+    return build_config(
+        reader,
+        code=code,
+        config_file=where if text or raw else None,
+        cli=cli,
+        env=env,
+        warnings=warnings,
+    )
 
 
 def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
@@ -170,7 +176,11 @@ class _KeyReader:
                 warnings.append(f"{self.where}: key {key!r} is accepted but ignored by booth")
                 continue
             close = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.5)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(KNOWN_KEYS)}"
+            hint = (
+                f"; did you mean {close[0]!r}?"
+                if close
+                else f"; known keys: {', '.join(KNOWN_KEYS)}"
+            )
             raise ConfigError(f"{self._at(key)}: unknown key {key!r}{hint}")
         return tuple(warnings)
 
@@ -276,7 +286,9 @@ def build_config(
     cmds = cli.cmds if cli.cmds is not None else config_cmds
 
     config_source = f"{reader.where} run-args"
-    words: list[Word] = [*words_from(reader.string_list("run-args", allow_joined=True) or (), config_source)]
+    words: list[Word] = [
+        *words_from(reader.string_list("run-args", allow_joined=True) or (), config_source)
+    ]
     words += words_from(cli.run_args, f"{CLI_SOURCE} --run-arg")
     routed = route(words, dind=dind)
     specs = [*routed.ports, *(SourcedSpec(spec, f"{CLI_SOURCE} -p") for spec in cli.publish)]

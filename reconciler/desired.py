@@ -88,7 +88,9 @@ class Resource:
             LABEL_INSTANCE: instance,
             LABEL_ROLE: self.role,
             LABEL_SPEC_HASH: self.spec_hash,
-            LABEL_SPEC_FIELDS: json.dumps(dict(self.field_hashes), sort_keys=True, separators=(",", ":")),
+            LABEL_SPEC_FIELDS: json.dumps(
+                dict(self.field_hashes), sort_keys=True, separators=(",", ":")
+            ),
         }
 
 
@@ -174,23 +176,35 @@ def build_desired(config: BoothConfig) -> DesiredGraph:
     """The resources and edges config asks for; DinD off means the booth alone."""
     names = resource_names(config.name, config.port)
     if not config.dind:
-        booth = _booth(config, network_mode=config.booth_options.network or "default",
-                       ports=config.ports, namespace=config.namespace)
-        return DesiredGraph(config.instance, False, (make_resource(BOOTH, names[BOOTH], *booth),), ())
+        booth = _booth(
+            config,
+            network_mode=config.booth_options.network or "default",
+            ports=config.ports,
+            namespace=config.namespace,
+        )
+        return DesiredGraph(
+            config.instance, False, (make_resource(BOOTH, names[BOOTH], *booth),), ()
+        )
 
     resources = [make_resource(NETWORK, names[NETWORK], {"Driver": "bridge"}, {"driver": "bridge"})]
     edges = [Edge(NETWORK, SIDECAR, ATTACH), Edge(SIDECAR, BOOTH, NETNS)]
     if config.keep_dind_data:
-        resources.append(make_resource(VOLUME, names[VOLUME], {"Driver": "local"}, {"driver": "local"}))
+        resources.append(
+            make_resource(VOLUME, names[VOLUME], {"Driver": "local"}, {"driver": "local"})
+        )
         edges.append(Edge(VOLUME, SIDECAR, MOUNT))
     volume = names[VOLUME] if config.keep_dind_data else None
-    resources.append(make_resource(SIDECAR, names[SIDECAR], *_sidecar(config, names[NETWORK], volume)))
+    resources.append(
+        make_resource(SIDECAR, names[SIDECAR], *_sidecar(config, names[NETWORK], volume))
+    )
     booth = _booth(config, network_mode=f"container:{names[SIDECAR]}", ports=None, namespace=None)
     resources.append(make_resource(BOOTH, names[BOOTH], *booth))
     return DesiredGraph(config.instance, True, tuple(resources), tuple(edges))
 
 
-def _sidecar(config: BoothConfig, network: str, volume: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+def _sidecar(
+    config: BoothConfig, network: str, volume: str | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     host_config: dict[str, Any] = {
         "Privileged": True,
         "NetworkMode": network,
@@ -209,7 +223,9 @@ def _sidecar(config: BoothConfig, network: str, volume: str | None) -> tuple[dic
     return spec, summary
 
 
-def _apply_namespace(spec: dict[str, Any], host_config: dict[str, Any], ns: NamespaceOptions) -> None:
+def _apply_namespace(
+    spec: dict[str, Any], host_config: dict[str, Any], ns: NamespaceOptions
+) -> None:
     if ns.hostname:
         spec["Hostname"] = ns.hostname
     for key, values in (
@@ -256,7 +272,9 @@ def _booth(
     return spec, summary
 
 
-def _apply_options(spec: dict[str, Any], host_config: dict[str, Any], options: BoothOptions) -> None:
+def _apply_options(
+    spec: dict[str, Any], host_config: dict[str, Any], options: BoothOptions
+) -> None:
     anonymous = [v for v in options.volumes if ":" not in v]
     if anonymous:
         spec["Volumes"] = {path: {} for path in anonymous}

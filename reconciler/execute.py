@@ -7,10 +7,10 @@ from: a container that was created but failed to start is removed again at once.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
@@ -22,9 +22,8 @@ import structlog
 
 from reconciler.desired import (
     BOOTH,
-    DAEMON_PORT,
-    LABEL_MANAGED,
     LABEL_INSTANCE,
+    LABEL_MANAGED,
     LABEL_SPEC_HASH,
     SIDECAR,
     DesiredGraph,
@@ -39,6 +38,9 @@ from reconciler.errors import (
     RunInterrupted,
 )
 from reconciler.plan import Plan, Step
+from reconciler.ports import DAEMON_PORT
+from reconciler.preflight import busy_host_ports, describe_busy
+from reconciler.state import ActualState
 
 STOP_TIMEOUT = 10
 NETWORK_REMOVE_RETRY_SECONDS = 5.0
@@ -60,44 +62,78 @@ class Executor:
     client: docker.APIClient
     desired: DesiredGraph | None
     ready_timeout: float = 120.0
+    # Probing host ports only means something when the engine runs on this host.
+    check_host_ports: bool = False
     ids: dict[str, str] = attrs.field(factory=dict)
     on_step: Callable[[StepResult], None] | None = None
 
-    def run(self, plan: Plan) -> list[StepResult]:
+    def run(self, plan: Plan, actual: ActualState | None = None) -> list[StepResult]:
         for change in plan.changes:
             if change.actual is not None and change.kind == "container":
                 self.ids.setdefault(change.role, change.actual.id)
         self._ensure_images(plan)
+        if self.check_host_ports:
+            self._check_host_ports(plan, actual or ActualState())
         done: list[StepResult] = []
-        with _deferred_interrupts() as interrupted:
+        with _Interrupts() as interrupts:
             for step in plan.steps:
                 started = time.monotonic()
                 bound = log.bind(index=step.index, op=step.op, resource=step.role, name=step.name)
                 bound.debug("step.start", reason=step.reason)
+                # Waiting changes nothing, so it can be abandoned at once; any other step
+                # finishes first, leaving an object either made or not made.
+                interrupts.current = step if step.op == "wait-ready" else None
                 self._apply(step, plan)
+                interrupts.current = None
                 result = StepResult(step, time.monotonic() - started)
                 done.append(result)
                 bound.info("step.done", elapsed_s=round(result.seconds, 3))
                 if self.on_step:
                     self.on_step(result)
-                if interrupted():
-                    raise RunInterrupted(
-                        f"interrupted after step {step.index}/{len(plan.steps)} ({step.op} "
-                        f"{step.name}); run `booth apply` to converge or `booth destroy` to clean up"
-                    )
+                if interrupts.received:
+                    raise RunInterrupted(_interrupted_message(step, len(plan.steps), done=True))
         return done
+
+    def _check_host_ports(self, plan: Plan, actual: ActualState) -> None:
+        """Fail before creating anything when a host port this plan publishes is taken.
+
+        Ports our own running containers hold are skipped: the plan frees them itself.
+        """
+        starting = {s.role for s in plan.steps if s.op in ("create-container", "start-container")}
+        ours = {_host_port(p) for o in actual if o.owned and o.running for p in o.ports}
+        wanted = []
+        for role in sorted(starting):
+            bindings = self._resource(role).spec["HostConfig"].get("PortBindings", {})
+            for key, hosts in bindings.items():
+                proto = key.partition("/")[2] or "tcp"
+                for host in hosts:
+                    port = host["HostPort"]
+                    if port.isdigit() and int(port) not in ours:
+                        wanted.append((host["HostIp"], int(port), proto))
+        busy = busy_host_ports(wanted)
+        if busy:
+            raise ExecutionError(describe_busy(busy, self._published_by_containers()))
+
+    def _published_by_containers(self) -> dict[int, str]:
+        """Host port → ``container <name>`` for running containers (error path only)."""
+        holders: dict[int, str] = {}
+        for container in self.client.containers():
+            name = (container.get("Names") or ["/?"])[0].lstrip("/")
+            for port in container.get("Ports") or []:
+                if "PublicPort" in port:
+                    holders[int(port["PublicPort"])] = f"container {name}"
+        return holders
 
     # -- images -------------------------------------------------------------------------
 
     def _ensure_images(self, plan: Plan) -> None:
         """Pull missing images before anything is created, so a bad image changes nothing."""
-        images = sorted({
-            self._resource(s.role).spec["Image"]
-            for s in plan.steps if s.op == "create-container"
-        })
+        images = sorted(
+            {self._resource(s.role).spec["Image"] for s in plan.steps if s.op == "create-container"}
+        )
         for image in images:
             try:
-                self.client.inspect_image(image)
+                self.client.inspect_image(image)  # type: ignore[no-untyped-call]
                 continue
             except docker.errors.NotFound:
                 pass
@@ -107,11 +143,12 @@ class Executor:
                 for event in self.client.pull(repository, tag=tag, stream=True, decode=True):
                     if "error" in event:
                         raise docker.errors.APIError(event["error"])
-                self.client.inspect_image(image)
+                self.client.inspect_image(image)  # type: ignore[no-untyped-call]
             except (docker.errors.APIError, requests.exceptions.RequestException) as err:
                 raise ImageUnavailableError(
                     f"image {image!r} is not present locally and cannot be pulled "
-                    f"({_short(err)}); build or load it, or set `image`/`dind-image` to a local image"
+                    f"({_short(err)}); build or load it, or set `image`/`dind-image` to a "
+                    "local image"
                 ) from None
 
     # -- steps ----------------------------------------------------------------------------
@@ -122,7 +159,9 @@ class Executor:
         except BoothError:
             raise
         except (docker.errors.APIError, requests.exceptions.RequestException) as err:
-            raise ExecutionError(f"step {step.index} {step.op} {step.name} failed: {_short(err)}") from None
+            raise ExecutionError(
+                f"step {step.index} {step.op} {step.name} failed: {_short(err)}"
+            ) from None
 
     def _resource(self, role: str) -> Resource:
         resource = self.desired.get(role) if self.desired else None
@@ -165,7 +204,9 @@ class Executor:
             sidecar = self.ids.get(SIDECAR) or config["HostConfig"]["NetworkMode"][10:]
             config["HostConfig"]["NetworkMode"] = f"container:{sidecar}"
         try:
-            created = self.client.create_container_from_config(config, name=resource.name)
+            created = self.client.create_container_from_config(  # type: ignore[no-untyped-call]
+                config, name=resource.name
+            )
             self.ids[step.role] = created["Id"]
         except docker.errors.APIError as err:
             if err.status_code != 409:
@@ -190,7 +231,9 @@ class Executor:
         self.client.restart(self.ids.get(step.role, step.name), timeout=STOP_TIMEOUT)
 
     def _op_stop_container(self, step: Step) -> None:
-        _ignore_missing(lambda: self.client.stop(self.ids.get(step.role, step.name), timeout=STOP_TIMEOUT))
+        _ignore_missing(
+            lambda: self.client.stop(self.ids.get(step.role, step.name), timeout=STOP_TIMEOUT)
+        )
 
     def _op_remove_container(self, step: Step) -> None:
         target = self.ids.pop(step.role, step.name)
@@ -274,8 +317,8 @@ def wait_ready(client: docker.APIClient, container: str, name: str, timeout: flo
     script = READY_SCRIPT.format(timeout=max(1, int(timeout + 0.999)), port=DAEMON_PORT)
     try:
         exec_id = client.exec_create(container, ["sh", "-c", script], stdout=True, stderr=True)
-        output = client.exec_start(exec_id).decode(errors="replace")
-        exit_code = client.exec_inspect(exec_id).get("ExitCode")
+        output = client.exec_start(exec_id["Id"]).decode(errors="replace")
+        exit_code = client.exec_inspect(exec_id["Id"]).get("ExitCode")
     except docker.errors.APIError as err:
         output, exit_code = _short(err), None
     if exit_code == 0 and "ready" in output:
@@ -291,7 +334,10 @@ def _not_ready_message(client: docker.APIClient, container: str, name: str, time
         state, logs = {"Status": "missing"}, ""
     tail = " | ".join(line.strip() for line in logs.strip().splitlines()[-LOG_TAIL_LINES:])
     if state.get("Status") != "running":
-        why = f"the sidecar {name} exited (status {state.get('Status')}, exit code {state.get('ExitCode')})"
+        why = (
+            f"the sidecar {name} exited (status {state.get('Status')}, "
+            f"exit code {state.get('ExitCode')})"
+        )
     else:
         why = f"the inner Docker daemon in {name} did not answer within {timeout:g}s"
     return f"{why}; last log lines: {tail or '(none)'}"
@@ -299,7 +345,7 @@ def _not_ready_message(client: docker.APIClient, container: str, name: str, time
 
 def _never_started(client: docker.APIClient, container: str) -> bool:
     try:
-        return client.inspect_container(container)["State"]["Status"] == "created"
+        return bool(client.inspect_container(container)["State"]["Status"] == "created")
     except docker.errors.APIError:
         return False
 
@@ -312,10 +358,14 @@ def _explain_start_error(err: docker.errors.APIError) -> str:
 
 
 def _ignore_missing(call: Callable[[], object]) -> None:
-    try:
+    """A 404 on remove/stop means the object is already gone: the step is done."""
+    with contextlib.suppress(docker.errors.NotFound):
         call()
-    except docker.errors.NotFound:
-        pass
+
+
+def _host_port(published: str) -> int:
+    """Host port of an observed ``ip:host:container/proto`` string."""
+    return int(published.rsplit(":", 2)[1])
 
 
 def _split_image(image: str) -> tuple[str, str | None]:
@@ -334,20 +384,38 @@ def _short(err: BaseException) -> str:
     return line if len(line) < 300 else line[:297] + "..."
 
 
-@contextmanager
-def _deferred_interrupts() -> Iterator[Callable[[], bool]]:
-    """SIGINT/SIGTERM set a flag; the executor stops after the current step."""
-    received: list[int] = []
+def _interrupted_message(step: Step, total: int, *, done: bool) -> str:
+    where = "after" if done else "during"
+    return (
+        f"interrupted {where} step {step.index}/{total} ({step.op} {step.name}); "
+        "run `booth apply` to converge or `booth destroy` to clean up"
+    )
 
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        if received:  # a second Ctrl-C means now
-            raise KeyboardInterrupt
-        received.append(signum)
-        log.warning("interrupt.received", detail="stopping after the current step")
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield lambda: bool(received)
-    finally:
-        for sig, old in previous.items():
+class _Interrupts:
+    """SIGINT/SIGTERM: remember it and stop after the current step.
+
+    During an abandonable step (``current`` set) or on a second signal, stop at once.
+    """
+
+    def __init__(self) -> None:
+        self.received = False
+        self.current: Step | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _Interrupts:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for sig, old in self._previous.items():
             signal.signal(sig, old)
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        if self.current is not None:
+            raise RunInterrupted(_interrupted_message(self.current, self.current.index, done=False))
+        if self.received:
+            raise KeyboardInterrupt
+        self.received = True
+        log.warning("interrupt.received", signal=signum, detail="stopping after the current step")

@@ -31,7 +31,9 @@ def lock_path(endpoint: str, instance: str) -> Path:
 
 
 @contextmanager
-def instance_lock(endpoint: str, instance: str, wait_seconds: float | None = None) -> Iterator[None]:
+def instance_lock(
+    endpoint: str, instance: str, wait_seconds: float | None = None
+) -> Iterator[None]:
     """Hold the instance lock; wait up to ``wait_seconds`` (env ``BOOTH_LOCK_TIMEOUT``)."""
     if wait_seconds is None:
         wait_seconds = float(os.environ.get("BOOTH_LOCK_TIMEOUT", DEFAULT_WAIT_SECONDS))

@@ -16,6 +16,7 @@ import docker
 import docker.errors
 import requests.exceptions
 import structlog
+from docker.utils import kwargs_from_env
 
 from reconciler.desired import (
     LABEL_INSTANCE,
@@ -28,8 +29,8 @@ from reconciler.desired import (
 from reconciler.errors import DockerUnavailableError
 from reconciler.state import ActualState, Observed
 
-CONNECT_TIMEOUT = 5.0
-API_TIMEOUT = 60.0
+CONNECT_TIMEOUT = 5
+API_TIMEOUT = 60
 
 log = structlog.get_logger()
 
@@ -38,11 +39,16 @@ def endpoint() -> str:
     return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
 
 
-def connect(timeout: float = CONNECT_TIMEOUT) -> docker.APIClient:
+def engine_is_local() -> bool:
+    """A unix socket means the engine binds host ports on this very host."""
+    return endpoint().startswith("unix://")
+
+
+def connect(timeout: int = CONNECT_TIMEOUT) -> docker.APIClient:
     """A low-level client; fails within ``timeout`` with the endpoint in the message."""
     where = endpoint()
     try:
-        client = docker.APIClient(**docker.utils.kwargs_from_env(), timeout=timeout)
+        client = docker.APIClient(**kwargs_from_env(), timeout=timeout)
     except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as err:
         raise DockerUnavailableError(
             f"cannot reach the Docker engine at {where} ({_short(err)}); is dockerd running "
@@ -65,20 +71,32 @@ def observe(client: docker.APIClient, instance_name: str, port: int) -> ActualSt
     try:
         containers = _merge(
             client.containers(all=True, filters={"label": label}),
-            client.containers(all=True, filters={"name": [f"^/{names['sidecar']}$", f"^/{names['booth']}$"]}),
+            client.containers(
+                all=True, filters={"name": [f"^/{names['sidecar']}$", f"^/{names['booth']}$"]}
+            ),
         )
         networks = _merge(
             client.networks(filters={"label": label}),
-            [n for n in client.networks(names=[names["network"]]) if n.get("Name") == names["network"]],
+            [
+                n
+                for n in client.networks(names=[names["network"]])
+                if n.get("Name") == names["network"]
+            ],
         )
         volumes = _merge(
             (client.volumes(filters={"label": label}) or {}).get("Volumes") or [],
-            [v for v in (client.volumes(filters={"name": names["volume"]}) or {}).get("Volumes") or []
-             if v.get("Name") == names["volume"]],
+            [
+                v
+                for v in (client.volumes(filters={"name": names["volume"]}) or {}).get("Volumes")
+                or []
+                if v.get("Name") == names["volume"]
+            ],
             key="Name",
         )
     except (docker.errors.DockerException, requests.exceptions.RequestException) as err:
-        raise DockerUnavailableError(f"Docker engine at {endpoint()} failed: {_short(err)}") from None
+        raise DockerUnavailableError(
+            f"Docker engine at {endpoint()} failed: {_short(err)}"
+        ) from None
     objects = [
         *(_container(c, instance) for c in containers),
         *(_network(n, instance) for n in networks),
@@ -116,12 +134,21 @@ def _ownership(labels: Mapping[str, str] | None, instance: str) -> dict[str, Any
 
 def _container(raw: Mapping[str, Any], instance: str) -> Observed:
     name = (raw.get("Names") or ["/"])[0].lstrip("/")
-    ports = tuple(sorted(
-        f"{p.get('IP', '')}:{p['PublicPort']}:{p['PrivatePort']}/{p.get('Type', 'tcp')}"
-        for p in raw.get("Ports") or [] if "PublicPort" in p
-    ))
-    return Observed("container", name, raw["Id"], state=raw.get("State"), ports=ports,
-                    **_ownership(raw.get("Labels"), instance))
+    ports = tuple(
+        sorted(
+            f"{p.get('IP', '')}:{p['PublicPort']}:{p['PrivatePort']}/{p.get('Type', 'tcp')}"
+            for p in raw.get("Ports") or []
+            if "PublicPort" in p
+        )
+    )
+    return Observed(
+        "container",
+        name,
+        raw["Id"],
+        state=raw.get("State"),
+        ports=ports,
+        **_ownership(raw.get("Labels"), instance),
+    )
 
 
 def _network(raw: Mapping[str, Any], instance: str) -> Observed:

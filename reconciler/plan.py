@@ -25,7 +25,11 @@ from reconciler.reconcile import (
 )
 
 CREATE_OP = {NETWORK: "create-network", VOLUME: "create-volume"}
-REMOVE_OP = {"network": "remove-network", "volume": "remove-volume", "container": "remove-container"}
+REMOVE_OP = {
+    "network": "remove-network",
+    "volume": "remove-volume",
+    "container": "remove-container",
+}
 
 
 @attrs.frozen
@@ -50,8 +54,13 @@ class Plan:
     def summary(self) -> dict[str, int]:
         counts = {"create": 0, "replace": 0, "start": 0, "remove": 0}
         for change in self.changes:
-            key = {CREATE: "create", REPLACE: "replace", START: "start", RESTART: "start",
-                   REMOVE: "remove"}.get(change.action)
+            key = {
+                CREATE: "create",
+                REPLACE: "replace",
+                START: "start",
+                RESTART: "start",
+                REMOVE: "remove",
+            }.get(change.action)
             if key:
                 counts[key] += 1
         return counts

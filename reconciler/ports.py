@@ -150,7 +150,7 @@ def parse_port(spec: str, *, default_host_ip: str = "127.0.0.1", source: str = "
         return PortMapping(host_ip, None, None, container[0], container[1], proto)
     host_len = host[1] - host[0]
     container_len = container[1] - container[0]
-    if host_len != container_len and container_len != 0:
+    if container_len not in (host_len, 0):
         raise fail("host and container port ranges must have the same length")
     if host[0] == 0:
         raise fail("host port range cannot start at 0")

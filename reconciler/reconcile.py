@@ -85,13 +85,21 @@ def _base_change(resource: Resource, actual: ActualState) -> Change:
                 "(no io.codingbooth labels for this instance); booth will not touch it: "
                 "remove or rename it yourself, or choose another `name` or `port`"
             )
-        return Change(resource.role, resource.name, resource.kind, EXTERNAL,
-                      f"{resource.kind} exists, not created by booth: used as is",
-                      resource, named)
+        return Change(
+            resource.role,
+            resource.name,
+            resource.kind,
+            EXTERNAL,
+            f"{resource.kind} exists, not created by booth: used as is",
+            resource,
+            named,
+        )
     observed = actual.owned_by_role(resource.role)
 
     def make(action: str, reason: str) -> Change:
-        return Change(resource.role, resource.name, resource.kind, action, reason, resource, observed)
+        return Change(
+            resource.role, resource.name, resource.kind, action, reason, resource, observed
+        )
 
     if observed is None:
         return make(CREATE, "not found")
@@ -149,10 +157,7 @@ def _not_desired(desired: DesiredGraph, actual: ActualState) -> list[Change]:
     containers, and only ``destroy --volumes`` may drop it.
     """
     wanted = {(r.kind, r.name) for r in desired}
-    leftovers = [
-        o for o in _owned(actual)
-        if (o.kind, o.name) not in wanted and o.role != VOLUME
-    ]
+    leftovers = [o for o in _owned(actual) if (o.kind, o.name) not in wanted and o.role != VOLUME]
     leftovers.sort(key=_teardown_key)
     return [_removal(o, "not desired") for o in leftovers]
 
@@ -162,5 +167,6 @@ def _teardown_key(observed: Observed) -> tuple[int, str]:
 
 
 def _removal(observed: Observed, reason: str) -> Change:
-    return Change(observed.role or observed.kind, observed.name, observed.kind, REMOVE,
-                  reason, None, observed)
+    return Change(
+        observed.role or observed.kind, observed.name, observed.kind, REMOVE, reason, None, observed
+    )

@@ -26,7 +26,9 @@ SYMBOL = {CREATE: "+", REMOVE: "-", REPLACE: "-/+", START: "~", RESTART: "~", EX
 
 
 def plan_text(plan: Plan) -> str:
-    shown = [c for c in plan.changes if c.action != NONE and (plan.has_changes or c.action != EXTERNAL)]
+    shown = [
+        c for c in plan.changes if c.action != NONE and (plan.has_changes or c.action != EXTERNAL)
+    ]
     if not plan.has_changes:
         return "No changes. The booth matches the configuration.\n"
     name_width = max(len(c.name) for c in shown)
@@ -104,7 +106,11 @@ def status_text(instance: str, rows: list[Any]) -> str:
     widths = [max(len(line[i]) for line in table) for i in range(len(headers) - 1)]
     lines = [f"Instance {instance}", ""]
     for line in table:
-        lines.append("  ".join(cell.ljust(w) for cell, w in zip(line, widths)) + "  " + line[-1])
+        lines.append(
+            "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=False))
+            + "  "
+            + line[-1]
+        )
     return "\n".join(lines) + "\n"
 
 

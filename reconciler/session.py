@@ -16,7 +16,7 @@ from reconciler.config import BoothConfig
 from reconciler.desired import BOOTH, NETWORK, DesiredGraph
 from reconciler.execute import Executor
 from reconciler.lock import instance_lock
-from reconciler.observe import connect, endpoint, observe
+from reconciler.observe import connect, endpoint, engine_is_local, observe
 from reconciler.plan import make_plan
 from reconciler.reconcile import destroy_changes, reconcile
 
@@ -35,7 +35,7 @@ def run_session(config: BoothConfig, desired: DesiredGraph) -> int:
         network_existed = network is not None and actual.named("network", network.name) is not None
         plan = make_plan(desired.instance, reconcile(desired, actual))
         try:
-            Executor(client, desired, config.ready_timeout).run(plan)
+            Executor(client, desired, config.ready_timeout, engine_is_local()).run(plan, actual)
         except BaseException:
             # We hold the instance lock already: taking it again (a new flock on a new
             # file descriptor) would wait for ourselves and then hide the real error.
@@ -78,7 +78,8 @@ def _remove_session_objects(
     """Booth, sidecar and (unless it existed before) the network; the caller holds the lock."""
     actual = observe(client, config.name, config.port)
     changes = [
-        c for c in destroy_changes(actual, remove_volumes=False)
+        c
+        for c in destroy_changes(actual, remove_volumes=False)
         if not (keep_network and c.role == NETWORK)
     ]
     plan = make_plan(desired.instance, changes)

@@ -31,12 +31,14 @@ def status_rows(desired: DesiredGraph, actual: ActualState) -> list[StatusRow]:
             state = observed.state or "unknown"
         else:
             state = "created"
-        rows.append(StatusRow(
-            role=change.role,
-            name=change.name,
-            state=state,
-            up_to_date=change.action in (NONE, EXTERNAL),
-            ports=observed.ports if observed else (),
-            desired=change.action != REMOVE,
-        ))
+        rows.append(
+            StatusRow(
+                role=change.role,
+                name=change.name,
+                state=state,
+                up_to_date=change.action in (NONE, EXTERNAL),
+                ports=observed.ports if observed else (),
+                desired=change.action != REMOVE,
+            )
+        )
     return rows

@@ -54,8 +54,9 @@ def docker_client() -> Iterator[docker.DockerClient]:
         except docker.errors.ImageNotFound:
             missing.append(image)
     if missing:
-        _unavailable(f"test images missing: {', '.join(missing)} "
-                     "(build them with .ci/build-test-images.sh)")
+        _unavailable(
+            f"test images missing: {', '.join(missing)} (build them with .ci/build-test-images.sh)"
+        )
     yield client
     client.close()
 
@@ -81,8 +82,10 @@ class Cleanup:
             self.containers[:0] = [c["Id"] for c in found]
         api = self.client.api
         for container in self.containers:
-            failures += self._try(partial(api.remove_container, container, force=True, v=True),
-                                  f"container {container}")
+            failures += self._try(
+                partial(api.remove_container, container, force=True, v=True),
+                f"container {container}",
+            )
         for instance in self.instances:
             label = {"label": f"{LABEL_INSTANCE}={instance}"}
             self.networks += [n["Id"] for n in self.client.api.networks(filters=label)]
@@ -125,8 +128,9 @@ def cleanup(docker_client: docker.DockerClient) -> Iterator[Cleanup]:
 
 
 @pytest.fixture
-def make_booth(docker_client: docker.DockerClient, cleanup: Cleanup,
-               tmp_path: Path) -> Callable[..., BoothDir]:
+def make_booth(
+    docker_client: docker.DockerClient, cleanup: Cleanup, tmp_path: Path
+) -> Callable[..., BoothDir]:
     """Factory: a code dir whose config names a fresh instance ``bt-<8 hex>-<free port>``.
 
     Defaults are DinD on, the local test images and ``sleep infinity``; keyword

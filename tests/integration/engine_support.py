@@ -76,8 +76,9 @@ def http_get(port: int, path: str = "/", timeout: float = 3.0) -> str:
         conn.close()
 
 
-def eventually(probe: Callable[[], T], *, timeout: float = 15.0, interval: float = 0.2,
-               what: str = "condition") -> T:
+def eventually(
+    probe: Callable[[], T], *, timeout: float = 15.0, interval: float = 0.2, what: str = "condition"
+) -> T:
     """Call ``probe`` until it returns without raising; re-raise its last error on timeout."""
     deadline = time.monotonic() + timeout
     while True:
@@ -94,8 +95,9 @@ def eventually(probe: Callable[[], T], *, timeout: float = 15.0, interval: float
 
 def docker_cli(*args: str, check: bool = True, timeout: float = DOCKER_CLI_TIMEOUT) -> CliResult:
     """Run the docker client; with ``check`` a non-zero exit fails the test with its output."""
-    proc = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout,
-                          check=False)
+    proc = subprocess.run(
+        ["docker", *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
     result = CliResult(proc.returncode, proc.stdout, proc.stderr)
     if check and proc.returncode != 0:
         raise AssertionError(f"docker {' '.join(args)} failed: {result.explain()}")
@@ -112,9 +114,13 @@ def load_image_into_booth(booth: str, image: str = BUSYBOX_IMAGE) -> None:
     save = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE)
     assert save.stdout is not None
     try:
-        load = subprocess.run(["docker", "exec", "-i", booth, "docker", "load"],
-                              stdin=save.stdout, capture_output=True, timeout=DOCKER_CLI_TIMEOUT,
-                              check=False)
+        load = subprocess.run(
+            ["docker", "exec", "-i", booth, "docker", "load"],
+            stdin=save.stdout,
+            capture_output=True,
+            timeout=DOCKER_CLI_TIMEOUT,
+            check=False,
+        )
     finally:
         save.stdout.close()
         save_rc = save.wait(timeout=DOCKER_CLI_TIMEOUT)
@@ -201,8 +207,14 @@ def _toml_value(value: object) -> str:
 class BoothDir:
     """A code dir with ``.booth/config.toml`` for one uniquely named instance."""
 
-    def __init__(self, client: docker.DockerClient, path: Path, name: str, port: int,
-                 settings: dict[str, object]) -> None:
+    def __init__(
+        self,
+        client: docker.DockerClient,
+        path: Path,
+        name: str,
+        port: int,
+        settings: dict[str, object],
+    ) -> None:
         self.client = client
         self.path = path
         self.name = name
@@ -242,8 +254,9 @@ class BoothDir:
         config.parent.mkdir(parents=True, exist_ok=True)
         config.write_text("".join(f"{k} = {_toml_value(v)}\n" for k, v in self.settings.items()))
 
-    def cli(self, *args: str, env: Mapping[str, str] | None = None,
-            timeout: float = CLI_TIMEOUT) -> CliResult:
+    def cli(
+        self, *args: str, env: Mapping[str, str] | None = None, timeout: float = CLI_TIMEOUT
+    ) -> CliResult:
         """``python -m reconciler -C <dir> args…`` as a user would run it.
 
         Lock files go under the test's tmp dir (``XDG_RUNTIME_DIR``), so they do not
@@ -253,7 +266,11 @@ class BoothDir:
         full_env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), **(env or {})}
         proc = subprocess.run(
             [sys.executable, "-m", "reconciler", "-C", str(self.path), *args],
-            capture_output=True, text=True, timeout=timeout, env=full_env, check=False,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=full_env,
+            check=False,
         )
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 

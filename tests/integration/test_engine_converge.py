@@ -48,7 +48,9 @@ def test_removed_booth_is_recreated_alone(make_booth, docker_client):
     plan = b.plan_json()
     assert pending(plan) == {"booth": "create"}
     assert [(s["op"], s["resource"]) for s in plan["steps"]] == [
-        ("create-container", "booth"), ("start-container", "booth"),
+        ("wait-ready", "sidecar"),
+        ("create-container", "booth"),
+        ("start-container", "booth"),
     ]
 
     b.ok("apply")

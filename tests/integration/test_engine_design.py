@@ -30,8 +30,19 @@ def _serve(booth: str, port: int, text: str) -> str:
     ``--init`` so the inner container stops at once when its daemon shuts down.
     """
     script = f"mkdir -p /www && echo {text} > /www/index.html && exec httpd -f -p {port} -h /www"
-    result = in_booth(booth, "docker", "run", "-d", "--init", "-p", f"{port}:{port}",
-                      BUSYBOX_IMAGE, "sh", "-c", script)
+    result = in_booth(
+        booth,
+        "docker",
+        "run",
+        "-d",
+        "--init",
+        "-p",
+        f"{port}:{port}",
+        BUSYBOX_IMAGE,
+        "sh",
+        "-c",
+        script,
+    )
     return result.stdout.strip()
 
 
@@ -42,8 +53,10 @@ def test_host_sees_sidecar_and_booth_and_only_declared_ports(make_booth, docker_
 
     b.ok("apply")
 
-    assert set(labelled_containers(docker_client, b.instance)) == {f"{b.name}-{b.port}-dind",
-                                                                     f"{b.name}-{b.port}"}
+    assert set(labelled_containers(docker_client, b.instance)) == {
+        f"{b.name}-{b.port}-dind",
+        f"{b.name}-{b.port}",
+    }
     assert in_booth(b.booth, "docker", "ps", "-q").stdout.strip() == ""
 
     load_image_into_booth(b.booth)
@@ -56,8 +69,9 @@ def test_host_sees_sidecar_and_booth_and_only_declared_ports(make_booth, docker_
         )
         assert body.strip() == text
 
-    body = eventually(lambda: http_get(declared),
-                      what=f"127.0.0.1:{declared} answering on the host")
+    body = eventually(
+        lambda: http_get(declared), what=f"127.0.0.1:{declared} answering on the host"
+    )
     assert body.strip() == "declared-ok"
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", undeclared), timeout=3).close()

@@ -34,8 +34,9 @@ def test_unreachable_engine_fails_fast_naming_the_endpoint(make_booth, command):
 
 
 @pytest.mark.parametrize("role", ["booth", "sidecar"])
-def test_foreign_container_on_our_name_is_refused_and_kept(make_booth, docker_client, cleanup,
-                                                           role):
+def test_foreign_container_on_our_name_is_refused_and_kept(
+    make_booth, docker_client, cleanup, role
+):
     b = make_booth()
     name = b.booth if role == "booth" else b.sidecar
     foreign_id = docker_client.api.create_container(BUSYBOX_IMAGE, name=name)["Id"]

@@ -11,13 +11,15 @@ from engine_support import inspect_volume, labelled_containers, labelled_network
 pytestmark = pytest.mark.docker
 
 
-def test_run_shows_all_output_returns_the_booths_exit_code_and_tears_down(make_booth,
-                                                                          docker_client):
+def test_run_shows_all_output_returns_the_booths_exit_code_and_tears_down(
+    make_booth, docker_client
+):
     b = make_booth()
 
     # The command ends at once: its output and its end must not be missed by the session.
-    result = b.cli("run", "--", "sh", "-c", "echo line1; echo line2; docker ps -q | wc -l; exit 3",
-                   timeout=60)
+    result = b.cli(
+        "run", "--", "sh", "-c", "echo line1; echo line2; docker ps -q | wc -l; exit 3", timeout=60
+    )
 
     assert result.rc == 3, result.explain()
     assert result.stdout.split() == ["line1", "line2", "0"], result.explain()

@@ -22,7 +22,10 @@ def test_status_after_apply_and_with_a_stopped_sidecar(make_booth, docker_client
     rows = _status(b)
     assert set(rows) == {"network", "volume", "sidecar", "booth"}
     assert {role: row["state"] for role, row in rows.items()} == {
-        "network": "created", "volume": "created", "sidecar": "running", "booth": "running",
+        "network": "created",
+        "volume": "created",
+        "sidecar": "running",
+        "booth": "running",
     }
     assert all(row["up_to_date"] is True for row in rows.values())
     assert rows["sidecar"]["name"] == b.sidecar and rows["booth"]["name"] == b.booth

@@ -77,19 +77,21 @@ class DockerModel:
         )
 
     def actual(self) -> ActualState:
-        return ActualState(tuple(
-            Observed(
-                kind=obj.kind,
-                name=name,
-                id=f"id-{name}",
-                owned=obj.owned,
-                role=obj.role if obj.owned else None,
-                spec_hash=obj.spec_hash if obj.owned else None,
-                state=obj.state,
-                ports=obj.ports,
+        return ActualState(
+            tuple(
+                Observed(
+                    kind=obj.kind,
+                    name=name,
+                    id=f"id-{name}",
+                    owned=obj.owned,
+                    role=obj.role if obj.owned else None,
+                    spec_hash=obj.spec_hash if obj.owned else None,
+                    state=obj.state,
+                    ports=obj.ports,
+                )
+                for name, obj in sorted(self.objects.items())
             )
-            for name, obj in sorted(self.objects.items())
-        ))
+        )
 
     # --- executing ---------------------------------------------------------------------
 
@@ -149,8 +151,12 @@ class DockerModel:
             obj.netns = owner.netns
         else:
             obj.netns = next(self._netns)
-        taken = {p for other_name, other in self.objects.items()
-                 if other_name != name and other.running for p in other.ports}
+        taken = {
+            p
+            for other_name, other in self.objects.items()
+            if other_name != name and other.running
+            for p in other.ports
+        }
         clash = sorted(taken & set(obj.ports))
         if clash:
             raise ModelError(f"{name} publishes host ports in use: {clash}")
@@ -221,4 +227,3 @@ class DockerModel:
             shared = self.objects[sidecar.name].netns
             assert shared is not None
             assert self.objects[booth.name].netns == shared, "booth left in a dead namespace"
-

@@ -62,13 +62,20 @@ def port_mappings(draw: st.DrawFn) -> PortMapping:
 
 # --- configs -----------------------------------------------------------------------------
 
+
 def config_from_raw(raw: dict[str, Any], cli: CliInputs | None = None) -> BoothConfig:
     """What ``load_config`` builds from a TOML table ``raw`` in ``CODE``."""
     where = f"{CODE}/.booth/config.toml"
     reader = _KeyReader(raw, "", where)
     warnings = reader.check_keys()
-    return build_config(reader, code=Path(CODE), config_file=where, cli=cli or CliInputs(), env={},
-                        warnings=warnings)
+    return build_config(
+        reader,
+        code=Path(CODE),
+        config_file=where,
+        cli=cli or CliInputs(),
+        env={},
+        warnings=warnings,
+    )
 
 
 @st.composite
@@ -91,17 +98,19 @@ def configs(draw: st.DrawFn) -> BoothConfig:
 
 def actual_equal_to(desired: DesiredGraph) -> ActualState:
     """What the observer reports right after a successful apply of ``desired``."""
-    return ActualState(tuple(
-        Observed(
-            kind=r.kind,
-            name=r.name,
-            id=f"id-{r.name}",
-            owned=True,
-            role=r.role,
-            spec_hash=r.spec_hash,
-            field_hashes=r.field_hashes,
-            state="running" if r.kind == "container" else None,
-            ports=tuple(r.summary.get("ports", ())),
+    return ActualState(
+        tuple(
+            Observed(
+                kind=r.kind,
+                name=r.name,
+                id=f"id-{r.name}",
+                owned=True,
+                role=r.role,
+                spec_hash=r.spec_hash,
+                field_hashes=r.field_hashes,
+                state="running" if r.kind == "container" else None,
+                ports=tuple(r.summary.get("ports", ())),
+            )
+            for r in desired
         )
-        for r in desired
-    ))
+    )

@@ -24,15 +24,54 @@ SCALARS = st.one_of(
     st.integers(min_value=-(2**63), max_value=2**63 - 1),
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=40),
-    st.sampled_from(["8080:8080", "-p", "--publish=1:1", "127.0.0.1::80/udp", "[::1]:53:53",
-                     "2375:2375", "-P", "--network=host", "0", "65536", "desktop", "kde"]),
+    st.sampled_from(
+        [
+            "8080:8080",
+            "-p",
+            "--publish=1:1",
+            "127.0.0.1::80/udp",
+            "[::1]:53:53",
+            "2375:2375",
+            "-P",
+            "--network=host",
+            "0",
+            "65536",
+            "desktop",
+            "kde",
+        ]
+    ),
 )
 VALUES = st.one_of(SCALARS, st.lists(SCALARS, max_size=6))
-FLAG_WORDS = st.sampled_from([
-    "-p", "--publish", "-e", "--env", "-v", "--mount", "--cpus", "-m", "--shm-size", "--init",
-    "--privileged=maybe", "-it", "-h", "--dns", "--add-host", "--net", "-P", "--expose",
-    "--tmpfs", "--device", "--label", "--entrypoint", "--rm", "--name", "x", "",
-])
+FLAG_WORDS = st.sampled_from(
+    [
+        "-p",
+        "--publish",
+        "-e",
+        "--env",
+        "-v",
+        "--mount",
+        "--cpus",
+        "-m",
+        "--shm-size",
+        "--init",
+        "--privileged=maybe",
+        "-it",
+        "-h",
+        "--dns",
+        "--add-host",
+        "--net",
+        "-P",
+        "--expose",
+        "--tmpfs",
+        "--device",
+        "--label",
+        "--entrypoint",
+        "--rm",
+        "--name",
+        "x",
+        "",
+    ]
+)
 WORDS = st.one_of(FLAG_WORDS, st.text(alphabet=string.printable + "é☃", max_size=20))
 
 
@@ -57,10 +96,14 @@ def config_texts(draw: st.DrawFn) -> str:
     return "\n".join(f"{json.dumps(key)} = {toml_value(value)}" for key, value in items.items())
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     text=config_texts(),
-    publish=st.lists(st.one_of(st.sampled_from(["8080:8080", "1-3:1-3", "x"]), st.text(max_size=15)), max_size=3),
+    publish=st.lists(
+        st.one_of(st.sampled_from(["8080:8080", "1-3:1-3", "x"]), st.text(max_size=15)), max_size=3
+    ),
     run_args=st.lists(WORDS, max_size=5),
     command=st.one_of(st.none(), st.lists(st.text(max_size=8), max_size=3)),
 )
@@ -75,8 +118,16 @@ def test_any_input_gives_a_plan_or_one_line_error(
     code_dir = tmp_path_factory.mktemp("hostile")
     (code_dir / ".booth").mkdir()
     (code_dir / ".booth" / "config.toml").write_text(text, encoding="utf-8")
-    argv = ["-C", str(code_dir), "--log-format", "json", "-q", "plan", "--offline",
-            "--detailed-exitcode"]
+    argv = [
+        "-C",
+        str(code_dir),
+        "--log-format",
+        "json",
+        "-q",
+        "plan",
+        "--offline",
+        "--detailed-exitcode",
+    ]
     for spec in publish:
         argv.append(f"--publish={spec}")
     for word in run_args:
@@ -98,10 +149,12 @@ def test_any_input_gives_a_plan_or_one_line_error(
         assert "Plan: " in out
 
 
-def test_huge_config_values_are_refused_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_huge_config_values_are_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / ".booth").mkdir()
     (tmp_path / ".booth" / "config.toml").write_text(
-        f"port = {2**70}\nname = \"{'a' * 5000}\"\n", encoding="utf-8"
+        f'port = {2**70}\nname = "{"a" * 5000}"\n', encoding="utf-8"
     )
     code = main(["-C", str(tmp_path), "plan", "--offline"])
     err = capsys.readouterr().err

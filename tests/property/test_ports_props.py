@@ -16,16 +16,18 @@ def outcome(specs: list[str], host_ip: str, dind: bool = False) -> PortSet | typ
     """The port set, or PortError: a conflict must not depend on the order of the inputs."""
     sourced = [SourcedSpec(spec, f"input {i}") for i, spec in enumerate(specs)]
     try:
-        return build_port_set(sourced, booth_port=10000, default_host_ip=host_ip, dind=dind,
-                              allow_daemon_port=False)
+        return build_port_set(
+            sourced, booth_port=10000, default_host_ip=host_ip, dind=dind, allow_daemon_port=False
+        )
     except PortError:
         return PortError
 
 
 @settings(max_examples=200, deadline=None)
 @given(specs=st.lists(port_spec_texts(), max_size=6), host_ip=HOST_IPS, data=st.data())
-def test_dedup_is_independent_of_order_and_repetition(specs: list[str], host_ip: str,
-                                                      data: st.DataObject) -> None:
+def test_dedup_is_independent_of_order_and_repetition(
+    specs: list[str], host_ip: str, data: st.DataObject
+) -> None:
     repeated = specs + data.draw(st.lists(st.sampled_from(specs), max_size=4)) if specs else []
     shuffled = data.draw(st.permutations(repeated))
     assert outcome(shuffled, host_ip) == outcome(specs, host_ip)
@@ -63,15 +65,20 @@ def test_result_covers_exactly_the_inputs(specs: list[str], host_ip: str) -> Non
 @settings(max_examples=150, deadline=None)
 @given(
     port=st.integers(1, 65535).filter(lambda p: p != 10000),
-    spellings=st.lists(st.sampled_from(("{p}:{p}", "{p}:{p}/tcp", "{p}:{p}/TCP",
-                                        "127.0.0.1:{p}:{p}", "127.0.0.1:{p}:{p}/tcp")),
-                       min_size=1, max_size=6),
+    spellings=st.lists(
+        st.sampled_from(
+            ("{p}:{p}", "{p}:{p}/tcp", "{p}:{p}/TCP", "127.0.0.1:{p}:{p}", "127.0.0.1:{p}:{p}/tcp")
+        ),
+        min_size=1,
+        max_size=6,
+    ),
 )
 def test_semantically_equal_specs_dedup_to_one(port: int, spellings: list[str]) -> None:
     result = outcome([s.format(p=port) for s in spellings], "127.0.0.1")
     assert isinstance(result, PortSet)
     assert sorted(result.canonical()) == sorted(
-        ["127.0.0.1:10000:10000/tcp", f"127.0.0.1:{port}:{port}/tcp"])
+        ["127.0.0.1:10000:10000/tcp", f"127.0.0.1:{port}:{port}/tcp"]
+    )
 
 
 @settings(max_examples=200, deadline=None)

@@ -40,8 +40,13 @@ from reconciler.state import ActualState
 
 CONTAINER_DRIFT = ("keep", "keep", "delete", "stop", "created", "dead", "stale")
 OTHER_DRIFT = ("keep", "keep", "delete", "stale")
-STATE_AFTER = {"keep": "running", "stale": "running", "stop": "exited", "created": "created",
-               "dead": "dead"}
+STATE_AFTER = {
+    "keep": "running",
+    "stale": "running",
+    "stop": "exited",
+    "created": "created",
+    "dead": "dead",
+}
 STALE_HASH = "0" * 64
 
 
@@ -71,8 +76,9 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         drift[resource.role] = change
         if change == "delete":
             continue
-        obj = DockerModel.object_for(resource, before.dind,
-                                     state=STATE_AFTER[change] if container else None)
+        obj = DockerModel.object_for(
+            resource, before.dind, state=STATE_AFTER[change] if container else None
+        )
         if change == "stale":
             obj.spec_hash = STALE_HASH
         objects[resource.name] = obj
@@ -100,6 +106,7 @@ def desired_changes(plan: Plan) -> dict[str, Change]:
 
 # --- actual == desired ----------------------------------------------------------------------
 
+
 @settings(max_examples=150, deadline=None)
 @given(config=configs(), data=st.data())
 def test_no_changes_when_actual_equals_desired(config: BoothConfig, data: st.DataObject) -> None:
@@ -120,13 +127,17 @@ def test_fresh_plan_creates_everything_in_order(config: BoothConfig) -> None:
     ops = [(s.op, s.role) for s in plan.steps]
     expected = [(f"create-{r.role}", r.role) for r in desired if r.kind != "container"]
     if config.dind:
-        expected += [("create-container", SIDECAR), ("start-container", SIDECAR),
-                     ("wait-ready", SIDECAR)]
+        expected += [
+            ("create-container", SIDECAR),
+            ("start-container", SIDECAR),
+            ("wait-ready", SIDECAR),
+        ]
     expected += [("create-container", BOOTH), ("start-container", BOOTH)]
     assert ops == expected
 
 
 # --- any drift converges ----------------------------------------------------------------
+
 
 @settings(max_examples=200, deadline=None)
 @given(scenario=scenarios())
@@ -189,8 +200,9 @@ def test_namespace_cascade(scenario: Scenario) -> None:
 def test_destroy_removes_everything_booth_owns(scenario: Scenario, remove_volumes: bool) -> None:
     model = scenario.model()
     before = dict(model.objects)
-    plan = make_plan(model.desired.instance,
-                     destroy_changes(model.actual(), remove_volumes=remove_volumes))
+    plan = make_plan(
+        model.desired.instance, destroy_changes(model.actual(), remove_volumes=remove_volumes)
+    )
     for step in plan.steps:
         model.apply(step)
     left = {name: obj for name, obj in model.objects.items() if obj.owned}

@@ -81,5 +81,6 @@ def test_routing_is_independent_of_port_flag_placement_and_spelling(
 def test_routing_without_ports_extracts_none(others: list[tuple[str, ...]], dind: bool) -> None:
     result = routed(others, dind)
     assert result.ports == ()
-    assert (result.booth.network is None) == (dind or not any(
-        g[0].startswith(("--network", "--net")) for g in others))
+    assert (result.booth.network is None) == (
+        dind or not any(g[0].startswith(("--network", "--net")) for g in others)
+    )

@@ -39,16 +39,27 @@ def config_from_toml(
     where = f"{code}/.booth/config.toml"
     reader = _KeyReader(raw, text, where)
     warnings = reader.check_keys()
-    return build_config(reader, code=Path(code), config_file=where, cli=cli or CliInputs(),
-                        env={} if env is None else env, warnings=warnings)
+    return build_config(
+        reader,
+        code=Path(code),
+        config_file=where,
+        cli=cli or CliInputs(),
+        env={} if env is None else env,
+        warnings=warnings,
+    )
 
 
 def desired_from_toml(text: str = "", **kwargs: object) -> DesiredGraph:
     return build_desired(config_from_toml(text, **kwargs))  # type: ignore[arg-type]
 
 
-def observed(resource: Resource, *, state: str | None = "running", spec_hash: str | None = None,
-             owned: bool = True) -> Observed:
+def observed(
+    resource: Resource,
+    *,
+    state: str | None = "running",
+    spec_hash: str | None = None,
+    owned: bool = True,
+) -> Observed:
     """What the observer reports for an object booth created from ``resource``."""
     container = resource.kind == "container"
     return Observed(
@@ -64,11 +75,15 @@ def observed(resource: Resource, *, state: str | None = "running", spec_hash: st
     )
 
 
-def actual_matching(desired: DesiredGraph, *, without: tuple[str, ...] = (),
-                    states: Mapping[str, str] | None = None) -> ActualState:
+def actual_matching(
+    desired: DesiredGraph, *, without: tuple[str, ...] = (), states: Mapping[str, str] | None = None
+) -> ActualState:
     """``actual == desired`` (every container running), minus the roles in ``without``."""
     states = states or {}
-    return ActualState(tuple(
-        observed(r, state=states.get(r.role, "running"))
-        for r in desired if r.role not in without
-    ))
+    return ActualState(
+        tuple(
+            observed(r, state=states.get(r.role, "running"))
+            for r in desired
+            if r.role not in without
+        )
+    )

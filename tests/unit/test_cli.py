@@ -19,8 +19,20 @@ from reconciler.state import ActualState
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = str(REPO / "examples" / "dind-example")
 Capsys = pytest.CaptureFixture[str]
-PURE_MODULES = ("cli", "config", "ports", "runargs", "desired", "state", "reconcile", "plan",
-                "render", "commands", "errors", "logs")
+PURE_MODULES = (
+    "cli",
+    "config",
+    "ports",
+    "runargs",
+    "desired",
+    "state",
+    "reconcile",
+    "plan",
+    "render",
+    "commands",
+    "errors",
+    "logs",
+)
 
 
 def run(capsys: Capsys, *argv: str) -> tuple[int, str, str]:
@@ -44,6 +56,7 @@ def change(document: dict[str, Any], resource: str) -> dict[str, Any]:
 
 # --- plan --offline, text --------------------------------------------------------------
 
+
 def test_offline_plan_of_the_dind_example(capsys: Capsys) -> None:
     code, out, err = run(capsys, "-C", EXAMPLE, "plan", "--offline")
     assert code == 0
@@ -58,8 +71,9 @@ def test_offline_plan_of_the_dind_example(capsys: Capsys) -> None:
     ]
     (ports_line,) = [line for line in lines if line.strip().startswith("ports:")]
     ports = ports_line.split("ports:")[1].strip().split(", ")
-    assert sorted(ports) == sorted(["127.0.0.1:10000:10000/tcp", "127.0.0.1:8080:8080/tcp",
-                                    "127.0.0.1:3000:3000/tcp"])
+    assert sorted(ports) == sorted(
+        ["127.0.0.1:10000:10000/tcp", "127.0.0.1:8080:8080/tcp", "127.0.0.1:3000:3000/tcp"]
+    )
     # the ports belong to the sidecar: they follow its line, before the booth's
     sidecar_at = next(i for i, line in enumerate(lines) if "+ sidecar" in line)
     booth_at = next(i for i, line in enumerate(lines) if "+ booth" in line)
@@ -85,6 +99,7 @@ def test_subcommand_accepts_common_options_after_it(capsys: Capsys) -> None:
 
 # --- plan --offline --json ---------------------------------------------------------------
 
+
 def test_json_plan_has_the_documented_schema(capsys: Capsys) -> None:
     document = plan_json(capsys)
     assert set(document) == {"format_version", "instance", "changes", "steps", "summary"}
@@ -92,8 +107,15 @@ def test_json_plan_has_the_documented_schema(capsys: Capsys) -> None:
     assert document["instance"] == "dind-example-10000"
     for item in document["changes"]:
         assert {"resource", "name", "action", "reason", "desired"} <= set(item)
-        assert item["action"] in ("create", "replace", "start", "restart", "remove", "none",
-                                  "external")
+        assert item["action"] in (
+            "create",
+            "replace",
+            "start",
+            "restart",
+            "remove",
+            "none",
+            "external",
+        )
     assert [c["resource"] for c in document["changes"]] == ["network", "volume", "sidecar", "booth"]
     for role in ("sidecar", "booth"):
         desired = change(document, role)["desired"]
@@ -118,8 +140,11 @@ def test_json_plan_content_of_the_dind_example(capsys: Capsys) -> None:
     assert sidecar["desired"]["image"] == "docker:dind"
     assert sidecar["desired"]["privileged"] is True
     assert sidecar["desired"]["network_mode"] == "dind-example-10000-net"
-    assert sidecar["desired"]["ports"] == ["127.0.0.1:10000:10000/tcp", "127.0.0.1:3000:3000/tcp",
-                                           "127.0.0.1:8080:8080/tcp"]
+    assert sidecar["desired"]["ports"] == [
+        "127.0.0.1:10000:10000/tcp",
+        "127.0.0.1:3000:3000/tcp",
+        "127.0.0.1:8080:8080/tcp",
+    ]
     assert sidecar["desired"]["env"] == ["DOCKER_TLS_CERTDIR"]
     booth = change(document, "booth")["desired"]
     assert booth["image"] == "nawaman/codingbooth:desktop-xfce-latest"
@@ -148,8 +173,9 @@ def test_publish_adds_only_new_ports(capsys: Capsys) -> None:
 
 def test_publish_long_form_and_run_arg_ports_are_the_same(capsys: Capsys) -> None:
     by_publish = change(plan_json(capsys, "--publish", "5000:5000"), "sidecar")["desired"]
-    by_run_arg = change(plan_json(capsys, "--run-arg=-p", "--run-arg=5000:5000"),
-                        "sidecar")["desired"]
+    by_run_arg = change(plan_json(capsys, "--run-arg=-p", "--run-arg=5000:5000"), "sidecar")[
+        "desired"
+    ]
     assert by_publish == by_run_arg
 
 
@@ -166,6 +192,7 @@ def test_words_after_double_dash_replace_the_command(capsys: Capsys) -> None:
 
 # --- exit codes ------------------------------------------------------------------------
 
+
 def test_detailed_exitcode_is_2_with_changes(capsys: Capsys) -> None:
     code, out, _ = run(capsys, "-C", EXAMPLE, "plan", "--offline", "--detailed-exitcode")
     assert code == 2
@@ -178,8 +205,9 @@ def test_plan_without_detailed_exitcode_is_0_with_changes(capsys: Capsys) -> Non
     assert run(capsys, "-C", EXAMPLE, "plan", "--offline")[0] == 0
 
 
-def test_detailed_exitcode_is_0_without_changes(capsys: Capsys,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_detailed_exitcode_is_0_without_changes(
+    capsys: Capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Stand in for the observer (whatever its arguments): report exactly the desired
     # state, as after a successful apply.
     from reconciler.config import load_config
@@ -218,8 +246,7 @@ BAD_CONFIGS = {
 
 
 @pytest.mark.parametrize("name", sorted(BAD_CONFIGS))
-def test_bad_config_is_one_error_line(capsys: Capsys, bad_config_dir: Path,
-                                      name: str) -> None:
+def test_bad_config_is_one_error_line(capsys: Capsys, bad_config_dir: Path, name: str) -> None:
     (bad_config_dir / ".booth" / "config.toml").write_text(BAD_CONFIGS[name], encoding="utf-8")
     assert_one_error_line(capsys, "-C", str(bad_config_dir), "plan", "--offline")
 
@@ -242,14 +269,12 @@ def test_bad_config_is_one_error_line(capsys: Capsys, bad_config_dir: Path,
         (("-C", EXAMPLE, "destroy", "--", "bash"), "takes no command"),
     ],
 )
-def test_bad_input_is_one_error_line(capsys: Capsys, argv: tuple[str, ...],
-                                     culprit: str) -> None:
+def test_bad_input_is_one_error_line(capsys: Capsys, argv: tuple[str, ...], culprit: str) -> None:
     err = assert_one_error_line(capsys, *argv)
     assert culprit in err
 
 
-def test_port_conflict_on_the_command_line_names_both_sources(
-        capsys: Capsys) -> None:
+def test_port_conflict_on_the_command_line_names_both_sources(capsys: Capsys) -> None:
     err = assert_one_error_line(capsys, "-C", EXAMPLE, "plan", "--offline", "-p", "8080:9090")
     assert "config.toml run-args)" in err
     assert "'8080:9090' (command line -p)" in err
@@ -266,8 +291,7 @@ def assert_one_error_line(capsys: Capsys, *argv: str) -> str:
     return err
 
 
-def test_warnings_go_to_stderr_and_keep_stdout_clean(capsys: Capsys,
-                                                     bad_config_dir: Path) -> None:
+def test_warnings_go_to_stderr_and_keep_stdout_clean(capsys: Capsys, bad_config_dir: Path) -> None:
     (bad_config_dir / ".booth" / "config.toml").write_text("dryrun = true\n", encoding="utf-8")
     code, out, err = run(capsys, "-C", str(bad_config_dir), "plan", "--offline", "--json")
     assert code == 0
@@ -277,35 +301,42 @@ def test_warnings_go_to_stderr_and_keep_stdout_clean(capsys: Capsys,
 
 # --- the pure core does not need Docker ----------------------------------------------------
 
+
 def test_pure_modules_import_nothing_from_docker() -> None:
     imports = "; ".join(f"import reconciler.{module}" for module in PURE_MODULES)
-    script = "\n".join([
-        "import sys",
-        imports,
-        "def docker_loaded():",
-        "    return sorted(m for m in sys.modules if m == 'docker' or m.startswith('docker.'))",
-        "assert not docker_loaded(), docker_loaded()",
-        "from reconciler.cli import main",
-        f"code = main(['-C', {EXAMPLE!r}, 'plan', '--offline', '--json'])",
-        "assert code == 0, code",
-        f"code = main(['-C', {EXAMPLE!r}, 'plan', '--offline'])",
-        "assert code == 0, code",
-        "assert not docker_loaded(), docker_loaded()",
-        "assert 'reconciler.observe' not in sys.modules",
-        "print('pure-ok')",
-    ])
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=60, check=False)
+    script = "\n".join(
+        [
+            "import sys",
+            imports,
+            "def docker_loaded():",
+            "    return sorted(m for m in sys.modules if m == 'docker' or m.startswith('docker.'))",
+            "assert not docker_loaded(), docker_loaded()",
+            "from reconciler.cli import main",
+            f"code = main(['-C', {EXAMPLE!r}, 'plan', '--offline', '--json'])",
+            "assert code == 0, code",
+            f"code = main(['-C', {EXAMPLE!r}, 'plan', '--offline'])",
+            "assert code == 0, code",
+            "assert not docker_loaded(), docker_loaded()",
+            "assert 'reconciler.observe' not in sys.modules",
+            "print('pure-ok')",
+        ]
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.rstrip().endswith("pure-ok")
 
 
 def test_the_subprocess_check_can_see_docker() -> None:
     """Guards the test above: the same check does see ``docker`` when something imports it."""
-    script = ("import sys, docker; "
-              "assert any(m == 'docker' or m.startswith('docker.') for m in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=60, check=False)
+    script = (
+        "import sys, docker; "
+        "assert any(m == 'docker' or m.startswith('docker.') for m in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 0, result.stderr
 
 

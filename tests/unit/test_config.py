@@ -34,14 +34,20 @@ def code(tmp_path: Path) -> Path:
     return directory
 
 
-def load(code: Path, text: str | None = None, *, cli: CliInputs = NO_CLI,
-         env: dict[str, str] | None = None) -> BoothConfig:
+def load(
+    code: Path,
+    text: str | None = None,
+    *,
+    cli: CliInputs = NO_CLI,
+    env: dict[str, str] | None = None,
+) -> BoothConfig:
     if text is not None:
         write_config(code, text)
     return load_config(str(code), cli=cli, host_env={} if env is None else env)
 
 
 # --- defaults --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("basename", "expected"),
@@ -68,7 +74,10 @@ def test_project_name_derivation_from_the_code_dir(tmp_path: Path) -> None:
     code.mkdir()
     config = load_config(str(code), host_env={})
     assert (config.project_name, config.name, config.instance) == (
-        "hello-world", "hello-world", "hello-world-10000")
+        "hello-world",
+        "hello-world",
+        "hello-world-10000",
+    )
 
 
 def test_defaults_without_a_config_file(code: Path) -> None:
@@ -91,7 +100,9 @@ def test_defaults_without_a_config_file(code: Path) -> None:
 
 
 def test_every_known_key(code: Path) -> None:
-    config = load(code, """
+    config = load(
+        code,
+        """
         project-name = "proj"
         name = "box"
         port = 10005
@@ -105,7 +116,8 @@ def test_every_known_key(code: Path) -> None:
         ready-timeout = 30
         keep-dind-data = false
         allow-daemon-port = true
-    """)
+    """,
+    )
     assert config.project_name == "proj"
     assert config.instance == "box-10005"
     assert config.variant == "codeserver"
@@ -167,7 +179,7 @@ def test_run_args_as_array_or_semicolon_string(code: Path, run_args: str) -> Non
 
 
 def test_ignored_codingbooth_keys_give_one_warning_each(code: Path) -> None:
-    path = write_config(code, 'dryrun = true\nverbose = true\nkeep-alive = true\nport = 10001\n')
+    path = write_config(code, "dryrun = true\nverbose = true\nkeep-alive = true\nport = 10001\n")
     config = load_config(str(code), host_env={})
     assert config.port == 10001
     assert len(config.warnings) == 3
@@ -178,9 +190,25 @@ def test_ignored_codingbooth_keys_give_one_warning_each(code: Path) -> None:
 
 
 def test_all_documented_ignored_keys_are_accepted(code: Path) -> None:
-    keys = ("dryrun", "verbose", "keep-alive", "daemon", "pull", "silence-build", "dockerfile",
-            "build-args", "common-args", "env-file", "startup", "host-uid", "host-gid",
-            "timezone", "code", "config", "version")
+    keys = (
+        "dryrun",
+        "verbose",
+        "keep-alive",
+        "daemon",
+        "pull",
+        "silence-build",
+        "dockerfile",
+        "build-args",
+        "common-args",
+        "env-file",
+        "startup",
+        "host-uid",
+        "host-gid",
+        "timezone",
+        "code",
+        "config",
+        "version",
+    )
     config = load(code, "".join(f'{key} = "x"\n' for key in keys))
     assert len(config.warnings) == len(keys)
 
@@ -196,11 +224,15 @@ def test_explicit_config_file(code: Path, tmp_path: Path) -> None:
 
 def test_cli_inputs_merge_after_the_config(code: Path) -> None:
     write_config(code, 'dind = true\ncmds = ["zsh"]\nrun-args = ["-p", "8080:8080", "-w", "/a"]\n')
-    cli = CliInputs(publish=("5000:5000", "8080:8080"), run_args=("-w", "/b", "-e", "X=1"),
-                    cmds=("bash", "-l"))
+    cli = CliInputs(
+        publish=("5000:5000", "8080:8080"), run_args=("-w", "/b", "-e", "X=1"), cmds=("bash", "-l")
+    )
     config = load(code, cli=cli)
     assert config.ports.canonical() == [
-        "127.0.0.1:10000:10000/tcp", "127.0.0.1:5000:5000/tcp", "127.0.0.1:8080:8080/tcp"]
+        "127.0.0.1:10000:10000/tcp",
+        "127.0.0.1:5000:5000/tcp",
+        "127.0.0.1:8080:8080/tcp",
+    ]
     assert config.booth_options.working_dir == "/b"
     assert config.booth_options.env == ("X=1",)
     assert config.cmds == ("bash", "-l")
@@ -213,15 +245,22 @@ def test_config_cmds_stay_without_a_cli_command(code: Path) -> None:
 def test_host_ip_applies_to_specs_without_one(code: Path) -> None:
     config = load(code, 'host-ip = ""\nrun-args = ["-p", "8080:80", "-p", "10.0.0.1:9090:90"]\n')
     assert config.ports.canonical() == [
-        "0.0.0.0:10000:10000/tcp", "0.0.0.0:8080:80/tcp", "10.0.0.1:9090:90/tcp"]
+        "0.0.0.0:10000:10000/tcp",
+        "0.0.0.0:8080:80/tcp",
+        "10.0.0.1:9090:90/tcp",
+    ]
     assert load(code, 'host-ip = "0:0::1"\n').ports.canonical() == ["[::1]:10000:10000/tcp"]
 
 
 # --- run-args that read or name host paths -----------------------------------------------
 
+
 def test_relative_volume_sources_resolve_against_the_code_dir(code: Path) -> None:
-    config = load(code, 'run-args = ["-v", "./data:/data", "-v", ".:/all:ro", "-v", "../up:/up", '
-                        '"-v", "cache:/cache", "-v", "/abs:/abs", "-v", "/anon", "-v", "~/h:/h"]\n')
+    config = load(
+        code,
+        'run-args = ["-v", "./data:/data", "-v", ".:/all:ro", "-v", "../up:/up", '
+        '"-v", "cache:/cache", "-v", "/abs:/abs", "-v", "/anon", "-v", "~/h:/h"]\n',
+    )
     resolved = code.resolve()
     assert config.booth_options.volumes == (
         f"{resolved}/data:/data",
@@ -235,10 +274,14 @@ def test_relative_volume_sources_resolve_against_the_code_dir(code: Path) -> Non
 
 
 def test_env_file_is_read_relative_to_the_code_dir(code: Path) -> None:
-    (code / "vars.env").write_text("# comment\n\nA=1\n  B=two words  \nFROM_HOST\nNOT_ON_HOST\n",
-                                   encoding="utf-8")
-    config = load(code, 'run-args = ["--env-file", "vars.env", "-e", "C=3", "-e", "FROM_HOST"]\n',
-                  env={"FROM_HOST": "h"})
+    (code / "vars.env").write_text(
+        "# comment\n\nA=1\n  B=two words  \nFROM_HOST\nNOT_ON_HOST\n", encoding="utf-8"
+    )
+    config = load(
+        code,
+        'run-args = ["--env-file", "vars.env", "-e", "C=3", "-e", "FROM_HOST"]\n',
+        env={"FROM_HOST": "h"},
+    )
     assert config.booth_options.env == ("A=1", "B=two words", "FROM_HOST=h", "C=3", "FROM_HOST=h")
     assert config.booth_options.env_files == ()
 
@@ -253,6 +296,7 @@ def test_missing_env_file_names_the_flag_and_path(code: Path) -> None:
 
 # --- errors: file, line, key -------------------------------------------------------------
 
+
 def test_missing_code_dir(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"^-C .*/absent: no such directory$"):
         load_config(str(tmp_path / "absent"), host_env={})
@@ -264,7 +308,7 @@ def test_missing_explicit_config_file(code: Path) -> None:
 
 
 def test_malformed_toml_names_file_and_line(code: Path) -> None:
-    path = write_config(code, 'port = 10000\ndind = yes\n')
+    path = write_config(code, "port = 10000\ndind = yes\n")
     with pytest.raises(ConfigError) as info:
         load_config(str(code), host_env={})
     message = str(info.value)
@@ -281,7 +325,7 @@ def test_unreadable_config_file(code: Path) -> None:
 
 
 def test_unknown_key_names_file_line_key_and_closest_known_key(code: Path) -> None:
-    path = write_config(code, 'dind = true\n\nprot = 10001\n')
+    path = write_config(code, "dind = true\n\nprot = 10001\n")
     with pytest.raises(ConfigError) as info:
         load_config(str(code), host_env={})
     assert str(info.value) == f"{path}:3: unknown key 'prot'; did you mean 'port'?"
@@ -289,22 +333,29 @@ def test_unknown_key_names_file_line_key_and_closest_known_key(code: Path) -> No
 
 @pytest.mark.parametrize(
     ("key", "closest"),
-    [("run-arg", "run-args"), ("keep-dind", "keep-dind-data"), ("dind_image", "dind-image"),
-     ("hostip", "host-ip"), ("allow-daemon", "allow-daemon-port")],
+    [
+        ("run-arg", "run-args"),
+        ("keep-dind", "keep-dind-data"),
+        ("dind_image", "dind-image"),
+        ("hostip", "host-ip"),
+        ("allow-daemon", "allow-daemon-port"),
+    ],
 )
 def test_unknown_key_suggestions(code: Path, key: str, closest: str) -> None:
     with pytest.raises(ConfigError, match=f"unknown key '{key}'; did you mean '{closest}'"):
-        load(code, f'{key} = 1\n')
+        load(code, f"{key} = 1\n")
 
 
 def test_unknown_key_without_a_close_match_lists_known_keys(code: Path) -> None:
     with pytest.raises(ConfigError) as info:
-        load(code, 'zzzzzz = 1\n')
+        load(code, "zzzzzz = 1\n")
     assert "unknown key 'zzzzzz'; known keys: " + ", ".join(KNOWN_KEYS) in str(info.value)
 
 
-@pytest.mark.parametrize("text", ['port = 1\n[booth]\nx = 1\n', 'port = 1\n[[booth]]\nx = 1\n',
-                                  'port = 1\nbooth.x = 1\n'])
+@pytest.mark.parametrize(
+    "text",
+    ["port = 1\n[booth]\nx = 1\n", "port = 1\n[[booth]]\nx = 1\n", "port = 1\nbooth.x = 1\n"],
+)
 def test_unknown_table_names_its_line(code: Path, text: str) -> None:
     path = write_config(code, text)
     with pytest.raises(ConfigError) as info:

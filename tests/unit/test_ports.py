@@ -8,14 +8,25 @@ from reconciler.errors import PortError
 from reconciler.ports import PortMapping, PortSet, SourcedSpec, build_port_set, parse_port
 
 
-def port_set(*specs: str | SourcedSpec, dind: bool = True, allow_daemon_port: bool = False,
-             host_ip: str = "127.0.0.1", booth_port: int = 10000) -> PortSet:
+def port_set(
+    *specs: str | SourcedSpec,
+    dind: bool = True,
+    allow_daemon_port: bool = False,
+    host_ip: str = "127.0.0.1",
+    booth_port: int = 10000,
+) -> PortSet:
     sourced = [s if isinstance(s, SourcedSpec) else SourcedSpec(s, "test") for s in specs]
-    return build_port_set(sourced, booth_port=booth_port, default_host_ip=host_ip, dind=dind,
-                          allow_daemon_port=allow_daemon_port)
+    return build_port_set(
+        sourced,
+        booth_port=booth_port,
+        default_host_ip=host_ip,
+        dind=dind,
+        allow_daemon_port=allow_daemon_port,
+    )
 
 
 # --- parse_port: accepted grammar ------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("spec", "expected"),
@@ -50,8 +61,10 @@ def test_empty_default_host_ip_means_all_interfaces() -> None:
         (PortMapping("127.0.0.1", 8080, 8080, 80, 80, "tcp"), "127.0.0.1:8080:80/tcp"),
         (PortMapping("::1", 8080, 8080, 80, 80, "udp"), "[::1]:8080:80/udp"),
         (PortMapping("0.0.0.0", None, None, 80, 80, "tcp"), "0.0.0.0::80/tcp"),
-        (PortMapping("127.0.0.1", 8000, 8002, 9000, 9002, "tcp"),
-         "127.0.0.1:8000-8002:9000-9002/tcp"),
+        (
+            PortMapping("127.0.0.1", 8000, 8002, 9000, 9002, "tcp"),
+            "127.0.0.1:8000-8002:9000-9002/tcp",
+        ),
         (PortMapping("127.0.0.1", 8000, 8010, 80, 80, "tcp"), "127.0.0.1:8000-8010:80/tcp"),
     ],
 )
@@ -61,6 +74,7 @@ def test_canonical_form(mapping: PortMapping, text: str) -> None:
 
 
 # --- parse_port: every error names the spec, its source and the reason -----------------
+
 
 @pytest.mark.parametrize(
     ("spec", "why"),
@@ -99,6 +113,7 @@ def test_parse_port_errors_name_spec_source_and_reason(spec: str, why: str) -> N
 
 
 # --- build_port_set: dedup -------------------------------------------------------------
+
 
 def test_booth_port_mapping_is_always_present() -> None:
     assert port_set().canonical() == ["127.0.0.1:10000:10000/tcp"]
@@ -151,10 +166,13 @@ def test_docker_bindings_expand_ranges_per_container_port() -> None:
 
 # --- build_port_set: conflicts ---------------------------------------------------------
 
+
 def test_conflict_names_both_specs_and_both_sources() -> None:
     with pytest.raises(PortError) as info:
-        port_set(SourcedSpec("8080:80", "/code/.booth/config.toml run-args"),
-                 SourcedSpec("8080:81", "command line -p"))
+        port_set(
+            SourcedSpec("8080:80", "/code/.booth/config.toml run-args"),
+            SourcedSpec("8080:81", "command line -p"),
+        )
     message = str(info.value)
     assert "host port 8080/tcp" in message
     assert "'8080:80' (/code/.booth/config.toml run-args)" in message
@@ -171,8 +189,9 @@ def test_conflict_with_the_booth_port_names_it() -> None:
 
 def test_wildcard_and_specific_ip_on_one_port_conflict() -> None:
     with pytest.raises(PortError) as info:
-        port_set(SourcedSpec("0.0.0.0:8080:8080", "config"),
-                 SourcedSpec("127.0.0.1:8080:8080", "cli"))
+        port_set(
+            SourcedSpec("0.0.0.0:8080:8080", "config"), SourcedSpec("127.0.0.1:8080:8080", "cli")
+        )
     assert "'0.0.0.0:8080:8080' (config)" in str(info.value)
     assert "'127.0.0.1:8080:8080' (cli)" in str(info.value)
 
@@ -195,6 +214,7 @@ def test_no_conflict_without_a_shared_host_address(specs: tuple[str, ...]) -> No
 
 
 # --- the inner daemon's port -----------------------------------------------------------
+
 
 @pytest.mark.parametrize("spec", ["2375", "2375:2375", "0.0.0.0:12375:2375", "2370-2380:2370-2380"])
 def test_daemon_port_is_refused_in_dind_mode(spec: str) -> None:

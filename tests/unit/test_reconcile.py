@@ -46,7 +46,9 @@ def test_dead_container_is_replaced() -> None:
 
 def test_created_container_is_started() -> None:
     assert actions(actual_matching(DESIRED, states={"booth": "created"}))["booth"] == (
-        "start", "stopped")
+        "start",
+        "stopped",
+    )
 
 
 def test_stopped_booth_alone_is_started_once_the_running_sidecar_answers() -> None:
@@ -65,8 +67,11 @@ def test_stopped_sidecar_restarts_a_running_booth_after_wait_ready() -> None:
 
 def test_stopped_sidecar_and_booth_are_both_started() -> None:
     actual = actual_matching(DESIRED, states={"sidecar": "exited", "booth": "exited"})
-    assert ops(actual) == [("start-container", "sidecar"), ("wait-ready", "sidecar"),
-                           ("start-container", "booth")]
+    assert ops(actual) == [
+        ("start-container", "sidecar"),
+        ("wait-ready", "sidecar"),
+        ("start-container", "booth"),
+    ]
 
 
 def test_missing_network_replaces_sidecar_and_booth() -> None:
@@ -136,10 +141,13 @@ def test_dind_off_removes_sidecar_and_network_but_keeps_the_data_volume() -> Non
     ]
     steps = [(s.op, s.role) for s in make_plan(plain.instance, changes).steps]
     assert steps == [
-        ("stop-container", "booth"), ("remove-container", "booth"),
-        ("stop-container", "sidecar"), ("remove-container", "sidecar"),
+        ("stop-container", "booth"),
+        ("remove-container", "booth"),
+        ("stop-container", "sidecar"),
+        ("remove-container", "sidecar"),
         ("remove-network", "network"),
-        ("create-container", "booth"), ("start-container", "booth"),
+        ("create-container", "booth"),
+        ("start-container", "booth"),
     ]
 
 
@@ -147,8 +155,11 @@ def test_dind_off_removes_sidecar_and_network_but_keeps_the_data_volume() -> Non
 def test_destroy_is_the_reverse_of_creation(remove_volumes: bool) -> None:
     actual = actual_matching(DESIRED, states={"booth": "exited"})
     plan = make_plan(DESIRED.instance, destroy_changes(actual, remove_volumes=remove_volumes))
-    expected = [("remove-container", "booth"), ("stop-container", "sidecar"),
-                ("remove-container", "sidecar")]
+    expected = [
+        ("remove-container", "booth"),
+        ("stop-container", "sidecar"),
+        ("remove-container", "sidecar"),
+    ]
     # the volume last, after the network, and only when asked
     tail = [("remove-network", "network")]
     if remove_volumes:
@@ -161,6 +172,9 @@ def test_observed_field_order_does_not_matter() -> None:
     """The hash is of the canonical desired spec: same config, same hash, every time."""
     again = build_desired(config_from_toml(DIND_EXAMPLE_TOML))
     assert [r.spec_hash for r in again] == [r.spec_hash for r in DESIRED]
-    reordered = build_desired(config_from_toml(
-        'run-args = ["-p", "3000:3000", "-p", "8080:8080"]\nvariant = "desktop"\ndind = true\n'))
+    reordered = build_desired(
+        config_from_toml(
+            'run-args = ["-p", "3000:3000", "-p", "8080:8080"]\nvariant = "desktop"\ndind = true\n'
+        )
+    )
     assert [r.spec_hash for r in reordered] == [r.spec_hash for r in DESIRED]

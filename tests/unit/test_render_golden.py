@@ -59,8 +59,9 @@ def sidecar_stopped() -> Plan:
 
 def dind_turned_off() -> Plan:
     before = actual_matching(_dind_desired())
-    after = build_desired(config_from_toml(DIND_EXAMPLE_TOML.replace("dind     = true",
-                                                                     "dind     = false")))
+    after = build_desired(
+        config_from_toml(DIND_EXAMPLE_TOML.replace("dind     = true", "dind     = false"))
+    )
     return _plan(after, before)
 
 
@@ -74,8 +75,9 @@ def foreign_network() -> Plan:
 
 def destroy_keeping_volume() -> Plan:
     desired = _dind_desired()
-    return make_plan(desired.instance,
-                     destroy_changes(actual_matching(desired), remove_volumes=False))
+    return make_plan(
+        desired.instance, destroy_changes(actual_matching(desired), remove_volumes=False)
+    )
 
 
 TEXT_CASES: dict[str, Callable[[], Plan]] = {

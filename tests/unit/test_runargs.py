@@ -23,6 +23,7 @@ def port_specs(result: RoutedRunArgs) -> list[str]:
 
 # --- port flags ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "words",
     [
@@ -46,8 +47,10 @@ def test_ports_are_extracted_from_between_other_flags() -> None:
     assert result.booth == BoothOptions(env=("A=1",), privileged=True, working_dir="/w")
 
 
-@pytest.mark.parametrize("words", [("-P",), ("--publish-all",), ("--publish-all=true",),
-                                   ("--expose", "80"), ("--expose=80",)])
+@pytest.mark.parametrize(
+    "words",
+    [("-P",), ("--publish-all",), ("--publish-all=true",), ("--expose", "80"), ("--expose=80",)],
+)
 def test_publish_all_and_expose_are_errors_naming_the_flag(words: tuple[str, ...]) -> None:
     with pytest.raises(RunArgError) as info:
         routed(*words)
@@ -63,8 +66,10 @@ def test_publish_all_false_is_harmless() -> None:
 
 # --- network flags ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("words", [("--network", "host"), ("--network=host",), ("--net", "host"),
-                                   ("--net=host",)])
+
+@pytest.mark.parametrize(
+    "words", [("--network", "host"), ("--network=host",), ("--net", "host"), ("--net=host",)]
+)
 def test_network_is_dropped_with_a_warning_in_dind_mode(words: tuple[str, ...]) -> None:
     result = routed(*words)
     assert result.booth == BoothOptions()
@@ -80,9 +85,22 @@ def test_network_is_kept_without_dind() -> None:
 
 
 def test_namespace_flags_move_to_the_namespace_owner() -> None:
-    result = routed("-h", "box", "--dns", "1.1.1.1", "--dns=8.8.8.8", "--dns-search", "lan",
-                    "--dns-opt", "ndots:1", "--dns-option=rotate", "--add-host", "db:10.0.0.2",
-                    "-e", "A=1")
+    result = routed(
+        "-h",
+        "box",
+        "--dns",
+        "1.1.1.1",
+        "--dns=8.8.8.8",
+        "--dns-search",
+        "lan",
+        "--dns-opt",
+        "ndots:1",
+        "--dns-option=rotate",
+        "--add-host",
+        "db:10.0.0.2",
+        "-e",
+        "A=1",
+    )
     assert result.namespace == NamespaceOptions(
         hostname="box",
         dns=("1.1.1.1", "8.8.8.8"),
@@ -109,13 +127,45 @@ def test_namespace_flags_land_on_the_sidecar_in_dind_mode_and_on_the_booth_other
 
 # --- translation -----------------------------------------------------------------------
 
+
 def test_supported_flags_translate_to_booth_options() -> None:
     result = routed(
-        "-e", "A=1", "--env=B=2", "--env-file", "vars.env", "-v", "/h:/c", "--volume=/x",
-        "--mount", "type=volume,target=/m", "-w", "/w", "-u", "1000:1000", "-l", "k=v",
-        "--label=j", "--cap-add", "NET_ADMIN", "--cap-drop=MKNOD", "--device", "/dev/fuse",
-        "--privileged", "--security-opt", "seccomp=unconfined", "--tmpfs", "/run",
-        "--shm-size", "1g", "-m", "512m", "--cpus", "1.5", "--init", "--entrypoint", "/bin/sh",
+        "-e",
+        "A=1",
+        "--env=B=2",
+        "--env-file",
+        "vars.env",
+        "-v",
+        "/h:/c",
+        "--volume=/x",
+        "--mount",
+        "type=volume,target=/m",
+        "-w",
+        "/w",
+        "-u",
+        "1000:1000",
+        "-l",
+        "k=v",
+        "--label=j",
+        "--cap-add",
+        "NET_ADMIN",
+        "--cap-drop=MKNOD",
+        "--device",
+        "/dev/fuse",
+        "--privileged",
+        "--security-opt",
+        "seccomp=unconfined",
+        "--tmpfs",
+        "/run",
+        "--shm-size",
+        "1g",
+        "-m",
+        "512m",
+        "--cpus",
+        "1.5",
+        "--init",
+        "--entrypoint",
+        "/bin/sh",
         "-it",
     )
     assert result.booth == BoothOptions(
@@ -158,6 +208,7 @@ def test_values_may_look_like_flags() -> None:
 
 
 # --- errors name the flag and where it came from ---------------------------------------
+
 
 @pytest.mark.parametrize(
     ("words", "culprit", "why"),

@@ -1,0 +1,369 @@
+#!/usr/bin/env python3
+"""Benchmarks: booth against the bare docker CLI and docker-compose, side by side.
+
+Every figure is a wall-clock median of whole processes, measured in this one run on this
+one engine, and reported as a ratio against its baseline, so numbers from different
+machines can be compared. Nothing here asserts a time; the README records the ratios.
+
+    python benchmarks/bench.py [--runs 5] [--json]
+
+Images are parameters (no registry is reachable on CI machines):
+BENCH_DIND_IMAGE (default booth-test/dind:latest), BENCH_BOOTH_IMAGE
+(booth-test/booth:latest), BENCH_BUSYBOX_IMAGE (booth-test/busybox:latest).
+Everything created is labelled ``booth-bench=<id>`` or owned by the bench instance and is
+removed at the end, also on failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+DIND_IMAGE = os.environ.get("BENCH_DIND_IMAGE", "booth-test/dind:latest")
+BOOTH_IMAGE = os.environ.get("BENCH_BOOTH_IMAGE", "booth-test/booth:latest")
+BUSYBOX_IMAGE = os.environ.get("BENCH_BUSYBOX_IMAGE", "booth-test/busybox:latest")
+BENCH_ID = uuid.uuid4().hex[:8]
+BENCH_LABEL = f"booth-bench={BENCH_ID}"
+POLL_SECONDS = 0.1  # the CLI baseline's polling interval (a careful hand-written script)
+
+
+def free_ports(count: int) -> list[int]:
+    sockets, ports = [], []
+    for _ in range(count):
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sockets.append(sock)
+        ports.append(sock.getsockname()[1])
+    for sock in sockets:
+        sock.close()
+    return ports
+
+
+def sh(command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, shell=True, check=check, capture_output=True, text=True)
+
+
+def timed(command: list[str] | str, env: dict[str, str] | None = None) -> float:
+    started = time.perf_counter()
+    result = subprocess.run(
+        command, shell=isinstance(command, str), capture_output=True, text=True, env=env
+    )
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"{command!r} failed ({result.returncode}): {result.stderr[-2000:]}")
+    return elapsed
+
+
+class Booth:
+    """One benchmark booth: a code dir with a config, and the `booth` command for it."""
+
+    def __init__(self, root: Path, name: str) -> None:
+        self.port, self.extra_a, self.extra_b = free_ports(3)
+        self.name = name
+        self.dir = root / name
+        (self.dir / ".booth").mkdir(parents=True)
+        (self.dir / ".booth" / "config.toml").write_text(
+            textwrap.dedent(f"""\
+            name = "{name}"
+            port = {self.port}
+            dind = true
+            image = "{BOOTH_IMAGE}"
+            dind-image = "{DIND_IMAGE}"
+            cmds = ["sleep", "infinity"]
+            run-args = ["-p", "{self.extra_a}:8080", "-p", "{self.extra_b}:3000"]
+            """)
+        )
+
+    @property
+    def instance(self) -> str:
+        return f"{self.name}-{self.port}"
+
+    def cmd(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "reconciler", "-q", "-C", str(self.dir), *args]
+
+    def cli_up_script(self) -> str:
+        """The same booth by hand with the docker CLI: what booth saves people writing."""
+        net, sidecar, vol = (
+            f"{self.instance}-net",
+            f"{self.instance}-dind",
+            f"{self.instance}-dind-data",
+        )
+        return textwrap.dedent(f"""\
+            set -e
+            docker network create {net} >/dev/null
+            docker volume create {vol} >/dev/null
+            docker run -d --privileged --name {sidecar} --network {net} \\
+              -e DOCKER_TLS_CERTDIR= -v {vol}:/var/lib/docker \\
+              -p 127.0.0.1:{self.port}:10000 -p 127.0.0.1:{self.extra_a}:8080 \\
+              -p 127.0.0.1:{self.extra_b}:3000 \\
+              {DIND_IMAGE} dockerd --host=unix:///var/run/docker.sock \\
+              --host=tcp://127.0.0.1:2375 --tls=false >/dev/null
+            until docker exec {sidecar} wget -q -O /dev/null http://127.0.0.1:2375/_ping 2>/dev/null; do
+              sleep {POLL_SECONDS}
+            done
+            docker run -d --init --name {self.instance} --network container:{sidecar} \\
+              -e DOCKER_HOST=tcp://localhost:2375 -v {self.dir}:/home/coder/code \\
+              {BOOTH_IMAGE} sleep infinity >/dev/null
+            """)
+
+    def cli_down_script(self) -> str:
+        sidecar = f"{self.instance}-dind"
+        return textwrap.dedent(f"""\
+            set -e
+            docker stop {self.instance} >/dev/null
+            docker stop {sidecar} >/dev/null
+            docker rm -v {self.instance} {sidecar} >/dev/null
+            docker network rm {self.instance}-net >/dev/null
+            """)
+
+    def compose_file(self) -> Path:
+        path = self.dir / "docker-compose.yml"
+        path.write_text(
+            textwrap.dedent(f"""\
+            version: "2.4"
+            services:
+              dind:
+                image: {DIND_IMAGE}
+                privileged: true
+                command: ["dockerd", "--host=unix:///var/run/docker.sock", "--host=tcp://127.0.0.1:2375", "--tls=false"]
+                environment: {{DOCKER_TLS_CERTDIR: ""}}
+                ports: ["127.0.0.1:{self.port}:10000", "127.0.0.1:{self.extra_a}:8080", "127.0.0.1:{self.extra_b}:3000"]
+                volumes: ["dind-data:/var/lib/docker"]
+                labels: {{booth-bench: "{BENCH_ID}"}}
+              booth:
+                image: {BOOTH_IMAGE}
+                command: ["sleep", "infinity"]
+                network_mode: "service:dind"
+                environment: {{DOCKER_HOST: "tcp://localhost:2375"}}
+                volumes: ["{self.dir}:/home/coder/code"]
+                labels: {{booth-bench: "{BENCH_ID}"}}
+                depends_on: [dind]
+            volumes:
+              dind-data: {{labels: {{booth-bench: "{BENCH_ID}"}}}}
+            """)
+        )
+        return path
+
+    def remove_everything(self) -> None:
+        inst = f"io.codingbooth.instance={self.instance}"
+        for kind, flt in (("container", f"label={inst}"), ("container", f"name=^/{self.instance}")):
+            ids = sh(f"docker ps -aq --filter '{flt}'", check=False).stdout.split()
+            if ids:
+                sh(f"docker rm -fv {' '.join(ids)}", check=False)
+        for suffix in ("-net",):
+            sh(f"docker network rm {self.instance}{suffix}", check=False)
+        sh(f"docker volume rm {self.instance}-dind-data", check=False)
+        ids = sh(f"docker network ls -q --filter label={inst}", check=False).stdout.split()
+        if ids:
+            sh(f"docker network rm {' '.join(ids)}", check=False)
+
+
+def median(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+def alternate(
+    runs: int, first: Callable[[], float], second: Callable[[], float]
+) -> tuple[list[float], list[float]]:
+    """Run both after one warm-up each, alternating, so drift hits both alike."""
+    first(), second()
+    a, b = [], []
+    for _ in range(runs):
+        a.append(first())
+        b.append(second())
+    return a, b
+
+
+def bench_apply(booth: Booth, runs: int) -> dict[str, float]:
+    def booth_apply() -> float:
+        booth.remove_everything()
+        return timed(booth.cmd("apply"))
+
+    def cli_apply() -> float:
+        booth.remove_everything()
+        return timed(booth.cli_up_script())
+
+    booth_s, cli_s = alternate(runs, booth_apply, cli_apply)
+    booth.remove_everything()
+    return {"apply_booth_s": median(booth_s), "apply_cli_s": median(cli_s)}
+
+
+def bench_ready_overhead(booth: Booth, runs: int) -> float:
+    """Inner daemon listening (its own log timestamp) → `booth apply` returning."""
+    overheads = []
+    for _ in range(runs):
+        booth.remove_everything()
+        subprocess.run(booth.cmd("apply"), check=True, capture_output=True)
+        returned = dt.datetime.now(dt.timezone.utc)
+        logs = sh(f"docker logs -t {booth.instance}-dind 2>&1").stdout
+        listen = [line for line in logs.splitlines() if "API listen on 127.0.0.1:2375" in line]
+        stamp = dt.datetime.fromisoformat(
+            listen[0].split()[0].replace("Z", "+00:00")[:26] + "+00:00"
+        )
+        overheads.append((returned - stamp).total_seconds() * 1000)
+    booth.remove_everything()
+    return median(overheads)
+
+
+def bench_plan_vs_compose(booth: Booth, runs: int) -> dict[str, float | None]:
+    compose = shutil.which("docker-compose")
+    booth.remove_everything()
+    subprocess.run(booth.cmd("apply"), check=True, capture_output=True)
+    plan_s = [timed(booth.cmd("plan", "--detailed-exitcode")) for _ in range(runs + 1)][1:]
+    result: dict[str, float | None] = {
+        "plan_noop_s": median(plan_s),
+        "compose_up_noop_s": None,
+        "compose_down_s": None,
+    }
+    booth.remove_everything()
+    if compose is None:
+        return result
+    project = f"bench{BENCH_ID}"
+    path = booth.compose_file()
+    base = f"{compose} -p {project} -f {path}"
+    try:
+        timed(f"{base} up -d")
+        up_s = [timed(f"{base} up -d") for _ in range(runs + 1)][1:]
+        result["compose_up_noop_s"] = median(up_s)
+        result["compose_down_s"] = timed(f"{base} down -v")
+    finally:
+        sh(f"{base} down -v", check=False)
+    return result
+
+
+def bench_destroy(booth: Booth, runs: int) -> dict[str, float]:
+    def booth_destroy() -> float:
+        booth.remove_everything()
+        subprocess.run(booth.cmd("apply"), check=True, capture_output=True)
+        return timed(booth.cmd("destroy"))
+
+    def cli_destroy() -> float:
+        booth.remove_everything()
+        subprocess.run(booth.cmd("apply"), check=True, capture_output=True)
+        return timed(booth.cli_down_script())
+
+    booth_s, cli_s = alternate(runs, booth_destroy, cli_destroy)
+    booth.remove_everything()
+    return {"destroy_booth_s": median(booth_s), "destroy_cli_s": median(cli_s)}
+
+
+def bench_scale(booth: Booth, runs: int) -> dict[str, float | int]:
+    booth.remove_everything()
+    subprocess.run(booth.cmd("apply"), check=True, capture_output=True)
+    plan = booth.cmd("plan", "--detailed-exitcode")
+    empty = [timed(plan) for _ in range(runs + 1)][1:]
+    requests_made = count_plan_requests(booth)
+    sh(
+        f"for i in $(seq 1 100); do docker run -d --label {BENCH_LABEL} {BUSYBOX_IMAGE} "
+        "sleep 3600 >/dev/null; done"
+    )
+    try:
+        loaded = [timed(plan) for _ in range(runs + 1)][1:]
+        requests_loaded = count_plan_requests(booth)
+    finally:
+        ids = sh(f"docker ps -aq --filter label={BENCH_LABEL}", check=False).stdout.split()
+        if ids:
+            sh(f"docker rm -f {' '.join(ids)}", check=False)
+        booth.remove_everything()
+    return {
+        "plan_s_no_unrelated": median(empty),
+        "plan_s_100_unrelated": median(loaded),
+        "plan_api_requests": requests_made,
+        "plan_api_requests_100_unrelated": requests_loaded,
+    }
+
+
+def count_plan_requests(booth: Booth) -> int:
+    """API requests of one converged plan, counted in a child process with a hook."""
+    code = textwrap.dedent(f"""\
+        import docker
+        from reconciler import observe
+        count = 0
+        original = docker.APIClient.send
+        def send(self, *a, **k):
+            global count
+            count += 1
+            return original(self, *a, **k)
+        docker.APIClient.send = send
+        from reconciler.cli import main
+        main(["-q", "-C", {str(booth.dir)!r}, "plan"])
+        print("REQUESTS", count)
+        """)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    return int(out.rsplit("REQUESTS", 1)[1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="measured runs per figure (>= 5)")
+    parser.add_argument("--json", action="store_true", help="last line: one JSON object")
+    args = parser.parse_args()
+    runs = max(5, args.runs)
+    root = Path(tempfile.mkdtemp(prefix="booth-bench-"))
+    booth = Booth(root, f"bench-{BENCH_ID}")
+    try:
+        raw: dict[str, float | int | None] = {}
+        raw.update(bench_apply(booth, runs))
+        raw["ready_overhead_ms"] = bench_ready_overhead(booth, runs)
+        raw.update(bench_plan_vs_compose(booth, runs))
+        raw.update(bench_destroy(booth, runs))
+        raw.update(bench_scale(booth, runs))
+    finally:
+        booth.remove_everything()
+        shutil.rmtree(root, ignore_errors=True)
+
+    def ratio(a: str, b: str) -> float | None:
+        x, y = raw.get(a), raw.get(b)
+        return None if not x or not y else round(float(x) / float(y), 3)
+
+    result = {
+        "apply_vs_cli": ratio("apply_booth_s", "apply_cli_s"),
+        "plan_noop_vs_compose": ratio("plan_noop_s", "compose_up_noop_s"),
+        "destroy_vs_cli": ratio("destroy_booth_s", "destroy_cli_s"),
+        "destroy_vs_compose_down": ratio("destroy_booth_s", "compose_down_s"),
+        "plan_time_growth_100_unrelated": ratio("plan_s_100_unrelated", "plan_s_no_unrelated"),
+        "ready_overhead_ms": round(float(raw["ready_overhead_ms"] or 0), 1),
+        "runs": runs,
+        "cli_poll_seconds": POLL_SECONDS,
+        "raw": {k: (round(v, 4) if isinstance(v, float) else v) for k, v in raw.items()},
+    }
+    if not shutil.which("docker-compose"):
+        result["note"] = "docker-compose not installed: compose figures are null"
+    if args.json:
+        print(json.dumps(result, sort_keys=True))
+    else:
+        goals = {
+            "apply_vs_cli": 1.0,
+            "plan_noop_vs_compose": 0.6,
+            "destroy_vs_cli": 1.05,
+            "plan_time_growth_100_unrelated": 1.10,
+            "ready_overhead_ms": 150,
+        }
+        print(f"{'figure':<34}{'value':>10}{'goal':>8}")
+        for key, goal in goals.items():
+            value = result[key]
+            shown = "n/a" if value is None else f"{value:g}"
+            print(f"{key:<34}{shown:>10}{'<= ' + str(goal):>8}")
+        print()
+        for key, value in result["raw"].items():
+            print(f"  {key:<34}{value}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
