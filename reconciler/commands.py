@@ -11,6 +11,7 @@ from reconciler import render
 from reconciler.config import BoothConfig, CliInputs, load_config
 from reconciler.desired import DesiredGraph, build_desired
 from reconciler.plan import Plan, make_plan
+from reconciler.progress import Progress
 from reconciler.reconcile import reconcile
 from reconciler.state import ActualState
 
@@ -82,7 +83,9 @@ def cmd_apply(args: argparse.Namespace, command: tuple[str, ...] | None) -> int:
         print_plan(plan, args.json)
         if args.dry_run or not plan.has_changes:
             return EXIT_OK
-        executor = Executor(client, desired, config.ready_timeout, engine_is_local())
+        executor = Executor(
+            client, desired, config.ready_timeout, engine_is_local(), progress=_progress(args)
+        )
         results = executor.run(plan, actual)
     _report_done("Apply", plan, sum(r.seconds for r in results), args.json)
     return EXIT_OK
@@ -102,7 +105,8 @@ def cmd_destroy(args: argparse.Namespace, command: tuple[str, ...] | None) -> in
         print_plan(plan, args.json)
         if args.dry_run or not plan.has_changes:
             return EXIT_OK
-        results = Executor(client, desired, config.ready_timeout).run(plan)
+        executor = Executor(client, desired, config.ready_timeout, progress=_progress(args))
+        results = executor.run(plan)
     _report_done("Destroy", plan, sum(r.seconds for r in results), args.json)
     return EXIT_OK
 
@@ -135,4 +139,10 @@ def cmd_run(args: argparse.Namespace, command: tuple[str, ...] | None) -> int:
     from reconciler.session import run_session
 
     config, desired = load(args, command)
-    return run_session(config, desired)
+    return run_session(config, desired, _progress(args))
+
+
+def _progress(args: argparse.Namespace) -> Progress:
+    from reconciler.progress import choose
+
+    return choose(args.log_format, args.quiet)

@@ -40,6 +40,7 @@ from reconciler.errors import (
 from reconciler.plan import Plan, Step
 from reconciler.ports import DAEMON_PORT
 from reconciler.preflight import busy_host_ports, describe_busy
+from reconciler.progress import NullProgress, Progress
 from reconciler.state import ActualState
 
 STOP_TIMEOUT = 10
@@ -65,7 +66,7 @@ class Executor:
     # Probing host ports only means something when the engine runs on this host.
     check_host_ports: bool = False
     ids: dict[str, str] = attrs.field(factory=dict)
-    on_step: Callable[[StepResult], None] | None = None
+    progress: Progress = attrs.field(factory=NullProgress)
 
     def run(self, plan: Plan, actual: ActualState | None = None) -> list[StepResult]:
         for change in plan.changes:
@@ -78,18 +79,19 @@ class Executor:
         with _Interrupts() as interrupts:
             for step in plan.steps:
                 started = time.monotonic()
-                bound = log.bind(index=step.index, op=step.op, resource=step.role, name=step.name)
-                bound.debug("step.start", reason=step.reason)
+                self.progress.start(step, len(plan.steps))
                 # Waiting changes nothing, so it can be abandoned at once; any other step
                 # finishes first, leaving an object either made or not made.
                 interrupts.current = step if step.op == "wait-ready" else None
-                self._apply(step, plan)
-                interrupts.current = None
-                result = StepResult(step, time.monotonic() - started)
-                done.append(result)
-                bound.info("step.done", elapsed_s=round(result.seconds, 3))
-                if self.on_step:
-                    self.on_step(result)
+                ok = False
+                try:
+                    self._apply(step, plan)
+                    ok = True
+                finally:
+                    interrupts.current = None
+                    seconds = time.monotonic() - started
+                    self.progress.done(step, len(plan.steps), seconds, ok)
+                done.append(StepResult(step, seconds))
                 if interrupts.received:
                     raise RunInterrupted(_interrupted_message(step, len(plan.steps), done=True))
         return done

@@ -18,6 +18,7 @@ from reconciler.execute import Executor
 from reconciler.lock import instance_lock
 from reconciler.observe import connect, endpoint, engine_is_local, observe
 from reconciler.plan import make_plan
+from reconciler.progress import Progress
 from reconciler.reconcile import destroy_changes, reconcile
 
 EXIT_INTERRUPTED = 130
@@ -25,7 +26,7 @@ EXIT_INTERRUPTED = 130
 log = structlog.get_logger()
 
 
-def run_session(config: BoothConfig, desired: DesiredGraph) -> int:
+def run_session(config: BoothConfig, desired: DesiredGraph, progress: Progress) -> int:
     client = connect()
     booth = desired.get(BOOTH)
     assert booth is not None
@@ -35,7 +36,10 @@ def run_session(config: BoothConfig, desired: DesiredGraph) -> int:
         network_existed = network is not None and actual.named("network", network.name) is not None
         plan = make_plan(desired.instance, reconcile(desired, actual))
         try:
-            Executor(client, desired, config.ready_timeout, engine_is_local()).run(plan, actual)
+            executor = Executor(
+                client, desired, config.ready_timeout, engine_is_local(), progress=progress
+            )
+            executor.run(plan, actual)
         except BaseException:
             # We hold the instance lock already: taking it again (a new flock on a new
             # file descriptor) would wait for ourselves and then hide the real error.

@@ -1,0 +1,112 @@
+"""Step progress: a ticking line per step on a terminal, JSON events for machines, else nothing.
+
+Kept apart from logging because a person at a terminal wants one tidy line per step
+(with the inner daemon's wait visibly ticking), a CI log wants one JSON event per step,
+and a pipe wants silence.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import Protocol, TextIO
+
+import structlog
+
+from reconciler.plan import Step
+
+SPINNER = "|/-\\"
+TICK_SECONDS = 0.1
+
+
+class Progress(Protocol):
+    def start(self, step: Step, total: int) -> None: ...
+    def done(self, step: Step, total: int, seconds: float, ok: bool = True) -> None: ...
+
+
+class NullProgress:
+    def start(self, step: Step, total: int) -> None:
+        pass
+
+    def done(self, step: Step, total: int, seconds: float, ok: bool = True) -> None:
+        pass
+
+
+class JsonProgress:
+    """One structlog event per finished step (rendered as JSON by ``logs.configure``)."""
+
+    def __init__(self) -> None:
+        self.log = structlog.get_logger()
+
+    def start(self, step: Step, total: int) -> None:
+        self.log.debug(
+            "step.start",
+            index=step.index,
+            total=total,
+            op=step.op,
+            resource=step.role,
+            name=step.name,
+            reason=step.reason,
+        )
+
+    def done(self, step: Step, total: int, seconds: float, ok: bool = True) -> None:
+        self.log.info(
+            "step.done" if ok else "step.failed",
+            index=step.index,
+            total=total,
+            op=step.op,
+            resource=step.role,
+            name=step.name,
+            reason=step.reason,
+            elapsed_s=round(seconds, 3),
+        )
+
+
+class TerminalProgress:
+    """``[3/7] start-container sidecar x ... 0.42s``; long steps tick while they run."""
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        self.stream = stream
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+
+    def _label(self, step: Step, total: int) -> str:
+        return f"  [{step.index}/{total}] {step.op:<17} {step.role:<8} {step.name}"
+
+    def start(self, step: Step, total: int) -> None:
+        label = self._label(step, total)
+        self.stream.write(label)
+        self.stream.flush()
+        self._stop.clear()
+        self._ticker = threading.Thread(target=self._tick, args=(label,), daemon=True)
+        self._ticker.start()
+
+    def _tick(self, label: str) -> None:
+        started = time.monotonic()
+        frame = 0
+        while not self._stop.wait(TICK_SECONDS):
+            elapsed = time.monotonic() - started
+            if elapsed >= 0.5:  # quick steps print once, without flicker
+                self.stream.write(f"\r{label}  {SPINNER[frame % 4]} {elapsed:.1f}s")
+                self.stream.flush()
+                frame += 1
+
+    def done(self, step: Step, total: int, seconds: float, ok: bool = True) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+        outcome = "done" if ok else "FAILED"
+        self.stream.write(f"\r{self._label(step, total)}  {outcome} {seconds:.2f}s   \n")
+        self.stream.flush()
+
+
+def choose(log_format: str, quiet: bool) -> Progress:
+    if log_format == "json":
+        return JsonProgress()
+    if quiet:
+        return NullProgress()
+    on_terminal = sys.stderr.isatty() and sys.stdout.isatty()
+    if log_format == "console" or on_terminal:
+        return TerminalProgress()
+    return NullProgress()
