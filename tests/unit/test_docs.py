@@ -1,0 +1,42 @@
+"""The README's reference sections are checked against the code, so they cannot drift."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from reconciler.cli import build_parser
+from reconciler.config import IGNORED_KEYS, KNOWN_KEYS
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+
+
+def _section(title: str) -> str:
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## )", README, re.S | re.M)
+    assert match, f"README has no section {title!r}"
+    return match.group(1)
+
+
+def test_every_config_key_is_in_the_readme_table() -> None:
+    table_keys = re.findall(r"^\| `([a-z-]+)` \|", _section("Configuration (`.booth/config.toml`)"), re.M)
+    assert sorted(table_keys) == sorted(KNOWN_KEYS)
+
+
+def test_ignored_codingbooth_keys_are_listed() -> None:
+    section = _section("Configuration (`.booth/config.toml`)")
+    missing = [key for key in IGNORED_KEYS if f"`{key}`" not in section]
+    assert missing == []
+
+
+def test_every_command_line_option_is_in_the_readme_synopsis() -> None:
+    synopsis = _section("Commands")
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    for name, sub in subparsers.choices.items():  # type: ignore[attr-defined]
+        line = next((ln for ln in synopsis.splitlines() if ln.startswith(f"booth {name}")), None)
+        assert line is not None, f"booth {name} missing from the README synopsis"
+        for action in sub._actions:
+            longs = [o for o in action.option_strings if o.startswith("--")]
+            if not longs or longs[0] in ("--help", "--config", "--log-format", "--verbose", "--quiet"):
+                continue
+            assert any(o in line for o in action.option_strings), (name, longs[0])
