@@ -17,8 +17,9 @@ WRAPPER=/usr/local/lib/booth-ci/runc-nosysresource
 RUNTIME_NAME=booth-runc
 TIMEOUT=${BOOTH_CI_DOCKERD_TIMEOUT:-60}
 # docker.io pulls in tini (docker-init, used by `docker run --init`) as a dependency;
-# debootstrap and busybox-static are for .ci/build-test-images.sh.
-PACKAGES=(docker.io containerd runc iptables tini debootstrap busybox-static)
+# debootstrap and busybox-static are for .ci/build-test-images.sh; docker-compose is the
+# baseline of benchmarks/bench.py.
+PACKAGES=(docker.io containerd runc iptables tini debootstrap busybox-static docker-compose)
 
 # Debian puts its tools in sbin; make sure we (and dockerd) find them.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH

@@ -59,7 +59,12 @@ def sh(command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 def timed(command: list[str] | str, env: dict[str, str] | None = None) -> float:
     started = time.perf_counter()
     result = subprocess.run(
-        command, shell=isinstance(command, str), capture_output=True, text=True, env=env
+        command,
+        shell=isinstance(command, str),
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
@@ -111,7 +116,8 @@ class Booth:
               -p 127.0.0.1:{self.extra_b}:3000 \\
               {DIND_IMAGE} dockerd --host=unix:///var/run/docker.sock \\
               --host=tcp://127.0.0.1:2375 --tls=false >/dev/null
-            until docker exec {sidecar} wget -q -O /dev/null http://127.0.0.1:2375/_ping 2>/dev/null; do
+            ping="wget -q -O /dev/null http://127.0.0.1:2375/_ping"
+            until docker exec {sidecar} $ping 2>/dev/null; do
               sleep {POLL_SECONDS}
             done
             docker run -d --init --name {self.instance} --network container:{sidecar} \\
@@ -138,9 +144,13 @@ class Booth:
               dind:
                 image: {DIND_IMAGE}
                 privileged: true
-                command: ["dockerd", "--host=unix:///var/run/docker.sock", "--host=tcp://127.0.0.1:2375", "--tls=false"]
+                command: ["dockerd", "--host=unix:///var/run/docker.sock",
+                          "--host=tcp://127.0.0.1:2375", "--tls=false"]
                 environment: {{DOCKER_TLS_CERTDIR: ""}}
-                ports: ["127.0.0.1:{self.port}:10000", "127.0.0.1:{self.extra_a}:8080", "127.0.0.1:{self.extra_b}:3000"]
+                ports:
+                  - "127.0.0.1:{self.port}:10000"
+                  - "127.0.0.1:{self.extra_a}:8080"
+                  - "127.0.0.1:{self.extra_b}:3000"
                 volumes: ["dind-data:/var/lib/docker"]
                 labels: {{booth-bench: "{BENCH_ID}"}}
               booth:
@@ -159,7 +169,7 @@ class Booth:
 
     def remove_everything(self) -> None:
         inst = f"io.codingbooth.instance={self.instance}"
-        for kind, flt in (("container", f"label={inst}"), ("container", f"name=^/{self.instance}")):
+        for flt in (f"label={inst}", f"name=^/{self.instance}"):
             ids = sh(f"docker ps -aq --filter '{flt}'", check=False).stdout.split()
             if ids:
                 sh(f"docker rm -fv {' '.join(ids)}", check=False)
@@ -207,7 +217,7 @@ def bench_ready_overhead(booth: Booth, runs: int) -> float:
     for _ in range(runs):
         booth.remove_everything()
         subprocess.run(booth.cmd("apply"), check=True, capture_output=True)
-        returned = dt.datetime.now(dt.timezone.utc)
+        returned = dt.datetime.now(dt.UTC)
         logs = sh(f"docker logs -t {booth.instance}-dind 2>&1").stdout
         listen = [line for line in logs.splitlines() if "API listen on 127.0.0.1:2375" in line]
         stamp = dt.datetime.fromisoformat(
