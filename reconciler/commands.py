@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-import structlog
-
 from reconciler import render
 from reconciler.config import BoothConfig, CliInputs, load_config
 from reconciler.desired import DesiredGraph, build_desired
+from reconciler.logs import get_logger
 from reconciler.plan import Plan, make_plan
 from reconciler.progress import Progress
 from reconciler.reconcile import reconcile
@@ -17,7 +16,7 @@ from reconciler.state import ActualState
 
 EXIT_OK, EXIT_CHANGES = 0, 2
 
-log = structlog.get_logger()
+log = get_logger()
 
 
 def run(args: argparse.Namespace, command: tuple[str, ...] | None) -> int:

@@ -15,7 +15,6 @@ from typing import Any
 import docker
 import docker.errors
 import requests.exceptions
-import structlog
 from docker.utils import kwargs_from_env
 
 from reconciler.desired import (
@@ -27,12 +26,13 @@ from reconciler.desired import (
     resource_names,
 )
 from reconciler.errors import DockerUnavailableError
+from reconciler.logs import get_logger
 from reconciler.state import ActualState, Observed
 
 CONNECT_TIMEOUT = 5
 API_TIMEOUT = 60
 
-log = structlog.get_logger()
+log = get_logger()
 
 
 def endpoint() -> str:

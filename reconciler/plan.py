@@ -85,11 +85,27 @@ def make_plan(instance: str, changes: Sequence[Change]) -> Plan:
         if change.role == BOOTH and not any(op == "wait-ready" for op, _, _ in ops):
             ops.extend(_wait_for_running_sidecar(changes))
         ops.extend(_buildup_ops(change))
+    _create_booth_while_daemon_boots(ops)
     steps = tuple(
         Step(index, op, change.role, change.name, reason)
         for index, (op, change, reason) in enumerate(ops, start=1)
     )
     return Plan(instance, tuple(changes), steps)
+
+
+def _create_booth_while_daemon_boots(ops: list[tuple[str, Change, str]]) -> None:
+    """Move the booth's create-container before wait-ready.
+
+    Creating a container needs only the sidecar to exist, not its daemon, so it overlaps
+    the inner daemon's boot instead of adding to it; the booth still starts after.
+    """
+    ops_only = [(op, change.role) for op, change, _ in ops]
+    if ("wait-ready", SIDECAR) not in ops_only or ("create-container", BOOTH) not in ops_only:
+        return
+    wait = ops_only.index(("wait-ready", SIDECAR))
+    create = ops_only.index(("create-container", BOOTH))
+    if create > wait:
+        ops.insert(wait, ops.pop(create))
 
 
 def _wait_for_running_sidecar(changes: Sequence[Change]) -> list[tuple[str, Change, str]]:

@@ -12,8 +12,7 @@ import threading
 import time
 from typing import Protocol, TextIO
 
-import structlog
-
+from reconciler.logs import get_logger
 from reconciler.plan import Step
 
 SPINNER = "|/-\\"
@@ -37,7 +36,7 @@ class JsonProgress:
     """One structlog event per finished step (rendered as JSON by ``logs.configure``)."""
 
     def __init__(self) -> None:
-        self.log = structlog.get_logger()
+        self.log = get_logger()
 
     def start(self, step: Step, total: int) -> None:
         self.log.debug(

@@ -10,12 +10,12 @@ from __future__ import annotations
 import sys
 
 import docker
-import structlog
 
 from reconciler.config import BoothConfig
 from reconciler.desired import BOOTH, NETWORK, DesiredGraph
 from reconciler.execute import Executor
 from reconciler.lock import instance_lock
+from reconciler.logs import get_logger
 from reconciler.observe import connect, endpoint, engine_is_local, observe
 from reconciler.plan import make_plan
 from reconciler.progress import Progress
@@ -23,7 +23,7 @@ from reconciler.reconcile import destroy_changes, reconcile
 
 EXIT_INTERRUPTED = 130
 
-log = structlog.get_logger()
+log = get_logger()
 
 
 def run_session(config: BoothConfig, desired: DesiredGraph, progress: Progress) -> int:

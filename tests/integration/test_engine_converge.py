@@ -48,8 +48,8 @@ def test_removed_booth_is_recreated_alone(make_booth, docker_client):
     plan = b.plan_json()
     assert pending(plan) == {"booth": "create"}
     assert [(s["op"], s["resource"]) for s in plan["steps"]] == [
-        ("wait-ready", "sidecar"),
         ("create-container", "booth"),
+        ("wait-ready", "sidecar"),
         ("start-container", "booth"),
     ]
 

@@ -127,12 +127,16 @@ def test_fresh_plan_creates_everything_in_order(config: BoothConfig) -> None:
     ops = [(s.op, s.role) for s in plan.steps]
     expected = [(f"create-{r.role}", r.role) for r in desired if r.kind != "container"]
     if config.dind:
+        # The booth is created while the inner daemon boots, started once it answers.
         expected += [
             ("create-container", SIDECAR),
             ("start-container", SIDECAR),
+            ("create-container", BOOTH),
             ("wait-ready", SIDECAR),
+            ("start-container", BOOTH),
         ]
-    expected += [("create-container", BOOTH), ("start-container", BOOTH)]
+    else:
+        expected += [("create-container", BOOTH), ("start-container", BOOTH)]
     assert ops == expected
 
 
@@ -161,14 +165,26 @@ def test_steps_follow_the_documented_order(scenario: Scenario) -> None:
     buildup = [i for i, op in enumerate(ops) if not op.startswith(("stop-", "remove-"))]
     assert not teardown or not buildup or max(teardown) < min(buildup)
     rank = {NETWORK: 0, VOLUME: 0, SIDECAR: 1, BOOTH: 2}
-    build_ranks = [rank[plan.steps[i].role] for i in buildup]
+    # wait-ready sits where the daemon must answer (checked below), not by rank.
+    build_ranks = [rank[plan.steps[i].role] for i in buildup if ops[i] != "wait-ready"]
     assert build_ranks == sorted(build_ranks)
     removal_ranks = [rank[plan.steps[i].role] for i in teardown]
     assert removal_ranks == sorted(removal_ranks, reverse=True)
     assert [s.index for s in plan.steps] == list(range(1, len(plan.steps) + 1))
-    if "wait-ready" in ops:
+    roles_ops = [(s.op, s.role) for s in plan.steps]
+    booth_runs = [i for i, pair in enumerate(roles_ops)
+                  if pair in (("start-container", BOOTH), ("restart-container", BOOTH))]
+    if booth_runs and scenario.new.dind:
+        # The booth never (re)starts before the inner daemon answers ...
         assert ops.count("wait-ready") == 1
-        assert ops[ops.index("wait-ready") - 1] in ("start-container", "restart-container")
+        wait = ops.index("wait-ready")
+        assert all(i > wait for i in booth_runs)
+    if "wait-ready" in ops:
+        wait = ops.index("wait-ready")
+        # ... and the daemon is waited for only after its sidecar was (re)started.
+        sidecar_starts = [i for i, pair in enumerate(roles_ops)
+                          if pair in (("start-container", SIDECAR), ("restart-container", SIDECAR))]
+        assert all(i < wait for i in sidecar_starts)
 
 
 @settings(max_examples=200, deadline=None)

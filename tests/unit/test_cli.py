@@ -157,8 +157,8 @@ def test_json_plan_content_of_the_dind_example(capsys: Capsys) -> None:
         ("create-volume", "volume"),
         ("create-container", "sidecar"),
         ("start-container", "sidecar"),
-        ("wait-ready", "sidecar"),
         ("create-container", "booth"),
+        ("wait-ready", "sidecar"),
         ("start-container", "booth"),
     ]
 

@@ -106,8 +106,8 @@ def test_replacement_stops_running_containers_before_removing_them() -> None:
         ("remove-container", "sidecar"),
         ("create-container", "sidecar"),
         ("start-container", "sidecar"),
-        ("wait-ready", "sidecar"),
         ("create-container", "booth"),
+        ("wait-ready", "sidecar"),
         ("start-container", "booth"),
     ]
 
