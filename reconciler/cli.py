@@ -27,6 +27,19 @@ examples:
   booth run -- bash -l
 """
 
+RUN_DESCRIPTION = """\
+Apply, attach to the booth's main process until it exits, then remove the booth and the
+sidecar (and the network if this run created it; the data volume stays). The exit code
+is the booth's.
+
+With a terminal on stdin this is `docker run -it`: the booth gets a TTY and an open
+stdin (as with --run-arg=-t --run-arg=-i), the terminal is raw and its size follows the
+window. Ctrl-C is then a key for the booth (it interrupts the booth's foreground
+program, as in docker run -it); the session ends when the booth's main process does, or
+on SIGTERM/SIGHUP (exit 130). Without a terminal, the booth's output is followed, it
+gets no stdin, and Ctrl-C ends the session (exit 130).
+"""
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on usage errors; 2 means "changes pending" here, so raise."""
@@ -128,7 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="show the booth's resources and their state")
     status.add_argument("--json", action="store_true", help="print status as JSON")
 
-    run = commands.add_parser("run", help="apply, attach to the booth, stop it on exit")
+    run = commands.add_parser(
+        "run",
+        help="apply, attach to the booth, stop it on exit",
+        description=RUN_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _inputs(run)
 
     for sub in (plan, apply, destroy, status, run):

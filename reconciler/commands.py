@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from reconciler import render
@@ -135,10 +136,16 @@ def cmd_status(args: argparse.Namespace, command: tuple[str, ...] | None) -> int
 
 
 def cmd_run(args: argparse.Namespace, command: tuple[str, ...] | None) -> int:
-    from reconciler.session import run_session
+    """With a terminal on stdin, a ``docker run -it`` session: the booth is built with a
+    TTY and an open stdin (so plan and spec hash say so) and the terminal is attached."""
+    from reconciler.session import attached_config, run_session
 
     config, desired = load(args, command)
-    return run_session(config, desired, _progress(args))
+    interactive = os.isatty(0)
+    if interactive:
+        config = attached_config(config)
+        desired = build_desired(config)
+    return run_session(config, desired, _progress(args), interactive=interactive)
 
 
 def _progress(args: argparse.Namespace) -> Progress:

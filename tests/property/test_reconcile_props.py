@@ -172,8 +172,11 @@ def test_steps_follow_the_documented_order(scenario: Scenario) -> None:
     assert removal_ranks == sorted(removal_ranks, reverse=True)
     assert [s.index for s in plan.steps] == list(range(1, len(plan.steps) + 1))
     roles_ops = [(s.op, s.role) for s in plan.steps]
-    booth_runs = [i for i, pair in enumerate(roles_ops)
-                  if pair in (("start-container", BOOTH), ("restart-container", BOOTH))]
+    booth_runs = [
+        i
+        for i, pair in enumerate(roles_ops)
+        if pair in (("start-container", BOOTH), ("restart-container", BOOTH))
+    ]
     if booth_runs and scenario.new.dind:
         # The booth never (re)starts before the inner daemon answers ...
         assert ops.count("wait-ready") == 1
@@ -182,8 +185,11 @@ def test_steps_follow_the_documented_order(scenario: Scenario) -> None:
     if "wait-ready" in ops:
         wait = ops.index("wait-ready")
         # ... and the daemon is waited for only after its sidecar was (re)started.
-        sidecar_starts = [i for i, pair in enumerate(roles_ops)
-                          if pair in (("start-container", SIDECAR), ("restart-container", SIDECAR))]
+        sidecar_starts = [
+            i
+            for i, pair in enumerate(roles_ops)
+            if pair in (("start-container", SIDECAR), ("restart-container", SIDECAR))
+        ]
         assert all(i < wait for i in sidecar_starts)
 
 

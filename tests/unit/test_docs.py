@@ -18,7 +18,9 @@ def _section(title: str) -> str:
 
 
 def test_every_config_key_is_in_the_readme_table() -> None:
-    table_keys = re.findall(r"^\| `([a-z-]+)` \|", _section("Configuration (`.booth/config.toml`)"), re.M)
+    table_keys = re.findall(
+        r"^\| `([a-z-]+)` \|", _section("Configuration (`.booth/config.toml`)"), re.M
+    )
     assert sorted(table_keys) == sorted(KNOWN_KEYS)
 
 
@@ -37,6 +39,12 @@ def test_every_command_line_option_is_in_the_readme_synopsis() -> None:
         assert line is not None, f"booth {name} missing from the README synopsis"
         for action in sub._actions:
             longs = [o for o in action.option_strings if o.startswith("--")]
-            if not longs or longs[0] in ("--help", "--config", "--log-format", "--verbose", "--quiet"):
+            if not longs or longs[0] in (
+                "--help",
+                "--config",
+                "--log-format",
+                "--verbose",
+                "--quiet",
+            ):
                 continue
             assert any(o in line for o in action.option_strings), (name, longs[0])

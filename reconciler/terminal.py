@@ -1,0 +1,243 @@
+"""The local terminal wired to the booth's main process, as ``docker run -it`` does it.
+
+``booth run`` uses this when its stdin is a terminal: the booth is created with a TTY and
+an open stdin, attached to *before* it starts (so its first prompt is not lost), then the
+local terminal is put in raw mode and bytes are copied both ways until the booth's main
+process ends. Raw mode means every key, Ctrl-C and Ctrl-D included, goes to the booth's
+TTY, exactly as with ``docker run -it``: Ctrl-C interrupts the booth's foreground program,
+and the session ends when the booth's main process does.
+
+Everything below the Docker calls works on plain file descriptors and a socket-like
+stream, so the copying loop is testable without an engine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import termios
+import tty
+from collections.abc import Callable, Iterator
+from types import FrameType
+from typing import Any, Protocol
+
+import docker
+import docker.errors
+
+from reconciler.logs import get_logger
+
+BUFFER_SIZE = 64 * 1024
+ATTACH_PARAMS = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
+
+log = get_logger()
+
+
+class Stream(Protocol):
+    """What the loop needs of the attach connection (a socket, or an SSH channel)."""
+
+    def fileno(self) -> int: ...
+    def recv(self, size: int, /) -> bytes: ...
+    def sendall(self, data: bytes, /) -> Any: ...
+    def close(self) -> None: ...
+
+
+def attach(client: docker.APIClient, container: str) -> Stream:
+    """Open the booth's attach connection (stdin, stdout, stderr, streamed).
+
+    Called between create and start: the engine then sends everything the booth writes
+    from its first byte on. With a TTY the stream is raw bytes, not multiplexed frames.
+    """
+    handle = client.attach_socket(container, params=dict(ATTACH_PARAMS))
+    # Over a unix socket docker-py hands back a SocketIO wrapper; select() and recv()
+    # want the socket itself. Over TLS and SSH it is already the socket or channel.
+    stream: Stream = getattr(handle, "_sock", handle)
+    return stream
+
+
+def run_attached(
+    client: docker.APIClient,
+    container: str,
+    stream: Stream,
+    *,
+    stdin_fd: int = 0,
+    stdout_fd: int = 1,
+) -> int:
+    """Copy between the local terminal and the running booth until it exits; its exit code.
+
+    The terminal is raw for the duration and restored however the loop ends. Its size is
+    sent to the booth at once and again on every SIGWINCH. A hang-up (the terminal went
+    away) ends the session like Ctrl-C outside raw mode would: the caller tears down.
+    """
+    resize = _resizer(client, container, (stdout_fd, stdin_fd))
+    try:
+        with raw_mode(stdin_fd), _hangup_interrupts(), window_changes() as changes:
+            resize()
+            pump(stream, stdin_fd, stdout_fd, wakeup_fd=changes, on_wakeup=resize)
+    finally:
+        with contextlib.suppress(OSError):
+            stream.close()
+    status: int = client.wait(container, timeout=None)["StatusCode"]
+    return status
+
+
+@contextlib.contextmanager
+def raw_mode(fd: int) -> Iterator[None]:
+    """Raw mode on ``fd`` if it is a terminal, restored on the way out.
+
+    Applied with TCSANOW, not tty's default TCSAFLUSH, so keys typed while the booth was
+    starting are kept and reach it, as with ``docker run -it``.
+    """
+    if not os.isatty(fd):
+        yield
+        return
+    saved = termios.tcgetattr(fd)
+    tty.setraw(fd, termios.TCSANOW)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+@contextlib.contextmanager
+def window_changes() -> Iterator[int]:
+    """A file descriptor that becomes readable on SIGWINCH (a self-pipe).
+
+    The handler only writes a byte: the resize request itself is made from the loop,
+    never from inside a signal handler that may have interrupted an API call.
+    """
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+
+    def handle(_signum: int, _frame: FrameType | None) -> None:
+        with contextlib.suppress(BlockingIOError):
+            os.write(write_end, b"w")
+
+    previous = signal.signal(signal.SIGWINCH, handle)
+    try:
+        yield read_end
+    finally:
+        signal.signal(signal.SIGWINCH, previous)
+        os.close(read_end)
+        os.close(write_end)
+
+
+@contextlib.contextmanager
+def _hangup_interrupts() -> Iterator[None]:
+    """SIGHUP (the terminal closed) raises KeyboardInterrupt, so the session tears down
+    instead of dying with the booth and sidecar left running."""
+
+    def handle(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGHUP, handle)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
+def pump(
+    stream: Stream,
+    stdin_fd: int,
+    stdout_fd: int,
+    *,
+    wakeup_fd: int | None = None,
+    on_wakeup: Callable[[], None] | None = None,
+) -> None:
+    """Copy stream → stdout and stdin → stream until the booth closes its end.
+
+    The booth's end closing is the only way out (besides an exception): that is when its
+    main process has exited. Local end of input (a hang-up) only stops the stdin side; in
+    raw mode Ctrl-D is a byte like any other and the booth's TTY decides what it means.
+    """
+    sources = [stream.fileno(), stdin_fd, *([wakeup_fd] if wakeup_fd is not None else [])]
+    while True:
+        timeout = 0.0 if _has_buffered(stream) else None
+        readable = set(select.select(sources, [], [], timeout)[0])
+        if wakeup_fd is not None and wakeup_fd in readable:
+            _drain(wakeup_fd)
+            if on_wakeup is not None:
+                on_wakeup()
+        if stream.fileno() in readable or timeout == 0.0:
+            data = _receive(stream)
+            if not data:
+                return
+            write_all(stdout_fd, data)
+        if stdin_fd in readable and not _forward(stdin_fd, stream):
+            sources.remove(stdin_fd)
+
+
+def _receive(stream: Stream) -> bytes:
+    """Up to one buffer from the booth; b"" once its end is closed (or reset)."""
+    try:
+        return stream.recv(BUFFER_SIZE)
+    except (ConnectionResetError, BrokenPipeError):
+        return b""
+
+
+def _forward(stdin_fd: int, stream: Stream) -> bool:
+    """One read of local input sent to the booth; False once there is no more to send.
+
+    A failed send means the booth's end is going away; the loop then ends on its EOF.
+    """
+    try:
+        data = os.read(stdin_fd, BUFFER_SIZE)
+    except OSError:  # EIO: the terminal was hung up
+        return False
+    if not data:
+        return False
+    try:
+        stream.sendall(data)
+    except OSError:
+        return False
+    return True
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """``os.write`` until every byte is out, waiting if the descriptor is non-blocking
+    (a terminal shared with a program that set O_NONBLOCK on it)."""
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view) :]
+        except BlockingIOError:
+            select.select([], [fd], [])
+
+
+def _has_buffered(stream: Stream) -> bool:
+    """TLS keeps decrypted bytes select() cannot see; read those before waiting."""
+    pending = getattr(stream, "pending", None)
+    return callable(pending) and bool(pending())
+
+
+def _drain(fd: int) -> None:
+    """Empty the self-pipe: several SIGWINCHs in a row need only one resize."""
+    os.read(fd, 512)
+
+
+def _resizer(client: docker.APIClient, container: str, fds: tuple[int, ...]) -> Callable[[], None]:
+    """A callable that sends the local terminal's size to the booth's TTY."""
+
+    def resize() -> None:
+        size = terminal_size(fds)
+        if size is None:
+            return
+        rows, columns = size
+        try:
+            client.resize(container, height=rows, width=columns)
+        except docker.errors.APIError as err:  # the booth has just exited: nothing to size
+            log.debug("terminal.resize_failed", detail=str(err))
+
+    return resize
+
+
+def terminal_size(fds: tuple[int, ...]) -> tuple[int, int] | None:
+    """(rows, columns) of the first descriptor that is a sized terminal, else None."""
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            columns, rows = os.get_terminal_size(fd)
+            if rows and columns:
+                return rows, columns
+    return None
