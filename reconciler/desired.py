@@ -38,6 +38,12 @@ SIDECAR_COMMAND = (
     f"--host=tcp://127.0.0.1:{DAEMON_PORT}",
     "--tls=false",
 )
+# /run is a tmpfs in the sidecar, as on a real host: it is empty after every start. An
+# unclean stop (engine restart, docker kill, OOM) otherwise leaves the inner daemon's pid
+# files behind; docker:dind's entrypoint deletes only docker*.pid, and a stale
+# /run/docker/containerd/containerd.pid whose number a new process happens to reuse makes
+# dockerd wait for a containerd that is not there ("timeout waiting for containerd").
+SIDECAR_TMPFS = (("/run", ""),)
 
 # Edge kinds: "netns" (dst runs in src's network namespace: replacing or restarting
 # src forces dst along), "attach" (dst is attached to network src: replacing src
@@ -210,6 +216,7 @@ def _sidecar(
         "NetworkMode": network,
         "PortBindings": config.ports.docker_bindings(),
         "Binds": [f"{volume}:/var/lib/docker"] if volume else [],
+        "Tmpfs": dict(SIDECAR_TMPFS),
     }
     spec: dict[str, Any] = {
         "Image": config.dind_image,

@@ -8,7 +8,9 @@ from: a container that was created but failed to start is removed again at once.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import sys
 import time
 from collections.abc import Callable
 from types import FrameType
@@ -18,7 +20,6 @@ import attrs
 import docker
 import docker.errors
 import requests.exceptions
-import structlog
 
 from reconciler.desired import (
     BOOTH,
@@ -37,6 +38,7 @@ from reconciler.errors import (
     NotReadyError,
     RunInterrupted,
 )
+from reconciler.logs import get_logger
 from reconciler.plan import Plan, Step
 from reconciler.ports import DAEMON_PORT
 from reconciler.preflight import busy_host_ports, describe_busy
@@ -46,8 +48,11 @@ from reconciler.state import ActualState
 STOP_TIMEOUT = 10
 NETWORK_REMOVE_RETRY_SECONDS = 5.0
 LOG_TAIL_LINES = 15
+# Test-only (see _pause_for_tests): never set outside the integration tests.
+TEST_PAUSE_ENV = "BOOTH_TEST_PAUSE_BEFORE"
+TEST_PAUSE_SECONDS = 60.0
 
-log = structlog.get_logger()
+log = get_logger()
 
 
 @attrs.frozen
@@ -76,8 +81,9 @@ class Executor:
         if self.check_host_ports:
             self._check_host_ports(plan, actual or ActualState())
         done: list[StepResult] = []
-        with _Interrupts() as interrupts:
+        with _Interrupts(len(plan.steps)) as interrupts:
             for step in plan.steps:
+                _pause_for_tests(step, interrupts)
                 started = time.monotonic()
                 self.progress.start(step, len(plan.steps))
                 # Waiting changes nothing, so it can be abandoned at once; any other step
@@ -93,7 +99,7 @@ class Executor:
                     self.progress.done(step, len(plan.steps), seconds, ok)
                 done.append(StepResult(step, seconds))
                 if interrupts.received:
-                    raise RunInterrupted(_interrupted_message(step, len(plan.steps), done=True))
+                    raise RunInterrupted(_interrupted_message(step, interrupts.total, done=True))
         return done
 
     def _check_host_ports(self, plan: Plan, actual: ActualState) -> None:
@@ -294,29 +300,37 @@ def _is_ours(labels: dict[str, str] | None, instance: str | None) -> bool:
 
 READY_SCRIPT = """\
 deadline=$(( $(date +%s) + {timeout} ))
-delay=0.05
+delay=0.025
 tries=0
 url=http://127.0.0.1:{port}/_ping
 while :; do
   if {{ wget -q -O- "$url" || busybox wget -q -O- "$url"; }} >/dev/null 2>&1; then
     echo ready; exit 0
   fi
-  [ "$(date +%s)" -ge "$deadline" ] && exit 1
+  # -gt: whole seconds, so wait at least the full timeout, never a second less.
+  [ "$(date +%s)" -gt "$deadline" ] && exit 1
+  # A heartbeat: the API client reads this exec's output with a 60 s socket timeout, so
+  # a silent wait longer than that (ready-timeout defaults to 120 s) would end in a
+  # read timeout instead of a readiness verdict.
+  printf .
   tries=$((tries + 1))
-  [ "$tries" -gt 40 ] && delay=0.2
+  [ "$tries" -gt 80 ] && delay=0.2
   sleep "$delay"
 done
 """
+# How long a sidecar whose poller exec ended may take to be reported as exited.
+EXIT_SETTLE_SECONDS = 3.0
 
 
 def wait_ready(client: docker.APIClient, container: str, name: str, timeout: float) -> None:
     """Poll the inner daemon's ``/_ping`` from inside the sidecar's own namespace.
 
-    One exec runs the polling loop (50 ms apart, then 200 ms), which is far cheaper than
+    One exec runs the polling loop (25 ms apart for the first 2 s, then 200 ms), which is far cheaper than
     an exec per attempt. If the sidecar exits, the exec ends with it and we fail at once
     with its last log lines.
     """
     script = READY_SCRIPT.format(timeout=max(1, int(timeout + 0.999)), port=DAEMON_PORT)
+    started = time.monotonic()
     try:
         exec_id = client.exec_create(container, ["sh", "-c", script], stdout=True, stderr=True)
         output = client.exec_start(exec_id["Id"]).decode(errors="replace")
@@ -325,12 +339,17 @@ def wait_ready(client: docker.APIClient, container: str, name: str, timeout: flo
         output, exit_code = _short(err), None
     if exit_code == 0 and "ready" in output:
         return
-    raise NotReadyError(_not_ready_message(client, container, name, timeout))
+    # Exit code 1 is the poller's own verdict (its deadline passed); anything else
+    # before the deadline means the exec ended under it, e.g. because the sidecar died.
+    timed_out = exit_code == 1 or time.monotonic() - started >= timeout
+    raise NotReadyError(_not_ready_message(client, container, name, timeout, timed_out))
 
 
-def _not_ready_message(client: docker.APIClient, container: str, name: str, timeout: float) -> str:
+def _not_ready_message(
+    client: docker.APIClient, container: str, name: str, timeout: float, timed_out: bool
+) -> str:
     try:
-        state = client.inspect_container(container)["State"]
+        state = _settled_state(client, container, 0.0 if timed_out else EXIT_SETTLE_SECONDS)
         logs = client.logs(container, tail=LOG_TAIL_LINES).decode(errors="replace")
     except docker.errors.APIError:
         state, logs = {"Status": "missing"}, ""
@@ -340,9 +359,26 @@ def _not_ready_message(client: docker.APIClient, container: str, name: str, time
             f"the sidecar {name} exited (status {state.get('Status')}, "
             f"exit code {state.get('ExitCode')})"
         )
-    else:
+    elif timed_out:
         why = f"the inner Docker daemon in {name} did not answer within {timeout:g}s"
+    else:
+        why = f"the readiness check in {name} ended early (still running)"
     return f"{why}; last log lines: {tail or '(none)'}"
+
+
+def _settled_state(client: docker.APIClient, container: str, wait_seconds: float) -> dict[str, Any]:
+    """The container's state once it is no longer running, or after ``wait_seconds``.
+
+    The poller exec ends the moment the sidecar's main process dies, but the engine
+    reports the container as exited a moment later; reading the state at once would
+    call a crashed sidecar a slow one ("did not answer within 120s" after one second).
+    """
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        state: dict[str, Any] = client.inspect_container(container)["State"]
+        if state.get("Status") != "running" or time.monotonic() >= deadline:
+            return state
+        time.sleep(0.05)
 
 
 def _never_started(client: docker.APIClient, container: str) -> bool:
@@ -398,9 +434,11 @@ class _Interrupts:
     """SIGINT/SIGTERM: remember it and stop after the current step.
 
     During an abandonable step (``current`` set) or on a second signal, stop at once.
+    ``total`` is the plan's step count, so a message reads "step 5/7", not "step 5/5".
     """
 
-    def __init__(self) -> None:
+    def __init__(self, total: int) -> None:
+        self.total = total
         self.received = False
         self.current: Step | None = None
         self._previous: dict[int, Any] = {}
@@ -416,8 +454,31 @@ class _Interrupts:
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         if self.current is not None:
-            raise RunInterrupted(_interrupted_message(self.current, self.current.index, done=False))
+            raise RunInterrupted(_interrupted_message(self.current, self.total, done=False))
         if self.received:
             raise KeyboardInterrupt
         self.received = True
         log.warning("interrupt.received", signal=signum, detail="stopping after the current step")
+
+
+def _pause_for_tests(step: Step, interrupts: _Interrupts) -> None:
+    """Test-only hook: ``BOOTH_TEST_PAUSE_BEFORE=op[:role]`` holds the run before that step.
+
+    The crash-safety tests kill ``booth apply`` at exact points between steps (a sidecar
+    created but not started, a ready sidecar without its booth …). Those steps take
+    milliseconds, so timing a kill by polling the engine would race them. A marker line
+    on stderr tells the test the pause has begun; a SIGINT/SIGTERM ends it, and the
+    paused step then runs as the current one. Unset (always, outside the tests) this is
+    one environment lookup per step.
+    """
+    wanted = os.environ.get(TEST_PAUSE_ENV)
+    if not wanted or wanted not in (step.op, f"{step.op}:{step.role}"):
+        return
+    print(
+        f"booth: test pause before step {step.index} ({step.op} {step.role})",
+        file=sys.stderr,
+        flush=True,
+    )
+    deadline = time.monotonic() + TEST_PAUSE_SECONDS
+    while time.monotonic() < deadline and not interrupts.received:
+        time.sleep(0.05)

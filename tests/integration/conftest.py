@@ -21,12 +21,18 @@ import pytest
 import requests.exceptions
 from engine_support import (
     BOOTH_IMAGE,
+    BUSYBOX_IMAGE,
     DIND_IMAGE,
+    FAILING_DOCKERD,
+    GATED_DOCKERD,
     IMAGES,
     LABEL_INSTANCE,
     LABEL_ROLE,
+    Background,
     BoothDir,
+    build_image,
     free_port,
+    remove_image,
 )
 
 NETWORK_REMOVE_RETRY_SECONDS = 5.0
@@ -70,9 +76,15 @@ class Cleanup:
         self.containers: list[str] = []
         self.networks: list[str] = []
         self.volumes: list[str] = []
+        self.processes: list[Background] = []
 
     def purge(self) -> list[str]:
-        """Remove everything tracked; return what could not be removed."""
+        """Remove everything tracked; return what could not be removed.
+
+        Background CLI runs are killed first, so none creates anything after the purge.
+        """
+        for process in self.processes:
+            process.kill()
         failures: list[str] = []
         for instance in self.instances:
             label = {"label": f"{LABEL_INSTANCE}={instance}"}
@@ -134,14 +146,17 @@ def make_booth(
     """Factory: a code dir whose config names a fresh instance ``bt-<8 hex>-<free port>``.
 
     Defaults are DinD on, the local test images and ``sleep infinity``; keyword
-    arguments add or override config keys (``run_args=[...]``, ``dind=False`` …).
+    arguments add or override config keys (``run_args=[...]``, ``dind=False`` …);
+    ``name``/``port`` choose the instance (tests of neighbouring instances).
     """
 
     def make(**settings: object) -> BoothDir:
-        name = f"bt-{uuid.uuid4().hex[:8]}"
-        port = free_port()
+        name = str(settings.pop("name", "") or f"bt-{uuid.uuid4().hex[:8]}")
+        port = int(str(settings.pop("port", 0) or free_port()))
         cleanup.instances.append(f"{name}-{port}")
         code = tmp_path / name
+        if code.exists():  # the same name with another port
+            code = tmp_path / f"{name}-{port}"
         code.mkdir()
         defaults: dict[str, object] = {
             "image": BOOTH_IMAGE,
@@ -150,6 +165,30 @@ def make_booth(
             "dind": True,
         }
         defaults.update({k.replace("_", "-"): v for k, v in settings.items()})
-        return BoothDir(docker_client, code, name, port, defaults)
+        return BoothDir(
+            docker_client, code, name, port, defaults, on_background=cleanup.processes.append
+        )
 
     return make
+
+
+# -- images the tests build themselves (unique tags, removed at the end of the session) ----
+
+
+@pytest.fixture(scope="session")
+def gated_dind_image(docker_client: docker.DockerClient) -> Iterator[str]:
+    """The test DinD image whose daemon starts only once ``GATE_FILE`` exists (found
+    first on PATH as ``dockerd``; the entrypoint and the real daemon are unchanged)."""
+    tag = f"booth-test/gated-dind:{uuid.uuid4().hex[:8]}"
+    dockerfile = f"FROM {DIND_IMAGE}\nCOPY dockerd /usr/local/sbin/dockerd\n"
+    yield build_image(docker_client, tag, dockerfile, {"dockerd": GATED_DOCKERD})
+    remove_image(docker_client, tag)
+
+
+@pytest.fixture(scope="session")
+def failing_dind_image(docker_client: docker.DockerClient) -> Iterator[str]:
+    """A sidecar image whose ``dockerd`` prints "fake-dockerd: cannot start" and exits 1."""
+    tag = f"booth-test/failing-dind:{uuid.uuid4().hex[:8]}"
+    dockerfile = f"FROM {BUSYBOX_IMAGE}\nCOPY dockerd /usr/local/bin/dockerd\n"
+    yield build_image(docker_client, tag, dockerfile, {"dockerd": FAILING_DOCKERD})
+    remove_image(docker_client, tag)

@@ -7,13 +7,18 @@ than imported, so the tests pin the contract instead of echoing the implementati
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import io
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import tarfile
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -214,11 +219,14 @@ class BoothDir:
         name: str,
         port: int,
         settings: dict[str, object],
+        on_background: Callable[[Background], None] | None = None,
     ) -> None:
         self.client = client
         self.path = path
         self.name = name
         self.port = port
+        # Told about every background run, so the test's cleanup can kill leftovers.
+        self.on_background = on_background
         self.settings = {"name": name, "port": port, **settings}
         self.write_config()
 
@@ -254,25 +262,37 @@ class BoothDir:
         config.parent.mkdir(parents=True, exist_ok=True)
         config.write_text("".join(f"{k} = {_toml_value(v)}\n" for k, v in self.settings.items()))
 
+    def _argv(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "reconciler", "-C", str(self.path), *args]
+
+    def _env(self, env: Mapping[str, str] | None) -> dict[str, str]:
+        """Lock files go under the test's tmp dir (``XDG_RUNTIME_DIR``), so they do not
+        pile up in /tmp; every run of one test shares them, as runs of one user do."""
+        runtime = self.path.parent / "run"
+        return {**os.environ, "XDG_RUNTIME_DIR": str(runtime), **(env or {})}
+
     def cli(
         self, *args: str, env: Mapping[str, str] | None = None, timeout: float = CLI_TIMEOUT
     ) -> CliResult:
-        """``python -m reconciler -C <dir> args…`` as a user would run it.
-
-        Lock files go under the test's tmp dir (``XDG_RUNTIME_DIR``), so they do not
-        pile up in /tmp.
-        """
-        runtime = self.path.parent / "run"
-        full_env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), **(env or {})}
+        """``python -m reconciler -C <dir> args…`` as a user would run it."""
         proc = subprocess.run(
-            [sys.executable, "-m", "reconciler", "-C", str(self.path), *args],
+            self._argv(*args),
             capture_output=True,
             text=True,
             timeout=timeout,
-            env=full_env,
+            env=self._env(env),
             check=False,
         )
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+    def start(self, *args: str, env: Mapping[str, str] | None = None) -> Background:
+        """The CLI as :meth:`cli` runs it, but in the background (to signal or kill it)."""
+        logs = self.path.parent / "background"
+        logs.mkdir(exist_ok=True)
+        run = Background(self._argv(*args), self._env(env), logs / uuid.uuid4().hex[:8])
+        if self.on_background is not None:
+            self.on_background(run)
+        return run
 
     def ok(self, *args: str) -> CliResult:
         """Run the CLI and require exit 0."""
@@ -292,6 +312,175 @@ class BoothDir:
         found = self.container(role)
         assert found is not None, f"{role} container of {self.instance} is missing"
         return str(found["Id"])
+
+
+class Background:
+    """A CLI process running in the background; its output goes to files the test polls."""
+
+    def __init__(self, argv: list[str], env: Mapping[str, str], stem: Path) -> None:
+        self.stdout_path = stem.with_suffix(".out")
+        self.stderr_path = stem.with_suffix(".err")
+        with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
+            self.proc = subprocess.Popen(argv, stdout=out, stderr=err, env=dict(env))
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> None:
+        """Wait until ``text`` appears on stderr; fail if the process ends first."""
+        deadline = time.monotonic() + timeout
+        while text not in self.stderr():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"ended before printing {text!r}: {self.result().explain()}")
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"{text!r} not printed within {timeout:g}s: {self.stderr()}")
+            time.sleep(0.02)
+
+    def send(self, signum: int) -> None:
+        self.proc.send_signal(signum)
+
+    def kill(self) -> None:
+        """``kill -9`` and reap: the process gets no chance to clean anything up."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=DOCKER_CLI_TIMEOUT)
+
+    def result(self, timeout: float = CLI_TIMEOUT) -> CliResult:
+        rc = self.proc.wait(timeout=timeout)
+        stdout = self.stdout_path.read_text(errors="replace")
+        return CliResult(rc, stdout, self.stderr())
+
+
+# -- images built by the tests themselves ----------------------------------------------------
+
+GATE_FILE = "/tmp/booth-test-gate"
+
+# Found first on PATH as `dockerd` in an image FROM the test DinD image (the entrypoint and
+# the real daemon unchanged): `booth apply` stays in wait-ready until the test opens the gate.
+GATED_DOCKERD = f"""#!/bin/sh
+# booth test image: hold the inner dockerd back until {GATE_FILE} exists (at most 120 s).
+trap 'exit 143' TERM INT
+i=0
+while [ ! -e {GATE_FILE} ] && [ "$i" -lt 1200 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+exec /usr/sbin/dockerd "$@"
+"""
+
+FAILING_DOCKERD = """#!/bin/sh
+# booth test image: a "dockerd" that says why it cannot start, then exits.
+echo "fake-dockerd: cannot start" >&2
+sleep 0.5
+exit 1
+"""
+
+
+def build_image(
+    client: docker.DockerClient, tag: str, dockerfile: str, files: Mapping[str, str]
+) -> str:
+    """Build ``tag`` from a Dockerfile and executable text files (no registry, no pull)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as context:
+        for name, text in {"Dockerfile": dockerfile, **files}.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o755
+            context.addfile(info, io.BytesIO(data))
+    buffer.seek(0)
+    client.images.build(
+        fileobj=buffer, custom_context=True, tag=tag, rm=True, forcerm=True, pull=False
+    )
+    return tag
+
+
+def remove_image(client: docker.DockerClient, tag: str) -> None:
+    with contextlib.suppress(docker.errors.ImageNotFound):
+        client.images.remove(tag)
+
+
+# -- sockets inside a container ----------------------------------------------------------------
+
+
+def listening_addresses(container: str, port: int) -> set[str]:
+    """Hex local addresses (as in /proc/net/tcp*) with a LISTEN socket on ``port`` inside
+    the container's network namespace: ``0100007F`` is 127.0.0.1, ``00000000`` any IPv4,
+    32 zeros any IPv6."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        text = docker_cli("exec", container, "cat", table).stdout
+        for line in text.splitlines()[1:]:
+            fields = line.split()
+            address, _, hex_port = fields[1].partition(":")
+            if int(hex_port, 16) == port and fields[3] == "0A":
+                found.add(address)
+    return found
+
+
+# -- crash safety ---------------------------------------------------------------------------
+
+# reconciler/execute.py's test-only hook: pause before a step, print the marker.
+TEST_PAUSE_ENV = "BOOTH_TEST_PAUSE_BEFORE"
+PAUSE_MARKER = "booth: test pause before step"
+
+# What a user must never see: a traceback or the engine's raw HTTP error text.
+RAW_ERROR_TEXT = ("Traceback", "Client Error", "Server Error", "Conflict")
+
+
+def assert_no_raw_errors(result: CliResult) -> None:
+    for text in RAW_ERROR_TEXT:
+        assert text not in result.stderr, f"raw error text {text!r}: {result.explain()}"
+
+
+def container_states(b: BoothDir) -> dict[str, str | None]:
+    """``{"sidecar": status or None, "booth": status or None}``."""
+    found = {role: b.container(role) for role in ("sidecar", "booth")}
+    return {role: c["State"]["Status"] if c else None for role, c in found.items()}
+
+
+def wait_ready_in_progress(b: BoothDir, timeout: float = 30.0) -> None:
+    """Until the sidecar runs and an exec (booth's /_ping poller) runs inside it."""
+
+    def probe() -> None:
+        sidecar = b.container("sidecar")
+        assert sidecar is not None and sidecar["State"]["Running"], "sidecar not running"
+        assert sidecar.get("ExecIDs"), "no wait-ready exec in the sidecar yet"
+
+    eventually(probe, timeout=timeout, interval=0.05, what="wait-ready in progress")
+
+
+def open_gate(b: BoothDir) -> None:
+    """Let the gated image's inner daemon start."""
+    docker_cli("exec", b.sidecar, "touch", GATE_FILE)
+
+
+def assert_converges(b: BoothDir, *args: str) -> CliResult:
+    """``apply`` exits 0, the next plan is empty, the booth reaches the inner daemon."""
+    result = b.cli("apply", *args)
+    assert result.rc == 0, f"apply {' '.join(args)}: {result.explain()}"
+    assert_no_raw_errors(result)
+    plan = b.cli("plan", "--detailed-exitcode", *args)
+    assert plan.rc == 0, f"plan after apply: {plan.explain()}"
+    assert container_states(b) == {"sidecar": "running", "booth": "running"}
+    booth = b.container("booth")
+    assert booth is not None
+    assert booth["HostConfig"]["NetworkMode"] == f"container:{b.container_id('sidecar')}"
+    in_booth(b.booth, "docker", "version")  # answers only when the server part is reachable
+    return result
+
+
+def assert_destroy_leaves_nothing(b: BoothDir) -> None:
+    """``destroy --volumes`` exits 0 and no object with the instance label is left."""
+    result = b.cli("destroy", "--volumes")
+    assert result.rc == 0, f"destroy --volumes: {result.explain()}"
+    assert_no_raw_errors(result)
+    assert labelled_containers(b.client, b.instance) == {}
+    assert labelled_networks(b.client, b.instance) == []
+    assert labelled_volumes(b.client, b.instance) == []
 
 
 def changes_by_resource(plan: Mapping[str, Any]) -> dict[str, str]:
