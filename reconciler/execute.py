@@ -326,8 +326,8 @@ def wait_ready(client: docker.APIClient, container: str, name: str, timeout: flo
     """Poll the inner daemon's ``/_ping`` from inside the sidecar's own namespace.
 
     One exec runs the polling loop (25 ms apart for the first 2 s, then 200 ms), which is
-    far cheaper than an exec per attempt. If the sidecar exits, the exec ends with it and we fail at once
-    with its last log lines.
+    far cheaper than an exec per attempt. If the sidecar exits, the exec ends with it and
+    we fail at once with its last log lines.
     """
     script = READY_SCRIPT.format(timeout=max(1, int(timeout + 0.999)), port=DAEMON_PORT)
     started = time.monotonic()
