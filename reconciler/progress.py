@@ -39,27 +39,22 @@ class JsonProgress:
         self.log = get_logger()
 
     def start(self, step: Step, total: int) -> None:
-        self.log.debug(
-            "step.start",
-            index=step.index,
-            total=total,
-            op=step.op,
-            resource=step.role,
-            name=step.name,
-            reason=step.reason,
-        )
+        self.log.debug("step.start", **_step_fields(step, total))
 
     def done(self, step: Step, total: int, seconds: float, ok: bool = True) -> None:
-        self.log.info(
-            "step.done" if ok else "step.failed",
-            index=step.index,
-            total=total,
-            op=step.op,
-            resource=step.role,
-            name=step.name,
-            reason=step.reason,
-            elapsed_s=round(seconds, 3),
-        )
+        event = "step.done" if ok else "step.failed"
+        self.log.info(event, **_step_fields(step, total), elapsed_s=round(seconds, 3))
+
+
+def _step_fields(step: Step, total: int) -> dict[str, object]:
+    return {
+        "index": step.index,
+        "total": total,
+        "op": step.op,
+        "resource": step.role,
+        "name": step.name,
+        "reason": step.reason,
+    }
 
 
 class TerminalProgress:
