@@ -122,9 +122,6 @@ class DesiredGraph:
     def __iter__(self) -> Iterator[Resource]:
         return iter(self.resources)
 
-    def dependents(self, role: str, kinds: tuple[str, ...]) -> list[str]:
-        return [e.dst for e in self.edges if e.src == role and e.kind in kinds]
-
 
 def canonical_json(value: object) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)

@@ -65,9 +65,6 @@ class Plan:
                 counts[key] += 1
         return counts
 
-    def change_for(self, role: str) -> Change | None:
-        return next((c for c in self.changes if c.role == role and c.action != REMOVE), None)
-
 
 def make_plan(instance: str, changes: Sequence[Change]) -> Plan:
     ops: list[tuple[str, Change, str]] = []
