@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import docker
@@ -69,50 +69,54 @@ def observe(client: docker.APIClient, instance_name: str, port: int) -> ActualSt
     names = resource_names(instance_name, port)
     label = f"{LABEL_INSTANCE}={instance}"
     try:
-        containers = _merge(
-            client.containers(all=True, filters={"label": label}),
-            client.containers(
-                all=True, filters={"name": [f"^/{names['sidecar']}$", f"^/{names['booth']}$"]}
+        objects = {
+            *(
+                _container(c, instance)
+                for c in client.containers(all=True, filters={"label": label})
             ),
-        )
-        networks = _merge(
-            client.networks(filters={"label": label}),
-            [
-                n
-                for n in client.networks(names=[names["network"]])
-                if n.get("Name") == names["network"]
-            ],
-        )
-        volumes = _merge(
-            (client.volumes(filters={"label": label}) or {}).get("Volumes") or [],
-            [
-                v
-                for v in (client.volumes(filters={"name": names["volume"]}) or {}).get("Volumes")
-                or []
-                if v.get("Name") == names["volume"]
-            ],
-            key="Name",
-        )
+            *(_network(n, instance) for n in client.networks(filters={"label": label})),
+            *(
+                _volume(v, instance)
+                for v in (client.volumes(filters={"label": label}) or {}).get("Volumes") or []
+            ),
+        }
+        # Look up our names one by one (an inspect costs the same however many objects the
+        # host has, unlike a name filter) to see foreign objects sitting on them.
+        for name in (names["sidecar"], names["booth"]):
+            found = _inspect(client.inspect_container, name)
+            if found is not None:
+                objects.add(_inspected_container(found, instance))
+        network = _inspect(client.inspect_network, names["network"])
+        if network is not None and network.get("Name") == names["network"]:
+            objects.add(_network(network, instance))
+        volume = _inspect(client.inspect_volume, names["volume"])
+        if volume is not None:
+            objects.add(_volume(volume, instance))
     except (docker.errors.DockerException, requests.exceptions.RequestException) as err:
         raise DockerUnavailableError(
             f"Docker engine at {endpoint()} failed: {_short(err)}"
         ) from None
-    objects = [
-        *(_container(c, instance) for c in containers),
-        *(_network(n, instance) for n in networks),
-        *(_volume(v, instance) for v in volumes),
-    ]
+    return _snapshot(objects, instance)
+
+
+def _snapshot(found: set[Observed], instance: str) -> ActualState:
+    """One object per (kind, id): a list entry and an inspect of the same object agree."""
+    objects = list({(o.kind, o.id): o for o in sorted(found, key=_detail_first)}.values())
     objects.sort(key=lambda o: (o.kind, o.name))
     log.debug("observe.snapshot", instance=instance, objects=len(objects))
     return ActualState(tuple(objects))
 
 
-def _merge(*groups: Iterable[Mapping[str, Any]], key: str = "Id") -> list[Mapping[str, Any]]:
-    seen: dict[str, Mapping[str, Any]] = {}
-    for group in groups:
-        for item in group:
-            seen.setdefault(item[key], item)
-    return list(seen.values())
+def _detail_first(observed: Observed) -> tuple[int, str]:
+    """Sort key that lets the entry with ports (a running container's) win a tie."""
+    return (len(observed.ports), observed.name)
+
+
+def _inspect(call: Callable[[str], Mapping[str, Any]], name: str) -> Mapping[str, Any] | None:
+    try:
+        return call(name)
+    except docker.errors.NotFound:
+        return None
 
 
 def _ownership(labels: Mapping[str, str] | None, instance: str) -> dict[str, Any]:
@@ -148,6 +152,26 @@ def _container(raw: Mapping[str, Any], instance: str) -> Observed:
         state=raw.get("State"),
         ports=ports,
         **_ownership(raw.get("Labels"), instance),
+    )
+
+
+def _inspected_container(raw: Mapping[str, Any], instance: str) -> Observed:
+    """The same view as :func:`_container`, from ``inspect`` output instead of a list entry."""
+    bindings = (raw.get("NetworkSettings") or {}).get("Ports") or {}
+    published = []
+    for key, hosts in bindings.items():
+        port, _, proto = key.partition("/")
+        for host in hosts or []:
+            if host.get("HostPort"):
+                published.append(f"{host.get('HostIp', '')}:{host['HostPort']}:{port}/{proto}")
+    ports = tuple(sorted(published))
+    return Observed(
+        "container",
+        str(raw.get("Name", "/")).lstrip("/"),
+        raw["Id"],
+        state=(raw.get("State") or {}).get("Status"),
+        ports=ports,
+        **_ownership((raw.get("Config") or {}).get("Labels"), instance),
     )
 
 
