@@ -7,6 +7,8 @@ pending with ``--detailed-exitcode``, 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -186,6 +188,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _print_error("interrupted")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of our output went away (`booth plan --json | head`): stop quietly.
+        return EXIT_ERROR
+
+
+def run() -> NoReturn:
+    """Console entry point: ``main`` as a process, skipping interpreter teardown.
+
+    Tearing down ~500 imported modules takes about 30 ms, a tenth of a converged
+    ``booth plan``; nothing is left to clean up by then (locks are released and streams
+    are flushed here), so the process leaves at once.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        # e.g. `booth plan | head -1` closed the pipe: there is nothing left to save.
+        with contextlib.suppress(OSError):
+            stream.flush()
+    os._exit(code)
 
 
 def _print_error(message: str) -> None:
