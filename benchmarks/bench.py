@@ -37,7 +37,11 @@ BOOTH_IMAGE = os.environ.get("BENCH_BOOTH_IMAGE", "booth-test/booth:latest")
 BUSYBOX_IMAGE = os.environ.get("BENCH_BUSYBOX_IMAGE", "booth-test/busybox:latest")
 BENCH_ID = uuid.uuid4().hex[:8]
 BENCH_LABEL = f"booth-bench={BENCH_ID}"
-POLL_SECONDS = 0.1  # the CLI baseline's polling interval (a careful hand-written script)
+# The CLI baseline polls the inner daemon like a typical hand-written script ("coarse
+# polling", in the issue's words); a second, careful variant polls every 0.1 s and is
+# reported beside it, so the comparison is not flattering by construction.
+POLL_SECONDS = 0.5
+FINE_POLL_SECONDS = 0.1
 
 
 def free_ports(count: int) -> list[int]:
@@ -99,7 +103,7 @@ class Booth:
     def cmd(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "reconciler", "-q", "-C", str(self.dir), *args]
 
-    def cli_up_script(self) -> str:
+    def cli_up_script(self, poll_seconds: float = POLL_SECONDS) -> str:
         """The same booth by hand with the docker CLI: what booth saves people writing."""
         net, sidecar, vol = (
             f"{self.instance}-net",
@@ -118,7 +122,7 @@ class Booth:
               --host=tcp://127.0.0.1:2375 --tls=false >/dev/null
             ping="wget -q -O /dev/null http://127.0.0.1:2375/_ping"
             until docker exec {sidecar} $ping 2>/dev/null; do
-              sleep {POLL_SECONDS}
+              sleep {poll_seconds}
             done
             docker run -d --init --name {self.instance} --network container:{sidecar} \\
               -e DOCKER_HOST=tcp://localhost:2375 -v {self.dir}:/home/coder/code \\
@@ -185,16 +189,15 @@ def median(samples: list[float]) -> float:
     return statistics.median(samples)
 
 
-def alternate(
-    runs: int, first: Callable[[], float], second: Callable[[], float]
-) -> tuple[list[float], list[float]]:
-    """Run both after one warm-up each, alternating, so drift hits both alike."""
-    first(), second()
-    a, b = [], []
+def alternate(runs: int, *contenders: Callable[[], float]) -> list[list[float]]:
+    """Run each after one warm-up, in turn, so drift hits all alike."""
+    for contender in contenders:
+        contender()
+    samples: list[list[float]] = [[] for _ in contenders]
     for _ in range(runs):
-        a.append(first())
-        b.append(second())
-    return a, b
+        for contender, times in zip(contenders, samples, strict=True):
+            times.append(contender())
+    return samples
 
 
 def bench_apply(booth: Booth, runs: int) -> dict[str, float]:
@@ -206,9 +209,17 @@ def bench_apply(booth: Booth, runs: int) -> dict[str, float]:
         booth.remove_everything()
         return timed(booth.cli_up_script())
 
-    booth_s, cli_s = alternate(runs, booth_apply, cli_apply)
+    def cli_apply_fine_poll() -> float:
+        booth.remove_everything()
+        return timed(booth.cli_up_script(FINE_POLL_SECONDS))
+
+    booth_s, cli_s, fine_s = alternate(runs, booth_apply, cli_apply, cli_apply_fine_poll)
     booth.remove_everything()
-    return {"apply_booth_s": median(booth_s), "apply_cli_s": median(cli_s)}
+    return {
+        "apply_booth_s": median(booth_s),
+        "apply_cli_s": median(cli_s),
+        "apply_cli_fine_poll_s": median(fine_s),
+    }
 
 
 def bench_ready_overhead(booth: Booth, runs: int) -> float:
@@ -343,6 +354,7 @@ def main() -> int:
 
     result = {
         "apply_vs_cli": ratio("apply_booth_s", "apply_cli_s"),
+        "apply_vs_cli_fine_poll": ratio("apply_booth_s", "apply_cli_fine_poll_s"),
         "plan_noop_vs_compose": ratio("plan_noop_s", "compose_up_noop_s"),
         "destroy_vs_cli": ratio("destroy_booth_s", "destroy_cli_s"),
         "destroy_vs_compose_down": ratio("destroy_booth_s", "compose_down_s"),
@@ -350,6 +362,7 @@ def main() -> int:
         "ready_overhead_ms": round(float(raw["ready_overhead_ms"] or 0), 1),
         "runs": runs,
         "cli_poll_seconds": POLL_SECONDS,
+        "cli_fine_poll_seconds": FINE_POLL_SECONDS,
         "raw": {k: (round(v, 4) if isinstance(v, float) else v) for k, v in raw.items()},
     }
     if not shutil.which("docker-compose"):
