@@ -103,12 +103,24 @@ def cmd_destroy(args: argparse.Namespace, command: tuple[str, ...] | None) -> in
         actual = observe(client, config.name, config.port)
         plan = make_plan(config.instance, destroy_changes(actual, remove_volumes=args.volumes))
         print_plan(plan, args.json)
+        if not args.volumes:
+            _mention_kept_volumes(actual, args.json)
         if args.dry_run or not plan.has_changes:
             return EXIT_OK
         executor = Executor(client, desired, config.ready_timeout, progress=_progress(args))
         results = executor.run(plan)
     _report_done("Destroy", plan, sum(r.seconds for r in results), args.json)
     return EXIT_OK
+
+
+def _mention_kept_volumes(actual: ActualState, as_json: bool) -> None:
+    """Say that the inner daemon's data stays, so nobody is surprised by it later."""
+    for observed in actual:
+        if observed.owned and observed.kind == "volume":
+            print(
+                f"Keeping data volume {observed.name}; `booth destroy --volumes` removes it.",
+                file=sys.stderr if as_json else sys.stdout,
+            )
 
 
 def _report_done(what: str, plan: Plan, seconds: float, as_json: bool) -> None:

@@ -72,7 +72,7 @@ def destroy_changes(actual: ActualState, *, remove_volumes: bool) -> tuple[Chang
     for observed in sorted(_owned(actual), key=_teardown_key):
         if observed.role == VOLUME and not remove_volumes:
             continue
-        changes.append(_removal(observed, "destroy"))
+        changes.append(_removal(observed, "not desired: destroy"))
     return tuple(changes)
 
 

@@ -165,7 +165,7 @@ def test_destroy_is_the_reverse_of_creation(remove_volumes: bool) -> None:
     if remove_volumes:
         tail.append(("remove-volume", "volume"))
     assert [(s.op, s.role) for s in plan.steps] == expected + tail
-    assert all(s.reason == "destroy" for s in plan.steps)
+    assert all(s.reason == "not desired: destroy" for s in plan.steps)
 
 
 def test_observed_field_order_does_not_matter() -> None:
