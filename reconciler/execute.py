@@ -91,7 +91,7 @@ class Executor:
                 interrupts.current = step if step.op == "wait-ready" else None
                 ok = False
                 try:
-                    self._apply(step, plan)
+                    self._apply(step)
                     ok = True
                 finally:
                     interrupts.current = None
@@ -161,7 +161,7 @@ class Executor:
 
     # -- steps ----------------------------------------------------------------------------
 
-    def _apply(self, step: Step, plan: Plan) -> None:
+    def _apply(self, step: Step) -> None:
         try:
             getattr(self, "_op_" + step.op.replace("-", "_"))(step)
         except BoothError:
