@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from reconciler.cli import build_parser
+import pytest
+
+from reconciler.cli import build_parser, main
 from reconciler.config import IGNORED_KEYS, KNOWN_KEYS
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
@@ -48,3 +50,11 @@ def test_every_command_line_option_is_in_the_readme_synopsis() -> None:
             ):
                 continue
             assert any(o in line for o in action.option_strings), (name, longs[0])
+
+
+def test_quick_start_plan_is_what_booth_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    command = "$ booth -C examples/dind-example plan --offline\n"
+    shown = README.split(command, 1)[1].split("```", 1)[0]
+    example = str(Path(__file__).resolve().parents[2] / "examples" / "dind-example")
+    assert main(["-C", example, "plan", "--offline"]) == 0
+    assert capsys.readouterr().out == shown
