@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tomllib
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
+from engine_support import engine_unavailable, load_image_into_booth
 from examples_support import (
     CI_EXAMPLE,
     DIND_EXAMPLE,
@@ -44,12 +44,6 @@ PAGE_TEXT = "Hello from inside the booth"
 TIMEOUT = 180.0
 
 
-def _unavailable(why: str) -> None:
-    if os.environ.get("BOOTH_REQUIRE_DOCKER") == "1":
-        pytest.fail(f"BOOTH_REQUIRE_DOCKER=1 but {why}", pytrace=False)
-    pytest.skip(why)
-
-
 @pytest.fixture(scope="module")
 def engine() -> Iterator[Any]:
     """A docker SDK client, once the engine, the docker CLI and the test images are there."""
@@ -58,13 +52,13 @@ def engine() -> Iterator[Any]:
     import requests.exceptions
 
     if shutil.which("docker") is None:
-        _unavailable("the docker CLI is not installed (the example's scripts use it)")
+        engine_unavailable("the docker CLI is not installed (the example's scripts use it)")
     try:
         client = docker.from_env(timeout=30)
         client.ping()
     except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as err:
         where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-        _unavailable(f"the Docker engine at {where} is unreachable: {err}")
+        engine_unavailable(f"the Docker engine at {where} is unreachable: {err}")
     missing = []
     for image in (DIND_IMAGE, BOOTH_IMAGE, BUSYBOX_IMAGE):
         try:
@@ -72,7 +66,7 @@ def engine() -> Iterator[Any]:
         except docker.errors.ImageNotFound:
             missing.append(image)
     if missing:
-        _unavailable(
+        engine_unavailable(
             f"test images missing: {', '.join(missing)} (build them with .ci/build-test-images.sh)"
         )
     yield client
@@ -189,25 +183,6 @@ def check_server(*args: str) -> Result:
     return run(["sh", str(DIND_EXAMPLE / "check-server.sh"), *args])
 
 
-def load_into_booth(booth: str, image: str) -> None:
-    """``docker save image | docker exec -i booth docker load``, as the README says."""
-    save = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE)
-    assert save.stdout is not None
-    try:
-        load = subprocess.run(
-            ["docker", "exec", "-i", booth, "docker", "load"],
-            stdin=save.stdout,
-            capture_output=True,
-            timeout=TIMEOUT,
-            check=False,
-        )
-    finally:
-        save.stdout.close()
-        save_rc = save.wait(timeout=TIMEOUT)
-    assert save_rc == 0, f"docker save {image} failed with exit {save_rc}"
-    assert load.returncode == 0, f"docker load failed: {load.stderr.decode(errors='replace')}"
-
-
 def test_dind_example_walk_through(walk: Walk, engine: Any) -> None:
     web, dev = walk.ports[8080], walk.ports[3000]
 
@@ -259,7 +234,7 @@ def test_dind_example_walk_through(walk: Walk, engine: Any) -> None:
         "docker save booth-test/busybox:latest | docker exec -i <booth> docker load"
         in no_base.stderr
     )
-    load_into_booth(walk.booth, BUSYBOX_IMAGE)
+    load_image_into_booth(walk.booth, BUSYBOX_IMAGE)
     started = in_booth(
         walk, "sh", f"{CODE}/start-server.sh", env={"SERVER_BASE_IMAGE": BUSYBOX_IMAGE}
     )

@@ -31,17 +31,12 @@ from engine_support import (
     Background,
     BoothDir,
     build_image,
+    engine_unavailable,
     free_port,
     remove_image,
 )
 
 NETWORK_REMOVE_RETRY_SECONDS = 5.0
-
-
-def _unavailable(why: str) -> None:
-    if os.environ.get("BOOTH_REQUIRE_DOCKER") == "1":
-        pytest.fail(f"BOOTH_REQUIRE_DOCKER=1 but {why}", pytrace=False)
-    pytest.skip(why)
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +47,7 @@ def docker_client() -> Iterator[docker.DockerClient]:
         client.ping()
     except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as err:
         where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-        _unavailable(f"the Docker engine at {where} is unreachable: {err}")
+        engine_unavailable(f"the Docker engine at {where} is unreachable: {err}")
     missing = []
     for image in IMAGES:
         try:
@@ -60,7 +55,7 @@ def docker_client() -> Iterator[docker.DockerClient]:
         except docker.errors.ImageNotFound:
             missing.append(image)
     if missing:
-        _unavailable(
+        engine_unavailable(
             f"test images missing: {', '.join(missing)} (build them with .ci/build-test-images.sh)"
         )
     yield client

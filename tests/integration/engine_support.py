@@ -25,6 +25,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import docker
 import docker.errors
+import pytest
 
 LABEL_MANAGED = "io.codingbooth.managed"
 LABEL_INSTANCE = "io.codingbooth.instance"
@@ -112,6 +113,13 @@ def docker_cli(*args: str, check: bool = True, timeout: float = DOCKER_CLI_TIMEO
 def in_booth(booth: str, *command: str, check: bool = True) -> CliResult:
     """``docker exec <booth> command…`` (the booth's DOCKER_HOST points at the inner daemon)."""
     return docker_cli("exec", booth, *command, check=check)
+
+
+def engine_unavailable(why: str) -> None:
+    """Fail under ``BOOTH_REQUIRE_DOCKER=1`` (CI must never skip), skip otherwise."""
+    if os.environ.get("BOOTH_REQUIRE_DOCKER") == "1":
+        pytest.fail(f"BOOTH_REQUIRE_DOCKER=1 but {why}", pytrace=False)
+    pytest.skip(why)
 
 
 def load_image_into_booth(booth: str, image: str = BUSYBOX_IMAGE) -> None:
