@@ -145,12 +145,17 @@ class Executor:
                 continue
             except docker.errors.NotFound:
                 pass
-            log.info("image.pull", image=image)
+            log.debug("image.pull", image=image)
+            self.progress.note(f"pulling {image}")
             repository, tag = _split_image(image)
+            layers: dict[str, str] = {}
             try:
                 for event in self.client.pull(repository, tag=tag, stream=True, decode=True):
                     if "error" in event:
                         raise docker.errors.APIError(event["error"])
+                    if "id" in event and "status" in event:
+                        layers[event["id"]] = event["status"]
+                        self.progress.note(pull_summary(image, layers))
                 self.client.inspect_image(image)  # type: ignore[no-untyped-call]
             except (docker.errors.APIError, requests.exceptions.RequestException) as err:
                 raise ImageUnavailableError(
@@ -399,6 +404,15 @@ def _ignore_missing(call: Callable[[], object]) -> None:
     """A 404 on remove/stop means the object is already gone: the step is done."""
     with contextlib.suppress(docker.errors.NotFound):
         call()
+
+
+_LAYER_DONE = ("Pull complete", "Already exists", "Download complete")
+
+
+def pull_summary(image: str, layers: dict[str, str]) -> str:
+    """``pulling docker:dind: 3/7 layers`` from the per-layer statuses of a pull stream."""
+    done = sum(1 for status in layers.values() if status.startswith(_LAYER_DONE))
+    return f"pulling {image}: {done}/{len(layers)} layers"
 
 
 def _host_port(published: str) -> int:

@@ -22,6 +22,7 @@ TICK_SECONDS = 0.1
 class Progress(Protocol):
     def start(self, step: Step, total: int) -> None: ...
     def done(self, step: Step, total: int, seconds: float, ok: bool = True) -> None: ...
+    def note(self, message: str) -> None: ...
 
 
 class NullProgress:
@@ -29,6 +30,9 @@ class NullProgress:
         pass
 
     def done(self, step: Step, total: int, seconds: float, ok: bool = True) -> None:
+        pass
+
+    def note(self, message: str) -> None:
         pass
 
 
@@ -44,6 +48,9 @@ class JsonProgress:
     def done(self, step: Step, total: int, seconds: float, ok: bool = True) -> None:
         event = "step.done" if ok else "step.failed"
         self.log.info(event, **_step_fields(step, total), elapsed_s=round(seconds, 3))
+
+    def note(self, message: str) -> None:
+        self.log.debug("progress.note", detail=message)
 
 
 def _step_fields(step: Step, total: int) -> dict[str, object]:
@@ -64,9 +71,18 @@ class TerminalProgress:
         self.stream = stream
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
+        self._last_note = ""
 
     def _label(self, step: Step, total: int) -> str:
         return f"  [{step.index}/{total}] {step.op:<17} {step.role:<8} {step.name}"
+
+    def note(self, message: str) -> None:
+        """A status between steps (an image pull), one whole line each time it changes,
+        so an error that follows starts on a line of its own."""
+        if message != self._last_note:
+            self.stream.write(f"  {message}\n")
+            self.stream.flush()
+            self._last_note = message
 
     def start(self, step: Step, total: int) -> None:
         label = self._label(step, total)

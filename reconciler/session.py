@@ -182,6 +182,9 @@ class _WholePlanProgress:
     def done(self, step: Step, total: int, seconds: float, ok: bool = True) -> None:
         self.inner.done(step, self.total, seconds, ok)
 
+    def note(self, message: str) -> None:
+        self.inner.note(message)
+
 
 def _teardown(
     client: docker.APIClient, config: BoothConfig, desired: DesiredGraph, *, keep_network: bool

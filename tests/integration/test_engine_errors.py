@@ -11,6 +11,7 @@ from engine_support import (
     inspect_container,
     labelled_containers,
     labelled_networks,
+    labelled_volumes,
 )
 
 pytestmark = pytest.mark.docker
@@ -52,3 +53,20 @@ def test_foreign_container_on_our_name_is_refused_and_kept(
     b.ok("destroy", "--volumes")
     foreign = inspect_container(docker_client, name)
     assert foreign is not None and foreign["Id"] == foreign_id
+
+
+@pytest.mark.parametrize("key", ["dind-image", "image"])
+def test_image_that_cannot_be_pulled_fails_before_anything_is_created(make_booth, key):
+    # A registry on a closed local port: the pull fails at once, and only 127.0.0.1 is asked.
+    missing = f"127.0.0.1:{free_port()}/booth-test/missing:latest"
+    b = make_booth(**{key.replace("-", "_"): missing})
+    started = time.monotonic()
+    result = b.cli("apply")
+    assert result.rc == 1, result.explain()
+    assert time.monotonic() - started < 30
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("booth: error: image ")
+    assert missing in line and "cannot be pulled" in line
+    assert labelled_containers(b.client, b.instance) == {}
+    assert labelled_networks(b.client, b.instance) == []
+    assert labelled_volumes(b.client, b.instance) == []
