@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
-from engine_support import engine_unavailable, load_image_into_booth
+from engine_support import engine_unavailable, load_image_into_booth, ready_engine
 from examples_support import (
     CI_EXAMPLE,
     DIND_EXAMPLE,
@@ -47,28 +47,9 @@ TIMEOUT = 180.0
 @pytest.fixture(scope="module")
 def engine() -> Iterator[Any]:
     """A docker SDK client, once the engine, the docker CLI and the test images are there."""
-    import docker
-    import docker.errors
-    import requests.exceptions
-
     if shutil.which("docker") is None:
         engine_unavailable("the docker CLI is not installed (the example's scripts use it)")
-    try:
-        client = docker.from_env(timeout=30)
-        client.ping()
-    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as err:
-        where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-        engine_unavailable(f"the Docker engine at {where} is unreachable: {err}")
-    missing = []
-    for image in (DIND_IMAGE, BOOTH_IMAGE, BUSYBOX_IMAGE):
-        try:
-            client.images.get(image)
-        except docker.errors.ImageNotFound:
-            missing.append(image)
-    if missing:
-        engine_unavailable(
-            f"test images missing: {', '.join(missing)} (build them with .ci/build-test-images.sh)"
-        )
+    client = ready_engine()
     yield client
     client.close()
 

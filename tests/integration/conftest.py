@@ -8,7 +8,6 @@ test created itself, so nothing outlives the tests even when one fails half-way.
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,21 +17,19 @@ from pathlib import Path
 import docker
 import docker.errors
 import pytest
-import requests.exceptions
 from engine_support import (
     BOOTH_IMAGE,
     BUSYBOX_IMAGE,
     DIND_IMAGE,
     FAILING_DOCKERD,
     GATED_DOCKERD,
-    IMAGES,
     LABEL_INSTANCE,
     LABEL_ROLE,
     Background,
     BoothDir,
     build_image,
-    engine_unavailable,
     free_port,
+    ready_engine,
     remove_image,
 )
 
@@ -42,22 +39,7 @@ NETWORK_REMOVE_RETRY_SECONDS = 5.0
 @pytest.fixture(scope="session")
 def docker_client() -> Iterator[docker.DockerClient]:
     """A client for the host engine, once the engine answers and the test images exist."""
-    try:
-        client = docker.from_env(timeout=30)
-        client.ping()
-    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as err:
-        where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-        engine_unavailable(f"the Docker engine at {where} is unreachable: {err}")
-    missing = []
-    for image in IMAGES:
-        try:
-            client.images.get(image)
-        except docker.errors.ImageNotFound:
-            missing.append(image)
-    if missing:
-        engine_unavailable(
-            f"test images missing: {', '.join(missing)} (build them with .ci/build-test-images.sh)"
-        )
+    client = ready_engine()
     yield client
     client.close()
 

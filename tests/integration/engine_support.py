@@ -26,6 +26,7 @@ from typing import Any, NamedTuple, TypeVar
 import docker
 import docker.errors
 import pytest
+import requests.exceptions
 
 LABEL_MANAGED = "io.codingbooth.managed"
 LABEL_INSTANCE = "io.codingbooth.instance"
@@ -120,6 +121,31 @@ def engine_unavailable(why: str) -> None:
     if os.environ.get("BOOTH_REQUIRE_DOCKER") == "1":
         pytest.fail(f"BOOTH_REQUIRE_DOCKER=1 but {why}", pytrace=False)
     pytest.skip(why)
+
+
+def ready_engine() -> docker.DockerClient:
+    """A client for the host engine, once it answers and the test images exist.
+
+    Otherwise :func:`engine_unavailable` decides: fail under ``BOOTH_REQUIRE_DOCKER=1``,
+    skip elsewhere.
+    """
+    try:
+        client = docker.from_env(timeout=30)
+        client.ping()
+    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as err:
+        where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+        engine_unavailable(f"the Docker engine at {where} is unreachable: {err}")
+    missing = []
+    for image in IMAGES:
+        try:
+            client.images.get(image)
+        except docker.errors.ImageNotFound:
+            missing.append(image)
+    if missing:
+        engine_unavailable(
+            f"test images missing: {', '.join(missing)} (build them with .ci/build-test-images.sh)"
+        )
+    return client
 
 
 def load_image_into_booth(booth: str, image: str = BUSYBOX_IMAGE) -> None:
