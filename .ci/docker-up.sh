@@ -18,8 +18,8 @@ RUNTIME_NAME=booth-runc
 TIMEOUT=${BOOTH_CI_DOCKERD_TIMEOUT:-60}
 # docker.io pulls in tini (docker-init, used by `docker run --init`) as a dependency;
 # debootstrap and busybox-static are for .ci/build-test-images.sh; docker-compose is the
-# baseline of benchmarks/bench.py.
-PACKAGES=(docker.io containerd runc iptables tini debootstrap busybox-static docker-compose)
+# baseline of benchmarks/bench.py; shellcheck checks the example scripts in the tests.
+PACKAGES=(docker.io containerd runc iptables tini debootstrap busybox-static docker-compose shellcheck)
 
 # Debian puts its tools in sbin; make sure we (and dockerd) find them.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
