@@ -7,6 +7,15 @@ anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 
+def one_line(err: BaseException, limit: int = 300) -> str:
+    """The first line of a foreign error (an SDK ``explanation`` when there is one),
+    cut to ``limit`` characters, for use inside a :class:`BoothError` message."""
+    explanation = getattr(err, "explanation", None)
+    text = str(explanation or err).strip().splitlines()
+    line = text[0] if text else type(err).__name__
+    return line if len(line) < limit else line[: limit - 3] + "..."
+
+
 class BoothError(Exception):
     """Base class: ``str(err)`` is the one-line message shown to the user."""
 

@@ -37,6 +37,7 @@ from reconciler.errors import (
     ImageUnavailableError,
     NotReadyError,
     RunInterrupted,
+    one_line,
 )
 from reconciler.logs import get_logger
 from reconciler.plan import Plan, Step
@@ -160,7 +161,7 @@ class Executor:
             except (docker.errors.APIError, requests.exceptions.RequestException) as err:
                 raise ImageUnavailableError(
                     f"image {image!r} is not present locally and cannot be pulled "
-                    f"({_short(err)}); build or load it, or set `image`/`dind-image` to a "
+                    f"({one_line(err)}); build or load it, or set `image`/`dind-image` to a "
                     "local image"
                 ) from None
 
@@ -173,7 +174,7 @@ class Executor:
             raise
         except (docker.errors.APIError, requests.exceptions.RequestException) as err:
             raise ExecutionError(
-                f"step {step.index} {step.op} {step.name} failed: {_short(err)}"
+                f"step {step.index} {step.op} {step.name} failed: {one_line(err)}"
             ) from None
 
     def _resource(self, role: str) -> Resource:
@@ -341,7 +342,7 @@ def wait_ready(client: docker.APIClient, container: str, name: str, timeout: flo
         output = client.exec_start(exec_id["Id"]).decode(errors="replace")
         exit_code = client.exec_inspect(exec_id["Id"]).get("ExitCode")
     except docker.errors.APIError as err:
-        output, exit_code = _short(err), None
+        output, exit_code = one_line(err), None
     if exit_code == 0 and "ready" in output:
         return
     # Exit code 1 is the poller's own verdict (its deadline passed); anything else
@@ -394,7 +395,7 @@ def _never_started(client: docker.APIClient, container: str) -> bool:
 
 
 def _explain_start_error(err: docker.errors.APIError) -> str:
-    text = _short(err)
+    text = one_line(err)
     if "port is already allocated" in text or "address already in use" in text:
         return f"a declared host port is already in use ({text})"
     return text
@@ -427,13 +428,6 @@ def _split_image(image: str) -> tuple[str, str | None]:
     if repository and "/" not in tag:
         return repository, tag
     return image, "latest"
-
-
-def _short(err: BaseException) -> str:
-    explanation = getattr(err, "explanation", None)
-    text = str(explanation or err).strip().splitlines()
-    line = text[0] if text else type(err).__name__
-    return line if len(line) < 300 else line[:297] + "..."
 
 
 def _interrupted_message(step: Step, total: int, *, done: bool) -> str:

@@ -25,7 +25,7 @@ from reconciler.desired import (
     LABEL_SPEC_HASH,
     resource_names,
 )
-from reconciler.errors import DockerUnavailableError
+from reconciler.errors import DockerUnavailableError, one_line
 from reconciler.logs import get_logger
 from reconciler.state import ActualState, Observed
 
@@ -51,16 +51,11 @@ def connect(timeout: int = CONNECT_TIMEOUT) -> docker.APIClient:
         client = docker.APIClient(**kwargs_from_env(), timeout=timeout)
     except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as err:
         raise DockerUnavailableError(
-            f"cannot reach the Docker engine at {where} ({_short(err)}); is dockerd running "
+            f"cannot reach the Docker engine at {where} ({one_line(err, 200)}); is dockerd running "
             "and is DOCKER_HOST right?"
         ) from None
     client.timeout = API_TIMEOUT
     return client
-
-
-def _short(err: BaseException) -> str:
-    text = str(err).splitlines()[0] if str(err) else type(err).__name__
-    return text if len(text) < 200 else text[:197] + "..."
 
 
 def observe(client: docker.APIClient, instance_name: str, port: int) -> ActualState:
@@ -94,7 +89,7 @@ def observe(client: docker.APIClient, instance_name: str, port: int) -> ActualSt
             objects.add(_volume(volume, instance))
     except (docker.errors.DockerException, requests.exceptions.RequestException) as err:
         raise DockerUnavailableError(
-            f"Docker engine at {endpoint()} failed: {_short(err)}"
+            f"Docker engine at {endpoint()} failed: {one_line(err, 200)}"
         ) from None
     return _snapshot(objects, instance)
 

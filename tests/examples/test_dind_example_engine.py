@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
-from engine_support import engine_unavailable, load_image_into_booth, ready_engine
+from engine_support import engine_unavailable, load_image_into_booth, ready_engine, toml_value
 from examples_support import (
     CI_EXAMPLE,
     DIND_EXAMPLE,
@@ -52,18 +52,6 @@ def engine() -> Iterator[Any]:
     client = ready_engine()
     yield client
     client.close()
-
-
-def _toml(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str):
-        return json.dumps(value)  # a JSON string is a valid TOML basic string
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    raise TypeError(f"cannot write {value!r} as TOML")
 
 
 class Walk(NamedTuple):
@@ -142,7 +130,7 @@ def walk(engine: Any, tmp_path: Path) -> Iterator[Walk]:
         }
     )
     path = tmp_path / "config.toml"
-    path.write_text("".join(f"{k} = {_toml(v)}\n" for k, v in config.items()))
+    path.write_text("".join(f"{k} = {toml_value(v)}\n" for k, v in config.items()))
     instance = f"dind-example-{booth_port}"
     try:
         yield Walk(path, instance, instance, booth_port, ports)

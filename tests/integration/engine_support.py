@@ -231,7 +231,8 @@ def host_ports(port_bindings: Mapping[str, Iterable[Mapping[str, str]]] | None) 
 # -- a booth code directory ------------------------------------------------------------------
 
 
-def _toml_value(value: object) -> str:
+def toml_value(value: object) -> str:
+    """A config value as TOML text (the tests write configs by hand)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -239,7 +240,7 @@ def _toml_value(value: object) -> str:
     if isinstance(value, str):
         return json.dumps(value)  # a JSON string is a valid TOML basic string
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     raise TypeError(f"cannot write {value!r} as TOML")
 
 
@@ -294,7 +295,7 @@ class BoothDir:
                 self.settings[key] = value
         config = self.path / ".booth" / "config.toml"
         config.parent.mkdir(parents=True, exist_ok=True)
-        config.write_text("".join(f"{k} = {_toml_value(v)}\n" for k, v in self.settings.items()))
+        config.write_text("".join(f"{k} = {toml_value(v)}\n" for k, v in self.settings.items()))
 
     def _argv(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "reconciler", "-C", str(self.path), *args]
