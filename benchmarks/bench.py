@@ -311,7 +311,7 @@ def count_plan_requests(booth: Booth) -> int:
     """API requests of one converged plan, counted in a child process with a hook."""
     code = textwrap.dedent(f"""\
         import docker
-        from reconciler import observe
+        from reconciler import docker_engine
         count = 0
         original = docker.APIClient.send
         def send(self, *a, **k):

@@ -10,15 +10,15 @@ import argparse
 import contextlib
 import gc
 import os
-import signal
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from reconciler import __version__, logs
-from reconciler.errors import BoothError, ConfigError
+from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, BoothError, ConfigError
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
+if TYPE_CHECKING:
+    from reconciler.execute import BeforeStep
 
 EPILOG = """\
 examples:
@@ -165,16 +165,24 @@ def split_command(argv: Sequence[str]) -> tuple[list[str], tuple[str, ...] | Non
     return list(argv), None
 
 
-def _terminate(_signum: int, _frame: object) -> None:
-    """SIGTERM behaves like Ctrl-C: the executor finishes its step, we exit 130."""
-    raise KeyboardInterrupt
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    as_program: bool | None = None,
+    before_step: BeforeStep | None = None,
+) -> int:
+    """``booth`` with ``argv`` (default: the process's); the exit code.
 
-
-def main(argv: Sequence[str] | None = None) -> int:
+    ``as_program`` (default: when ``argv`` is None) makes SIGTERM behave like Ctrl-C;
+    tests that call ``main()`` in-process keep their own handlers. ``before_step`` is
+    called before each plan step (the crash-safety tests hold a run with it).
+    """
     words, command = split_command(sys.argv[1:] if argv is None else argv)
     logs.configure("auto", 0)
-    if argv is None:  # only as the real program: tests call main() in-process
-        signal.signal(signal.SIGTERM, _terminate)
+    if argv is None if as_program is None else as_program:
+        from reconciler.interrupts import terminate_as_interrupt
+
+        terminate_as_interrupt()
     try:
         args = build_parser().parse_args(words)
         logs.configure(args.log_format, -1 if args.quiet else min(args.verbose, 1))
@@ -182,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ConfigError(f"booth {args.command}: takes no command after --")
         from reconciler import commands
 
-        return commands.run(args, command)
+        return commands.run(args, command, before_step)
     except BoothError as err:
         _print_error(str(err))
         return err.exit_code

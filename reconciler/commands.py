@@ -1,4 +1,4 @@
-"""The commands behind the CLI: wire config → desired → observe → reconcile → plan → execute."""
+"""The commands behind the CLI: arguments → a :class:`Workspace` call → output."""
 
 from __future__ import annotations
 
@@ -7,20 +7,18 @@ import os
 import sys
 
 from reconciler import render
-from reconciler.config import BoothConfig, CliInputs, load_config
-from reconciler.desired import DesiredGraph, build_desired
-from reconciler.logs import get_logger
-from reconciler.plan import Plan, make_plan
+from reconciler.config import CliInputs
+from reconciler.errors import EXIT_CHANGES, EXIT_OK
+from reconciler.execute import BeforeStep
+from reconciler.model import ActualState, Kind
+from reconciler.plan import Plan
 from reconciler.progress import Progress
-from reconciler.reconcile import reconcile
-from reconciler.state import ActualState
-
-EXIT_OK, EXIT_CHANGES = 0, 2
-
-log = get_logger()
+from reconciler.workspace import Outcome, Target, Workspace
 
 
-def run(args: argparse.Namespace, command: tuple[str, ...] | None) -> int:
+def run(
+    args: argparse.Namespace, command: tuple[str, ...] | None, before_step: BeforeStep | None
+) -> int:
     handlers = {
         "plan": cmd_plan,
         "apply": cmd_apply,
@@ -28,117 +26,80 @@ def run(args: argparse.Namespace, command: tuple[str, ...] | None) -> int:
         "status": cmd_status,
         "run": cmd_run,
     }
-    return handlers[args.command](args, command)
-
-
-def load(
-    args: argparse.Namespace, command: tuple[str, ...] | None
-) -> tuple[BoothConfig, DesiredGraph]:
-    """Config and desired graph; warnings are logged only once both are known to be valid,
-    so a bad input prints its one error line and nothing else."""
     cli = CliInputs(
         publish=tuple(getattr(args, "publish", ())),
         run_args=tuple(getattr(args, "run_arg", ())),
         cmds=command,
     )
-    config = load_config(args.directory, args.config, cli)
-    desired = build_desired(config)
-    for warning in config.warnings:
-        log.warning("config.warning", detail=warning)
-    return config, desired
+    workspace = Workspace(
+        Target(args.directory, args.config, cli),
+        progress=_progress(args),
+        before_step=before_step,
+    )
+    return handlers[args.command](args, workspace)
 
 
-def print_plan(plan: Plan, as_json: bool) -> None:
-    sys.stdout.write(render.plan_json(plan) if as_json else render.plan_text(plan))
-    sys.stdout.flush()
+def _printer(as_json: bool) -> render.PlanPrinter:
+    def print_plan(plan: Plan, _actual: ActualState) -> None:
+        sys.stdout.write(render.plan_json(plan) if as_json else render.plan_text(plan))
+        sys.stdout.flush()
+
+    return print_plan
 
 
-def plan_for(desired: DesiredGraph, actual: ActualState) -> Plan:
-    return make_plan(desired.instance, reconcile(desired, actual))
-
-
-def cmd_plan(args: argparse.Namespace, command: tuple[str, ...] | None) -> int:
-    config, desired = load(args, command)
-    if args.offline:
-        actual = ActualState()
-    else:
-        from reconciler.observe import connect, observe
-
-        actual = observe(connect(), config.name, config.port)
-    plan = plan_for(desired, actual)
-    print_plan(plan, args.json)
+def cmd_plan(args: argparse.Namespace, workspace: Workspace) -> int:
+    plan = workspace.plan(offline=args.offline)
+    _printer(args.json)(plan, ActualState())
     return EXIT_CHANGES if args.detailed_exitcode and plan.has_changes else EXIT_OK
 
 
-def cmd_apply(args: argparse.Namespace, command: tuple[str, ...] | None) -> int:
-    from reconciler.execute import Executor
-    from reconciler.lock import instance_lock
-    from reconciler.observe import connect, endpoint, engine_is_local, observe
-
-    config, desired = load(args, command)
-    client = connect()
-    with instance_lock(endpoint(), config.instance):
-        actual = observe(client, config.name, config.port)
-        plan = plan_for(desired, actual)
-        print_plan(plan, args.json)
-        if args.dry_run or not plan.has_changes:
-            return EXIT_OK
-        executor = Executor(
-            client, desired, config.ready_timeout, engine_is_local(), progress=_progress(args)
-        )
-        results = executor.run(plan, actual)
-    _report_done("Apply", plan, sum(r.seconds for r in results), args.json)
+def cmd_apply(args: argparse.Namespace, workspace: Workspace) -> int:
+    outcome = workspace.apply(dry_run=args.dry_run, on_plan=_printer(args.json))
+    _report_done("Apply", outcome, args.json)
     return EXIT_OK
 
 
-def cmd_destroy(args: argparse.Namespace, command: tuple[str, ...] | None) -> int:
-    from reconciler.execute import Executor
-    from reconciler.lock import instance_lock
-    from reconciler.observe import connect, endpoint, observe
-    from reconciler.reconcile import destroy_changes
+def cmd_destroy(args: argparse.Namespace, workspace: Workspace) -> int:
+    show = _printer(args.json)
 
-    config, desired = load(args, command)
-    client = connect()
-    with instance_lock(endpoint(), config.instance):
-        actual = observe(client, config.name, config.port)
-        plan = make_plan(config.instance, destroy_changes(actual, remove_volumes=args.volumes))
-        print_plan(plan, args.json)
+    def on_plan(plan: Plan, actual: ActualState) -> None:
+        show(plan, actual)
         if not args.volumes:
             _mention_kept_volumes(actual, args.json)
-        if args.dry_run or not plan.has_changes:
-            return EXIT_OK
-        executor = Executor(client, desired, config.ready_timeout, progress=_progress(args))
-        results = executor.run(plan)
-    _report_done("Destroy", plan, sum(r.seconds for r in results), args.json)
+
+    outcome = workspace.destroy(volumes=args.volumes, dry_run=args.dry_run, on_plan=on_plan)
+    _report_done("Destroy", outcome, args.json)
     return EXIT_OK
 
 
 def _mention_kept_volumes(actual: ActualState, as_json: bool) -> None:
     """Say that the inner daemon's data stays, so nobody is surprised by it later."""
     for observed in actual:
-        if observed.owned and observed.kind == "volume":
+        if observed.owned and observed.kind == Kind.VOLUME:
             print(
                 f"Keeping data volume {observed.name}; `booth destroy --volumes` removes it.",
                 file=sys.stderr if as_json else sys.stdout,
             )
 
 
-def _report_done(what: str, plan: Plan, seconds: float, as_json: bool) -> None:
-    counts = plan.summary()
+def _report_done(what: str, outcome: Outcome, as_json: bool) -> None:
+    if not outcome.results:
+        return
+    counts = outcome.plan.summary()
     message = (
-        f"{what} complete in {seconds:.1f}s: {counts['create']} created, "
+        f"{what} complete in {outcome.seconds:.1f}s: {counts['create']} created, "
         f"{counts['replace']} replaced, {counts['start']} started, {counts['remove']} removed."
     )
     # With --json, stdout carries only the JSON document.
     print(message, file=sys.stderr if as_json else sys.stdout)
 
 
-def cmd_status(args: argparse.Namespace, command: tuple[str, ...] | None) -> int:
-    from reconciler.observe import connect, observe
+def cmd_status(args: argparse.Namespace, workspace: Workspace) -> int:
     from reconciler.status import status_rows
 
-    config, desired = load(args, command)
-    rows = status_rows(desired, observe(connect(), config.name, config.port))
+    config, desired = workspace.load()
+    actual = workspace.connect().observe(config.name, config.port)
+    rows = status_rows(desired, actual)
     sys.stdout.write(
         render.status_json(config.instance, rows)
         if args.json
@@ -147,17 +108,9 @@ def cmd_status(args: argparse.Namespace, command: tuple[str, ...] | None) -> int
     return EXIT_OK
 
 
-def cmd_run(args: argparse.Namespace, command: tuple[str, ...] | None) -> int:
-    """With a terminal on stdin, a ``docker run -it`` session: the booth is built with a
-    TTY and an open stdin (so plan and spec hash say so) and the terminal is attached."""
-    from reconciler.session import attached_config, run_session
-
-    config, desired = load(args, command)
-    interactive = os.isatty(0)
-    if interactive:
-        config = attached_config(config)
-        desired = build_desired(config)
-    return run_session(config, desired, _progress(args), interactive=interactive)
+def cmd_run(args: argparse.Namespace, workspace: Workspace) -> int:
+    """With a terminal on stdin, a ``docker run -it`` session (see ``session.py``)."""
+    return workspace.run(interactive=os.isatty(0))
 
 
 def _progress(args: argparse.Namespace) -> Progress:

@@ -1,7 +1,7 @@
 """``.booth/config.toml`` + command line → one validated, frozen :class:`BoothConfig`.
 
-This is the only place that reads user input files (the TOML and any ``--env-file``);
-after it, the pipeline handles valid values only.
+This is the boundary: it reads the TOML (and, through the flag table, any
+``--env-file``) and validates everything; after it, the pipeline handles valid values only.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from typing import Any
 import attrs
 
 from reconciler.errors import ConfigError
+from reconciler.flags import ParseContext
+from reconciler.model import instance_name
 from reconciler.ports import PortSet, SourcedSpec, build_port_set
-from reconciler.runargs import BoothOptions, NamespaceOptions, Word, route, words_from
+from reconciler.runargs import ContainerFields, Word, route, words_from
 
 DEFAULT_PORT = 10000
 DEFAULT_DIND_IMAGE = "docker:dind"
@@ -101,13 +103,26 @@ class BoothConfig:
     keep_dind_data: bool
     allow_daemon_port: bool
     ports: PortSet
-    booth_options: BoothOptions
-    namespace: NamespaceOptions
+    booth_fields: ContainerFields
+    namespace_fields: ContainerFields
     warnings: tuple[str, ...] = ()
 
     @property
     def instance(self) -> str:
-        return f"{self.name}-{self.port}"
+        return instance_name(self.name, self.port)
+
+
+@attrs.frozen
+class InstanceRef:
+    """What identifies an instance: enough for ``destroy`` and ``status`` of a booth
+    whose config no longer parses as a whole (a bad port spec must not block clean-up)."""
+
+    name: str
+    port: int
+
+    @property
+    def instance(self) -> str:
+        return instance_name(self.name, self.port)
 
 
 def derive_project_name(code_dir: str) -> str:
@@ -127,6 +142,26 @@ def load_config(
 ) -> BoothConfig:
     """Read, validate and combine config file and command line."""
     env = os.environ if host_env is None else host_env
+    code, reader = _open(code_dir, config_file)
+    warnings = reader.check_keys()
+    return build_config(
+        reader,
+        code=code,
+        config_file=reader.where if reader.text or reader.raw else None,
+        cli=cli,
+        env=env,
+        warnings=warnings,
+    )
+
+
+def load_instance_ref(code_dir: str, config_file: str | None = None) -> InstanceRef:
+    """Only the keys that name the instance (``project-name``, ``name``, ``port``)."""
+    code, reader = _open(code_dir, config_file)
+    name = _names(reader, code)[1]
+    return InstanceRef(name, reader.integer("port", DEFAULT_PORT, 1, 65535))
+
+
+def _open(code_dir: str, config_file: str | None) -> tuple[Path, _KeyReader]:
     code = Path(code_dir).expanduser()
     if not code.is_dir():
         raise ConfigError(f"-C {code_dir}: no such directory")
@@ -135,17 +170,7 @@ def load_config(
     if config_file and not path.exists():
         raise ConfigError(f"--config {config_file}: no such file")
     raw, text = _read_toml(path) if path.exists() else ({}, "")
-    where = str(path)
-    reader = _KeyReader(raw, text, where)
-    warnings = reader.check_keys()
-    return build_config(
-        reader,
-        code=code,
-        config_file=where if text or raw else None,
-        cli=cli,
-        env=env,
-        warnings=warnings,
-    )
+    return code, _KeyReader(raw, text, str(path))
 
 
 def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
@@ -201,9 +226,6 @@ class _KeyReader:
             shown = shown[:57] + "..."
         return ConfigError(f"{self._at(key)}: {key} must be {expected}, got {shown}")
 
-    def has(self, key: str) -> bool:
-        return key in self.raw
-
     def string(self, key: str, default: str) -> str:
         if key not in self.raw:
             return default
@@ -257,14 +279,7 @@ def build_config(
     env: Mapping[str, str],
     warnings: Sequence[str],
 ) -> BoothConfig:
-    project_name = reader.string("project-name", derive_project_name(str(code)))
-    name = reader.string("name", project_name)
-    for key, value in (("project-name", project_name), ("name", name)):
-        if not _DOCKER_NAME.match(value) or len(value) > 128:
-            raise ConfigError(
-                f"{reader._at(key)}: {key} {value!r} is not a valid Docker name "
-                "(letters, digits, '_', '.', '-'; starting with a letter or digit)"
-            )
+    project_name, name = _names(reader, code)
     port = reader.integer("port", DEFAULT_PORT, 1, 65535)
     variant_raw = reader.string("variant", "base")
     variant = VARIANT_ALIASES.get(variant_raw, variant_raw)
@@ -285,12 +300,13 @@ def build_config(
     config_cmds = reader.string_list("cmds", allow_joined=False)
     cmds = cli.cmds if cli.cmds is not None else config_cmds
 
+    context = ParseContext(code, env)
     config_source = f"{reader.where} run-args"
     words: list[Word] = [
         *words_from(reader.string_list("run-args", allow_joined=True) or (), config_source)
     ]
     words += words_from(cli.run_args, f"{CLI_SOURCE} --run-arg")
-    routed = route(words, dind=dind)
+    routed = route(words, dind=dind, context=context)
     specs = [*routed.ports, *(SourcedSpec(spec, f"{CLI_SOURCE} -p") for spec in cli.publish)]
     ports = build_port_set(
         specs,
@@ -299,7 +315,6 @@ def build_config(
         dind=dind,
         allow_daemon_port=allow_daemon_port,
     )
-    booth_options = _resolve_paths(routed.booth, code, env)
     return BoothConfig(
         code_dir=str(code),
         config_file=config_file,
@@ -316,10 +331,23 @@ def build_config(
         keep_dind_data=keep_dind_data,
         allow_daemon_port=allow_daemon_port,
         ports=ports,
-        booth_options=booth_options,
-        namespace=routed.namespace,
+        booth_fields=routed.booth,
+        namespace_fields=routed.namespace,
         warnings=(*warnings, *routed.warnings),
     )
+
+
+def _names(reader: _KeyReader, code: Path) -> tuple[str, str]:
+    """``project-name`` and ``name``, both valid Docker names."""
+    project_name = reader.string("project-name", derive_project_name(str(code)))
+    name = reader.string("name", project_name)
+    for key, value in (("project-name", project_name), ("name", name)):
+        if not _DOCKER_NAME.match(value) or len(value) > 128:
+            raise ConfigError(
+                f"{reader._at(key)}: {key} {value!r} is not a valid Docker name "
+                "(letters, digits, '_', '.', '-'; starting with a letter or digit)"
+            )
+    return project_name, name
 
 
 def _non_empty(reader: _KeyReader, key: str, default: str) -> str:
@@ -327,49 +355,3 @@ def _non_empty(reader: _KeyReader, key: str, default: str) -> str:
     if not value.strip():
         raise reader._fail(key, "a non-empty string")
     return value
-
-
-def _resolve_paths(options: BoothOptions, code: Path, env: Mapping[str, str]) -> BoothOptions:
-    """Relative bind sources resolve against the code dir (as Compose does), ``~`` to home;
-    env files are read here so the rest of the pipeline sees plain ``KEY=VALUE`` pairs."""
-    volumes = tuple(_resolve_volume(v, code) for v in options.volumes)
-    env_pairs: list[str] = []
-    for env_file in options.env_files:
-        env_pairs += _read_env_file(code, env_file, env)
-    for item in options.env:
-        env_pairs += _env_item(item, env)
-    return attrs.evolve(options, volumes=volumes, env=tuple(env_pairs), env_files=())
-
-
-def _resolve_volume(spec: str, code: Path) -> str:
-    source, sep, rest = spec.partition(":")
-    if not sep:
-        return spec  # anonymous volume: just a container path
-    if source.startswith("~"):
-        source = str(Path(source).expanduser())
-    elif source == "." or source.startswith(("./", "../")) or source in ("..",):
-        source = str((code / source).resolve())
-    return f"{source}:{rest}"
-
-
-def _env_item(item: str, env: Mapping[str, str]) -> list[str]:
-    """``KEY=VALUE`` as given; a bare ``KEY`` takes the host's value, as docker run does."""
-    if "=" in item:
-        return [item]
-    return [f"{item}={env[item]}"] if item in env else []
-
-
-def _read_env_file(code: Path, name: str, env: Mapping[str, str]) -> list[str]:
-    path = Path(name).expanduser()
-    if not path.is_absolute():
-        path = code / path
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"run-arg --env-file {name}: cannot read {path}: {err}") from None
-    pairs: list[str] = []
-    for line in lines:
-        stripped = line.strip()
-        if stripped and not stripped.startswith("#"):
-            pairs += _env_item(stripped, env)
-    return pairs

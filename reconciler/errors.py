@@ -6,6 +6,10 @@ anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+# Exit codes, in one place: 2 means "changes pending" (plan --detailed-exitcode), so a
+# usage error is 1 like every other error.
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INTERRUPTED = 0, 1, 2, 130
+
 
 def one_line(err: BaseException, limit: int = 300) -> str:
     """The first line of a foreign error (an SDK ``explanation`` when there is one),
@@ -19,7 +23,7 @@ def one_line(err: BaseException, limit: int = 300) -> str:
 class BoothError(Exception):
     """Base class: ``str(err)`` is the one-line message shown to the user."""
 
-    exit_code = 1
+    exit_code = EXIT_ERROR
 
 
 class ConfigError(BoothError):
@@ -42,6 +46,21 @@ class DockerUnavailableError(BoothError):
     """The Docker engine cannot be reached."""
 
 
+class EngineError(BoothError):
+    """An engine call failed; the message is the engine's own, on one line.
+
+    Raised only by the engine layer, so nothing above it handles SDK exceptions.
+    """
+
+
+class EngineNotFound(EngineError):
+    """The object an engine call named does not exist (HTTP 404)."""
+
+
+class EngineConflict(EngineError):
+    """The object already exists (HTTP 409), e.g. created meanwhile by another run."""
+
+
 class ImageUnavailableError(BoothError):
     """An image is neither present locally nor pullable."""
 
@@ -61,4 +80,4 @@ class LockedError(BoothError):
 class RunInterrupted(BoothError):
     """The user interrupted a run (SIGINT/SIGTERM); the next apply converges."""
 
-    exit_code = 130
+    exit_code = EXIT_INTERRUPTED

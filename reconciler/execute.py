@@ -1,57 +1,45 @@
-"""Plan steps → Docker API calls, one step at a time, each idempotent.
+"""Plan steps → engine calls, one step at a time, each idempotent.
 
-A 404 on remove is success; a 409 on create re-observes and continues when the object
-is ours with the same spec hash. A failure leaves a state the next ``apply`` converges
-from: a container that was created but failed to start is removed again at once.
+Each step carries what it acts on, so a step is run without looking anything up again;
+the only thing learned on the way is the ID of a container this run created. A 404 on
+remove is success; a 409 on create continues when the object is ours with the same spec
+hash. A failure leaves a state the next ``apply`` converges from: a container that was
+created but failed to start is removed again at once.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import sys
 import time
-from collections.abc import Callable
-from types import FrameType
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
-import docker
-import docker.errors
-import requests.exceptions
 
-from reconciler.desired import (
-    BOOTH,
-    LABEL_INSTANCE,
-    LABEL_MANAGED,
-    LABEL_SPEC_HASH,
-    SIDECAR,
-    DesiredGraph,
-    Resource,
-)
+from reconciler.engine import Engine
 from reconciler.errors import (
-    BoothError,
+    EngineConflict,
+    EngineError,
+    EngineNotFound,
     ExecutionError,
     ForeignObjectError,
-    ImageUnavailableError,
-    NotReadyError,
     RunInterrupted,
-    one_line,
 )
+from reconciler.images import ensure_images
+from reconciler.interrupts import StepInterrupts
 from reconciler.logs import get_logger
-from reconciler.plan import Plan, Step
-from reconciler.ports import DAEMON_PORT
-from reconciler.preflight import busy_host_ports, describe_busy
+from reconciler.model import LABEL_SPEC_HASH, ActualState, Kind, Resource, Role, is_owned
+from reconciler.plan import Op, Plan, Step
+from reconciler.preflight import check_host_ports
 from reconciler.progress import NullProgress, Progress
-from reconciler.state import ActualState
+from reconciler.readiness import wait_ready
 
 STOP_TIMEOUT = 10
 NETWORK_REMOVE_RETRY_SECONDS = 5.0
-LOG_TAIL_LINES = 15
-# Test-only (see _pause_for_tests): never set outside the integration tests.
-TEST_PAUSE_ENV = "BOOTH_TEST_PAUSE_BEFORE"
-TEST_PAUSE_SECONDS = 60.0
+
+# Called before each step with the step and the run's interrupt state: the crash-safety
+# tests install one to hold a run at an exact point (see tests/integration).
+BeforeStep = Callable[[Step, StepInterrupts], None]
 
 log = get_logger()
 
@@ -64,429 +52,197 @@ class StepResult:
 
 @attrs.define
 class Executor:
-    """Applies one plan for one instance; remembers container IDs it learns on the way."""
+    """Applies plans for one instance; remembers the container IDs it learns on the way."""
 
-    client: docker.APIClient
-    desired: DesiredGraph | None
+    engine: Engine
+    instance: str
     ready_timeout: float = 120.0
     # Probing host ports only means something when the engine runs on this host.
     check_host_ports: bool = False
-    ids: dict[str, str] = attrs.field(factory=dict)
     progress: Progress = attrs.field(factory=NullProgress)
+    before_step: BeforeStep | None = None
+    ids: dict[Role, str] = attrs.field(factory=dict)
 
     def run(self, plan: Plan, actual: ActualState | None = None) -> list[StepResult]:
-        for change in plan.changes:
-            if change.actual is not None and change.kind == "container":
-                self.ids.setdefault(change.role, change.actual.id)
-        self._ensure_images(plan)
+        for step in plan.steps:
+            if step.observed is not None and step.observed.kind == Kind.CONTAINER:
+                self.ids.setdefault(step.role, step.observed.id)
+        ensure_images(self.engine, plan, self.progress)
         if self.check_host_ports:
-            self._check_host_ports(plan, actual or ActualState())
+            check_host_ports(self.engine, plan, actual or ActualState())
         done: list[StepResult] = []
-        with _Interrupts(len(plan.steps)) as interrupts:
+        total = len(plan.steps)
+        with StepInterrupts() as interrupts:
             for step in plan.steps:
-                _pause_for_tests(step, interrupts)
+                if self.before_step is not None:
+                    self.before_step(step, interrupts)
                 started = time.monotonic()
-                self.progress.start(step, len(plan.steps))
+                self.progress.start(step, total)
+                ok = False
                 # Waiting changes nothing, so it can be abandoned at once; any other step
                 # finishes first, leaving an object either made or not made.
-                interrupts.current = step if step.op == "wait-ready" else None
-                ok = False
+                if step.op == Op.WAIT_READY:
+                    interrupts.abandon = lambda s=step: _interrupted(s, total, done=False)
                 try:
                     self._apply(step)
                     ok = True
                 finally:
-                    interrupts.current = None
+                    interrupts.abandon = None
                     seconds = time.monotonic() - started
-                    self.progress.done(step, len(plan.steps), seconds, ok)
+                    self.progress.done(step, total, seconds, ok)
                 done.append(StepResult(step, seconds))
                 if interrupts.received:
-                    raise RunInterrupted(_interrupted_message(step, interrupts.total, done=True))
+                    raise RunInterrupted(_interrupted(step, total, done=True))
         return done
-
-    def _check_host_ports(self, plan: Plan, actual: ActualState) -> None:
-        """Fail before creating anything when a host port this plan publishes is taken.
-
-        Ports our own running containers hold are skipped: the plan frees them itself.
-        """
-        starting = {s.role for s in plan.steps if s.op in ("create-container", "start-container")}
-        ours = {_host_port(p) for o in actual if o.owned and o.running for p in o.ports}
-        wanted = []
-        for role in sorted(starting):
-            bindings = self._resource(role).spec["HostConfig"].get("PortBindings", {})
-            for key, hosts in bindings.items():
-                proto = key.partition("/")[2] or "tcp"
-                for host in hosts:
-                    port = host["HostPort"]
-                    if port.isdigit() and int(port) not in ours:
-                        wanted.append((host["HostIp"], int(port), proto))
-        busy = busy_host_ports(wanted)
-        if busy:
-            raise ExecutionError(describe_busy(busy, self._published_by_containers()))
-
-    def _published_by_containers(self) -> dict[int, str]:
-        """Host port → ``container <name>`` for running containers (error path only)."""
-        holders: dict[int, str] = {}
-        for container in self.client.containers():
-            name = (container.get("Names") or ["/?"])[0].lstrip("/")
-            for port in container.get("Ports") or []:
-                if "PublicPort" in port:
-                    holders[int(port["PublicPort"])] = f"container {name}"
-        return holders
-
-    # -- images -------------------------------------------------------------------------
-
-    def _ensure_images(self, plan: Plan) -> None:
-        """Pull missing images before anything is created, so a bad image changes nothing."""
-        images = sorted(
-            {self._resource(s.role).spec["Image"] for s in plan.steps if s.op == "create-container"}
-        )
-        for image in images:
-            try:
-                self.client.inspect_image(image)  # type: ignore[no-untyped-call]
-                continue
-            except docker.errors.NotFound:
-                pass
-            log.debug("image.pull", image=image)
-            self.progress.note(f"pulling {image}")
-            repository, tag = _split_image(image)
-            layers: dict[str, str] = {}
-            try:
-                for event in self.client.pull(repository, tag=tag, stream=True, decode=True):
-                    if "error" in event:
-                        raise docker.errors.APIError(event["error"])
-                    if "id" in event and "status" in event:
-                        layers[event["id"]] = event["status"]
-                        self.progress.note(pull_summary(image, layers))
-                self.client.inspect_image(image)  # type: ignore[no-untyped-call]
-            except (docker.errors.APIError, requests.exceptions.RequestException) as err:
-                raise ImageUnavailableError(
-                    f"image {image!r} is not present locally and cannot be pulled "
-                    f"({one_line(err)}); build or load it, or set `image`/`dind-image` to a "
-                    "local image"
-                ) from None
-
-    # -- steps ----------------------------------------------------------------------------
 
     def _apply(self, step: Step) -> None:
         try:
-            getattr(self, "_op_" + step.op.replace("-", "_"))(step)
-        except BoothError:
-            raise
-        except (docker.errors.APIError, requests.exceptions.RequestException) as err:
-            raise ExecutionError(
-                f"step {step.index} {step.op} {step.name} failed: {one_line(err)}"
-            ) from None
+            _OPS[step.op](self, step)
+        except EngineError as err:
+            raise ExecutionError(f"step {step.index} {step.op} {step.name} failed: {err}") from None
 
-    def _resource(self, role: str) -> Resource:
-        resource = self.desired.get(role) if self.desired else None
-        if resource is None:  # pragma: no cover - plans only create desired resources
-            raise ExecutionError(f"no desired {role} in this plan")
-        return resource
+    def _target(self, step: Step) -> str:
+        return self.ids.get(step.role, step.name)
 
-    def _labels(self, resource: Resource) -> dict[str, str]:
-        assert self.desired is not None
-        return resource.labels(self.desired.instance)
-
-    def _op_create_network(self, step: Step) -> None:
-        resource = self._resource(step.role)
+    def _create_network(self, step: Step) -> None:
+        resource = _desired(step)
         try:
-            self.client.create_network(
-                resource.name,
-                driver=resource.spec["Driver"],
-                labels=self._labels(resource),
-                check_duplicate=True,
+            self.engine.create_network(
+                resource.name, resource.spec["Driver"], resource.labels(self.instance)
             )
-        except docker.errors.APIError as err:
-            if err.status_code != 409:
-                raise
-            self._check_ours(self.client.inspect_network(resource.name), resource, "network")
+        except EngineConflict:
+            self._check_ours(self.engine.network(resource.name)[1], resource)
 
-    def _op_create_volume(self, step: Step) -> None:
-        resource = self._resource(step.role)
-        # Creating an existing volume returns it unchanged, so check who owns it.
-        created = self.client.create_volume(
-            resource.name, driver=resource.spec["Driver"], labels=self._labels(resource)
+    def _create_volume(self, step: Step) -> None:
+        resource = _desired(step)
+        labels = self.engine.create_volume(
+            resource.name, resource.spec["Driver"], resource.labels(self.instance)
         )
-        self._check_ours(created, resource, "volume")
+        self._check_ours(labels, resource)
 
-    def _op_create_container(self, step: Step) -> None:
-        resource = self._resource(step.role)
-        config = resource.spec
-        config["Labels"] = {**config.get("Labels", {}), **self._labels(resource)}
-        if step.role == BOOTH and config["HostConfig"]["NetworkMode"].startswith("container:"):
+    def _create_container(self, step: Step) -> None:
+        resource = _desired(step)
+        config: dict[str, Any] = {**resource.spec, "HostConfig": dict(resource.spec["HostConfig"])}
+        config["Labels"] = {**config.get("Labels", {}), **resource.labels(self.instance)}
+        mode = str(config["HostConfig"].get("NetworkMode", ""))
+        if step.role == Role.BOOTH and mode.startswith("container:"):
             # Join the sidecar by ID: the namespace belongs to that exact container.
-            sidecar = self.ids.get(SIDECAR) or config["HostConfig"]["NetworkMode"][10:]
+            sidecar = self.ids.get(Role.SIDECAR) or mode.removeprefix("container:")
             config["HostConfig"]["NetworkMode"] = f"container:{sidecar}"
         try:
-            created = self.client.create_container_from_config(  # type: ignore[no-untyped-call]
-                config, name=resource.name
-            )
-            self.ids[step.role] = created["Id"]
-        except docker.errors.APIError as err:
-            if err.status_code != 409:
-                raise
-            existing = self.client.inspect_container(resource.name)
-            self._check_ours(existing["Config"], resource, "container")
-            self.ids[step.role] = existing["Id"]
+            self.ids[step.role] = self.engine.create_container(resource.name, config)
+        except EngineConflict:
+            container_id, labels = self.engine.container(resource.name)
+            self._check_ours(labels, resource)
+            self.ids[step.role] = container_id
 
-    def _op_start_container(self, step: Step) -> None:
-        target = self.ids.get(step.role, step.name)
+    def _start_container(self, step: Step) -> None:
+        target = self._target(step)
         try:
-            self.client.start(target)
-        except docker.errors.APIError as err:
-            if _never_started(self.client, target):
+            self.engine.start(target)
+        except EngineError as err:
+            if _never_started(self.engine, target):
                 # Leave nothing half-created: the next apply creates it afresh.
-                _ignore_missing(lambda: self.client.remove_container(target, v=True, force=True))
+                with _missing_is_done():
+                    self.engine.remove_container(target)
             raise ExecutionError(
-                f"cannot start {step.role} {step.name}: {_explain_start_error(err)}"
+                f"cannot start {step.role} {step.name}: {_explain_start_error(str(err))}"
             ) from None
 
-    def _op_restart_container(self, step: Step) -> None:
-        self.client.restart(self.ids.get(step.role, step.name), timeout=STOP_TIMEOUT)
+    def _restart_container(self, step: Step) -> None:
+        self.engine.restart(self._target(step), STOP_TIMEOUT)
 
-    def _op_stop_container(self, step: Step) -> None:
-        _ignore_missing(
-            lambda: self.client.stop(self.ids.get(step.role, step.name), timeout=STOP_TIMEOUT)
-        )
+    def _stop_container(self, step: Step) -> None:
+        with _missing_is_done():
+            self.engine.stop(self._target(step), STOP_TIMEOUT)
 
-    def _op_remove_container(self, step: Step) -> None:
+    def _remove_container(self, step: Step) -> None:
         target = self.ids.pop(step.role, step.name)
-        _ignore_missing(lambda: self.client.remove_container(target, v=True, force=True))
+        with _missing_is_done():
+            self.engine.remove_container(target)
 
-    def _op_remove_network(self, step: Step) -> None:
+    def _remove_network(self, step: Step) -> None:
         deadline = time.monotonic() + NETWORK_REMOVE_RETRY_SECONDS
         while True:
             try:
-                _ignore_missing(lambda: self._remove_owned_network(step.name))
+                with _missing_is_done():
+                    network_id, labels = self.engine.network(step.name)
+                    if not is_owned(labels, self.instance):
+                        log.warning("network.kept_foreign", name=step.name)
+                        return
+                    self.engine.remove_network(network_id)
                 return
-            except docker.errors.APIError as err:
+            except EngineError as err:
                 if "active endpoints" not in str(err) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
 
-    def _remove_owned_network(self, name: str) -> None:
-        network = self.client.inspect_network(name)
-        if not _is_ours(network.get("Labels"), self.desired.instance if self.desired else None):
-            log.warning("network.kept_foreign", name=name)
-            return
-        self.client.remove_network(network["Id"])
-
-    def _op_remove_volume(self, step: Step) -> None:
-        def remove() -> None:
-            volume = self.client.inspect_volume(step.name)
-            if not _is_ours(volume.get("Labels"), self.desired.instance if self.desired else None):
+    def _remove_volume(self, step: Step) -> None:
+        with _missing_is_done():
+            if not is_owned(self.engine.volume_labels(step.name), self.instance):
                 log.warning("volume.kept_foreign", name=step.name)
                 return
-            self.client.remove_volume(step.name)
+            self.engine.remove_volume(step.name)
 
-        _ignore_missing(remove)
+    def _wait_ready(self, step: Step) -> None:
+        wait_ready(self.engine, self._target(step), step.name, self.ready_timeout)
 
-    def _op_wait_ready(self, step: Step) -> None:
-        wait_ready(self.client, self.ids.get(step.role, step.name), step.name, self.ready_timeout)
-
-    def _check_ours(self, raw: dict[str, Any], resource: Resource, kind: str) -> None:
-        labels = raw.get("Labels") or {}
-        assert self.desired is not None
-        if not _is_ours(labels, self.desired.instance):
+    def _check_ours(self, labels: Any, resource: Resource) -> None:
+        if not is_owned(labels, self.instance):
             raise ForeignObjectError(
-                f"{kind} {resource.name!r} appeared meanwhile and was not created by booth; "
-                "booth will not touch it"
+                f"{resource.kind} {resource.name!r} appeared meanwhile and was not created by "
+                "booth; booth will not touch it"
             )
         if labels.get(LABEL_SPEC_HASH) != resource.spec_hash:
             raise ExecutionError(
-                f"{kind} {resource.name!r} was created concurrently with another spec; "
-                "run `booth apply` again"
+                f"{resource.kind} {resource.name!r} was created concurrently with another "
+                "spec; run `booth apply` again"
             )
 
 
-def _is_ours(labels: dict[str, str] | None, instance: str | None) -> bool:
-    labels = labels or {}
-    return labels.get(LABEL_MANAGED) == "true" and labels.get(LABEL_INSTANCE) == instance
+_OPS: dict[Op, Callable[[Executor, Step], None]] = {
+    Op.CREATE_NETWORK: Executor._create_network,
+    Op.CREATE_VOLUME: Executor._create_volume,
+    Op.CREATE_CONTAINER: Executor._create_container,
+    Op.START_CONTAINER: Executor._start_container,
+    Op.RESTART_CONTAINER: Executor._restart_container,
+    Op.STOP_CONTAINER: Executor._stop_container,
+    Op.REMOVE_CONTAINER: Executor._remove_container,
+    Op.REMOVE_NETWORK: Executor._remove_network,
+    Op.REMOVE_VOLUME: Executor._remove_volume,
+    Op.WAIT_READY: Executor._wait_ready,
+}
 
 
-READY_SCRIPT = """\
-deadline=$(( $(date +%s) + {timeout} ))
-delay=0.025
-tries=0
-url=http://127.0.0.1:{port}/_ping
-while :; do
-  if {{ wget -q -O- "$url" || busybox wget -q -O- "$url"; }} >/dev/null 2>&1; then
-    echo ready; exit 0
-  fi
-  # -gt: whole seconds, so wait at least the full timeout, never a second less.
-  [ "$(date +%s)" -gt "$deadline" ] && exit 1
-  # A heartbeat: the API client reads this exec's output with a 60 s socket timeout, so
-  # a silent wait longer than that (ready-timeout defaults to 120 s) would end in a
-  # read timeout instead of a readiness verdict.
-  printf .
-  tries=$((tries + 1))
-  [ "$tries" -gt 80 ] && delay=0.2
-  sleep "$delay"
-done
-"""
-# How long a sidecar whose poller exec ended may take to be reported as exited.
-EXIT_SETTLE_SECONDS = 3.0
+def _desired(step: Step) -> Resource:
+    if step.desired is None:  # pragma: no cover - build-up steps always carry one
+        raise ExecutionError(f"step {step.index} {step.op} has no desired {step.role}")
+    return step.desired
 
 
-def wait_ready(client: docker.APIClient, container: str, name: str, timeout: float) -> None:
-    """Poll the inner daemon's ``/_ping`` from inside the sidecar's own namespace.
-
-    One exec runs the polling loop (25 ms apart for the first 2 s, then 200 ms), which is
-    far cheaper than an exec per attempt. If the sidecar exits, the exec ends with it and
-    we fail at once with its last log lines.
-    """
-    script = READY_SCRIPT.format(timeout=max(1, int(timeout + 0.999)), port=DAEMON_PORT)
-    started = time.monotonic()
+def _never_started(engine: Engine, container: str) -> bool:
     try:
-        exec_id = client.exec_create(container, ["sh", "-c", script], stdout=True, stderr=True)
-        output = client.exec_start(exec_id["Id"]).decode(errors="replace")
-        exit_code = client.exec_inspect(exec_id["Id"]).get("ExitCode")
-    except docker.errors.APIError as err:
-        output, exit_code = one_line(err), None
-    if exit_code == 0 and "ready" in output:
-        return
-    # Exit code 1 is the poller's own verdict (its deadline passed); anything else
-    # before the deadline means the exec ended under it, e.g. because the sidecar died.
-    timed_out = exit_code == 1 or time.monotonic() - started >= timeout
-    raise NotReadyError(_not_ready_message(client, container, name, timeout, timed_out))
-
-
-def _not_ready_message(
-    client: docker.APIClient, container: str, name: str, timeout: float, timed_out: bool
-) -> str:
-    try:
-        state = _settled_state(client, container, 0.0 if timed_out else EXIT_SETTLE_SECONDS)
-        logs = client.logs(container, tail=LOG_TAIL_LINES).decode(errors="replace")
-    except docker.errors.APIError:
-        state, logs = {"Status": "missing"}, ""
-    tail = " | ".join(line.strip() for line in logs.strip().splitlines()[-LOG_TAIL_LINES:])
-    if state.get("Status") != "running":
-        why = (
-            f"the sidecar {name} exited (status {state.get('Status')}, "
-            f"exit code {state.get('ExitCode')})"
-        )
-    elif timed_out:
-        why = f"the inner Docker daemon in {name} did not answer within {timeout:g}s"
-    else:
-        why = f"the readiness check in {name} ended early (still running)"
-    return f"{why}; last log lines: {tail or '(none)'}"
-
-
-def _settled_state(client: docker.APIClient, container: str, wait_seconds: float) -> dict[str, Any]:
-    """The container's state once it is no longer running, or after ``wait_seconds``.
-
-    The poller exec ends the moment the sidecar's main process dies, but the engine
-    reports the container as exited a moment later; reading the state at once would
-    call a crashed sidecar a slow one ("did not answer within 120s" after one second).
-    """
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        state: dict[str, Any] = client.inspect_container(container)["State"]
-        if state.get("Status") != "running" or time.monotonic() >= deadline:
-            return state
-        time.sleep(0.05)
-
-
-def _never_started(client: docker.APIClient, container: str) -> bool:
-    try:
-        return bool(client.inspect_container(container)["State"]["Status"] == "created")
-    except docker.errors.APIError:
+        return engine.container_state(container).get("Status") == "created"
+    except EngineError:
         return False
 
 
-def _explain_start_error(err: docker.errors.APIError) -> str:
-    text = one_line(err)
+def _explain_start_error(text: str) -> str:
     if "port is already allocated" in text or "address already in use" in text:
         return f"a declared host port is already in use ({text})"
     return text
 
 
-def _ignore_missing(call: Callable[[], object]) -> None:
+@contextlib.contextmanager
+def _missing_is_done() -> Iterator[None]:
     """A 404 on remove/stop means the object is already gone: the step is done."""
-    with contextlib.suppress(docker.errors.NotFound):
-        call()
+    with contextlib.suppress(EngineNotFound):
+        yield
 
 
-_LAYER_DONE = ("Pull complete", "Already exists", "Download complete")
-
-
-def pull_summary(image: str, layers: dict[str, str]) -> str:
-    """``pulling docker:dind: 3/7 layers`` from the per-layer statuses of a pull stream."""
-    done = sum(1 for status in layers.values() if status.startswith(_LAYER_DONE))
-    return f"pulling {image}: {done}/{len(layers)} layers"
-
-
-def _host_port(published: str) -> int:
-    """Host port of an observed ``ip:host:container/proto`` string."""
-    return int(published.rsplit(":", 2)[1])
-
-
-def _split_image(image: str) -> tuple[str, str | None]:
-    if "@" in image:
-        return image, None
-    repository, _, tag = image.rpartition(":")
-    if repository and "/" not in tag:
-        return repository, tag
-    return image, "latest"
-
-
-def _interrupted_message(step: Step, total: int, *, done: bool) -> str:
+def _interrupted(step: Step, total: int, *, done: bool) -> str:
     where = "after" if done else "during"
     return (
         f"interrupted {where} step {step.index}/{total} ({step.op} {step.name}); "
         "run `booth apply` to converge or `booth destroy` to clean up"
     )
-
-
-class _Interrupts:
-    """SIGINT/SIGTERM: remember it and stop after the current step.
-
-    During an abandonable step (``current`` set) or on a second signal, stop at once.
-    ``total`` is the plan's step count, so a message reads "step 5/7", not "step 5/5".
-    """
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.received = False
-        self.current: Step | None = None
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> _Interrupts:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            self._previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        for sig, old in self._previous.items():
-            signal.signal(sig, old)
-
-    def _handle(self, signum: int, _frame: FrameType | None) -> None:
-        if self.current is not None:
-            raise RunInterrupted(_interrupted_message(self.current, self.total, done=False))
-        if self.received:
-            raise KeyboardInterrupt
-        self.received = True
-        log.warning("interrupt.received", signal=signum, detail="stopping after the current step")
-
-
-def _pause_for_tests(step: Step, interrupts: _Interrupts) -> None:
-    """Test-only hook: ``BOOTH_TEST_PAUSE_BEFORE=op[:role]`` holds the run before that step.
-
-    The crash-safety tests kill ``booth apply`` at exact points between steps (a sidecar
-    created but not started, a ready sidecar without its booth …). Those steps take
-    milliseconds, so timing a kill by polling the engine would race them. A marker line
-    on stderr tells the test the pause has begun; a SIGINT/SIGTERM ends it, and the
-    paused step then runs as the current one. Unset (always, outside the tests) this is
-    one environment lookup per step.
-    """
-    wanted = os.environ.get(TEST_PAUSE_ENV)
-    if not wanted or wanted not in (step.op, f"{step.op}:{step.role}"):
-        return
-    print(
-        f"booth: test pause before step {step.index} ({step.op} {step.role})",
-        file=sys.stderr,
-        flush=True,
-    )
-    deadline = time.monotonic() + TEST_PAUSE_SECONDS
-    while time.monotonic() < deadline and not interrupts.received:
-        time.sleep(0.05)

@@ -15,7 +15,14 @@ from pathlib import Path
 
 import attrs
 
+from reconciler.engine import Engine
+from reconciler.errors import ExecutionError
+from reconciler.model import ActualState
+from reconciler.plan import Op, Plan
+from reconciler.ports import PortSet
+
 _LISTEN = "0A"
+_STARTS = (Op.CREATE_CONTAINER, Op.START_CONTAINER)
 
 
 @attrs.frozen
@@ -26,13 +33,42 @@ class BusyPort:
     holder: str
 
 
-def busy_host_ports(bindings: Iterable[tuple[str, int, str]]) -> list[BusyPort]:
-    """The ``(host ip, port, proto)`` bindings that something on this host already holds.
+def check_host_ports(engine: Engine, plan: Plan, actual: ActualState) -> None:
+    """Fail before creating anything when a host port this plan publishes is taken.
 
+    Ports our own running containers hold are skipped: the plan frees them itself.
     Meaningful only when the engine runs on this host (a local socket endpoint).
     """
+    ours = {_host_port(p) for o in actual if o.owned and o.running for p in o.ports}
+    port_sets = {
+        step.role: step.desired.ports
+        for step in plan.steps
+        if step.op in _STARTS and step.desired is not None and step.desired.ports is not None
+    }
+    busy = busy_host_ports(port_sets.values(), skip=ours)
+    if busy:
+        raise ExecutionError(describe_busy(busy, engine.published_ports()))
+
+
+def _host_port(published: str) -> int:
+    """Host port of an observed ``ip:host:container/proto`` string."""
+    return int(published.rsplit(":", 2)[1])
+
+
+def busy_host_ports(port_sets: Iterable[PortSet], skip: Iterable[int] = ()) -> list[BusyPort]:
+    """The fixed host ports of ``port_sets`` that something on this host already holds
+    (ports in ``skip`` aside; ephemeral and pick-from-range ports are the engine's choice)."""
+    skipped = set(skip)
+    wanted = {
+        (mapping.host_ip, port, mapping.proto)
+        for ports in port_sets
+        for mapping in ports.mappings
+        if not mapping.is_pick_from_range
+        for port in mapping.host_ports()
+        if port not in skipped
+    }
     busy = []
-    for ip, port, proto in sorted(set(bindings)):
+    for ip, port, proto in sorted(wanted):
         if proto != "sctp" and not _can_bind(ip, port, proto):
             busy.append(BusyPort(ip, port, proto, _holder(port, proto)))
     return busy
@@ -92,6 +128,9 @@ def _holder(port: int, proto: str) -> str:
             except OSError:
                 continue
             if target.startswith("socket:[") and target[8:-1] in inodes:
-                comm = Path(f"/proc/{pid}/comm").read_text().strip()
+                try:
+                    comm = Path(f"/proc/{pid}/comm").read_text().strip()
+                except OSError:  # the process ended meanwhile
+                    comm = "pid"
                 return f"{comm}[{pid}]"
     return ""

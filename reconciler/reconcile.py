@@ -1,41 +1,69 @@
-"""Desired × actual → changes. Pure: no Docker calls, deterministic order.
+"""Desired × actual → changes. Pure: no engine calls, deterministic order.
 
-Rules (design.md §5): missing → create; spec hash differs → replace; stopped → start;
-owned but not desired → remove. Replacement and restarts cascade along the edges that
-need it: a booth lives in its sidecar's network namespace, so a new sidecar means a new
-booth, and a (re)started sidecar means a restarted booth.
+Rules: missing → create; spec hash differs → replace; stopped → start; owned but not
+desired → remove. Replacement and restarts cascade along the edges that need it: a booth
+lives in its sidecar's network namespace, so a new sidecar means a new booth, and a
+(re)started sidecar means a restarted booth.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from enum import StrEnum
 from typing import Any
 
 import attrs
 
-from reconciler.desired import (
-    ATTACH,
-    NETNS,
-    ROLES,
+from reconciler.errors import ForeignObjectError
+from reconciler.model import (
+    CREATION_ORDER,
     TEARDOWN_ORDER,
-    VOLUME,
+    ActualState,
     DesiredGraph,
+    EdgeKind,
+    Kind,
+    Observed,
     Resource,
+    Role,
     changed_fields,
 )
-from reconciler.errors import ForeignObjectError
-from reconciler.state import ActualState, Observed
 
-CREATE, REPLACE, START, RESTART, REMOVE, NONE, EXTERNAL = (
-    "create",
-    "replace",
-    "start",
-    "restart",
-    "remove",
-    "none",
-    "external",
-)
-ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+
+class Action(StrEnum):
+    CREATE = "create"
+    REPLACE = "replace"
+    START = "start"
+    RESTART = "restart"
+    REMOVE = "remove"
+    NONE = "none"
+    EXTERNAL = "external"
+
+
+class ReasonCode(StrEnum):
+    """Why a change or step happens: stable, for machines (plan JSON ``reason_code``).
+
+    The human ``reason`` next to it may gain detail (which fields changed); these never
+    change meaning. Documented in docs/design.md.
+    """
+
+    NOT_FOUND = "not_found"
+    SPEC_CHANGED = "spec_changed"
+    NAME_CHANGED = "name_changed"
+    DEAD = "dead"
+    STOPPED = "stopped"
+    UP_TO_DATE = "up_to_date"
+    EXTERNAL = "external"
+    DATA_KEPT = "data_kept"
+    NAMESPACE_OWNER_REPLACED = "namespace_owner_replaced"
+    NETWORK_REPLACED = "network_replaced"
+    NAMESPACE_OWNER_RESTARTED = "namespace_owner_restarted"
+    NOT_DESIRED = "not_desired"
+    DESTROY = "destroy"
+    DAEMON_STARTING = "daemon_starting"
+    DAEMON_CHECK = "daemon_check"
+
+
+CREATION_RANK = {role: rank for rank, role in enumerate(CREATION_ORDER)}
 TEARDOWN_RANK = {role: rank for rank, role in enumerate(TEARDOWN_ORDER)}
 
 
@@ -43,26 +71,27 @@ TEARDOWN_RANK = {role: rank for rank, role in enumerate(TEARDOWN_ORDER)}
 class Change:
     """What happens to one resource, and why."""
 
-    role: str
+    role: Role
     name: str
-    kind: str
-    action: str
+    kind: Kind
+    action: Action
     reason: str
+    reason_code: ReasonCode
     desired: Resource | None = None
     actual: Observed | None = None
 
     def desired_summary(self) -> dict[str, Any] | None:
-        return None if self.desired is None else self.desired.summary
+        return None if self.desired is None else dict(self.desired.summary)
 
 
 def reconcile(desired: DesiredGraph, actual: ActualState) -> tuple[Change, ...]:
     """The changes that take ``actual`` to ``desired``, in creation order."""
-    changes: dict[str, Change] = {}
+    changes: dict[Role, Change] = {}
     for resource in desired:
         changes[resource.role] = _base_change(resource, actual)
     _cascade(desired, changes)
     removals = _not_desired(desired, actual)
-    ordered = sorted(changes.values(), key=lambda c: ROLE_RANK[c.role])
+    ordered = sorted(changes.values(), key=lambda c: CREATION_RANK[c.role])
     return (*ordered, *removals)
 
 
@@ -70,79 +99,92 @@ def destroy_changes(actual: ActualState, *, remove_volumes: bool) -> tuple[Chang
     """Everything this instance owns, removed; the data volume only when asked."""
     changes = []
     for observed in sorted(_owned(actual), key=_teardown_key):
-        if observed.role == VOLUME and not remove_volumes:
+        if observed.role == Role.VOLUME and not remove_volumes:
             continue
-        changes.append(_removal(observed, "not desired: destroy"))
+        changes.append(_removal(observed, ReasonCode.DESTROY, "not desired: destroy"))
     return tuple(changes)
 
 
 def _base_change(resource: Resource, actual: ActualState) -> Change:
     named = actual.named(resource.kind, resource.name)
     if named is not None and not named.owned:
-        if resource.kind == "container":
+        if resource.kind == Kind.CONTAINER:
             raise ForeignObjectError(
                 f"container {resource.name!r} exists but was not created by booth "
                 "(no io.codingbooth labels for this instance); booth will not touch it: "
                 "remove or rename it yourself, or choose another `name` or `port`"
             )
-        return Change(
-            resource.role,
-            resource.name,
-            resource.kind,
-            EXTERNAL,
-            f"{resource.kind} exists, not created by booth: used as is",
-            resource,
-            named,
-        )
+        why = f"{resource.kind} exists, not created by booth: used as is"
+        return _change(resource, named, Action.EXTERNAL, ReasonCode.EXTERNAL, why)
     observed = actual.owned_by_role(resource.role)
 
-    def make(action: str, reason: str) -> Change:
-        return Change(
-            resource.role, resource.name, resource.kind, action, reason, resource, observed
-        )
+    def make(action: Action, code: ReasonCode, reason: str) -> Change:
+        return _change(resource, observed, action, code, reason)
 
     if observed is None:
-        return make(CREATE, "not found")
+        return make(Action.CREATE, ReasonCode.NOT_FOUND, "not found")
     if observed.name != resource.name:
-        return make(REPLACE, f"spec changed: name (was {observed.name})")
+        why = f"spec changed: name (was {observed.name})"
+        return make(Action.REPLACE, ReasonCode.NAME_CHANGED, why)
     if observed.spec_hash != resource.spec_hash:
         fields = changed_fields(dict(observed.field_hashes), dict(resource.field_hashes))
-        if resource.role == VOLUME:
+        what = f"spec changed: {', '.join(fields) or 'spec'}"
+        if resource.role == Role.VOLUME:
             # Replacing the data volume would drop the inner daemon's images and containers,
             # and the engine refuses to remove it while the sidecar mounts it (the mount
             # edge does not cascade): keep it, as a volume that is no longer desired is kept.
-            return make(NONE, f"spec changed: {', '.join(fields) or 'spec'}; kept: holds data")
-        return make(REPLACE, f"spec changed: {', '.join(fields) or 'spec'}")
-    if resource.kind == "container" and observed.state == "dead":
-        return make(REPLACE, "dead")
-    if resource.kind == "container" and not observed.running:
-        return make(START, "stopped")
-    return make(NONE, "up to date")
+            return make(Action.NONE, ReasonCode.DATA_KEPT, f"{what}; kept: holds data")
+        return make(Action.REPLACE, ReasonCode.SPEC_CHANGED, what)
+    if resource.kind == Kind.CONTAINER and observed.state == "dead":
+        return make(Action.REPLACE, ReasonCode.DEAD, "dead")
+    if resource.kind == Kind.CONTAINER and not observed.running:
+        return make(Action.START, ReasonCode.STOPPED, "stopped")
+    return make(Action.NONE, ReasonCode.UP_TO_DATE, "up to date")
 
 
-def _cascade(desired: DesiredGraph, changes: dict[str, Change]) -> None:
+def _change(
+    resource: Resource, observed: Observed | None, action: Action, code: ReasonCode, reason: str
+) -> Change:
+    return Change(
+        resource.role, resource.name, resource.kind, action, reason, code, resource, observed
+    )
+
+
+def _cascade(desired: DesiredGraph, changes: dict[Role, Change]) -> None:
     """Push replacements and restarts along the edges that need them (creation order).
 
     A dependent that exists is replaced when what it hangs on is created or replaced
     (its namespace or network is gone); a running booth is restarted when its sidecar
     is started, because a booth that joined a namespace keeps the dead one.
     """
-    for role in ROLES:
+    for role in CREATION_ORDER:
         source = changes.get(role)
         if source is None:
             continue
         for edge in desired.edges:
-            if edge.src != role or edge.kind not in (NETNS, ATTACH):
+            if edge.src != role or edge.kind not in (EdgeKind.NETNS, EdgeKind.ATTACH):
                 continue
             target = changes[edge.dst]
-            if target.actual is None or target.action in (CREATE, REPLACE):
+            if target.actual is None or target.action in (Action.CREATE, Action.REPLACE):
                 continue
-            if source.action in (CREATE, REPLACE):
-                why = "namespace owner replaced" if edge.kind == NETNS else f"{role} replaced"
-                changes[edge.dst] = attrs.evolve(target, action=REPLACE, reason=why)
-            elif source.action == START and edge.kind == NETNS and target.action == NONE:
+            if source.action in (Action.CREATE, Action.REPLACE):
+                if edge.kind == EdgeKind.NETNS:
+                    code, why = ReasonCode.NAMESPACE_OWNER_REPLACED, "namespace owner replaced"
+                else:
+                    code, why = ReasonCode.NETWORK_REPLACED, f"{role} replaced"
                 changes[edge.dst] = attrs.evolve(
-                    target, action=RESTART, reason="namespace owner restarted"
+                    target, action=Action.REPLACE, reason=why, reason_code=code
+                )
+            elif (
+                source.action == Action.START
+                and edge.kind == EdgeKind.NETNS
+                and target.action == Action.NONE
+            ):
+                changes[edge.dst] = attrs.evolve(
+                    target,
+                    action=Action.RESTART,
+                    reason="namespace owner restarted",
+                    reason_code=ReasonCode.NAMESPACE_OWNER_RESTARTED,
                 )
 
 
@@ -157,16 +199,23 @@ def _not_desired(desired: DesiredGraph, actual: ActualState) -> list[Change]:
     containers, and only ``destroy --volumes`` may drop it.
     """
     wanted = {(r.kind, r.name) for r in desired}
-    leftovers = [o for o in _owned(actual) if (o.kind, o.name) not in wanted and o.role != VOLUME]
+    leftovers = [
+        o for o in _owned(actual) if (o.kind, o.name) not in wanted and o.role != Role.VOLUME
+    ]
     leftovers.sort(key=_teardown_key)
-    return [_removal(o, "not desired") for o in leftovers]
+    return [_removal(o, ReasonCode.NOT_DESIRED, "not desired") for o in leftovers]
 
 
 def _teardown_key(observed: Observed) -> tuple[int, str]:
-    return TEARDOWN_RANK.get(observed.role or "", len(TEARDOWN_ORDER)), observed.name
+    role = observed.role or _ROLE_OF_KIND[observed.kind]
+    return TEARDOWN_RANK[role], observed.name
 
 
-def _removal(observed: Observed, reason: str) -> Change:
-    return Change(
-        observed.role or observed.kind, observed.name, observed.kind, REMOVE, reason, None, observed
-    )
+# An owned object whose role label is missing or unknown (written by hand, or by a newer
+# booth) is still removed, in the place that is safe for its kind: a container first.
+_ROLE_OF_KIND = {Kind.CONTAINER: Role.BOOTH, Kind.NETWORK: Role.NETWORK, Kind.VOLUME: Role.VOLUME}
+
+
+def _removal(observed: Observed, code: ReasonCode, reason: str) -> Change:
+    role = observed.role or _ROLE_OF_KIND[observed.kind]
+    return Change(role, observed.name, observed.kind, Action.REMOVE, reason, code, None, observed)

@@ -7,27 +7,31 @@ Text follows Terraform's conventions so a plan reads the same in a CI log:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from reconciler.plan import Plan
-from reconciler.reconcile import (
-    CREATE,
-    EXTERNAL,
-    NONE,
-    REMOVE,
-    REPLACE,
-    RESTART,
-    START,
-    Change,
-)
+from reconciler.model import ActualState, Kind
+from reconciler.plan import Plan, Step
+from reconciler.reconcile import Action, Change
+from reconciler.status import StatusRow
 
 FORMAT_VERSION = 1
-SYMBOL = {CREATE: "+", REMOVE: "-", REPLACE: "-/+", START: "~", RESTART: "~", EXTERNAL: "="}
+SYMBOL = {
+    Action.CREATE: "+",
+    Action.REMOVE: "-",
+    Action.REPLACE: "-/+",
+    Action.START: "~",
+    Action.RESTART: "~",
+    Action.EXTERNAL: "=",
+}
+PlanPrinter = Callable[[Plan, ActualState], None]
 
 
 def plan_text(plan: Plan) -> str:
     shown = [
-        c for c in plan.changes if c.action != NONE and (plan.has_changes or c.action != EXTERNAL)
+        c
+        for c in plan.changes
+        if c.action != Action.NONE and (plan.has_changes or c.action != Action.EXTERNAL)
     ]
     if not plan.has_changes:
         return "No changes. The booth matches the configuration.\n"
@@ -48,18 +52,19 @@ def plan_text(plan: Plan) -> str:
 
 def _change_lines(change: Change, name_width: int) -> list[str]:
     symbol = SYMBOL[change.action]
-    verb = "restart" if change.action == RESTART else ""
+    verb = "restart" if change.action == Action.RESTART else ""
     reason = f"({verb + ': ' if verb else ''}{change.reason})"
-    if change.action == REPLACE:
+    if change.action == Action.REPLACE:
         reason += " # forces replacement"
     lines = [f"{symbol:>3} {change.role:<8} {change.name:<{name_width}}  {reason}"]
     summary = change.desired_summary()
-    if summary and change.kind == "container" and change.action in (CREATE, REPLACE):
+    creating = change.action in (Action.CREATE, Action.REPLACE)
+    if summary and change.kind == Kind.CONTAINER and creating:
         detail = f"image: {summary['image']}"
         if summary["privileged"]:
             detail += "  ! privileged (root on the host kernel)"
         lines.append(f"{'':>16}{detail}")
-    if summary and summary.get("ports") and change.action != REMOVE:
+    if summary and summary.get("ports") and change.action != Action.REMOVE:
         lines.append(f"{'':>16}ports: {', '.join(summary['ports'])}")
     return lines
 
@@ -69,21 +74,31 @@ def plan_json(plan: Plan) -> str:
         "format_version": FORMAT_VERSION,
         "instance": plan.instance,
         "changes": [_change_json(c) for c in plan.changes],
-        "steps": [
-            {"index": s.index, "op": s.op, "resource": s.role, "name": s.name, "reason": s.reason}
-            for s in plan.steps
-        ],
+        "steps": [_step_json(s) for s in plan.steps],
         "summary": plan.summary(),
     }
     return json.dumps(document, indent=2) + "\n"
 
 
+def _step_json(step: Step) -> dict[str, Any]:
+    return {
+        "index": step.index,
+        "op": step.op.value,
+        "resource": step.role.value,
+        "name": step.name,
+        "reason": step.reason,
+        "reason_code": step.reason_code.value,
+        "depends_on": list(step.depends_on),
+    }
+
+
 def _change_json(change: Change) -> dict[str, Any]:
     item: dict[str, Any] = {
-        "resource": change.role,
+        "resource": change.role.value,
         "name": change.name,
-        "action": change.action,
+        "action": change.action.value,
         "reason": change.reason,
+        "reason_code": change.reason_code.value,
     }
     summary = change.desired_summary()
     if summary is not None:
@@ -91,7 +106,7 @@ def _change_json(change: Change) -> dict[str, Any]:
     return item
 
 
-def status_text(instance: str, rows: list[Any]) -> str:
+def status_text(instance: str, rows: Sequence[StatusRow]) -> str:
     headers = ("RESOURCE", "NAME", "STATE", "UP TO DATE", "PORTS")
     table = [headers] + [
         (
@@ -114,7 +129,7 @@ def status_text(instance: str, rows: list[Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def status_json(instance: str, rows: list[Any]) -> str:
+def status_json(instance: str, rows: Sequence[StatusRow]) -> str:
     document = {
         "instance": instance,
         "resources": [

@@ -14,25 +14,24 @@ own (130 when interrupted).
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import attrs
-import docker
-import docker.errors
 
 from reconciler import terminal
-from reconciler.config import BoothConfig
-from reconciler.desired import BOOTH, NETWORK, DesiredGraph
-from reconciler.errors import ExecutionError
+from reconciler.config import BoothConfig, InstanceRef
+from reconciler.engine import Engine, Stream
+from reconciler.errors import EXIT_INTERRUPTED, EngineError, ExecutionError
 from reconciler.execute import Executor
 from reconciler.lock import instance_lock
 from reconciler.logs import get_logger
-from reconciler.observe import connect, endpoint, engine_is_local, observe
-from reconciler.plan import Plan, Step, make_plan
+from reconciler.model import ActualState, DesiredGraph, Role
+from reconciler.plan import Op, Plan, Step, make_plan
 from reconciler.progress import Progress
-from reconciler.reconcile import destroy_changes, reconcile
-from reconciler.state import ActualState
+from reconciler.reconcile import reconcile
 
-EXIT_INTERRUPTED = 130
+if TYPE_CHECKING:
+    from reconciler.workspace import Workspace
 
 log = get_logger()
 
@@ -44,55 +43,50 @@ def attached_config(config: BoothConfig) -> BoothConfig:
     so the plan and the spec hash describe the booth that is really created. (A later
     ``booth apply`` sees a different spec; it never meets this booth, which ``run`` removes.)
     """
-    options = attrs.evolve(config.booth_options, tty=True, stdin_open=True)
-    return attrs.evolve(config, booth_options=options)
+    fields = config.booth_fields.with_values(Tty=True, OpenStdin=True)
+    return attrs.evolve(config, booth_fields=fields)
 
 
 def run_session(
-    config: BoothConfig, desired: DesiredGraph, progress: Progress, *, interactive: bool = False
+    workspace: Workspace, config: BoothConfig, desired: DesiredGraph, *, interactive: bool
 ) -> int:
     """Apply, attend the booth until its main process exits, tear down; the exit code.
 
-    ``interactive`` (stdin is a terminal, and ``desired`` came from :func:`attached_config`)
-    attaches the terminal; otherwise the booth's output is followed.
+    ``interactive`` (stdin is a terminal, and ``desired`` was built attached) attaches
+    the terminal; otherwise the booth's output is followed.
     """
-    client = connect()
-    booth = desired.get(BOOTH)
+    from reconciler.workspace import network_existed
+
+    engine = workspace.connect()
+    ref = InstanceRef(config.name, config.port)
+    booth = desired.get(Role.BOOTH)
     assert booth is not None
-    with instance_lock(endpoint(), config.instance):
-        actual = observe(client, config.name, config.port)
-        network = desired.get(NETWORK)
-        network_existed = network is not None and actual.named("network", network.name) is not None
+    with instance_lock(engine.endpoint, config.instance):
+        actual = engine.observe(config.name, config.port)
+        keep_network = network_existed(desired, actual)
         plan = make_plan(desired.instance, reconcile(desired, actual))
         try:
-            executor = Executor(
-                client,
-                desired,
-                config.ready_timeout,
-                engine_is_local(),
-                progress=_WholePlanProgress(progress, len(plan.steps)),
-            )
+            progress = _WholePlanProgress(workspace.progress, len(plan.steps))
+            executor = workspace.executor(engine, config.instance, config.ready_timeout, progress)
             stream = _converge(executor, plan, actual, booth.name, interactive=interactive)
         except BaseException:
-            # We hold the instance lock already: taking it again (a new flock on a new
-            # file descriptor) would wait for ourselves and then hide the real error.
-            _remove_session_objects(client, config, desired, keep_network=network_existed)
+            workspace.remove_session_objects(engine, ref, keep_network=keep_network, locked=True)
             raise
     exit_code = EXIT_INTERRUPTED
     try:
-        exit_code = _attend(client, executor.ids.get(BOOTH, booth.name), stream)
+        exit_code = _attend(engine, executor.ids.get(Role.BOOTH, booth.name), stream)
     except KeyboardInterrupt:
         log.warning("session.interrupted")
     finally:
         # Also on an unexpected error (a lost terminal, a dropped connection): a session
         # never leaves its booth and sidecar running.
-        _teardown(client, config, desired, keep_network=network_existed)
+        workspace.remove_session_objects(engine, ref, keep_network=keep_network, locked=False)
     return exit_code
 
 
 def _converge(
     executor: Executor, plan: Plan, actual: ActualState, booth: str, *, interactive: bool
-) -> terminal.Stream | None:
+) -> Stream | None:
     """Run the plan; in a terminal session, return the booth's open attach connection.
 
     The connection is opened after the booth is created and before it starts, as
@@ -104,13 +98,13 @@ def _converge(
         return None
     before, start = split_at_booth_start(plan)
     executor.run(before, actual)
-    stream = _attach(executor.client, executor.ids.get(BOOTH, booth))
+    stream = _attach(executor.engine, executor.ids.get(Role.BOOTH, booth))
     try:
         executor.run(start, actual)
     except BaseException:
         stream.close()
         raise
-    if not start.steps and not _running(executor.client, executor.ids.get(BOOTH, booth)):
+    if not start.steps and not _running(executor.engine, executor.ids.get(Role.BOOTH, booth)):
         # The plan left an existing booth as it was, and its process has ended since:
         # nothing to attach to, so the session shows its output instead.
         stream.close()
@@ -125,35 +119,41 @@ def split_at_booth_start(plan: Plan) -> tuple[Plan, Plan]:
     already, or is only restarted; then the terminal attaches once the plan is done).
     """
     at = next(
-        (i for i, s in enumerate(plan.steps) if s.role == BOOTH and s.op == "start-container"),
+        (
+            i
+            for i, s in enumerate(plan.steps)
+            if s.role == Role.BOOTH and s.op == Op.START_CONTAINER
+        ),
         len(plan.steps),
     )
     return attrs.evolve(plan, steps=plan.steps[:at]), Plan(plan.instance, (), plan.steps[at:])
 
 
-def _attach(client: docker.APIClient, container: str) -> terminal.Stream:
+def _attach(engine: Engine, container: str) -> Stream:
+    """Open the booth's attach connection between create and start: the engine then
+    sends everything the booth writes from its first byte on (raw bytes with a TTY)."""
     try:
-        return terminal.attach(client, container)
-    except docker.errors.APIError as err:
-        raise ExecutionError(f"cannot attach to the booth: {err.explanation or err}") from None
+        return engine.attach(container)
+    except EngineError as err:
+        raise ExecutionError(f"cannot attach to the booth: {err}") from None
 
 
-def _running(client: docker.APIClient, container: str) -> bool:
+def _running(engine: Engine, container: str) -> bool:
     """Whether the booth runs; one that is gone counts as not running (nothing to attach)."""
     try:
-        return bool(client.inspect_container(container)["State"]["Running"])
-    except docker.errors.NotFound:
+        return bool(engine.container_state(container).get("Running"))
+    except EngineError:
         return False
 
 
-def _attend(client: docker.APIClient, container: str, stream: terminal.Stream | None) -> int:
+def _attend(engine: Engine, container: str, stream: Stream | None) -> int:
     """Wait for the booth's main process, attached or following its output; its exit code."""
     if stream is not None:
-        return terminal.run_attached(client, container, stream)
-    return _follow(client, container)
+        return terminal.run_attached(engine, container, stream)
+    return _follow(engine, container)
 
 
-def _follow(client: docker.APIClient, container: str) -> int:
+def _follow(engine: Engine, container: str) -> int:
     """Stream the booth's output until its main process exits; return its exit code.
 
     The booth is already started when we get here, so we follow its log rather than
@@ -161,11 +161,10 @@ def _follow(client: docker.APIClient, container: str) -> int:
     and never returns for a booth that has already exited; a followed log has all the
     output and ends when the container does.
     """
-    for chunk in client.logs(container, stdout=True, stderr=True, stream=True, follow=True):
+    for chunk in engine.follow_logs(container):
         sys.stdout.buffer.write(chunk)
         sys.stdout.flush()
-    status: int = client.wait(container, timeout=None)["StatusCode"]
-    return status
+    return engine.wait(container)
 
 
 @attrs.frozen
@@ -184,25 +183,3 @@ class _WholePlanProgress:
 
     def note(self, message: str) -> None:
         self.inner.note(message)
-
-
-def _teardown(
-    client: docker.APIClient, config: BoothConfig, desired: DesiredGraph, *, keep_network: bool
-) -> None:
-    with instance_lock(endpoint(), config.instance):
-        _remove_session_objects(client, config, desired, keep_network=keep_network)
-
-
-def _remove_session_objects(
-    client: docker.APIClient, config: BoothConfig, desired: DesiredGraph, *, keep_network: bool
-) -> None:
-    """Booth, sidecar and (unless it existed before) the network; the caller holds the lock."""
-    actual = observe(client, config.name, config.port)
-    changes = [
-        c
-        for c in destroy_changes(actual, remove_volumes=False)
-        if not (keep_network and c.role == NETWORK)
-    ]
-    plan = make_plan(desired.instance, changes)
-    Executor(client, desired, config.ready_timeout).run(plan)
-    log.info("session.ended", removed=len(changes))

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import attrs
 
-from reconciler.desired import DesiredGraph
-from reconciler.reconcile import EXTERNAL, NONE, REMOVE, reconcile
-from reconciler.state import ActualState
+from reconciler.model import ActualState, DesiredGraph, Kind
+from reconciler.reconcile import Action, reconcile
 
 
 @attrs.frozen
@@ -23,11 +22,11 @@ def status_rows(desired: DesiredGraph, actual: ActualState) -> list[StatusRow]:
     rows = []
     for change in reconcile(desired, actual):
         observed = change.actual
-        if change.action == EXTERNAL:
+        if change.action == Action.EXTERNAL:
             state = "external"
         elif observed is None:
             state = "missing"
-        elif observed.kind == "container":
+        elif observed.kind == Kind.CONTAINER:
             state = observed.state or "unknown"
         else:
             state = "created"
@@ -36,9 +35,9 @@ def status_rows(desired: DesiredGraph, actual: ActualState) -> list[StatusRow]:
                 role=change.role,
                 name=change.name,
                 state=state,
-                up_to_date=change.action in (NONE, EXTERNAL),
+                up_to_date=change.action in (Action.NONE, Action.EXTERNAL),
                 ports=observed.ports if observed else (),
-                desired=change.action != REMOVE,
+                desired=change.action != Action.REMOVE,
             )
         )
     return rows

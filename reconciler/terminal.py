@@ -16,48 +16,22 @@ from __future__ import annotations
 import contextlib
 import os
 import select
-import signal
 import termios
 import tty
 from collections.abc import Callable, Iterator
-from types import FrameType
-from typing import Any, Protocol
 
-import docker
-import docker.errors
-
+from reconciler.engine import Engine, Stream
+from reconciler.errors import EngineError
+from reconciler.interrupts import hangup_as_interrupt, window_changes
 from reconciler.logs import get_logger
 
 BUFFER_SIZE = 64 * 1024
-ATTACH_PARAMS = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
 
 log = get_logger()
 
 
-class Stream(Protocol):
-    """What the loop needs of the attach connection (a socket, or an SSH channel)."""
-
-    def fileno(self) -> int: ...
-    def recv(self, size: int, /) -> bytes: ...
-    def sendall(self, data: bytes, /) -> Any: ...
-    def close(self) -> None: ...
-
-
-def attach(client: docker.APIClient, container: str) -> Stream:
-    """Open the booth's attach connection (stdin, stdout, stderr, streamed).
-
-    Called between create and start: the engine then sends everything the booth writes
-    from its first byte on. With a TTY the stream is raw bytes, not multiplexed frames.
-    """
-    handle = client.attach_socket(container, params=dict(ATTACH_PARAMS))
-    # Over a unix socket docker-py hands back a SocketIO wrapper; select() and recv()
-    # want the socket itself. Over TLS and SSH it is already the socket or channel.
-    stream: Stream = getattr(handle, "_sock", handle)
-    return stream
-
-
 def run_attached(
-    client: docker.APIClient,
+    engine: Engine,
     container: str,
     stream: Stream,
     *,
@@ -70,16 +44,15 @@ def run_attached(
     sent to the booth at once and again on every SIGWINCH. A hang-up (the terminal went
     away) ends the session like Ctrl-C outside raw mode would: the caller tears down.
     """
-    resize = _resizer(client, container, (stdout_fd, stdin_fd))
+    resize = _resizer(engine, container, (stdout_fd, stdin_fd))
     try:
-        with raw_mode(stdin_fd), _hangup_interrupts(), window_changes() as changes:
+        with raw_mode(stdin_fd), hangup_as_interrupt(), window_changes() as changes:
             resize()
             pump(stream, stdin_fd, stdout_fd, wakeup_fd=changes, on_wakeup=resize)
     finally:
         with contextlib.suppress(OSError):
             stream.close()
-    status: int = client.wait(container, timeout=None)["StatusCode"]
-    return status
+    return engine.wait(container)
 
 
 @contextlib.contextmanager
@@ -98,44 +71,6 @@ def raw_mode(fd: int) -> Iterator[None]:
         yield
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
-
-
-@contextlib.contextmanager
-def window_changes() -> Iterator[int]:
-    """A file descriptor that becomes readable on SIGWINCH (a self-pipe).
-
-    The handler only writes a byte: the resize request itself is made from the loop,
-    never from inside a signal handler that may have interrupted an API call.
-    """
-    read_end, write_end = os.pipe()
-    os.set_blocking(write_end, False)
-
-    def handle(_signum: int, _frame: FrameType | None) -> None:
-        with contextlib.suppress(BlockingIOError):
-            os.write(write_end, b"w")
-
-    previous = signal.signal(signal.SIGWINCH, handle)
-    try:
-        yield read_end
-    finally:
-        signal.signal(signal.SIGWINCH, previous)
-        os.close(read_end)
-        os.close(write_end)
-
-
-@contextlib.contextmanager
-def _hangup_interrupts() -> Iterator[None]:
-    """SIGHUP (the terminal closed) raises KeyboardInterrupt, so the session tears down
-    instead of dying with the booth and sidecar left running."""
-
-    def handle(_signum: int, _frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGHUP, handle)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGHUP, previous)
 
 
 def pump(
@@ -217,7 +152,7 @@ def _drain(fd: int) -> None:
     os.read(fd, 512)
 
 
-def _resizer(client: docker.APIClient, container: str, fds: tuple[int, ...]) -> Callable[[], None]:
+def _resizer(engine: Engine, container: str, fds: tuple[int, ...]) -> Callable[[], None]:
     """A callable that sends the local terminal's size to the booth's TTY."""
 
     def resize() -> None:
@@ -226,8 +161,8 @@ def _resizer(client: docker.APIClient, container: str, fds: tuple[int, ...]) -> 
             return
         rows, columns = size
         try:
-            client.resize(container, height=rows, width=columns)
-        except docker.errors.APIError as err:  # the booth has just exited: nothing to size
+            engine.resize(container, rows, columns)
+        except EngineError as err:  # the booth has just exited: nothing to size
             log.debug("terminal.resize_failed", detail=str(err))
 
     return resize

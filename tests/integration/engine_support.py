@@ -297,8 +297,12 @@ class BoothDir:
         config.parent.mkdir(parents=True, exist_ok=True)
         config.write_text("".join(f"{k} = {toml_value(v)}\n" for k, v in self.settings.items()))
 
-    def _argv(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "reconciler", "-C", str(self.path), *args]
+    def _argv(self, *args: str, pause_before: str | None = None) -> list[str]:
+        if pause_before is not None:
+            program = [sys.executable, str(PAUSING_BOOTH), pause_before]
+        else:
+            program = [sys.executable, "-m", "reconciler"]
+        return [*program, "-C", str(self.path), *args]
 
     def _env(self, env: Mapping[str, str] | None) -> dict[str, str]:
         """Lock files go under the test's tmp dir (``XDG_RUNTIME_DIR``), so they do not
@@ -320,11 +324,18 @@ class BoothDir:
         )
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
-    def start(self, *args: str, env: Mapping[str, str] | None = None) -> Background:
-        """The CLI as :meth:`cli` runs it, but in the background (to signal or kill it)."""
+    def start(
+        self,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        pause_before: str | None = None,
+    ) -> Background:
+        """The CLI as :meth:`cli` runs it, but in the background (to signal or kill it);
+        ``pause_before="op[:role]"`` holds it before that step (see pausing_booth.py)."""
         logs = self.path.parent / "background"
         logs.mkdir(exist_ok=True)
-        run = Background(self._argv(*args), self._env(env), logs / uuid.uuid4().hex[:8])
+        argv = self._argv(*args, pause_before=pause_before)
+        run = Background(argv, self._env(env), logs / uuid.uuid4().hex[:8])
         if self.on_background is not None:
             self.on_background(run)
         return run
@@ -458,8 +469,8 @@ def listening_addresses(container: str, port: int) -> set[str]:
 
 # -- crash safety ---------------------------------------------------------------------------
 
-# reconciler/execute.py's test-only hook: pause before a step, print the marker.
-TEST_PAUSE_ENV = "BOOTH_TEST_PAUSE_BEFORE"
+# booth with the executor's before-step hook installed: pauses, prints the marker.
+PAUSING_BOOTH = Path(__file__).with_name("pausing_booth.py")
 PAUSE_MARKER = "booth: test pause before step"
 
 # What a user must never see: a traceback or the engine's raw HTTP error text.

@@ -13,10 +13,7 @@ import docker
 import pytest
 from engine_support import BUSYBOX_IMAGE
 
-from reconciler.commands import plan_for
-from reconciler.config import load_config
-from reconciler.desired import build_desired
-from reconciler.observe import connect, observe
+from reconciler.workspace import Target, Workspace
 
 pytestmark = pytest.mark.docker
 
@@ -25,8 +22,6 @@ EXPECTED_REQUESTS = 8
 
 
 def count_converged_plan_requests(code_dir: str) -> tuple[int, bool]:
-    config = load_config(code_dir)
-    desired = build_desired(config)
     count = 0
     original = docker.APIClient.send
 
@@ -37,7 +32,7 @@ def count_converged_plan_requests(code_dir: str) -> tuple[int, bool]:
 
     docker.APIClient.send = counting_send  # type: ignore[method-assign]
     try:
-        plan = plan_for(desired, observe(connect(), config.name, config.port))
+        plan = Workspace(Target(code_dir)).plan()
     finally:
         docker.APIClient.send = original  # type: ignore[method-assign]
     return count, plan.has_changes

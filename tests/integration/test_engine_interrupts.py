@@ -13,7 +13,6 @@ import time
 import pytest
 from engine_support import (
     PAUSE_MARKER,
-    TEST_PAUSE_ENV,
     assert_converges,
     assert_destroy_leaves_nothing,
     assert_no_raw_errors,
@@ -85,8 +84,8 @@ def test_signal_during_wait_ready_exits_130_at_once_and_apply_converges(
 def test_sigint_during_destroy_exits_130_and_a_second_destroy_finishes(make_booth, docker_client):
     b = make_booth()
     b.ok("apply")
-    pause = {TEST_PAUSE_ENV: "stop-container:sidecar"}
-    run = b.start("--log-format", "json", "destroy", "--volumes", env=pause)
+    point = "stop-container:sidecar"
+    run = b.start("--log-format", "json", "destroy", "--volumes", pause_before=point)
     run.wait_for(PAUSE_MARKER)
 
     run.send(signal.SIGINT)

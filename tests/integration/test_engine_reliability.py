@@ -1,7 +1,7 @@
 """Crash safety and engine faults on a real engine (issue 4).
 
 ``booth apply`` is killed with SIGKILL at exact points (reconciler's test-only pause hook
-``BOOTH_TEST_PAUSE_BEFORE=op:role`` holds it before a step; a gated DinD image holds it
+``pause_before="op:role"`` (pausing_booth.py) holds it before a step; a gated DinD image holds it
 inside wait-ready). Whatever it left behind, the next ``apply`` converges, the plan after
 it is empty and ``destroy --volumes`` leaves nothing with the instance label. A host port
 held by a local process is refused before anything is created; a sidecar that dies while
@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 from engine_support import (
     PAUSE_MARKER,
-    TEST_PAUSE_ENV,
     assert_converges,
     assert_destroy_leaves_nothing,
     assert_no_raw_errors,
@@ -37,16 +36,16 @@ from engine_support import (
     wait_ready_in_progress,
 )
 
+from reconciler.docker_engine import DockerEngine
 from reconciler.errors import NotReadyError
-from reconciler.execute import wait_ready
-from reconciler.observe import connect
+from reconciler.readiness import wait_ready
 
 pytestmark = pytest.mark.docker
 
 
 def _killed_at(b, point: str, *args: str) -> None:
     """Run ``apply args…`` until it pauses before step ``point``, then ``kill -9`` it."""
-    run = b.start("apply", *args, env={TEST_PAUSE_ENV: point})
+    run = b.start("apply", *args, pause_before=point)
     run.wait_for(PAUSE_MARKER)
     run.kill()
     assert run.proc.returncode == -signal.SIGKILL
@@ -190,12 +189,12 @@ def test_wait_ready_longer_than_the_api_read_timeout_ends_in_a_verdict(
     run = b.start("apply")
     wait_ready_in_progress(b)
     run.kill()  # the gate stays closed: the inner daemon never answers
-    client = connect()
-    client.timeout = 1
+    engine = DockerEngine.connect()
+    engine.client.timeout = 1
 
     started = time.monotonic()
     with pytest.raises(NotReadyError, match=f"{b.sidecar} did not answer within 3s"):
-        wait_ready(client, b.sidecar, b.sidecar, 3)
+        wait_ready(engine, b.sidecar, b.sidecar, 3)
     elapsed = time.monotonic() - started
 
     assert 3 <= elapsed < 6, f"took {elapsed:.1f}s"

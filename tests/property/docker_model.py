@@ -14,9 +14,10 @@ import itertools
 
 import attrs
 
-from reconciler.desired import BOOTH, SIDECAR, VOLUME, DesiredGraph, Resource
+from reconciler.model import RUNNING_STATES, ActualState, DesiredGraph, Observed, Resource, Role
 from reconciler.plan import Step
-from reconciler.state import RUNNING_STATES, ActualState, Observed
+
+BOOTH, SIDECAR, VOLUME = Role.BOOTH, Role.SIDECAR, Role.VOLUME
 
 
 @attrs.define

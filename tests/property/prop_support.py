@@ -8,9 +8,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from reconciler.config import BoothConfig, CliInputs, _KeyReader, build_config
-from reconciler.desired import DesiredGraph
+from reconciler.model import ActualState, DesiredGraph, Observed
 from reconciler.ports import PROTOCOLS, PortMapping
-from reconciler.state import ActualState, Observed
 
 CODE = "/srv/prop"  # never touched: build_config only reads files named by --env-file
 PROJECT = "prop"

@@ -15,28 +15,20 @@ from hypothesis import strategies as st
 from prop_support import PROJECT, actual_equal_to, configs
 
 from reconciler.config import BoothConfig
-from reconciler.desired import (
-    BOOTH,
-    NETWORK,
-    SIDECAR,
-    VOLUME,
-    DesiredGraph,
-    build_desired,
-    resource_names,
-)
+from reconciler.desired import build_desired
+from reconciler.model import ActualState, DesiredGraph, Role, resource_names
 from reconciler.plan import Plan, make_plan
-from reconciler.reconcile import (
-    CREATE,
-    NONE,
-    REMOVE,
-    REPLACE,
-    RESTART,
-    START,
-    Change,
-    destroy_changes,
-    reconcile,
+from reconciler.reconcile import Action, Change, ReasonCode, destroy_changes, reconcile
+
+BOOTH, NETWORK, SIDECAR, VOLUME = Role.BOOTH, Role.NETWORK, Role.SIDECAR, Role.VOLUME
+CREATE, NONE, REMOVE, REPLACE, RESTART, START = (
+    Action.CREATE,
+    Action.NONE,
+    Action.REMOVE,
+    Action.REPLACE,
+    Action.RESTART,
+    Action.START,
 )
-from reconciler.state import ActualState
 
 CONTAINER_DRIFT = ("keep", "keep", "delete", "stop", "created", "dead", "stale")
 OTHER_DRIFT = ("keep", "keep", "delete", "stale")
@@ -248,8 +240,8 @@ def test_the_model_rejects_a_booth_in_a_dead_namespace() -> None:
     assert sidecar is not None
     from reconciler.plan import Step
 
-    model.apply(Step(0, "stop-container", SIDECAR, sidecar.name, "test"))
-    model.apply(Step(0, "start-container", SIDECAR, sidecar.name, "test"))
+    model.apply(Step(0, "stop-container", SIDECAR, sidecar.name, "test", ReasonCode.SPEC_CHANGED))
+    model.apply(Step(0, "start-container", SIDECAR, sidecar.name, "test", ReasonCode.SPEC_CHANGED))
     try:
         model.assert_converged()
     except AssertionError as err:
@@ -257,7 +249,16 @@ def test_the_model_rejects_a_booth_in_a_dead_namespace() -> None:
     else:  # pragma: no cover
         raise AssertionError("the model missed a booth left in a dead namespace")
     try:
-        model.apply(Step(0, "remove-network", NETWORK, desired.get(NETWORK).name, "test"))  # type: ignore[union-attr]
+        model.apply(
+            Step(
+                0,
+                "remove-network",
+                NETWORK,
+                desired.get(NETWORK).name,
+                "test",
+                ReasonCode.SPEC_CHANGED,
+            )
+        )  # type: ignore[union-attr]
     except ModelError as err:
         assert "active endpoints" in str(err)
     else:  # pragma: no cover

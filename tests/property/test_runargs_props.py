@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from prop_support import port_spec_texts
 
+from reconciler.flags import ParseContext
 from reconciler.runargs import RoutedRunArgs, route, words_from
 
 # Non-port flags, each a group of words; their relative order is kept (it matters for
@@ -45,7 +48,8 @@ PORT_SPELLINGS = (
 
 
 def routed(groups: list[tuple[str, ...]], dind: bool) -> RoutedRunArgs:
-    return route(words_from([w for group in groups for w in group], "config run-args"), dind=dind)
+    words = words_from([w for group in groups for w in group], "config run-args")
+    return route(words, dind=dind, context=ParseContext(Path("/srv/demo-app"), {}))
 
 
 @settings(max_examples=200, deadline=None)
@@ -81,6 +85,6 @@ def test_routing_is_independent_of_port_flag_placement_and_spelling(
 def test_routing_without_ports_extracts_none(others: list[tuple[str, ...]], dind: bool) -> None:
     result = routed(others, dind)
     assert result.ports == ()
-    assert (result.booth.network is None) == (
+    assert ("HostConfig.NetworkMode" not in result.booth) == (
         dind or not any(g[0].startswith(("--network", "--net")) for g in others)
     )

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reconciler.config import BoothConfig, CliInputs, _KeyReader, build_config
-from reconciler.desired import DesiredGraph, Resource, build_desired
-from reconciler.state import ActualState, Observed
+from reconciler.desired import build_desired
+from reconciler.model import ActualState, DesiredGraph, Observed, Resource
 
 FIXED_CODE = "/srv/demo-app"
 

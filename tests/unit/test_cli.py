@@ -14,25 +14,22 @@ from booth_builders import actual_matching
 
 from reconciler.cli import main
 from reconciler.desired import build_desired
-from reconciler.state import ActualState
+from reconciler.model import ActualState
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = str(REPO / "examples" / "dind-example")
 Capsys = pytest.CaptureFixture[str]
-PURE_MODULES = (
-    "cli",
-    "config",
-    "ports",
-    "runargs",
-    "desired",
-    "state",
-    "reconcile",
-    "plan",
-    "render",
-    "commands",
-    "errors",
-    "logs",
+PACKAGE = REPO / "reconciler"
+# Every module but the Docker engine: none of them may import the SDK.
+PURE_MODULES = tuple(
+    sorted(
+        p.stem
+        for p in PACKAGE.glob("*.py")
+        if p.stem not in ("__init__", "__main__", "docker_engine")
+    )
 )
+# The core below the builder: it must not know where a graph came from.
+BELOW_THE_BUILDER = ("model", "ports", "reconcile", "plan", "render", "status", "observe", "errors")
 
 
 def run(capsys: Capsys, *argv: str) -> tuple[int, str, str]:
@@ -106,7 +103,7 @@ def test_json_plan_has_the_documented_schema(capsys: Capsys) -> None:
     assert document["format_version"] == 1
     assert document["instance"] == "dind-example-10000"
     for item in document["changes"]:
-        assert {"resource", "name", "action", "reason", "desired"} <= set(item)
+        assert {"resource", "name", "action", "reason", "reason_code", "desired"} <= set(item)
         assert item["action"] in (
             "create",
             "replace",
@@ -123,7 +120,16 @@ def test_json_plan_has_the_documented_schema(capsys: Capsys) -> None:
         assert desired["ports"] == sorted(desired["ports"])
     assert [s["index"] for s in document["steps"]] == list(range(1, len(document["steps"]) + 1))
     for step in document["steps"]:
-        assert set(step) == {"index", "op", "resource", "name", "reason"}
+        assert set(step) == {
+            "index",
+            "op",
+            "resource",
+            "name",
+            "reason",
+            "reason_code",
+            "depends_on",
+        }
+        assert all(0 < d < step["index"] for d in step["depends_on"])
     assert document["summary"] == {"create": 4, "replace": 0, "start": 0, "remove": 0}
 
 
@@ -135,6 +141,7 @@ def test_json_plan_content_of_the_dind_example(capsys: Capsys) -> None:
         "name": "dind-example-10000-dind",
         "action": "create",
         "reason": "not found",
+        "reason_code": "not_found",
         "desired": sidecar["desired"],
     }
     assert sidecar["desired"]["image"] == "docker:dind"
@@ -217,10 +224,20 @@ def test_detailed_exitcode_is_0_without_changes(
     def observe(*args: object, **kwargs: object) -> ActualState:
         return after_apply
 
-    fake = types.ModuleType("reconciler.observe")
-    fake.connect = lambda *args, **kwargs: object()  # type: ignore[attr-defined]
-    fake.observe = observe  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "reconciler.observe", fake)
+    class FakeEngine:
+        endpoint = "fake://"
+        is_local = False
+
+        @classmethod
+        def connect(cls) -> FakeEngine:
+            return cls()
+
+        def observe(self, *args: object) -> ActualState:
+            return observe(*args)
+
+    fake = types.ModuleType("reconciler.docker_engine")
+    fake.DockerEngine = FakeEngine  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "reconciler.docker_engine", fake)
     code, out, _ = run(capsys, "-C", EXAMPLE, "plan", "--detailed-exitcode")
     assert (code, out) == (0, "No changes. The booth matches the configuration.\n")
     code, out, _ = run(capsys, "-C", EXAMPLE, "plan", "--detailed-exitcode", "--json")
@@ -317,7 +334,7 @@ def test_pure_modules_import_nothing_from_docker() -> None:
             f"code = main(['-C', {EXAMPLE!r}, 'plan', '--offline'])",
             "assert code == 0, code",
             "assert not docker_loaded(), docker_loaded()",
-            "assert 'reconciler.observe' not in sys.modules",
+            "assert 'reconciler.docker_engine' not in sys.modules",
             "print('pure-ok')",
         ]
     )
@@ -326,6 +343,29 @@ def test_pure_modules_import_nothing_from_docker() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.rstrip().endswith("pure-ok")
+
+
+@pytest.mark.parametrize("module", BELOW_THE_BUILDER)
+def test_nothing_below_the_builder_imports_config(module: str) -> None:
+    script = (
+        f"import sys, reconciler.{module}; "
+        "assert 'reconciler.config' not in sys.modules, 'config'; "
+        "assert 'reconciler.desired' not in sys.modules, 'desired'; "
+        "assert 'tomllib' not in sys.modules, 'tomllib'"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_config_check_can_see_config() -> None:
+    """Guards the test above: importing the builder does load the config module."""
+    script = "import sys, reconciler.desired; assert 'reconciler.config' in sys.modules"
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_the_subprocess_check_can_see_docker() -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 
-from reconciler.execute import pull_summary
-from reconciler.plan import Step
+from reconciler.images import pull_summary
+from reconciler.model import Role
+from reconciler.plan import Op, Step
 from reconciler.progress import TerminalProgress
+from reconciler.reconcile import ReasonCode
 
 
 def test_pull_summary_counts_finished_layers() -> None:
@@ -17,12 +19,12 @@ def test_pull_summary_counts_finished_layers() -> None:
 def test_terminal_progress_prints_one_line_per_step_and_per_changed_note() -> None:
     stream = io.StringIO()
     progress = TerminalProgress(stream)
-    step = Step(1, "create-network", "network", "x-net", "not found")
+    step = Step(1, Op.CREATE_NETWORK, Role.NETWORK, "x-net", "not found", ReasonCode.NOT_FOUND)
     progress.note("pulling docker:dind: 1/2 layers")
     progress.note("pulling docker:dind: 1/2 layers")
     progress.start(step, 3)
     progress.done(step, 3, 0.05)
-    failed = Step(2, "start-container", "sidecar", "x-dind", "not found")
+    failed = Step(2, Op.START_CONTAINER, Role.SIDECAR, "x-dind", "x", ReasonCode.NOT_FOUND)
     progress.start(failed, 3)
     progress.done(failed, 3, 0.2, ok=False)
     lines = stream.getvalue().split("\n")

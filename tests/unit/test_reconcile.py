@@ -10,9 +10,9 @@ from booth_builders import DIND_EXAMPLE_TOML, actual_matching, config_from_toml
 
 from reconciler.desired import build_desired
 from reconciler.errors import ForeignObjectError
+from reconciler.model import ActualState, Observed
 from reconciler.plan import make_plan
 from reconciler.reconcile import destroy_changes, reconcile
-from reconciler.state import ActualState, Observed
 
 DESIRED = build_desired(config_from_toml(DIND_EXAMPLE_TOML))
 

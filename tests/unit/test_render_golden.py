@@ -15,11 +15,11 @@ import pytest
 from booth_builders import DIND_EXAMPLE_TOML, actual_matching, config_from_toml
 
 from reconciler.config import CliInputs
-from reconciler.desired import DesiredGraph, build_desired
+from reconciler.desired import build_desired
+from reconciler.model import ActualState, DesiredGraph, Observed
 from reconciler.plan import Plan, make_plan
 from reconciler.reconcile import destroy_changes, reconcile
 from reconciler.render import plan_json, plan_text
-from reconciler.state import ActualState, Observed
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 UPDATE = os.environ.get("BOOTH_UPDATE_GOLDEN") == "1"

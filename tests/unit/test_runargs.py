@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from booth_builders import config_from_toml
+from booth_builders import FIXED_CODE, config_from_toml
 
 from reconciler.desired import build_desired
 from reconciler.errors import RunArgError
+from reconciler.flags import ParseContext
 from reconciler.ports import SourcedSpec
-from reconciler.runargs import BoothOptions, NamespaceOptions, RoutedRunArgs, route, words_from
+from reconciler.runargs import ContainerFields, RoutedRunArgs, route, words_from
 
 SOURCE = "config run-args"
+NOTHING = ContainerFields()
 
 
-def routed(*words: str, dind: bool = True) -> RoutedRunArgs:
-    return route(words_from(words, SOURCE), dind=dind)
+def routed(*words: str, dind: bool = True, code: Path = Path(FIXED_CODE)) -> RoutedRunArgs:
+    return route(words_from(words, SOURCE), dind=dind, context=ParseContext(code, {}))
 
 
 def port_specs(result: RoutedRunArgs) -> list[str]:
@@ -38,13 +42,15 @@ def port_specs(result: RoutedRunArgs) -> list[str]:
 def test_every_publish_spelling_is_a_port(words: tuple[str, ...], dind: bool) -> None:
     result = routed(*words, dind=dind)
     assert result.ports == (SourcedSpec("8080:80", SOURCE),)
-    assert result.booth == BoothOptions()
+    assert result.booth == NOTHING
 
 
 def test_ports_are_extracted_from_between_other_flags() -> None:
     result = routed("-e", "A=1", "-p", "1:1", "--privileged", "-p2:2", "-w", "/w", "--publish=3:3")
     assert port_specs(result) == ["1:1", "2:2", "3:3"]
-    assert result.booth == BoothOptions(env=("A=1",), privileged=True, working_dir="/w")
+    assert result.booth == ContainerFields(
+        {"Env": ["A=1"], "HostConfig.Privileged": True, "WorkingDir": "/w"}
+    )
 
 
 @pytest.mark.parametrize(
@@ -60,8 +66,8 @@ def test_publish_all_and_expose_are_errors_naming_the_flag(words: tuple[str, ...
 
 
 def test_publish_all_false_is_harmless() -> None:
-    assert routed("--publish-all=false").booth == BoothOptions()
-    assert routed("-P=false").booth == BoothOptions()
+    assert routed("--publish-all=false").booth == NOTHING
+    assert routed("-P=false").booth == NOTHING
 
 
 # --- network flags ---------------------------------------------------------------------
@@ -72,7 +78,7 @@ def test_publish_all_false_is_harmless() -> None:
 )
 def test_network_is_dropped_with_a_warning_in_dind_mode(words: tuple[str, ...]) -> None:
     result = routed(*words)
-    assert result.booth == BoothOptions()
+    assert result.booth == NOTHING
     (warning,) = result.warnings
     assert words[0] in warning
     assert "network namespace" in warning
@@ -80,7 +86,7 @@ def test_network_is_dropped_with_a_warning_in_dind_mode(words: tuple[str, ...]) 
 
 def test_network_is_kept_without_dind() -> None:
     result = routed("--net", "mynet", dind=False)
-    assert result.booth.network == "mynet"
+    assert result.booth.get("HostConfig.NetworkMode") == "mynet"
     assert result.warnings == ()
 
 
@@ -101,14 +107,16 @@ def test_namespace_flags_move_to_the_namespace_owner() -> None:
         "-e",
         "A=1",
     )
-    assert result.namespace == NamespaceOptions(
-        hostname="box",
-        dns=("1.1.1.1", "8.8.8.8"),
-        dns_search=("lan",),
-        dns_options=("ndots:1", "rotate"),
-        extra_hosts=("db:10.0.0.2",),
+    assert result.namespace == ContainerFields(
+        {
+            "Hostname": "box",
+            "HostConfig.Dns": ["1.1.1.1", "8.8.8.8"],
+            "HostConfig.DnsSearch": ["lan"],
+            "HostConfig.DnsOptions": ["ndots:1", "rotate"],
+            "HostConfig.ExtraHosts": ["db:10.0.0.2"],
+        }
     )
-    assert result.booth == BoothOptions(env=("A=1",))
+    assert result.booth == ContainerFields({"Env": ["A=1"]})
 
 
 def test_namespace_flags_land_on_the_sidecar_in_dind_mode_and_on_the_booth_otherwise() -> None:
@@ -128,83 +136,90 @@ def test_namespace_flags_land_on_the_sidecar_in_dind_mode_and_on_the_booth_other
 # --- translation -----------------------------------------------------------------------
 
 
-def test_supported_flags_translate_to_booth_options() -> None:
+def test_supported_flags_fill_their_engine_api_fields(tmp_path: Path) -> None:
+    (tmp_path / "vars.env").write_text("# comment\nFROM_FILE=f\nA=from-file\n")
     result = routed(
-        "-e",
-        "A=1",
-        "--env=B=2",
-        "--env-file",
-        "vars.env",
-        "-v",
-        "/h:/c",
-        "--volume=/x",
-        "--mount",
-        "type=volume,target=/m",
-        "-w",
-        "/w",
-        "-u",
-        "1000:1000",
-        "-l",
-        "k=v",
-        "--label=j",
-        "--cap-add",
-        "NET_ADMIN",
-        "--cap-drop=MKNOD",
-        "--device",
-        "/dev/fuse",
-        "--privileged",
-        "--security-opt",
-        "seccomp=unconfined",
-        "--tmpfs",
-        "/run",
-        "--shm-size",
-        "1g",
-        "-m",
-        "512m",
-        "--cpus",
-        "1.5",
-        "--init",
-        "--entrypoint",
-        "/bin/sh",
-        "-it",
+        *(
+            "-e",
+            "A=1",
+            "--env=B=2",
+            "--env-file",
+            "vars.env",
+            "-v",
+            "/h:/c",
+            "--volume=/x",
+            "--mount",
+            "type=volume,target=/m",
+            "-w",
+            "/w",
+            "-u",
+            "1000:1000",
+            "-l",
+            "k=v",
+            "--label=j",
+            "--cap-add",
+            "NET_ADMIN",
+            "--cap-drop=MKNOD",
+            "--device",
+            "/dev/fuse",
+            "--privileged",
+            "--security-opt",
+            "seccomp=unconfined",
+            "--tmpfs",
+            "/run",
+            "--shm-size",
+            "1g",
+            "-m",
+            "512m",
+            "--cpus",
+            "1.5",
+            "--init",
+            "--entrypoint",
+            "/bin/sh",
+            "-it",
+        ),
+        code=tmp_path,
     )
-    assert result.booth == BoothOptions(
-        env=("A=1", "B=2"),
-        env_files=("vars.env",),
-        volumes=("/h:/c", "/x"),
-        mounts=("type=volume,target=/m",),
-        working_dir="/w",
-        user="1000:1000",
-        labels=(("k", "v"), ("j", "")),
-        cap_add=("NET_ADMIN",),
-        cap_drop=("MKNOD",),
-        devices=("/dev/fuse",),
-        privileged=True,
-        security_opt=("seccomp=unconfined",),
-        tmpfs=("/run",),
-        shm_size=1024**3,
-        memory=512 * 1024**2,
-        nano_cpus=1_500_000_000,
-        init=True,
-        entrypoint="/bin/sh",
-        tty=True,
-        stdin_open=True,
-    )
+    assert result.booth.fields == {
+        # env files first, then -e in order (the builder lets later values win)
+        "Env": ["FROM_FILE=f", "A=from-file", "A=1", "B=2"],
+        "HostConfig.Binds": ["/h:/c"],
+        "Volumes": {"/x": {}},
+        "HostConfig.Mounts": [{"Type": "volume", "Target": "/m"}],
+        "WorkingDir": "/w",
+        "User": "1000:1000",
+        "Labels": {"k": "v", "j": ""},
+        "HostConfig.CapAdd": ["NET_ADMIN"],
+        "HostConfig.CapDrop": ["MKNOD"],
+        "HostConfig.Devices": [
+            {"PathOnHost": "/dev/fuse", "PathInContainer": "/dev/fuse", "CgroupPermissions": "rwm"}
+        ],
+        "HostConfig.Privileged": True,
+        "HostConfig.SecurityOpt": ["seccomp=unconfined"],
+        "HostConfig.Tmpfs": {"/run": ""},
+        "HostConfig.ShmSize": 1024**3,
+        "HostConfig.Memory": 512 * 1024**2,
+        "HostConfig.NanoCpus": 1_500_000_000,
+        "HostConfig.Init": True,
+        "Entrypoint": ["/bin/sh"],
+        "Tty": True,
+        "OpenStdin": True,
+    }
 
 
 def test_boolean_flags_take_explicit_values() -> None:
-    assert routed("--privileged=false").booth.privileged is False
-    assert routed("--init=0").booth.init is False
-    assert routed("-t=true").booth.tty is True
+    assert routed("--privileged=false").booth.get("HostConfig.Privileged") is False
+    assert routed("--init=0").booth.get("HostConfig.Init") is False
+    assert routed("-t=true").booth.get("Tty") is True
 
 
 def test_later_single_valued_flags_win() -> None:
-    assert routed("-w", "/a", "-w", "/b").booth.working_dir == "/b"
-    assert routed("-l", "k=1", "-l", "k=2").booth.labels == (("k", "2"),)
+    assert routed("-w", "/a", "-w", "/b").booth.get("WorkingDir") == "/b"
+    assert routed("-l", "k=1", "-l", "k=2").booth.get("Labels") == {"k": "2"}
 
 
 def test_values_may_look_like_flags() -> None:
-    assert routed("-e", "-X").booth.env == ("-X",)
+    assert routed("-e", "-X=1").booth.get("Env") == ["-X=1"]
 
 
 # --- errors name the flag and where it came from ---------------------------------------
@@ -259,9 +274,11 @@ def test_unsupported_flag_lists_supported_ones() -> None:
         (("--tmpfs", "run"), "absolute container path"),
     ],
 )
-def test_values_checked_when_translated_name_the_flag(words: tuple[str, ...], culprit: str) -> None:
-    config = config_from_toml(f"run-args = {list(words)!r}\n".replace("'", '"'))
+def test_values_are_checked_at_the_boundary_naming_the_flag(
+    words: tuple[str, ...], culprit: str
+) -> None:
+    # The config refuses them: a graph is never built from an invalid value.
     with pytest.raises(RunArgError) as info:
-        build_desired(config)
+        config_from_toml(f"run-args = {list(words)!r}\n".replace("'", '"'))
     assert culprit in str(info.value)
-    assert words[1] in str(info.value)
+    assert words[0] in str(info.value) and words[1] in str(info.value)

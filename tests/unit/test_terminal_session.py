@@ -14,11 +14,13 @@ import threading
 from booth_builders import DIND_EXAMPLE_TOML, actual_matching, config_from_toml
 
 from reconciler import terminal
-from reconciler.desired import BOOTH, build_desired
+from reconciler.desired import build_desired
+from reconciler.model import ActualState, Role
 from reconciler.plan import make_plan
 from reconciler.reconcile import reconcile
 from reconciler.session import attached_config, split_at_booth_start
-from reconciler.state import ActualState
+
+BOOTH = Role.BOOTH
 
 
 def test_a_terminal_session_builds_the_booth_with_tty_and_open_stdin() -> None:

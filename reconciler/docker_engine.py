@@ -1,0 +1,276 @@
+"""The :class:`~reconciler.engine.Engine` over the Docker Engine API (docker SDK).
+
+The only module that imports the SDK. Every call translates SDK and transport errors
+into :class:`EngineError` values with the engine's own message on one line, so the rest
+of booth handles one kind of failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
+
+import docker
+import docker.errors
+import requests.exceptions
+from docker.utils import kwargs_from_env
+
+from reconciler import observe
+from reconciler.engine import EngineInfo, Stream
+from reconciler.errors import (
+    DockerUnavailableError,
+    EngineConflict,
+    EngineError,
+    EngineNotFound,
+    one_line,
+)
+from reconciler.logs import get_logger
+from reconciler.model import LABEL_INSTANCE, ActualState, Observed, Role, resource_names
+
+CONNECT_TIMEOUT = 5
+API_TIMEOUT = 60
+ATTACH_PARAMS = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
+_T = TypeVar("_T")
+
+log = get_logger()
+
+
+def endpoint() -> str:
+    return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+
+
+@contextlib.contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except docker.errors.NotFound as err:
+        raise EngineNotFound(one_line(err)) from None
+    except docker.errors.APIError as err:
+        if err.status_code == 409:
+            raise EngineConflict(one_line(err)) from None
+        raise EngineError(one_line(err)) from None
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as err:
+        raise EngineError(one_line(err)) from None
+
+
+def _call(function: Callable[[], _T]) -> _T:
+    with _translated():
+        return function()
+
+
+class DockerEngine:
+    """One connection to one Docker (or Docker-compatible) endpoint."""
+
+    def __init__(self, client: docker.APIClient, where: str) -> None:
+        self.client = client
+        self._endpoint = where
+
+    @classmethod
+    def connect(cls, timeout: int = CONNECT_TIMEOUT) -> DockerEngine:
+        """Connect as the docker CLI would (``DOCKER_HOST``, TLS variables); fail within
+        ``timeout`` with the endpoint in the message."""
+        where = endpoint()
+        try:
+            client = docker.APIClient(**kwargs_from_env(), timeout=timeout)
+        except (
+            docker.errors.DockerException,
+            requests.exceptions.RequestException,
+            OSError,
+        ) as err:
+            raise DockerUnavailableError(
+                f"cannot reach the Docker engine at {where} ({one_line(err, 200)}); is dockerd "
+                "running and is DOCKER_HOST right?"
+            ) from None
+        client.timeout = API_TIMEOUT
+        return cls(client, where)
+
+    @property
+    def endpoint(self) -> str:
+        return self._endpoint
+
+    @property
+    def is_local(self) -> bool:
+        return self._endpoint.startswith("unix://")
+
+    def identity(self) -> EngineInfo:
+        version = _call(self.client.version)
+        components = {c.get("Name", ""): c for c in version.get("Components") or []}
+        kind = "podman" if "Podman Engine" in components else "docker"
+        return EngineInfo(
+            kind=kind,
+            version=str(version.get("Version", "?")),
+            api_version=str(version.get("ApiVersion", "?")),
+            endpoint=self._endpoint,
+            local=self.is_local,
+        )
+
+    def observe(self, name: str, port: int) -> ActualState:
+        """Everything that matters to instance ``{name}-{port}``, in a constant number of
+        requests: label filters run in the engine, and our names are inspected one by one
+        (an inspect costs the same however many objects the host has)."""
+        names = resource_names(name, port)
+        instance = names[Role.BOOTH]
+        label = {"label": f"{LABEL_INSTANCE}={instance}"}
+        client = self.client
+        try:
+            found: list[Observed] = [
+                *(
+                    observe.listed_container(c, instance)
+                    for c in client.containers(all=True, filters=label)
+                ),
+                *(observe.network(n, instance) for n in client.networks(filters=label)),
+                *(
+                    observe.volume(v, instance)
+                    for v in (client.volumes(filters=label) or {}).get("Volumes") or []
+                ),
+            ]
+            for role in (Role.SIDECAR, Role.BOOTH):
+                raw = _inspect(client.inspect_container, names[role])
+                if raw is not None:
+                    found.append(observe.inspected_container(raw, instance))
+            raw = _inspect(client.inspect_network, names[Role.NETWORK])
+            if raw is not None and raw.get("Name") == names[Role.NETWORK]:
+                found.append(observe.network(raw, instance))
+            raw = _inspect(client.inspect_volume, names[Role.VOLUME])
+            if raw is not None:
+                found.append(observe.volume(raw, instance))
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as err:
+            raise DockerUnavailableError(
+                f"Docker engine at {self._endpoint} failed: {one_line(err, 200)}"
+            ) from None
+        state = observe.snapshot(found)
+        log.debug("observe.snapshot", instance=instance, objects=len(state.objects))
+        return state
+
+    # -- images ----------------------------------------------------------------------------
+
+    def image_present(self, image: str) -> bool:
+        try:
+            _call(lambda: self.client.inspect_image(image))  # type: ignore[no-untyped-call]
+        except EngineNotFound:
+            return False
+        return True
+
+    def pull(self, image: str, on_event: Callable[[Mapping[str, Any]], None]) -> None:
+        repository, tag = split_image(image)
+        with _translated():
+            for event in self.client.pull(repository, tag=tag, stream=True, decode=True):
+                if "error" in event:
+                    raise EngineError(str(event["error"]))
+                on_event(event)
+
+    # -- networks and volumes ---------------------------------------------------------------
+
+    def create_network(self, name: str, driver: str, labels: Mapping[str, str]) -> None:
+        _call(
+            lambda: self.client.create_network(
+                name, driver=driver, labels=dict(labels), check_duplicate=True
+            )
+        )
+
+    def network(self, name: str) -> tuple[str, Mapping[str, str]]:
+        raw = _call(lambda: self.client.inspect_network(name))
+        return raw["Id"], raw.get("Labels") or {}
+
+    def remove_network(self, network_id: str) -> None:
+        _call(lambda: self.client.remove_network(network_id))
+
+    def create_volume(self, name: str, driver: str, labels: Mapping[str, str]) -> Mapping[str, str]:
+        # Creating an existing volume returns it unchanged: the caller checks the labels.
+        raw = _call(lambda: self.client.create_volume(name, driver=driver, labels=dict(labels)))
+        return raw.get("Labels") or {}
+
+    def volume_labels(self, name: str) -> Mapping[str, str]:
+        return _call(lambda: self.client.inspect_volume(name)).get("Labels") or {}
+
+    def remove_volume(self, name: str) -> None:
+        _call(lambda: self.client.remove_volume(name))
+
+    # -- containers ---------------------------------------------------------------------------
+
+    def create_container(self, name: str, config: Mapping[str, Any]) -> str:
+        created = _call(
+            lambda: self.client.create_container_from_config(dict(config), name=name)  # type: ignore[no-untyped-call]
+        )
+        return str(created["Id"])
+
+    def container(self, name: str) -> tuple[str, Mapping[str, str]]:
+        raw = _call(lambda: self.client.inspect_container(name))
+        return raw["Id"], (raw.get("Config") or {}).get("Labels") or {}
+
+    def container_state(self, container: str) -> Mapping[str, Any]:
+        state: Mapping[str, Any] = _call(lambda: self.client.inspect_container(container))["State"]
+        return state
+
+    def start(self, container: str) -> None:
+        _call(lambda: self.client.start(container))
+
+    def restart(self, container: str, timeout: int) -> None:
+        _call(lambda: self.client.restart(container, timeout=timeout))
+
+    def stop(self, container: str, timeout: int) -> None:
+        _call(lambda: self.client.stop(container, timeout=timeout))
+
+    def remove_container(self, container: str) -> None:
+        _call(lambda: self.client.remove_container(container, v=True, force=True))
+
+    def exec_output(self, container: str, command: list[str]) -> tuple[int | None, str]:
+        with _translated():
+            exec_id = self.client.exec_create(container, command, stdout=True, stderr=True)
+            output = self.client.exec_start(exec_id["Id"]).decode(errors="replace")
+            exit_code = self.client.exec_inspect(exec_id["Id"]).get("ExitCode")
+        return exit_code, output
+
+    def logs(self, container: str, tail: int) -> str:
+        raw = _call(lambda: self.client.logs(container, tail=tail))
+        return bytes(raw).decode(errors="replace")
+
+    def follow_logs(self, container: str) -> Iterator[bytes]:
+        with _translated():
+            yield from self.client.logs(
+                container, stdout=True, stderr=True, stream=True, follow=True
+            )
+
+    def wait(self, container: str) -> int:
+        return int(_call(lambda: self.client.wait(container, timeout=None))["StatusCode"])
+
+    def attach(self, container: str) -> Stream:
+        """Open the container's attach connection (stdin, stdout, stderr, streamed).
+
+        Over a unix socket docker-py hands back a SocketIO wrapper; select() and recv()
+        want the socket itself. Over TLS and SSH it is already the socket or channel.
+        """
+        handle = _call(lambda: self.client.attach_socket(container, params=dict(ATTACH_PARAMS)))
+        stream: Stream = getattr(handle, "_sock", handle)
+        return stream
+
+    def resize(self, container: str, rows: int, columns: int) -> None:
+        _call(lambda: self.client.resize(container, height=rows, width=columns))
+
+    def published_ports(self) -> dict[int, str]:
+        holders: dict[int, str] = {}
+        for container in _call(self.client.containers):
+            name = (container.get("Names") or ["/?"])[0].lstrip("/")
+            for port in container.get("Ports") or []:
+                if "PublicPort" in port:
+                    holders[int(port["PublicPort"])] = f"container {name}"
+        return holders
+
+
+def _inspect(call: Callable[[str], Mapping[str, Any]], name: str) -> Mapping[str, Any] | None:
+    try:
+        return call(name)
+    except docker.errors.NotFound:
+        return None
+
+
+def split_image(image: str) -> tuple[str, str | None]:
+    """``repo[:tag]`` → (repository, tag) as the pull API wants them; digests stay whole."""
+    if "@" in image:
+        return image, None
+    repository, _, tag = image.rpartition(":")
+    if repository and "/" not in tag:
+        return repository, tag
+    return image, "latest"

@@ -1,0 +1,214 @@
+"""The one table of supported ``docker run`` flags.
+
+Each flag is declared once: its spellings, its value grammar, where it goes (the booth,
+the shared network namespace, the port set, or nowhere) and the Engine API field it
+fills. The tokenizer (``runargs.py``) reads spellings from here, the router reads
+routes, and the builder merges the filled fields into the container spec as they are.
+Adding a flag is one entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from reconciler import values
+from reconciler.errors import ConfigError, RunArgError
+from reconciler.model import RESERVED_LABEL_PREFIX
+
+
+class Route(StrEnum):
+    """Where a flag's value goes."""
+
+    BOOTH = "booth"  # the booth container's spec
+    NAMESPACE = "namespace"  # the network namespace's owner: the sidecar in DinD mode
+    PORT = "port"  # the instance's port set (the sidecar's in DinD mode)
+    BOOTH_UNLESS_DIND = "booth-unless-dind"  # dropped with a warning in DinD mode
+    REJECTED = "rejected"  # an error naming why
+
+
+class Merge(StrEnum):
+    """How repeated values of one field combine."""
+
+    SET = "set"  # the last one wins
+    APPEND = "append"  # one list item per use
+    EXTEND = "extend"  # the parser returns a list of items
+    EXTEND_FIRST = "extend-first"  # as EXTEND, but before every EXTEND item (env files)
+    UPDATE = "update"  # the parser returns one (key, value) pair of a mapping
+
+
+@attrs.frozen
+class ParseContext:
+    """What value grammars may depend on besides the text: where relative paths start,
+    and the host environment (``-e KEY`` takes the host's value, as docker run does)."""
+
+    code_dir: Path
+    host_env: Mapping[str, str]
+
+
+@attrs.frozen
+class Placed:
+    """A value whose field depends on the value itself (``-v /data`` is an anonymous
+    volume in ``Volumes``; ``-v src:/data`` a bind in ``HostConfig.Binds``)."""
+
+    field: str
+    merge: Merge
+    value: Any
+
+
+Parser = Callable[[str, str, ParseContext], Any]
+
+
+def _text(value: str, _where: str, _context: ParseContext) -> str:
+    return value
+
+
+def _flag_bool(value: str, where: str, _context: ParseContext) -> bool:
+    return values.parse_bool(value, where)
+
+
+def _context_free(parse: Callable[[str, str], Any]) -> Parser:
+    return lambda value, where, _context: parse(value, where)
+
+
+@attrs.frozen
+class FlagSpec:
+    name: str
+    short: str | None = None
+    route: Route = Route.BOOTH
+    field: str = ""
+    merge: Merge = Merge.SET
+    parse: Parser = _text
+    boolean: bool = False  # takes no value word; `--flag=false` is allowed
+    why: str = ""  # Route.REJECTED: the reason shown
+
+    @property
+    def takes_value(self) -> bool:
+        return not self.boolean
+
+
+# -- value grammars that need the context -------------------------------------------------
+
+
+def _env(value: str, _where: str, context: ParseContext) -> list[str]:
+    """``KEY=VALUE`` as given; a bare ``KEY`` takes the host's value, as docker run does."""
+    if "=" in value:
+        return [value]
+    return [f"{value}={context.host_env[value]}"] if value in context.host_env else []
+
+
+def _env_file(value: str, where: str, context: ParseContext) -> list[str]:
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        path = context.code_dir / path
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"run-arg --env-file {value}: cannot read {path}: {err}") from None
+    pairs: list[str] = []
+    for line in lines:
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            pairs += _env(stripped, where, context)
+    return pairs
+
+
+def _volume(value: str, _where: str, context: ParseContext) -> Placed | str:
+    """Relative bind sources resolve against the code dir (as Compose does), ``~`` to home."""
+    source, sep, rest = value.partition(":")
+    if not sep:
+        return Placed("Volumes", Merge.UPDATE, (value, {}))
+    if source.startswith("~"):
+        source = str(Path(source).expanduser())
+    elif source in (".", "..") or source.startswith(("./", "../")):
+        source = str((context.code_dir / source).resolve())
+    return f"{source}:{rest}"
+
+
+def _label(value: str, where: str, _context: ParseContext) -> tuple[str, str]:
+    key, _, label_value = value.partition("=")
+    if key.startswith(RESERVED_LABEL_PREFIX):
+        raise RunArgError(
+            f"{where}: labels under {RESERVED_LABEL_PREFIX}* are reserved for booth's "
+            "ownership tracking"
+        )
+    return key, label_value
+
+
+def _entrypoint(value: str, _where: str, _context: ParseContext) -> list[str]:
+    return [value]
+
+
+_LIFETIME = "booth manages the container's lifetime"
+_EXPLICIT_PORTS = "declare each host port with -p/--publish so it is explicit"
+
+FLAGS = (
+    FlagSpec("env", "e", field="Env", merge=Merge.EXTEND, parse=_env),
+    FlagSpec("env-file", field="Env", merge=Merge.EXTEND_FIRST, parse=_env_file),
+    FlagSpec("volume", "v", field="HostConfig.Binds", merge=Merge.APPEND, parse=_volume),
+    FlagSpec(
+        "mount",
+        field="HostConfig.Mounts",
+        merge=Merge.APPEND,
+        parse=_context_free(values.parse_mount),
+    ),
+    FlagSpec("workdir", "w", field="WorkingDir"),
+    FlagSpec("user", "u", field="User"),
+    FlagSpec("label", "l", field="Labels", merge=Merge.UPDATE, parse=_label),
+    FlagSpec("cap-add", field="HostConfig.CapAdd", merge=Merge.APPEND),
+    FlagSpec("cap-drop", field="HostConfig.CapDrop", merge=Merge.APPEND),
+    FlagSpec(
+        "device",
+        field="HostConfig.Devices",
+        merge=Merge.APPEND,
+        parse=_context_free(values.parse_device),
+    ),
+    FlagSpec("privileged", field="HostConfig.Privileged", parse=_flag_bool, boolean=True),
+    FlagSpec("security-opt", field="HostConfig.SecurityOpt", merge=Merge.APPEND),
+    FlagSpec(
+        "tmpfs",
+        field="HostConfig.Tmpfs",
+        merge=Merge.UPDATE,
+        parse=_context_free(values.parse_tmpfs),
+    ),
+    FlagSpec("shm-size", field="HostConfig.ShmSize", parse=_context_free(values.parse_size)),
+    FlagSpec("memory", "m", field="HostConfig.Memory", parse=_context_free(values.parse_size)),
+    FlagSpec("cpus", field="HostConfig.NanoCpus", parse=_context_free(values.parse_cpus)),
+    FlagSpec("init", field="HostConfig.Init", parse=_flag_bool, boolean=True),
+    FlagSpec("entrypoint", field="Entrypoint", parse=_entrypoint),
+    FlagSpec("tty", "t", field="Tty", parse=_flag_bool, boolean=True),
+    FlagSpec("interactive", "i", field="OpenStdin", parse=_flag_bool, boolean=True),
+    FlagSpec("publish", "p", route=Route.PORT),
+    FlagSpec("publish-all", "P", route=Route.REJECTED, boolean=True, why=_EXPLICIT_PORTS),
+    FlagSpec("expose", route=Route.REJECTED, why=_EXPLICIT_PORTS),
+    FlagSpec("network", route=Route.BOOTH_UNLESS_DIND, field="HostConfig.NetworkMode"),
+    FlagSpec("hostname", "h", route=Route.NAMESPACE, field="Hostname"),
+    FlagSpec("dns", route=Route.NAMESPACE, field="HostConfig.Dns", merge=Merge.APPEND),
+    FlagSpec("dns-search", route=Route.NAMESPACE, field="HostConfig.DnsSearch", merge=Merge.APPEND),
+    FlagSpec(
+        "dns-option", route=Route.NAMESPACE, field="HostConfig.DnsOptions", merge=Merge.APPEND
+    ),
+    FlagSpec("add-host", route=Route.NAMESPACE, field="HostConfig.ExtraHosts", merge=Merge.APPEND),
+)
+# Flags booth refuses outright: it owns what they control.
+MANAGED_FLAGS = (
+    FlagSpec(
+        "name", route=Route.REJECTED, why="the container name is derived from `name` and `port`"
+    ),
+    FlagSpec("rm", route=Route.REJECTED, boolean=True, why=_LIFETIME),
+    FlagSpec("detach", "d", route=Route.REJECTED, boolean=True, why=_LIFETIME),
+)
+ALIASES = {"net": "network", "dns-opt": "dns-option"}
+
+LONG = {f.name: f for f in (*FLAGS, *MANAGED_FLAGS)} | {
+    alias: next(f for f in FLAGS if f.name == name) for alias, name in ALIASES.items()
+}
+SHORT = {f.short: f for f in (*FLAGS, *MANAGED_FLAGS) if f.short}
+
+
+def supported() -> str:
+    return ", ".join(f"--{f.name}" for f in FLAGS)

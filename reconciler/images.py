@@ -1,0 +1,63 @@
+"""Images a plan needs, present before anything is created: a bad image changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from reconciler.engine import Engine
+from reconciler.errors import EngineError, ImageUnavailableError
+from reconciler.logs import get_logger
+from reconciler.plan import Op, Plan
+from reconciler.progress import Progress
+
+_LAYER_DONE = ("Pull complete", "Already exists", "Download complete")
+
+log = get_logger()
+
+
+def ensure_images(engine: Engine, plan: Plan, progress: Progress) -> None:
+    """Pull each missing image the plan's containers use; fail naming the image."""
+    images = sorted(
+        {
+            str(step.desired.spec["Image"])
+            for step in plan.steps
+            if step.op == Op.CREATE_CONTAINER and step.desired is not None
+        }
+    )
+    for image in images:
+        if engine.image_present(image):
+            continue
+        log.debug("image.pull", image=image)
+        progress.note(f"pulling {image}")
+        try:
+            engine.pull(image, _layer_counter(image, progress))
+            pulled = engine.image_present(image)
+        except EngineError as err:
+            raise _unavailable(image, str(err)) from None
+        if not pulled:
+            raise _unavailable(image, "the pull reported no image")
+
+
+def _layer_counter(image: str, progress: Progress) -> Callable[[Mapping[str, Any]], None]:
+    layers: dict[str, str] = {}
+
+    def on_event(event: Mapping[str, Any]) -> None:
+        if "id" in event and "status" in event:
+            layers[str(event["id"])] = str(event["status"])
+            progress.note(pull_summary(image, layers))
+
+    return on_event
+
+
+def _unavailable(image: str, why: str) -> ImageUnavailableError:
+    return ImageUnavailableError(
+        f"image {image!r} is not present locally and cannot be pulled ({why}); build or "
+        "load it, or set `image`/`dind-image` to a local image"
+    )
+
+
+def pull_summary(image: str, layers: dict[str, str]) -> str:
+    """``pulling docker:dind: 3/7 layers`` from the per-layer statuses of a pull stream."""
+    done = sum(1 for status in layers.values() if status.startswith(_LAYER_DONE))
+    return f"pulling {image}: {done}/{len(layers)} layers"

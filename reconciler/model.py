@@ -1,0 +1,271 @@
+"""The vocabulary every stage shares: roles, names, labels, resources, edges, observed state.
+
+Imports nothing from the config or the engine layer, so the core (reconcile, plan,
+render) can be read, tested and reused — by the Kubernetes renderer, by another engine —
+without knowing where a graph came from or how it is applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from enum import StrEnum
+from typing import Any
+
+import attrs
+
+from reconciler.ports import PortSet
+
+
+class Role(StrEnum):
+    """What a resource is for in a booth. The values are the ``io.codingbooth.role`` label."""
+
+    NETWORK = "network"
+    VOLUME = "volume"
+    SIDECAR = "sidecar"
+    BOOTH = "booth"
+
+
+class Kind(StrEnum):
+    """The engine object type behind a role."""
+
+    NETWORK = "network"
+    VOLUME = "volume"
+    CONTAINER = "container"
+
+
+class EdgeKind(StrEnum):
+    """How ``dst`` depends on ``src``.
+
+    ``netns``: dst runs in src's network namespace (replacing src replaces dst, starting
+    src restarts dst, dst starts only once src's daemon answers); ``attach``: dst is
+    attached to network src (replacing src replaces dst); ``mount``: dst mounts volume
+    src (plain ordering, never cascades: the volume holds data).
+    """
+
+    NETNS = "netns"
+    ATTACH = "attach"
+    MOUNT = "mount"
+
+
+CREATION_ORDER = (Role.NETWORK, Role.VOLUME, Role.SIDECAR, Role.BOOTH)
+# Destroy is the exact reverse of "network, volume → sidecar → booth", except that the
+# volume goes last, after the network, so a half-done destroy never strands a sidecar
+# without its data.
+TEARDOWN_ORDER = (Role.BOOTH, Role.SIDECAR, Role.NETWORK, Role.VOLUME)
+KIND_OF_ROLE = {
+    Role.NETWORK: Kind.NETWORK,
+    Role.VOLUME: Kind.VOLUME,
+    Role.SIDECAR: Kind.CONTAINER,
+    Role.BOOTH: Kind.CONTAINER,
+}
+
+LABEL_MANAGED = "io.codingbooth.managed"
+LABEL_INSTANCE = "io.codingbooth.instance"
+LABEL_ROLE = "io.codingbooth.role"
+LABEL_SPEC_HASH = "io.codingbooth.spec-hash"
+LABEL_SPEC_FIELDS = "io.codingbooth.spec-fields"
+RESERVED_LABEL_PREFIX = "io.codingbooth."
+
+
+def instance_name(name: str, port: int) -> str:
+    """``{name}-{port}``: the instance, and the prefix of every object's name."""
+    return f"{name}-{port}"
+
+
+def resource_names(name: str, port: int) -> dict[Role, str]:
+    base = instance_name(name, port)
+    return {
+        Role.NETWORK: f"{base}-net",
+        Role.VOLUME: f"{base}-dind-data",
+        Role.SIDECAR: f"{base}-dind",
+        Role.BOOTH: base,
+    }
+
+
+def is_owned(labels: Mapping[str, str] | None, instance: str) -> bool:
+    """The one ownership test: booth created this object, for this instance.
+
+    Anything else (no labels, another instance's labels) is never modified or removed.
+    """
+    labels = labels or {}
+    return labels.get(LABEL_MANAGED) == "true" and labels.get(LABEL_INSTANCE) == instance
+
+
+# -- hashing -------------------------------------------------------------------------------
+
+
+def canonical_json(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def _short_hash(value: object) -> str:
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()[:12]
+
+
+def field_hashes(spec: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Per-field hashes (HostConfig flattened), so a replacement can name what changed."""
+    fields: dict[str, str] = {}
+    for key, value in spec.items():
+        if key == "HostConfig" and isinstance(value, dict):
+            for sub, sub_value in value.items():
+                fields[f"HostConfig.{sub}"] = _short_hash(sub_value)
+        else:
+            fields[key] = _short_hash(value)
+    return tuple(sorted(fields.items()))
+
+
+# Friendlier names for the fields named in "spec changed: …" reasons.
+_FIELD_NAMES = {
+    "PortBindings": "ports",
+    "ExposedPorts": "ports",
+    "Env": "env",
+    "Image": "image",
+    "Cmd": "command",
+    "Binds": "volumes",
+    "NetworkMode": "network_mode",
+}
+
+
+def changed_fields(old: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
+    """Human names of the fields whose hashes differ (added or removed fields count)."""
+    names = set()
+    for key in set(old) | set(new):
+        if old.get(key) != new.get(key):
+            bare = key.removeprefix("HostConfig.")
+            names.add(_FIELD_NAMES.get(bare, bare[:1].lower() + bare[1:]))
+    return sorted(names)
+
+
+# -- desired -------------------------------------------------------------------------------
+
+
+@attrs.frozen(eq=True, hash=False)
+class Resource:
+    """One desired engine object.
+
+    ``spec`` is written in the Engine API's own shape (``Image``, ``HostConfig`` …) so an
+    engine can send it as it is and the hash covers exactly what is sent; ``summary`` is
+    the reviewer's view of it (plan JSON ``desired``). Treat both as read-only.
+    """
+
+    role: Role
+    name: str
+    spec: Mapping[str, Any]
+    spec_hash: str
+    field_hashes: tuple[tuple[str, str], ...]
+    summary: Mapping[str, Any]
+    ports: PortSet | None = None  # the host ports it publishes, for the port preflight
+
+    @property
+    def kind(self) -> Kind:
+        return KIND_OF_ROLE[self.role]
+
+    def labels(self, instance: str) -> dict[str, str]:
+        """Ownership labels every object booth creates carries."""
+        return {
+            LABEL_MANAGED: "true",
+            LABEL_INSTANCE: instance,
+            LABEL_ROLE: self.role.value,
+            LABEL_SPEC_HASH: self.spec_hash,
+            LABEL_SPEC_FIELDS: canonical_json(dict(self.field_hashes)),
+        }
+
+
+def make_resource(
+    role: Role,
+    name: str,
+    spec: dict[str, Any],
+    summary: dict[str, Any],
+    ports: PortSet | None = None,
+) -> Resource:
+    return Resource(
+        role=role,
+        name=name,
+        spec=spec,
+        spec_hash=hashlib.sha256(canonical_json(spec).encode()).hexdigest(),
+        field_hashes=field_hashes(spec),
+        summary=dict(sorted(summary.items())),
+        ports=ports,
+    )
+
+
+@attrs.frozen
+class Edge:
+    """``dst`` depends on ``src``."""
+
+    src: Role
+    dst: Role
+    kind: EdgeKind
+
+
+# Every edge a booth can have; a graph has those whose two ends it has. Teardown of
+# observed objects follows the same table, so a booth is always removed before the
+# sidecar whose namespace it may share, and the sidecar before its network.
+EDGES = (
+    Edge(Role.NETWORK, Role.SIDECAR, EdgeKind.ATTACH),
+    Edge(Role.VOLUME, Role.SIDECAR, EdgeKind.MOUNT),
+    Edge(Role.SIDECAR, Role.BOOTH, EdgeKind.NETNS),
+)
+
+
+def edges_between(roles: frozenset[Role] | set[Role]) -> tuple[Edge, ...]:
+    return tuple(e for e in EDGES if e.src in roles and e.dst in roles)
+
+
+@attrs.frozen(eq=True, hash=False)
+class DesiredGraph:
+    instance: str
+    dind: bool
+    resources: tuple[Resource, ...]
+    edges: tuple[Edge, ...]
+
+    def get(self, role: Role) -> Resource | None:
+        return next((r for r in self.resources if r.role == role), None)
+
+    def __iter__(self) -> Iterator[Resource]:
+        return iter(self.resources)
+
+
+# -- observed ------------------------------------------------------------------------------
+
+RUNNING_STATES = frozenset({"running", "restarting", "paused"})
+
+
+@attrs.frozen
+class Observed:
+    """One engine object that matters to an instance, as the engine reported it.
+
+    ``owned`` is true only when booth's labels say this instance created it; an object
+    with an expected name but without them is foreign and is never modified. Kept free of
+    engine types so tests can build it by hand.
+    """
+
+    kind: Kind
+    name: str
+    id: str
+    owned: bool
+    role: Role | None = None
+    spec_hash: str | None = None
+    field_hashes: tuple[tuple[str, str], ...] = ()
+    state: str | None = None  # containers only: running, exited, created, dead, …
+    ports: tuple[str, ...] = ()
+
+    @property
+    def running(self) -> bool:
+        return self.state in RUNNING_STATES
+
+
+@attrs.frozen
+class ActualState:
+    objects: tuple[Observed, ...] = ()
+
+    def __iter__(self) -> Iterator[Observed]:
+        return iter(self.objects)
+
+    def owned_by_role(self, role: Role) -> Observed | None:
+        return next((o for o in self.objects if o.owned and o.role == role), None)
+
+    def named(self, kind: Kind, name: str) -> Observed | None:
+        return next((o for o in self.objects if o.kind == kind and o.name == name), None)

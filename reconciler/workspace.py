@@ -1,0 +1,178 @@
+"""One booth workspace: connect → lock → observe → plan → execute, written once.
+
+The CLI turns arguments into a :class:`Target` and calls a method; tests and other
+front ends can do the same. ``destroy`` and ``status`` need only what identifies the
+instance, so a config whose ports or run-args no longer parse cannot block clean-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import attrs
+
+from reconciler.config import BoothConfig, CliInputs, InstanceRef, load_config, load_instance_ref
+from reconciler.desired import build_desired
+from reconciler.engine import Engine
+from reconciler.execute import BeforeStep, Executor, StepResult
+from reconciler.lock import instance_lock
+from reconciler.logs import get_logger
+from reconciler.model import ActualState, DesiredGraph, Kind, Role
+from reconciler.plan import Plan, make_plan
+from reconciler.progress import NullProgress, Progress
+from reconciler.reconcile import Change, destroy_changes, reconcile
+
+log = get_logger()
+
+OnPlan = Callable[[Plan, ActualState], None]
+
+
+@attrs.frozen
+class Target:
+    """What the user points booth at: a code directory, its config, the command line."""
+
+    code_dir: str = "."
+    config_file: str | None = None
+    cli: CliInputs = attrs.field(factory=CliInputs)
+
+
+@attrs.frozen
+class Outcome:
+    plan: Plan
+    results: tuple[StepResult, ...] = ()
+
+    @property
+    def seconds(self) -> float:
+        return sum(r.seconds for r in self.results)
+
+
+def _connect() -> Engine:
+    from reconciler.docker_engine import DockerEngine
+
+    return DockerEngine.connect()
+
+
+@attrs.define
+class Workspace:
+    target: Target
+    progress: Progress = attrs.field(factory=NullProgress)
+    before_step: BeforeStep | None = None
+    connect: Callable[[], Engine] = _connect
+
+    def load(self, *, attached: bool = False) -> tuple[BoothConfig, DesiredGraph]:
+        """Config and desired graph; warnings are logged only once both are known to be
+        valid, so a bad input prints its one error line and nothing else.
+
+        ``attached``: a terminal session's booth, with a TTY and an open stdin (as
+        ``--run-arg=-t --run-arg=-i``), so plan and spec hash describe the booth that is
+        really created.
+        """
+        config = load_config(self.target.code_dir, self.target.config_file, self.target.cli)
+        if attached:
+            from reconciler.session import attached_config
+
+            config = attached_config(config)
+        desired = build_desired(config)
+        for warning in config.warnings:
+            log.warning("config.warning", detail=warning)
+        return config, desired
+
+    def instance_ref(self) -> InstanceRef:
+        return load_instance_ref(self.target.code_dir, self.target.config_file)
+
+    def plan(self, *, offline: bool = False) -> Plan:
+        config, desired = self.load()
+        actual = ActualState() if offline else self.connect().observe(config.name, config.port)
+        return make_plan(desired.instance, reconcile(desired, actual))
+
+    def observe(self) -> tuple[InstanceRef, ActualState, Engine]:
+        ref = self.instance_ref()
+        engine = self.connect()
+        return ref, engine.observe(ref.name, ref.port), engine
+
+    def apply(self, *, dry_run: bool = False, on_plan: OnPlan | None = None) -> Outcome:
+        config, desired = self.load()
+        return self._converge(
+            InstanceRef(config.name, config.port),
+            lambda actual: reconcile(desired, actual),
+            ready_timeout=config.ready_timeout,
+            dry_run=dry_run,
+            on_plan=on_plan,
+        )
+
+    def destroy(
+        self, *, volumes: bool = False, dry_run: bool = False, on_plan: OnPlan | None = None
+    ) -> Outcome:
+        return self._converge(
+            self.instance_ref(),
+            lambda actual: destroy_changes(actual, remove_volumes=volumes),
+            dry_run=dry_run,
+            on_plan=on_plan,
+        )
+
+    def run(self, *, interactive: bool) -> int:
+        from reconciler import session
+
+        config, desired = self.load(attached=interactive)
+        return session.run_session(self, config, desired, interactive=interactive)
+
+    def executor(
+        self, engine: Engine, instance: str, ready_timeout: float, progress: Progress | None = None
+    ) -> Executor:
+        return Executor(
+            engine,
+            instance,
+            ready_timeout,
+            check_host_ports=engine.is_local,
+            progress=progress or self.progress,
+            before_step=self.before_step,
+        )
+
+    def _converge(
+        self,
+        ref: InstanceRef,
+        changes_for: Callable[[ActualState], Sequence[Change]],
+        *,
+        ready_timeout: float = 120.0,
+        dry_run: bool = False,
+        on_plan: OnPlan | None = None,
+    ) -> Outcome:
+        engine = self.connect()
+        with instance_lock(engine.endpoint, ref.instance):
+            actual = engine.observe(ref.name, ref.port)
+            plan = make_plan(ref.instance, changes_for(actual))
+            if on_plan is not None:
+                on_plan(plan, actual)
+            if dry_run or not plan.has_changes:
+                return Outcome(plan)
+            executor = self.executor(engine, ref.instance, ready_timeout)
+            return Outcome(plan, tuple(executor.run(plan, actual)))
+
+    def remove_session_objects(
+        self, engine: Engine, ref: InstanceRef, *, keep_network: bool, locked: bool
+    ) -> None:
+        """Booth, sidecar and (unless it existed before) the network; the volume stays.
+
+        ``locked``: the caller holds the instance lock already (taking it again, a new
+        flock on a new file descriptor, would wait for ourselves).
+        """
+
+        def changes_for(actual: ActualState) -> list[Change]:
+            return [
+                c
+                for c in destroy_changes(actual, remove_volumes=False)
+                if not (keep_network and c.role == Role.NETWORK)
+            ]
+
+        if not locked:
+            outcome = self._converge(ref, changes_for)
+        else:
+            plan = make_plan(ref.instance, changes_for(engine.observe(ref.name, ref.port)))
+            executor = Executor(engine, ref.instance)
+            outcome = Outcome(plan, tuple(executor.run(plan)))
+        log.info("session.ended", removed=len(outcome.plan.changes))
+
+
+def network_existed(desired: DesiredGraph, actual: ActualState) -> bool:
+    network = desired.get(Role.NETWORK)
+    return network is not None and actual.named(Kind.NETWORK, network.name) is not None
