@@ -27,7 +27,6 @@ DEFAULT_PORT = 10000
 DEFAULT_DIND_IMAGE = "docker:dind"
 DEFAULT_HOST_IP = "127.0.0.1"
 DEFAULT_READY_TIMEOUT = 120.0
-CODE_MOUNT = "/home/coder/code"
 VARIANTS = ("base", "notebook", "codeserver", "desktop-xfce", "desktop-kde")
 VARIANT_ALIASES = {
     "default": "base",

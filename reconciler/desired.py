@@ -10,8 +10,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from reconciler.config import CODE_MOUNT, BoothConfig
+from reconciler.config import BoothConfig
 from reconciler.model import (
+    CODE_MOUNT,
     DesiredGraph,
     Resource,
     Role,

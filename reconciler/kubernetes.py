@@ -23,21 +23,14 @@ from typing import Any, Literal, Protocol
 import yaml
 
 from reconciler.errors import ConfigError
+from reconciler.model import CODE_MOUNT, LABEL_INSTANCE, LABEL_MANAGED, LABEL_ROLE
 from reconciler.ports import DAEMON_PORT, PortMapping, PortSet
 
 # The oldest Kubernetes whose API has native sidecars on by default.
 MIN_KUBERNETES = "1.29"
-# Where the booth sees the code directory; equal to reconciler.config.CODE_MOUNT (a test
-# keeps them so), kept here so this module does not import the config.
-CODE_MOUNT = "/home/coder/code"
 DOCKER_DATA = "/var/lib/docker"
 SIDECAR_CONTAINER, BOOTH_CONTAINER = "dind", "booth"
 DATA_CLAIM, CODE_VOLUME = "dind-data", "code"
-# The ownership labels every object carries (values from ``Resource.labels``); a test
-# keeps them equal to reconciler.desired's.
-LABEL_MANAGED = "io.codingbooth.managed"
-LABEL_INSTANCE = "io.codingbooth.instance"
-LABEL_ROLE = "io.codingbooth.role"
 OWNERSHIP_LABELS = (LABEL_INSTANCE, LABEL_MANAGED, LABEL_ROLE)
 PORTS_ANNOTATION = "io.codingbooth.ports"
 # The same check booth's own readiness wait runs in the sidecar (execute.READY_SCRIPT).

@@ -67,6 +67,8 @@ LABEL_ROLE = "io.codingbooth.role"
 LABEL_SPEC_HASH = "io.codingbooth.spec-hash"
 LABEL_SPEC_FIELDS = "io.codingbooth.spec-fields"
 RESERVED_LABEL_PREFIX = "io.codingbooth."
+# Where the booth sees the code directory (CodingBooth's image contract).
+CODE_MOUNT = "/home/coder/code"
 
 
 def instance_name(name: str, port: int) -> str:

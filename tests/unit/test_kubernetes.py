@@ -25,8 +25,7 @@ import pytest
 import yaml
 from kubernetes_validate.utils import latest_version  # type: ignore[import-untyped]
 
-from reconciler import config as config_module
-from reconciler import desired as desired_module
+from reconciler import model
 from reconciler.config import BoothConfig, CliInputs, load_config
 from reconciler.desired import DesiredGraph, build_desired
 from reconciler.errors import ConfigError
@@ -330,7 +329,7 @@ def test_data_claim_exactly_when_the_graph_has_a_volume(rendered: Rendered) -> N
 def test_code_directory_is_mounted_and_the_host_path_is_not(rendered: Rendered) -> None:
     _, config, _, text, documents = rendered
     booth = containers(documents)["booth"]
-    assert {"mountPath": config_module.CODE_MOUNT, "name": "code"} in booth["volumeMounts"]
+    assert {"mountPath": model.CODE_MOUNT, "name": "code"} in booth["volumeMounts"]
     assert config.code_dir not in text
     assert "hostPath" not in text
 
@@ -494,12 +493,12 @@ def test_a_spec_field_this_module_does_not_know_is_refused(tmp_path: Path) -> No
 
 
 def test_constants_shared_with_the_pipeline_agree() -> None:
-    from reconciler import kubernetes
+    from reconciler import kubernetes, model
 
-    assert kubernetes.CODE_MOUNT == config_module.CODE_MOUNT
-    assert kubernetes.LABEL_MANAGED == desired_module.LABEL_MANAGED
-    assert kubernetes.LABEL_INSTANCE == desired_module.LABEL_INSTANCE
-    assert kubernetes.LABEL_ROLE == desired_module.LABEL_ROLE
+    assert kubernetes.CODE_MOUNT == model.CODE_MOUNT
+    assert kubernetes.LABEL_MANAGED == model.LABEL_MANAGED
+    assert kubernetes.LABEL_INSTANCE == model.LABEL_INSTANCE
+    assert kubernetes.LABEL_ROLE == model.LABEL_ROLE
 
 
 def test_the_module_imports_neither_docker_nor_the_config() -> None:
