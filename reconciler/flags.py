@@ -94,11 +94,22 @@ class FlagSpec:
 # -- value grammars that need the context -------------------------------------------------
 
 
-def _env(value: str, _where: str, context: ParseContext) -> list[str]:
-    """``KEY=VALUE`` as given; a bare ``KEY`` takes the host's value, as docker run does."""
-    if "=" in value:
-        return [value]
-    return [f"{value}={context.host_env[value]}"] if value in context.host_env else []
+def _with_host_values(
+    entries: list[tuple[str, str | None]], context: ParseContext
+) -> list[str]:
+    """``NAME=value`` as given; a bare ``NAME`` takes the host's value, as docker run does
+    (and is left out when the host has none)."""
+    pairs = []
+    for name, value in entries:
+        if value is None:
+            value = context.host_env.get(name)
+        if value is not None:
+            pairs.append(f"{name}={value}")
+    return pairs
+
+
+def _env(value: str, where: str, context: ParseContext) -> list[str]:
+    return _with_host_values([values.parse_env(value, where)], context)
 
 
 def _env_file(value: str, where: str, context: ParseContext) -> list[str]:
@@ -106,15 +117,10 @@ def _env_file(value: str, where: str, context: ParseContext) -> list[str]:
     if not path.is_absolute():
         path = context.code_dir / path
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as err:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, ValueError) as err:
         raise ConfigError(f"run-arg --env-file {value}: cannot read {path}: {err}") from None
-    pairs: list[str] = []
-    for line in lines:
-        stripped = line.strip()
-        if stripped and not stripped.startswith("#"):
-            pairs += _env(stripped, where, context)
-    return pairs
+    return _with_host_values(values.parse_env_file(text, f"{where} {path}"), context)
 
 
 def _volume(value: str, _where: str, context: ParseContext) -> Placed | str:

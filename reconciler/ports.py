@@ -10,7 +10,7 @@ for Docker, so a range stays one line in a plan.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import attrs
 
@@ -19,13 +19,15 @@ from reconciler.errors import PortError
 PROTOCOLS = ("tcp", "udp", "sctp")
 BOOTH_CONTAINER_PORT = 10000
 DAEMON_PORT = 2375
-WILDCARD_IPS = frozenset({"0.0.0.0", "::"})
 
 
 @attrs.frozen
 class PortMapping:
     """One publish rule, canonical.
 
+    ``host_ip`` is a normalised address, or ``""`` for Docker's default address (every
+    IPv4 and every IPv6 address, see ``PortSet``), which the canonical form writes as an
+    empty ip (``:8080:80/tcp``), the way ``docker run -p`` itself spells it.
     ``host_start``/``host_end`` are ``None`` for an ephemeral host port (Docker picks
     one). A host range with a single container port (``8000-8010:80``) means "any free
     host port of the range"; otherwise host and container ranges have equal length.
@@ -37,10 +39,6 @@ class PortMapping:
     container_start: int
     container_end: int
     proto: str = "tcp"
-
-    @property
-    def is_wildcard(self) -> bool:
-        return self.host_ip in WILDCARD_IPS
 
     @property
     def is_pick_from_range(self) -> bool:
@@ -72,7 +70,8 @@ class PortMapping:
             )
 
     def canonical(self) -> str:
-        """``ip:host:container/proto``; IPv6 in brackets, empty host when ephemeral."""
+        """``ip:host:container/proto``; IPv6 in brackets, empty host when ephemeral, empty
+        ip for Docker's default address."""
         ip = f"[{self.host_ip}]" if ":" in self.host_ip else self.host_ip
         host = "" if self.host_start is None else _span(self.host_start, self.host_end)
         container = _span(self.container_start, self.container_end)
@@ -104,48 +103,36 @@ class SourcedSpec:
 
 
 def parse_port(spec: str, *, default_host_ip: str = "127.0.0.1", source: str = "") -> PortMapping:
-    """Parse one ``docker run -p`` spec; an empty host ip becomes ``default_host_ip``."""
+    """Parse one ``docker run -p`` spec; a spec without a host ip gets ``default_host_ip``.
+
+    The short syntax follows go-connections nat/nat.go ``ParsePortSpec``: split at ``:``
+    with the last two fields the ports, so an unbracketed IPv6 address works
+    (``::1:8080:80``); ``[...]`` brackets are optional and may be empty (Docker's default
+    address); ``SplitProtoPort`` takes the protocol after the first ``/`` (``80/`` is tcp);
+    ports are ``strconv.ParseInt`` numbers (``08080`` and ``+80`` are 8080 and 80) and no
+    whitespace is allowed. A spec with ``=`` is the long syntax (see ``_long_syntax``).
+
+    ``default_host_ip=""`` is Docker's own default: the mapping keeps ``host_ip == ""``,
+    which Docker binds on every IPv4 and every IPv6 address (``0.0.0.0`` and ``[::]``).
+    """
     where = f" ({source})" if source else ""
 
     def fail(why: str) -> PortError:
         return PortError(f"invalid port spec {spec!r}{where}: {why}")
 
-    text = spec.strip()
-    if not text:
+    if not spec.strip():
         raise fail("empty")
-    body, _, proto = text.partition("/")
-    proto = proto.lower() if proto else "tcp"
+    text = _long_syntax(spec, fail) if "=" in spec else spec
+    ip_text, host_text, container_text = _split_parts(text)
+    container_text, _, proto = container_text.partition("/")
+    proto = proto.lower() or "tcp"
+    if container_text == "":
+        raise fail("container port is required")
     if proto not in PROTOCOLS:
         raise fail(f"protocol must be one of {', '.join(PROTOCOLS)}, not {proto!r}")
-
-    ip_text = ""
-    if body.startswith("["):
-        close = body.find("]")
-        if close < 0 or body[close + 1 : close + 2] != ":":
-            raise fail("expected [ipv6]:hostPort:containerPort")
-        ip_text = body[1:close]
-        parts = body[close + 2 :].split(":")
-        if len(parts) != 2:
-            raise fail("expected [ipv6]:hostPort:containerPort")
-        host_text, container_text = parts
-        if not ip_text:
-            raise fail("empty IPv6 address in brackets")
-    else:
-        parts = body.split(":")
-        if len(parts) == 1:
-            host_text, container_text = "", parts[0]
-        elif len(parts) == 2:
-            host_text, container_text = parts
-        elif len(parts) == 3:
-            ip_text, host_text, container_text = parts
-        else:
-            raise fail("too many ':' (write IPv6 addresses in brackets: [::1]:80:80)")
-
-    host_ip = _normalise_ip(ip_text, default_host_ip, fail)
+    host_ip = _parse_ip(ip_text, default_host_ip, fail)
     container = _parse_range(container_text, fail, what="container port", allow_zero=False)
-    if container is None:
-        raise fail("container port is required")
-    host = _parse_range(host_text, fail, what="host port", allow_zero=True)
+    host = _parse_range(host_text, fail, what="host port", allow_zero=True) if host_text else None
     if host is None or host == (0, 0):
         return PortMapping(host_ip, None, None, container[0], container[1], proto)
     host_len = host[1] - host[0]
@@ -157,24 +144,86 @@ def parse_port(spec: str, *, default_host_ip: str = "127.0.0.1", source: str = "
     return PortMapping(host_ip, host[0], host[1], container[0], container[1], proto)
 
 
-def _normalise_ip(text: str, default: str, fail: object) -> str:
-    raw = text or default
+def _split_parts(text: str) -> tuple[str, str, str]:
+    """nat.go ``splitParts``: (ip, host port, container port), the ip may hold colons."""
+    parts = text.split(":")
+    if len(parts) == 1:
+        return "", "", parts[0]
+    if len(parts) == 2:
+        return "", parts[0], parts[1]
+    return ":".join(parts[:-2]), parts[-2], parts[-1]
+
+
+LONG_SYNTAX_KEYS = ("published", "target", "protocol", "host_ip", "mode")
+
+
+def _long_syntax(spec: str, fail: Callable[[str], PortError]) -> str:
+    """``published=8080,target=80[,protocol=udp][,host_ip=IP][,mode=host]`` as short syntax.
+
+    ``docker run -p`` turns this into ``published:target/protocol`` (docker CLI
+    cli/command/container/opts.go ``convertToStandardNotation``; keys are case-sensitive,
+    each field must be ``key=value`` with a key) and silently ignores every other key,
+    ``host_ip`` and ``mode`` included. Booth refuses unknown keys instead, honours
+    ``host_ip`` (dropping it would publish on every interface), and takes ``mode=host``,
+    which is what publishing a container's port is; ``mode=ingress`` (the swarm routing
+    mesh, opts/swarmopts/port.go) cannot apply to a container and is refused.
+    """
+    params = {"protocol": "tcp"}
+    for field in spec.split(","):
+        key, has_value, value = field.partition("=")
+        if not has_value or not key:
+            raise fail(f"long syntax field {field!r} is not key=value")
+        if key not in LONG_SYNTAX_KEYS:
+            raise fail(f"unknown key {key!r} (expected {', '.join(LONG_SYNTAX_KEYS)})")
+        params[key] = value
+    if params.get("mode", "host") != "host":
+        raise fail(f"mode={params['mode']} is for swarm services; a container port uses mode=host")
+    for key in ("published", "target", "protocol"):
+        if ":" in params.get(key, "") or "/" in params.get(key, ""):
+            raise fail(f"{key}={params[key]} must be a port, a range or a protocol")
+    ip = params.get("host_ip", "")
+    if not ip:
+        ip_part = ""
+    elif ":" in ip and not ip.startswith("["):
+        ip_part = f"[{ip}]:"
+    else:
+        ip_part = f"{ip}:"
+    return f"{ip_part}{params.get('published', '')}:{params.get('target', '')}/{params['protocol']}"
+
+
+def _parse_ip(text: str, default: str, fail: Callable[[str], PortError]) -> str:
+    """nat.go ``ParsePortSpec``: ``[...]`` is stripped as by ``net.SplitHostPort``, then
+    ``net.ParseIP`` must accept the rest (no zone ids such as ``%eth0``, no names). An
+    empty address, bracketed or not, is the default address."""
+    raw = text
+    if raw.startswith("["):
+        inner = raw[1:-1]
+        if not raw.endswith("]") or "[" in inner or "]" in inner:
+            raise fail(f"{raw!r} is not an IP address (expected [ipv6]:hostPort:containerPort)")
+        raw = inner
     if not raw:
-        return "0.0.0.0"
+        return _normalise_ip(default, fail)
+    return _normalise_ip(raw, fail)
+
+
+def _normalise_ip(raw: str, fail: Callable[[str], PortError]) -> str:
+    if not raw:
+        return ""
+    if "%" in raw:
+        raise fail(f"{raw!r} is not an IP address (zone ids are not accepted by Docker)")
     try:
         return str(ipaddress.ip_address(raw))
     except ValueError:
-        assert callable(fail)
         raise fail(f"{raw!r} is not an IP address") from None
 
 
-def _parse_range(text: str, fail: object, *, what: str, allow_zero: bool) -> tuple[int, int] | None:
-    assert callable(fail)
-    if text == "":
-        return None
+def _parse_range(
+    text: str, fail: Callable[[str], PortError], *, what: str, allow_zero: bool
+) -> tuple[int, int]:
+    """nat.go ``parsePortRange``: ``start[-end]``; equal texts on both sides are one port."""
     start_text, dash, end_text = text.partition("-")
     start = _parse_number(start_text, fail, what)
-    end = _parse_number(end_text, fail, what) if dash else start
+    end = _parse_number(end_text, fail, what) if dash and end_text != start_text else start
     low = 0 if allow_zero else 1
     for value in (start, end):
         if not low <= value <= 65535:
@@ -184,16 +233,25 @@ def _parse_range(text: str, fail: object, *, what: str, allow_zero: bool) -> tup
     return start, end
 
 
-def _parse_number(text: str, fail: object, what: str) -> int:
-    assert callable(fail)
-    if not text.isascii() or not text.isdigit() or len(text) > 5:
+def _parse_number(text: str, fail: Callable[[str], PortError], what: str) -> int:
+    """nat.go ``parsePortNumber`` uses strconv.ParseInt(text, 10): ASCII digits after an
+    optional ``+`` (a ``-`` has already split a range)."""
+    digits = text.removeprefix("+")
+    if not digits.isascii() or not digits.isdigit():
         raise fail(f"{what} {text!r} is not a number")
-    return int(text)
+    return int(digits)
 
 
 @attrs.frozen
 class PortSet:
-    """The deduplicated, conflict-free set of host port mappings of one instance."""
+    """The deduplicated, conflict-free set of host port mappings of one instance.
+
+    A mapping on Docker's default address keeps ``host_ip == ""`` all the way to
+    ``docker_bindings``, which sends ``HostIp: ""`` exactly as ``docker run -p 8080:80``
+    does; the engine then binds ``0.0.0.0`` and, when the host has IPv6, ``[::]``. Sending
+    ``0.0.0.0`` instead would silently drop the IPv6 binding, and sending both would fail
+    on a host without IPv6, where Docker's default quietly binds IPv4 only.
+    """
 
     mappings: tuple[PortMapping, ...]
 
@@ -258,9 +316,29 @@ def _check_conflicts(ordered: list[PortMapping], sources: dict[PortMapping, Sour
 
 
 def _ips_clash(a: str, b: str) -> bool:
-    if a == b:
+    """Whether two bindings of one host port and protocol would take the same socket.
+
+    Docker's default address ``""`` binds ``0.0.0.0`` and ``[::]`` both. For that to work
+    on Linux the ``[::]`` socket must be IPv6-only (a dual-stack ``[::]`` would already
+    own ``0.0.0.0``), so Docker's ``[::]`` takes IPv6 addresses only and ``0.0.0.0`` IPv4
+    addresses only. Hence a wildcard clashes with every address of its own family and
+    none of the other: ``0.0.0.0`` next to ``[::1]``, or ``127.0.0.1`` next to ``[::]``,
+    is fine, while ``""`` clashes with everything. Two specific addresses clash only when
+    equal. An IPv4-mapped IPv6 address (``::ffff:10.0.0.1``) counts as its IPv4 address.
+    """
+    if a == "" or b == "":
         return True
-    return (a in WILDCARD_IPS) != (b in WILDCARD_IPS)
+    first, second = _host_address(a), _host_address(b)
+    if first.version != second.version:
+        return False
+    return first == second or first.is_unspecified or second.is_unspecified
+
+
+def _host_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    address = ipaddress.ip_address(text)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
 
 
 def _fold(units: list[PortMapping]) -> list[PortMapping]:

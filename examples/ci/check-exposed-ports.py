@@ -18,7 +18,8 @@ with one or more entries a line, ``#`` comments) are either
 * a canonical mapping as the plan prints it, ``ip:host:container/proto``, e.g.
   ``127.0.0.1:8080:8080/tcp`` or ``[::1]:9000:9000/udp`` - allows exactly that mapping.
 
-A mapping that binds every interface (``0.0.0.0`` or ``::``, what ``host-ip = ""`` gives)
+A mapping that binds every interface (``0.0.0.0``, ``::``, or no address at all, written
+``:8080:8080/tcp``: Docker's default, both families, what ``host-ip = ""`` gives)
 is NOT ALLOWED even when its port is listed, unless ``--allow-wildcard`` is given or a
 canonical entry names it with that address. A mapping with an ephemeral host port
 (``127.0.0.1::5000/tcp``) is allowed only by a canonical entry. Ranges are checked port
@@ -43,11 +44,11 @@ from typing import Any
 
 EXIT_OK, EXIT_NOT_ALLOWED, EXIT_BAD_INPUT = 0, 1, 2
 PROTOCOLS = ("tcp", "udp", "sctp")
-WILDCARDS = frozenset({"0.0.0.0", "::"})
+WILDCARDS = frozenset({"0.0.0.0", "::", ""})
 
 _RANGE = r"\d{1,5}(?:-\d{1,5})?"
 _CANONICAL = re.compile(
-    rf"^(?P<ip>\[[0-9A-Fa-f:.%\w]+\]|[0-9.]+):(?P<host>{_RANGE})?:(?P<container>{_RANGE})"
+    rf"^(?P<ip>\[[0-9A-Fa-f:.%\w]+\]|[0-9.]*):(?P<host>{_RANGE})?:(?P<container>{_RANGE})"
     rf"/(?P<proto>[A-Za-z]+)$"
 )
 _BARE = re.compile(rf"^(?P<host>{_RANGE})(?:/(?P<proto>[A-Za-z]+))?$")
@@ -118,6 +119,8 @@ def _proto(text: str | None, spec: str) -> str:
 
 def _ip(text: str, spec: str) -> str:
     raw = text[1:-1] if text.startswith("[") else text
+    if not raw:
+        return ""  # Docker's default address: every interface
     try:
         return str(ipaddress.ip_address(raw))
     except ValueError:
@@ -209,7 +212,8 @@ def verdict(mapping: Mapping, allowed: AllowList, allow_wildcard: bool) -> str |
         return None  # named exactly, wildcard address included
     if mapping.ip in WILDCARDS and not allow_wildcard:
         return (
-            f"binds every interface ({mapping.ip}); bind an address (host-ip), pass "
+            f"binds every interface ({mapping.ip or 'no address'}); bind an address "
+            "(host-ip), pass "
             "--allow-wildcard, or allow this exact mapping"
         )
     if any(unit.host is None for unit in mapping.units):

@@ -215,15 +215,15 @@ def test_check_ports_flags_wildcard_bindings(tmp_path: Path) -> None:
     result = check_ports(str(plan), "--allow", "10000,8080")
     assert result.rc == 1, result.explain()
     assert _verdicts(result) == {
-        "0.0.0.0:10000:10000/tcp": "NOT ALLOWED",
-        "0.0.0.0:8080:8080/tcp": "NOT ALLOWED",
+        ":10000:10000/tcp": "NOT ALLOWED",
+        ":8080:8080/tcp": "NOT ALLOWED",
     }
-    assert "every interface (0.0.0.0)" in result.stdout
+    assert "every interface (no address)" in result.stdout
     assert check_ports(str(plan), "--allow", "10000,8080", "--allow-wildcard").rc == 0
     # --allow-wildcard does not allow a port that is not listed.
     assert check_ports(str(plan), "--allow", "10000", "--allow-wildcard").rc == 1
     # Naming the wildcard mapping exactly is an explicit decision, and allowed.
-    exact = "0.0.0.0:10000:10000/tcp,0.0.0.0:8080:8080/tcp"
+    exact = ":10000:10000/tcp,:8080:8080/tcp"
     assert check_ports(str(plan), "--allow", exact).rc == 0
 
 

@@ -244,10 +244,12 @@ def test_config_cmds_stay_without_a_cli_command(code: Path) -> None:
 
 def test_host_ip_applies_to_specs_without_one(code: Path) -> None:
     config = load(code, 'host-ip = ""\nrun-args = ["-p", "8080:80", "-p", "10.0.0.1:9090:90"]\n')
+    # "" is Docker's own default address (all interfaces, both families), written as
+    # docker run -p writes it.
     assert config.ports.canonical() == [
-        "0.0.0.0:10000:10000/tcp",
-        "0.0.0.0:8080:80/tcp",
         "10.0.0.1:9090:90/tcp",
+        ":10000:10000/tcp",
+        ":8080:80/tcp",
     ]
     assert load(code, 'host-ip = "0:0::1"\n').ports.canonical() == ["[::1]:10000:10000/tcp"]
 
@@ -284,7 +286,7 @@ def test_env_file_is_read_relative_to_the_code_dir(code: Path) -> None:
     )
     assert config.booth_fields.get("Env") == [
         "A=1",
-        "B=two words",
+        "B=two words  ",
         "FROM_HOST=h",
         "C=3",
         "FROM_HOST=h",

@@ -43,15 +43,31 @@ def port_set(
         ("[::]::80/udp", PortMapping("::", None, None, 80, 80, "udp")),
         ("8000-8002:9000-9002", PortMapping("127.0.0.1", 8000, 8002, 9000, 9002, "tcp")),
         ("8000-8010:80", PortMapping("127.0.0.1", 8000, 8010, 80, 80, "tcp")),
-        (" 8080:80 ", PortMapping("127.0.0.1", 8080, 8080, 80, 80, "tcp")),
+        # nat.go splitParts: the last two fields are the ports, the rest is the ip
+        ("::1:8080:80", PortMapping("::1", 8080, 8080, 80, 80, "tcp")),
+        ("[]:8080:80", PortMapping("127.0.0.1", 8080, 8080, 80, 80, "tcp")),
+        (":8080:80", PortMapping("127.0.0.1", 8080, 8080, 80, 80, "tcp")),
+        ("[10.1.2.3]:8080:80", PortMapping("10.1.2.3", 8080, 8080, 80, 80, "tcp")),
+        ("08080:080", PortMapping("127.0.0.1", 8080, 8080, 80, 80, "tcp")),
+        ("+8080:+80", PortMapping("127.0.0.1", 8080, 8080, 80, 80, "tcp")),
+        ("8080:80/", PortMapping("127.0.0.1", 8080, 8080, 80, 80, "tcp")),
+        ("published=8080,target=80", PortMapping("127.0.0.1", 8080, 8080, 80, 80, "tcp")),
+        (
+            "target=80,published=8080,protocol=udp,host_ip=::1,mode=host",
+            PortMapping("::1", 8080, 8080, 80, 80, "udp"),
+        ),
+        ("target=80", PortMapping("127.0.0.1", None, None, 80, 80, "tcp")),
     ],
 )
 def test_parse_port_accepts_docker_run_grammar(spec: str, expected: PortMapping) -> None:
     assert parse_port(spec) == expected
 
 
-def test_empty_default_host_ip_means_all_interfaces() -> None:
-    assert parse_port("8080:80", default_host_ip="").host_ip == "0.0.0.0"
+def test_empty_default_host_ip_is_dockers_default_address() -> None:
+    mapping = parse_port("8080:80", default_host_ip="")
+    assert mapping.host_ip == ""
+    assert mapping.canonical() == ":8080:80/tcp"
+    assert parse_port(mapping.canonical(), default_host_ip="") == mapping
     assert parse_port("8080:80", default_host_ip="::1").host_ip == "::1"
 
 
@@ -61,6 +77,7 @@ def test_empty_default_host_ip_means_all_interfaces() -> None:
         (PortMapping("127.0.0.1", 8080, 8080, 80, 80, "tcp"), "127.0.0.1:8080:80/tcp"),
         (PortMapping("::1", 8080, 8080, 80, 80, "udp"), "[::1]:8080:80/udp"),
         (PortMapping("0.0.0.0", None, None, 80, 80, "tcp"), "0.0.0.0::80/tcp"),
+        (PortMapping("::", None, None, 80, 80, "tcp"), "[::]::80/tcp"),
         (
             PortMapping("127.0.0.1", 8000, 8002, 9000, 9002, "tcp"),
             "127.0.0.1:8000-8002:9000-9002/tcp",
@@ -81,13 +98,20 @@ def test_canonical_form(mapping: PortMapping, text: str) -> None:
     [
         ("", "empty"),
         ("   ", "empty"),
+        (" 8080:80 ", "container port '80 ' is not a number"),  # ParseInt takes no spaces
         ("8080:80/icmp", "protocol must be one of tcp, udp, sctp"),
         ("[::1:8080:80", "expected [ipv6]:hostPort:containerPort"),
         ("[::1]8080:80", "expected [ipv6]:hostPort:containerPort"),
         ("[::1]:80", "expected [ipv6]:hostPort:containerPort"),
-        ("[]:8080:80", "empty IPv6 address"),
-        ("::1:8080:80", "too many ':'"),
-        ("1:2:3:4", "too many ':'"),
+        ("1:2:3:4", "'1:2' is not an IP address"),
+        ("fe80::1%eth0:8080:80", "zone ids are not accepted"),
+        ("[fe80::1%eth0]:8080:80", "zone ids are not accepted"),
+        ("80/tcp/udp", "protocol must be one of tcp, udp, sctp, not 'tcp/udp'"),
+        ("published=8080", "container port is required"),
+        ("published=8080,target=80,mode=ingress", "mode=ingress is for swarm services"),
+        ("published=8080,target=80,hostip=::1", "unknown key 'hostip'"),
+        ("published=8080,target", "long syntax field 'target' is not key=value"),
+        ("published=1.2.3.4:8080,target=80", "must be a port"),
         ("localhost:8080:80", "'localhost' is not an IP address"),
         ("[fe80::zz]:8080:80", "is not an IP address"),
         ("8080:", "container port is required"),
@@ -126,9 +150,21 @@ def test_semantically_equal_specs_are_one_mapping() -> None:
     assert result.canonical() == ["127.0.0.1:10000:10000/tcp", "127.0.0.1:8080:8080/tcp"]
 
 
-def test_explicit_wildcard_equals_default_all_interfaces() -> None:
-    result = port_set("8080:80", "0.0.0.0:8080:80", host_ip="")
-    assert result.canonical() == ["0.0.0.0:10000:10000/tcp", "0.0.0.0:8080:80/tcp"]
+def test_dockers_default_address_is_not_the_ipv4_wildcard() -> None:
+    # HostIp "" binds 0.0.0.0 and [::]; "0.0.0.0" binds IPv4 only: two different bindings
+    # that both take 0.0.0.0:8080.
+    assert port_set("8080:80", host_ip="").canonical() == [":10000:10000/tcp", ":8080:80/tcp"]
+    with pytest.raises(PortError, match="host port 8080/tcp"):
+        port_set("8080:80", "0.0.0.0:8080:80", host_ip="")
+
+
+def test_dockers_default_address_reaches_docker_as_an_empty_host_ip() -> None:
+    bindings = port_set("8080:80", "[::1]:9090:90", host_ip="").docker_bindings()
+    assert bindings == {
+        "10000/tcp": [{"HostIp": "", "HostPort": "10000"}],
+        "80/tcp": [{"HostIp": "", "HostPort": "8080"}],
+        "90/tcp": [{"HostIp": "::1", "HostPort": "9090"}],
+    }
 
 
 def test_range_and_its_units_are_one_mapping() -> None:
@@ -196,6 +232,20 @@ def test_wildcard_and_specific_ip_on_one_port_conflict() -> None:
     assert "'127.0.0.1:8080:8080' (cli)" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (":8080:80", "[::1]:8080:81"),  # Docker's default takes [::] too
+        (":8080:80", "127.0.0.1:8080:81"),
+        ("[::]:8080:80", "[::1]:8080:81"),
+        ("0.0.0.0:8080:80", "[::ffff:10.0.0.1]:8080:81"),  # IPv4-mapped is IPv4
+    ],
+)
+def test_wildcards_clash_with_their_own_family(first: str, second: str) -> None:
+    with pytest.raises(PortError, match="host port 8080/tcp"):
+        port_set(first, second, host_ip="")
+
+
 def test_conflict_inside_ranges_is_found() -> None:
     with pytest.raises(PortError, match="host port 8002/tcp"):
         port_set("8000-8003:9000-9003", "8002:80")
@@ -207,6 +257,9 @@ def test_conflict_inside_ranges_is_found() -> None:
         ("127.0.0.1:8080:80", "10.0.0.1:8080:81"),  # two specific ips
         ("8080:80", "8080:81/udp"),  # two protocols
         ("8080:80", "8081:80"),  # two host ports, one target
+        ("0.0.0.0:8080:80", "[::1]:8080:81"),  # IPv4 wildcard, IPv6 address
+        ("127.0.0.1:8080:80", "[::]:8080:81"),  # IPv4 address, IPv6 wildcard
+        ("0.0.0.0:8080:80", "[::]:8080:81"),  # the two wildcards: Docker binds [::] v6-only
     ],
 )
 def test_no_conflict_without_a_shared_host_address(specs: tuple[str, ...]) -> None:
