@@ -94,15 +94,12 @@ class FlagSpec:
 # -- value grammars that need the context -------------------------------------------------
 
 
-def _with_host_values(
-    entries: list[tuple[str, str | None]], context: ParseContext
-) -> list[str]:
+def _with_host_values(entries: list[tuple[str, str | None]], context: ParseContext) -> list[str]:
     """``NAME=value`` as given; a bare ``NAME`` takes the host's value, as docker run does
     (and is left out when the host has none)."""
     pairs = []
-    for name, value in entries:
-        if value is None:
-            value = context.host_env.get(name)
+    for name, given in entries:
+        value = context.host_env.get(name) if given is None else given
         if value is not None:
             pairs.append(f"{name}={value}")
     return pairs
