@@ -44,6 +44,17 @@ gets no stdin, and Ctrl-C ends the session (exit 130).
 """
 
 
+RENDER_DESCRIPTION = """\
+Print the same desired graph for another platform, without contacting an engine.
+
+kubernetes: multi-document YAML (a ClusterIP Service with exactly the declared ports, and
+a StatefulSet of one Pod: the DinD sidecar as a native sidecar with a startup probe, the
+booth in the Pod's network namespace, a claim for the inner daemon's data when
+keep-dind-data). Apply with `booth render kubernetes | kubectl apply --server-side -f -`;
+docs/kubernetes.md says what maps to what.
+"""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on usage errors; 2 means "changes pending" here, so raise."""
 
@@ -152,9 +163,51 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _inputs(run)
 
-    for sub in (plan, apply, destroy, status, run):
+    render = commands.add_parser(
+        "render",
+        help="print the booth for another platform (kubernetes)",
+        description=RENDER_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    render.add_argument("platform", choices=("kubernetes",), help="what to render for")
+    render.add_argument("--namespace", metavar="NS", help="namespace of every object")
+    render.add_argument(
+        "--code-volume",
+        choices=("empty-dir", "claim"),
+        default="empty-dir",
+        help="what holds the code directory in the Pod (default: empty-dir)",
+    )
+    _inputs(render)
+
+    exec_ = commands.add_parser(
+        "exec",
+        help="run a command in the running booth (default: a login shell)",
+        description="Run CMD (default: a login shell) in the running booth, like `docker "
+        "exec -it` when stdin is a terminal (raw mode, resizes follow) and like `docker exec` "
+        "otherwise. The exit code is the command's.",
+    )
+    logs = commands.add_parser("logs", help="show the booth's or the sidecar's log")
+    logs.add_argument(
+        "container", nargs="?", choices=("booth", "sidecar"), default="booth", help="whose log"
+    )
+    logs.add_argument("-f", "--follow", action="store_true", help="keep following the log")
+    logs.add_argument("--tail", type=_count, metavar="N", help="only the last N lines")
+    doctor = commands.add_parser(
+        "doctor", help="check this machine and engine for what a booth needs"
+    )
+    doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
+    completion = commands.add_parser("completion", help="print a shell completion script")
+    completion.add_argument("shell", choices=("bash", "zsh"))
+
+    for sub in (plan, apply, destroy, status, run, render, exec_, logs, doctor, completion):
         _common(sub, suppress=True)
     return parser
+
+
+def _count(text: str) -> int:
+    if not text.isascii() or not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a number of lines, not {text!r}")
+    return int(text)
 
 
 def split_command(argv: Sequence[str]) -> tuple[list[str], tuple[str, ...] | None]:
@@ -186,7 +239,7 @@ def main(
     try:
         args = build_parser().parse_args(words)
         logs.configure(args.log_format, -1 if args.quiet else min(args.verbose, 1))
-        if command is not None and args.command not in ("plan", "apply", "run"):
+        if command is not None and args.command not in ("plan", "apply", "run", "render", "exec"):
             raise ConfigError(f"booth {args.command}: takes no command after --")
         from reconciler import commands
 

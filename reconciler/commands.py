@@ -8,9 +8,9 @@ import sys
 
 from reconciler import render
 from reconciler.config import CliInputs
-from reconciler.errors import EXIT_CHANGES, EXIT_OK
+from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
 from reconciler.execute import BeforeStep
-from reconciler.model import ActualState, Kind
+from reconciler.model import ActualState, Kind, Role
 from reconciler.plan import Plan
 from reconciler.progress import Progress
 from reconciler.workspace import Outcome, Target, Workspace
@@ -25,6 +25,11 @@ def run(
         "destroy": cmd_destroy,
         "status": cmd_status,
         "run": cmd_run,
+        "render": cmd_render,
+        "exec": lambda args, workspace: _exec(workspace, command),
+        "logs": cmd_logs,
+        "doctor": cmd_doctor,
+        "completion": cmd_completion,
     }
     cli = CliInputs(
         publish=tuple(getattr(args, "publish", ())),
@@ -111,6 +116,51 @@ def cmd_status(args: argparse.Namespace, workspace: Workspace) -> int:
 def cmd_run(args: argparse.Namespace, workspace: Workspace) -> int:
     """With a terminal on stdin, a ``docker run -it`` session (see ``session.py``)."""
     return workspace.run(interactive=os.isatty(0))
+
+
+def cmd_render(args: argparse.Namespace, workspace: Workspace) -> int:
+    from reconciler.kubernetes import render_kubernetes
+
+    config, desired = workspace.load()
+    sys.stdout.write(
+        render_kubernetes(
+            desired,
+            ports=config.ports,
+            namespace=args.namespace,
+            ready_timeout=config.ready_timeout,
+            code_volume=args.code_volume,
+        )
+    )
+    return EXIT_OK
+
+
+def _exec(workspace: Workspace, command: tuple[str, ...] | None) -> int:
+    from reconciler.booth_exec import exec_in_booth
+
+    return exec_in_booth(workspace, command)
+
+
+def cmd_logs(args: argparse.Namespace, workspace: Workspace) -> int:
+    from reconciler.booth_exec import show_logs
+
+    return show_logs(workspace, Role(args.container), follow=args.follow, tail=args.tail)
+
+
+def cmd_doctor(args: argparse.Namespace, workspace: Workspace) -> int:
+    from reconciler import doctor
+
+    config, desired = workspace.load()
+    checks = doctor.run_checks(workspace.connect, config, desired)
+    sys.stdout.write(doctor.render_json(checks) if args.json else doctor.render_text(checks))
+    return EXIT_OK if doctor.passed(checks) else EXIT_ERROR
+
+
+def cmd_completion(args: argparse.Namespace, _workspace: Workspace) -> int:
+    from reconciler.cli import build_parser
+    from reconciler.completion import script
+
+    sys.stdout.write(script(build_parser(), args.shell))
+    return EXIT_OK
 
 
 def _progress(args: argparse.Namespace) -> Progress:

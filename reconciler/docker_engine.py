@@ -233,6 +233,51 @@ class DockerEngine:
                 container, stdout=True, stderr=True, stream=True, follow=True
             )
 
+    def log_stream(self, container: str, *, follow: bool, tail: int | None) -> Iterator[bytes]:
+        with _translated():
+            yield from self.client.logs(
+                container,
+                stdout=True,
+                stderr=True,
+                stream=True,
+                follow=follow,
+                tail="all" if tail is None else tail,
+            )
+
+    def exec_attached(self, container: str, command: list[str]) -> tuple[str, Stream]:
+        with _translated():
+            exec_id = self.client.exec_create(
+                container, command, stdin=True, tty=True, stdout=True, stderr=True
+            )["Id"]
+            handle: Any = self.client.exec_start(exec_id, tty=True, socket=True)
+        stream: Stream = getattr(handle, "_sock", handle)
+        return str(exec_id), stream
+
+    def exec_streamed(
+        self, container: str, command: list[str]
+    ) -> tuple[str, Iterator[tuple[bytes | None, bytes | None]]]:
+        with _translated():
+            exec_id = self.client.exec_create(container, command, stdout=True, stderr=True)["Id"]
+            chunks = self.client.exec_start(exec_id, stream=True, demux=True)
+        return str(exec_id), _translated_iter(chunks)
+
+    def exec_exit_code(self, exec_id: str) -> int | None:
+        code = _call(lambda: self.client.exec_inspect(exec_id)).get("ExitCode")
+        return None if code is None else int(code)
+
+    def exec_resize(self, exec_id: str, rows: int, columns: int) -> None:
+        _call(lambda: self.client.exec_resize(exec_id, height=rows, width=columns))
+
+    def info(self) -> Mapping[str, Any]:
+        info: Mapping[str, Any] = _call(self.client.info)
+        return info
+
+    def privileged_allowed(self) -> bool | None:
+        info = self.info()
+        options = " ".join(info.get("SecurityOptions") or [])
+        # Rootless engines (Docker or Podman) cannot give a container the host's privileges.
+        return False if "rootless" in options else None
+
     def wait(self, container: str) -> int:
         return int(_call(lambda: self.client.wait(container, timeout=None))["StatusCode"])
 
@@ -257,6 +302,13 @@ class DockerEngine:
                 if "PublicPort" in port:
                     holders[int(port["PublicPort"])] = f"container {name}"
         return holders
+
+
+def _translated_iter(
+    chunks: Iterator[tuple[bytes | None, bytes | None]],
+) -> Iterator[tuple[bytes | None, bytes | None]]:
+    with _translated():
+        yield from chunks
 
 
 def _inspect(call: Callable[[str], Mapping[str, Any]], name: str) -> Mapping[str, Any] | None:

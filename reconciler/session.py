@@ -149,7 +149,8 @@ def _running(engine: Engine, container: str) -> bool:
 def _attend(engine: Engine, container: str, stream: Stream | None) -> int:
     """Wait for the booth's main process, attached or following its output; its exit code."""
     if stream is not None:
-        return terminal.run_attached(engine, container, stream)
+        terminal.run_attached(stream, lambda rows, cols: engine.resize(container, rows, cols))
+        return engine.wait(container)
     return _follow(engine, container)
 
 

@@ -20,7 +20,7 @@ import termios
 import tty
 from collections.abc import Callable, Iterator
 
-from reconciler.engine import Engine, Stream
+from reconciler.engine import Stream
 from reconciler.errors import EngineError
 from reconciler.interrupts import hangup_as_interrupt, window_changes
 from reconciler.logs import get_logger
@@ -31,20 +31,20 @@ log = get_logger()
 
 
 def run_attached(
-    engine: Engine,
-    container: str,
     stream: Stream,
+    resize_to: Callable[[int, int], None],
     *,
     stdin_fd: int = 0,
     stdout_fd: int = 1,
-) -> int:
-    """Copy between the local terminal and the running booth until it exits; its exit code.
+) -> None:
+    """Copy between the local terminal and a running TTY (a booth's main process, or an
+    exec in it) until the remote end closes.
 
     The terminal is raw for the duration and restored however the loop ends. Its size is
-    sent to the booth at once and again on every SIGWINCH. A hang-up (the terminal went
-    away) ends the session like Ctrl-C outside raw mode would: the caller tears down.
+    sent with ``resize_to(rows, columns)`` at once and again on every SIGWINCH. A hang-up
+    (the terminal went away) ends the session like Ctrl-C outside raw mode would.
     """
-    resize = _resizer(engine, container, (stdout_fd, stdin_fd))
+    resize = _resizer(resize_to, (stdout_fd, stdin_fd))
     try:
         with raw_mode(stdin_fd), hangup_as_interrupt(), window_changes() as changes:
             resize()
@@ -52,7 +52,6 @@ def run_attached(
     finally:
         with contextlib.suppress(OSError):
             stream.close()
-    return engine.wait(container)
 
 
 @contextlib.contextmanager
@@ -152,8 +151,8 @@ def _drain(fd: int) -> None:
     os.read(fd, 512)
 
 
-def _resizer(engine: Engine, container: str, fds: tuple[int, ...]) -> Callable[[], None]:
-    """A callable that sends the local terminal's size to the booth's TTY."""
+def _resizer(resize_to: Callable[[int, int], None], fds: tuple[int, ...]) -> Callable[[], None]:
+    """A callable that sends the local terminal's size to the remote TTY."""
 
     def resize() -> None:
         size = terminal_size(fds)
@@ -161,8 +160,8 @@ def _resizer(engine: Engine, container: str, fds: tuple[int, ...]) -> Callable[[
             return
         rows, columns = size
         try:
-            engine.resize(container, rows, columns)
-        except EngineError as err:  # the booth has just exited: nothing to size
+            resize_to(rows, columns)
+        except EngineError as err:  # the remote end has just exited: nothing to size
             log.debug("terminal.resize_failed", detail=str(err))
 
     return resize
