@@ -42,6 +42,7 @@ trap cleanup EXIT
 # The Debian mirror apt itself uses here (handles both sources.list and deb822 .sources).
 debian_mirror() {
     local uri
+    # shellcheck disable=SC2016  # $(REPO_URI) is apt's placeholder, not a shell expansion
     uri=$(apt-get indextargets --format '$(REPO_URI)' 'Created-By: Packages' 'Origin: Debian' 'Label: Debian' 'Codename: bookworm' 2>/dev/null | head -n1)
     echo "${uri:-http://deb.debian.org/debian/}"
 }

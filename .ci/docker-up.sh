@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Provision and start a real Docker engine on this machine if none is answering.
+# Provision the packages the tests need, and start a real Docker engine on this machine if
+# none is answering.
 #
-# Idempotent: exits at once when `docker info` already succeeds. Otherwise it installs
-# Debian's engine packages (no systemd here, so we start dockerd ourselves), works around
-# the sandbox's missing CAP_SYS_RESOURCE, and starts dockerd in the background.
+# Idempotent. The packages (Debian's engine, and the tools the tests and the test-image
+# build use) are checked on every run and the missing ones installed, whether or not an
+# engine already answers. Only when none answers does it work around the sandbox's missing
+# CAP_SYS_RESOURCE and start dockerd in the background (no systemd here).
 # The pid of a dockerd started here is written to $BOOTH_CI_STATE/dockerd.pid so that
-# .ci/docker-down.sh stops only what this script started.
+# .ci/docker-down.sh stops only what this script started. When BOOTH_CI_STARTED_FILE names
+# a file, the word "started" is written to it when (and only when) this invocation started
+# dockerd: .ci/run uses that to know the engine is its own, which a pid file left by an
+# earlier run cannot tell.
 set -euo pipefail
 
 STATE_DIR=${BOOTH_CI_STATE:-/run/booth-ci}
@@ -39,12 +44,7 @@ alive() {
 # True when $1 is the pid of a live dockerd (the name check guards against pid reuse).
 is_dockerd() { [[ -n ${1:-} && $(cat "/proc/$1/comm" 2>/dev/null) == dockerd ]] && alive "$1"; }
 
-if engine_ok; then
-    log "engine already answering"
-    exit 0
-fi
-
-# --- 1. packages -----------------------------------------------------------------
+# --- 1. packages, always (the tests need them whoever runs the engine) -------------------
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -52,9 +52,16 @@ done
 if ((${#missing[@]})); then
     log "installing: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Others may run apt on this machine at the same time: wait for the dpkg lock.
+    apt-get -o DPkg::Lock::Timeout=300 update -qq
+    apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+if engine_ok; then
+    log "engine already answering"
+    exit 0
+fi
+
 DOCKERD=$(command -v dockerd)   # Debian: /usr/sbin/dockerd
 [[ -x /usr/sbin/runc ]] || { log "/usr/sbin/runc missing after install"; exit 1; }
 
@@ -167,5 +174,6 @@ if ((started_here)); then
     # dockerd's own pid file is authoritative (setsid/nohup exec, so it should equal $pid).
     pid=$(cat "$DOCKER_PIDFILE" 2>/dev/null || echo "$pid")
     echo "$pid" > "$OUR_PIDFILE"
+    if [[ -n ${BOOTH_CI_STARTED_FILE:-} ]]; then echo started > "$BOOTH_CI_STARTED_FILE"; fi
     log "dockerd $pid ready in ${SECONDS}s (log: $LOG)"
 fi
