@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from reconciler import values
+from reconciler import mounts, values
 from reconciler.errors import ConfigError, RunArgError
 from reconciler.model import RESERVED_LABEL_PREFIX
 
@@ -157,7 +157,7 @@ FLAGS = (
         "mount",
         field="HostConfig.Mounts",
         merge=Merge.APPEND,
-        parse=_context_free(values.parse_mount),
+        parse=_context_free(mounts.parse_mount),
     ),
     FlagSpec("workdir", "w", field="WorkingDir"),
     FlagSpec("user", "u", field="User"),

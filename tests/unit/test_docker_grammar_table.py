@@ -24,13 +24,13 @@ from typing import Any
 import pytest
 
 from reconciler.errors import ConfigError
+from reconciler.mounts import parse_mount
 from reconciler.ports import PortMapping, parse_port
 from reconciler.values import (
     parse_bool,
     parse_cpus,
     parse_device,
     parse_env,
-    parse_mount,
     parse_size,
     parse_tmpfs,
 )

@@ -7,16 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reconciler.errors import RunArgError
+from reconciler.mounts import parse_mount, split_csv_record
 from reconciler.values import (
     parse_bool,
     parse_cpus,
     parse_device,
     parse_env,
     parse_env_file,
-    parse_mount,
     parse_size,
     parse_tmpfs,
-    split_csv_record,
 )
 
 WHERE = "run-arg '-m 1x' (command line --run-arg)"
