@@ -501,9 +501,16 @@ def test_constants_shared_with_the_pipeline_agree() -> None:
     assert kubernetes.LABEL_ROLE == model.LABEL_ROLE
 
 
-def test_the_module_imports_neither_docker_nor_the_config() -> None:
+def _kubernetes_modules() -> list[str]:
+    """reconciler.kubernetes and every reconciler/kubernetes_*.py it is split into."""
+    package = ROOT / "reconciler"
+    return sorted(f"reconciler.{path.stem}" for path in package.glob("kubernetes*.py"))
+
+
+@pytest.mark.parametrize("module", _kubernetes_modules())
+def test_the_module_imports_neither_docker_nor_the_config(module: str) -> None:
     script = (
-        "import sys, reconciler.kubernetes; "
+        f"import sys, {module}; "
         "bad = [m for m in ('docker', 'reconciler.config', 'reconciler.desired') "
         "if m in sys.modules]; print(bad)"
     )
