@@ -6,12 +6,13 @@ import contextlib
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
+
+from cli_support import CliResult
 
 from reconciler import cli
 
@@ -23,15 +24,6 @@ CI_EXAMPLE = EXAMPLES / "ci"
 CHECK_PORTS = CI_EXAMPLE / "check-exposed-ports.py"
 
 SCRIPT_TIMEOUT = 60.0
-
-
-class Result(NamedTuple):
-    rc: int
-    stdout: str
-    stderr: str
-
-    def explain(self) -> str:
-        return f"exit {self.rc}\n--- stdout ---\n{self.stdout}\n--- stderr ---\n{self.stderr}"
 
 
 def example_dirs() -> list[Path]:
@@ -67,7 +59,7 @@ def run(
     cwd: Path | None = None,
     timeout: float = SCRIPT_TIMEOUT,
     replace_env: bool = False,
-) -> Result:
+) -> CliResult:
     full_env = dict(env or {}) if replace_env else {**os.environ, **(env or {})}
     proc = subprocess.run(
         list(argv),
@@ -79,19 +71,9 @@ def run(
         timeout=timeout,
         check=False,
     )
-    return Result(proc.returncode, proc.stdout, proc.stderr)
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
 
-def check_ports(*args: str, stdin: str | None = None) -> Result:
+def check_ports(*args: str, stdin: str | None = None) -> CliResult:
     """check-exposed-ports.py as CI runs it: a subprocess of this Python."""
     return run([sys.executable, str(CHECK_PORTS), *args], stdin=stdin)
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now (the usual well-known ones excluded)."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        if port not in (2375, 2376, 3000, 8080, 10000):
-            return port

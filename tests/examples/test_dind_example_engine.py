@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
+from cli_support import free_port
 from engine_support import engine_unavailable, load_image_into_booth, ready_engine, toml_value
 from examples_support import (
     CI_EXAMPLE,
     DIND_EXAMPLE,
     KIND_EXAMPLE,
-    Result,
-    free_port,
+    CliResult,
     run,
 )
 
@@ -61,7 +61,7 @@ class Walk(NamedTuple):
     booth_port: int
     ports: dict[int, int]  # container port -> free host port
 
-    def booth_cli(self, *args: str) -> Result:
+    def booth_cli(self, *args: str) -> CliResult:
         return run(
             [
                 sys.executable,
@@ -141,14 +141,14 @@ def walk(engine: Any, tmp_path: Path) -> Iterator[Walk]:
 
 def in_booth(
     walk: Walk, *command: str, env: dict[str, str] | None = None, stdin: str | None = None
-) -> Result:
+) -> CliResult:
     flags = [w for k, v in (env or {}).items() for w in ("-e", f"{k}={v}")]
     if stdin is not None:
         flags.append("-i")
     return run(["docker", "exec", *flags, walk.booth, *command], stdin=stdin, timeout=TIMEOUT)
 
 
-def check_server(*args: str) -> Result:
+def check_server(*args: str) -> CliResult:
     return run(["sh", str(DIND_EXAMPLE / "check-server.sh"), *args])
 
 

@@ -27,15 +27,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import free_port
 from examples_support import (
     CI_EXAMPLE,
     DIND_EXAMPLE,
     KIND_EXAMPLE,
-    Result,
+    CliResult,
     check_ports,
     example_dirs,
     example_scripts,
-    free_port,
     plan_offline,
     run,
     sidecar_ports,
@@ -154,7 +154,7 @@ def _code_dir(tmp_path: Path, name: str, config: str) -> Path:
     return code
 
 
-def _verdicts(result: Result) -> dict[str, str]:
+def _verdicts(result: CliResult) -> dict[str, str]:
     """``{canonical spec: OK | NOT ALLOWED}`` from the checker's output."""
     found = {}
     for line in result.stdout.splitlines():
@@ -546,7 +546,7 @@ class Stubs:
             **extra,
         )
 
-    def run(self, script: str, *args: str, **extra: str) -> Result:
+    def run(self, script: str, *args: str, **extra: str) -> CliResult:
         return run(
             ["sh", str(KIND_EXAMPLE / script), *args], env=self.env(**extra), replace_env=True
         )

@@ -13,7 +13,6 @@ import io
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tarfile
@@ -21,12 +20,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 import docker
 import docker.errors
 import pytest
 import requests.exceptions
+from cli_support import CliResult
 
 LABEL_MANAGED = "io.codingbooth.managed"
 LABEL_INSTANCE = "io.codingbooth.instance"
@@ -43,30 +43,7 @@ DOCKER_CLI_TIMEOUT = 60.0
 T = TypeVar("T")
 
 
-class CliResult(NamedTuple):
-    rc: int
-    stdout: str
-    stderr: str
-
-    def explain(self) -> str:
-        return f"exit {self.rc}\n--- stdout ---\n{self.stdout}\n--- stderr ---\n{self.stderr}"
-
-
 # -- ports --------------------------------------------------------------------------------
-
-_handed_out: set[int] = set()
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now, never handed out twice in this session."""
-    for _ in range(100):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if port not in _handed_out and port not in (2375, 2376, 10000):
-            _handed_out.add(port)
-            return port
-    raise RuntimeError("no free port found")  # pragma: no cover
 
 
 def http_get(port: int, path: str = "/", timeout: float = 3.0) -> str:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from booth_builders import actual_matching
 from hypothesis import strategies as st
 
 from reconciler.config import BoothConfig, CliInputs, _KeyReader, build_config
-from reconciler.model import ActualState, DesiredGraph, Observed
+from reconciler.model import ActualState, DesiredGraph
 from reconciler.ports import PROTOCOLS, PortMapping
 
 CODE = "/srv/prop"  # never touched: build_config only reads files named by --env-file
@@ -97,19 +98,4 @@ def configs(draw: st.DrawFn) -> BoothConfig:
 
 def actual_equal_to(desired: DesiredGraph) -> ActualState:
     """What the observer reports right after a successful apply of ``desired``."""
-    return ActualState(
-        tuple(
-            Observed(
-                kind=r.kind,
-                name=r.name,
-                id=f"id-{r.name}",
-                owned=True,
-                role=r.role,
-                spec_hash=r.spec_hash,
-                field_hashes=r.field_hashes,
-                state="running" if r.kind == "container" else None,
-                ports=tuple(r.summary.get("ports", ())),
-            )
-            for r in desired
-        )
-    )
+    return actual_matching(desired)
