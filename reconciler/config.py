@@ -226,17 +226,13 @@ class _KeyReader:
         return ConfigError(f"{self._at(key)}: {key} must be {expected}, got {shown}")
 
     def string(self, key: str, default: str) -> str:
-        if key not in self.raw:
-            return default
-        value = self.raw[key]
+        value = self.raw.get(key, default)
         if not isinstance(value, str):
             raise self._fail(key, "a string")
         return value
 
     def boolean(self, key: str, default: bool) -> bool:
-        if key not in self.raw:
-            return default
-        value = self.raw[key]
+        value = self.raw.get(key, default)
         if not isinstance(value, bool):
             raise self._fail(key, "true or false")
         return value

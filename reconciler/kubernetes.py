@@ -53,34 +53,12 @@ _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
 
 
-def render_kubernetes(
-    graph: GraphLike,
-    *,
-    ports: PortSet,
-    namespace: str | None = None,
-    ready_timeout: float = 120.0,
-    code_volume: CodeVolume = "empty-dir",
-    data_size: str = "20Gi",
-    code_size: str = "5Gi",
-) -> str:
-    """Multi-document YAML (a Service, then a StatefulSet) for ``graph``.
-
-    ``ports`` is the graph's port set (``BoothConfig.ports``); it must be the one the
-    graph's port-owning container publishes. ``ready_timeout`` bounds the sidecar's
-    startup probe. ``code_volume`` says what holds the code directory: an emptyDir
-    (lost with the Pod) or a claim kept like the data claim; either is filled with
-    ``kubectl cp``. Raises :class:`ConfigError` for what has no Kubernetes equivalent.
-    """
-    documents = kubernetes_documents(
-        graph,
-        ports=ports,
-        namespace=namespace,
-        ready_timeout=ready_timeout,
-        code_volume=code_volume,
-        data_size=data_size,
-        code_size=code_size,
-    )
-    return dump_documents(documents, header=_header(documents, namespace))
+def render_kubernetes(graph: GraphLike, **options: Any) -> str:
+    """Multi-document YAML (a Service, then a StatefulSet) for ``graph``; ``options`` are
+    those of :func:`kubernetes_documents`. Raises :class:`ConfigError` for what has no
+    Kubernetes equivalent."""
+    documents = kubernetes_documents(graph, **options)
+    return dump_documents(documents, header=_header(documents, options.get("namespace")))
 
 
 def kubernetes_documents(
@@ -93,7 +71,14 @@ def kubernetes_documents(
     data_size: str = "20Gi",
     code_size: str = "5Gi",
 ) -> list[dict[str, Any]]:
-    """The objects :func:`render_kubernetes` prints, as plain data."""
+    """The objects :func:`render_kubernetes` prints, as plain data.
+
+    ``ports`` is the graph's port set (``BoothConfig.ports``); it must be the one the
+    graph's port-owning container publishes. ``ready_timeout`` bounds the sidecar's
+    startup probe. ``code_volume`` says what holds the code directory: an emptyDir
+    (lost with the Pod) or a claim kept like the data claim; either is filled with
+    ``kubectl cp``.
+    """
     roles = {str(resource.role): resource for resource in graph}
     booth, sidecar = _booth_and_sidecar(graph, roles)
     owner = sidecar or booth
