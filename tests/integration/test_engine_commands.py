@@ -43,7 +43,10 @@ def test_exec_on_a_terminal_gets_a_tty(make_booth):
     b = make_booth()
     b.ok("apply")
 
-    session = TerminalSession(b, "exec", "--", "sh", "-c", "tty; stty size; exit 4", rows=33)
+    # The size is sent right after the exec starts (as docker exec -it does on API 1.41,
+    # which has no size at create): the command reads it a moment later.
+    script = "tty; sleep 1; stty size; exit 4"
+    session = TerminalSession(b, "exec", "--", "sh", "-c", script, rows=33)
     try:
         assert session.wait() == 4
     finally:
