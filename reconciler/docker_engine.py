@@ -20,6 +20,7 @@ from docker.utils import kwargs_from_env
 from reconciler import observe
 from reconciler.engine import EngineInfo, Stream
 from reconciler.errors import (
+    BuildError,
     DockerUnavailableError,
     EngineConflict,
     EngineError,
@@ -30,6 +31,7 @@ from reconciler.logs import get_logger
 from reconciler.model import LABEL_INSTANCE, ActualState, Observed, Role, resource_names
 
 CONNECT_TIMEOUT = 5
+BUILD_TAIL_LINES = 8
 API_TIMEOUT = 60
 ATTACH_PARAMS = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
 _T = TypeVar("_T")
@@ -106,7 +108,7 @@ class DockerEngine:
             local=self.is_local,
         )
 
-    def observe(self, name: str, port: int) -> ActualState:
+    def observe(self, name: str, port: int, image: str | None = None) -> ActualState:
         """Everything that matters to instance ``{name}-{port}``, in a constant number of
         requests: label filters run in the engine, and our names are inspected one by one
         (an inspect costs the same however many objects the host has)."""
@@ -136,6 +138,10 @@ class DockerEngine:
             raw = _inspect(client.inspect_volume, names[Role.VOLUME])
             if raw is not None:
                 found.append(observe.volume(raw, instance))
+            if image is not None:
+                raw = _inspect(client.inspect_image, image)
+                if raw is not None:
+                    found.append(observe.image(raw, image))
         except (docker.errors.DockerException, requests.exceptions.RequestException) as err:
             raise DockerUnavailableError(
                 f"Docker engine at {self._endpoint} failed: {one_line(err, 200)}"
@@ -160,6 +166,42 @@ class DockerEngine:
                 if "error" in event:
                     raise EngineError(str(event["error"]))
                 on_event(event)
+
+    def build(
+        self,
+        context: str,
+        dockerfile: str,
+        tag: str,
+        build_args: Mapping[str, str],
+        labels: Mapping[str, str],
+        on_line: Callable[[str], None],
+    ) -> str:
+        lines: list[str] = []
+        image_id = ""
+        with _translated():
+            events = self.client.build(
+                path=context,
+                dockerfile=dockerfile,
+                tag=tag,
+                buildargs=dict(build_args),
+                labels=dict(labels),
+                rm=True,
+                forcerm=True,
+                decode=True,
+            )
+            for event in events:
+                if "error" in event:
+                    tail = " | ".join(line.strip() for line in lines[-BUILD_TAIL_LINES:])
+                    raise BuildError(
+                        f"building {tag} from {dockerfile} failed: {str(event['error']).strip()}"
+                        f"; last build lines: {tail or '(none)'}"
+                    )
+                for line in str(event.get("stream", "")).splitlines():
+                    if line.strip():
+                        lines.append(line)
+                        on_line(line)
+                image_id = str((event.get("aux") or {}).get("ID", image_id))
+        return image_id
 
     # -- networks and volumes ---------------------------------------------------------------
 

@@ -46,7 +46,21 @@ class Engine(Protocol):
         ...
 
     def identity(self) -> EngineInfo: ...
-    def observe(self, name: str, port: int) -> ActualState: ...
+    def observe(self, name: str, port: int, image: str | None = None) -> ActualState:
+        """The instance's objects, and the image tag ``image`` when booth builds it."""
+        ...
+
+    def build(
+        self,
+        context: str,
+        dockerfile: str,
+        tag: str,
+        build_args: Mapping[str, str],
+        labels: Mapping[str, str],
+        on_line: Callable[[str], None],
+    ) -> str:
+        """Build and tag an image; its ID. Raises BuildError with the build's last lines."""
+        ...
 
     # images
     def image_present(self, image: str) -> bool: ...

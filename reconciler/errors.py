@@ -69,6 +69,10 @@ class ExecutionError(BoothError):
     """A plan step failed against the engine."""
 
 
+class BuildError(ExecutionError):
+    """Building the booth's image failed; the message ends with the build's last lines."""
+
+
 class NotReadyError(ExecutionError):
     """The inner daemon did not become ready (sidecar exited or timed out)."""
 

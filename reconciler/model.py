@@ -21,6 +21,7 @@ from reconciler.ports import PortSet
 class Role(StrEnum):
     """What a resource is for in a booth. The values are the ``io.codingbooth.role`` label."""
 
+    IMAGE = "image"  # the booth's image, when booth builds it from a Dockerfile
     NETWORK = "network"
     VOLUME = "volume"
     SIDECAR = "sidecar"
@@ -30,6 +31,7 @@ class Role(StrEnum):
 class Kind(StrEnum):
     """The engine object type behind a role."""
 
+    IMAGE = "image"
     NETWORK = "network"
     VOLUME = "volume"
     CONTAINER = "container"
@@ -41,20 +43,25 @@ class EdgeKind(StrEnum):
     ``netns``: dst runs in src's network namespace (replacing src replaces dst, starting
     src restarts dst, dst starts only once src's daemon answers); ``attach``: dst is
     attached to network src (replacing src replaces dst); ``mount``: dst mounts volume
-    src (plain ordering, never cascades: the volume holds data).
+    src (plain ordering, never cascades: the volume holds data); ``build``: dst runs the
+    image src builds (a rebuilt image replaces the container that runs the old one).
     """
 
     NETNS = "netns"
     ATTACH = "attach"
     MOUNT = "mount"
+    BUILD = "build"
 
 
-CREATION_ORDER = (Role.NETWORK, Role.VOLUME, Role.SIDECAR, Role.BOOTH)
+CREATION_ORDER = (Role.IMAGE, Role.NETWORK, Role.VOLUME, Role.SIDECAR, Role.BOOTH)
 # Destroy is the exact reverse of "network, volume → sidecar → booth", except that the
 # volume goes last, after the network, so a half-done destroy never strands a sidecar
 # without its data.
-TEARDOWN_ORDER = (Role.BOOTH, Role.SIDECAR, Role.NETWORK, Role.VOLUME)
+# A built image is never removed by booth (like Compose's `down` without `--rmi`): it is
+# the build cache of the next apply; it stands last only to give every role a place.
+TEARDOWN_ORDER = (Role.BOOTH, Role.SIDECAR, Role.NETWORK, Role.VOLUME, Role.IMAGE)
 KIND_OF_ROLE = {
+    Role.IMAGE: Kind.IMAGE,
     Role.NETWORK: Kind.NETWORK,
     Role.VOLUME: Kind.VOLUME,
     Role.SIDECAR: Kind.CONTAINER,
@@ -209,6 +216,7 @@ EDGES = (
     Edge(Role.NETWORK, Role.SIDECAR, EdgeKind.ATTACH),
     Edge(Role.VOLUME, Role.SIDECAR, EdgeKind.MOUNT),
     Edge(Role.SIDECAR, Role.BOOTH, EdgeKind.NETNS),
+    Edge(Role.IMAGE, Role.BOOTH, EdgeKind.BUILD),
 )
 
 

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from reconciler.model import (
+    LABEL_INSTANCE,
+    LABEL_MANAGED,
     LABEL_ROLE,
     LABEL_SPEC_FIELDS,
     LABEL_SPEC_HASH,
@@ -90,6 +92,16 @@ def inspected_container(raw: Mapping[str, Any], instance: str) -> Observed:
         ports=tuple(sorted(published)),
         **_ownership((raw.get("Config") or {}).get("Labels"), instance),
     )
+
+
+def image(raw: Mapping[str, Any], tag: str) -> Observed:
+    """A built image is booth's when booth's labels say it built it, whichever instance
+    did: two instances of one project share CodingBooth's tag, and its spec hash (the
+    fingerprint of the build's inputs) tells whether it is the image they want."""
+    labels = (raw.get("Config") or {}).get("Labels") or {}
+    built_by_booth = labels.get(LABEL_MANAGED) == "true" and labels.get(LABEL_ROLE) == "image"
+    ownership = _ownership(labels, str(labels.get(LABEL_INSTANCE))) if built_by_booth else {}
+    return Observed(Kind.IMAGE, tag, str(raw["Id"]), **({"owned": False} | ownership))
 
 
 def network(raw: Mapping[str, Any], instance: str) -> Observed:

@@ -30,6 +30,7 @@ from reconciler.reconcile import CREATION_RANK, TEARDOWN_RANK, Action, Change, R
 
 
 class Op(StrEnum):
+    BUILD_IMAGE = "build-image"
     CREATE_NETWORK = "create-network"
     CREATE_VOLUME = "create-volume"
     CREATE_CONTAINER = "create-container"
@@ -42,7 +43,11 @@ class Op(StrEnum):
     REMOVE_VOLUME = "remove-volume"
 
 
-_CREATE_OP = {Kind.NETWORK: Op.CREATE_NETWORK, Kind.VOLUME: Op.CREATE_VOLUME}
+_CREATE_OP = {
+    Kind.IMAGE: Op.BUILD_IMAGE,
+    Kind.NETWORK: Op.CREATE_NETWORK,
+    Kind.VOLUME: Op.CREATE_VOLUME,
+}
 _REMOVE_OP = {
     Kind.NETWORK: Op.REMOVE_NETWORK,
     Kind.VOLUME: Op.REMOVE_VOLUME,
@@ -104,6 +109,9 @@ class _Node:
         return self.op in _TEARDOWN_OPS
 
     def priority(self) -> tuple[int, int, int, str]:
+        if self.op == Op.BUILD_IMAGE:
+            # First of all: a build that fails has then changed nothing else.
+            return (-1, 0, 0, self.change.name)
         if self.teardown:
             return (0, 0, TEARDOWN_RANK[self.change.role], self.change.name)
         waits = int(self.op == Op.WAIT_READY)
@@ -133,8 +141,8 @@ def make_plan(instance: str, changes: Sequence[Change]) -> Plan:
 
 
 def _teardown_ops(change: Change) -> list[Op]:
-    if change.action not in (Action.REPLACE, Action.REMOVE):
-        return []
+    if change.action not in (Action.REPLACE, Action.REMOVE) or change.kind == Kind.IMAGE:
+        return []  # building again moves the tag; booth never removes an image
     ops = []
     if change.kind == Kind.CONTAINER and change.actual is not None and change.actual.running:
         ops.append(Op.STOP_CONTAINER)
@@ -184,9 +192,15 @@ def _link(
         before = teardown.get(edge.src)
         if after and before:  # the dependent goes first
             nodes[before[0]].deps.add(after[-1])
+        built = buildup.get(edge.src)
+        if edge.kind == EdgeKind.BUILD and after and built:
+            # The old booth goes only once its new image is built: a failed build has then
+            # changed nothing.
+            nodes[after[0]].deps.add(built[-1])
     removals = [i for i, n in enumerate(nodes) if n.teardown]
     for role, ids in buildup.items():
-        nodes[ids[0]].deps.update(removals)
+        if role != Role.IMAGE:  # a build frees nothing and needs nothing freed
+            nodes[ids[0]].deps.update(removals)
         if role in teardown:
             nodes[ids[0]].deps.add(teardown[role][-1])
     for edge in EDGES:

@@ -61,6 +61,8 @@ class ReasonCode(StrEnum):
     DESTROY = "destroy"
     DAEMON_STARTING = "daemon_starting"
     DAEMON_CHECK = "daemon_check"
+    BUILD_INPUTS_CHANGED = "build_inputs_changed"
+    IMAGE_REBUILT = "image_rebuilt"
 
 
 CREATION_RANK = {role: rank for rank, role in enumerate(CREATION_ORDER)}
@@ -96,10 +98,11 @@ def reconcile(desired: DesiredGraph, actual: ActualState) -> tuple[Change, ...]:
 
 
 def destroy_changes(actual: ActualState, *, remove_volumes: bool) -> tuple[Change, ...]:
-    """Everything this instance owns, removed; the data volume only when asked."""
+    """Everything this instance owns, removed; the data volume only when asked. A built
+    image stays (it is the next apply's build cache, and other instances may run it)."""
     changes = []
     for observed in sorted(_owned(actual), key=_teardown_key):
-        if observed.role == Role.VOLUME and not remove_volumes:
+        if observed.role == Role.IMAGE or (observed.role == Role.VOLUME and not remove_volumes):
             continue
         changes.append(_removal(observed, ReasonCode.DESTROY, "not desired: destroy"))
     return tuple(changes)
@@ -108,6 +111,10 @@ def destroy_changes(actual: ActualState, *, remove_volumes: bool) -> tuple[Chang
 def _base_change(resource: Resource, actual: ActualState) -> Change:
     named = actual.named(resource.kind, resource.name)
     if named is not None and not named.owned:
+        if resource.kind == Kind.IMAGE:
+            # Building again only moves the tag: the other image stays, untagged.
+            why = "tag exists, not built by booth: built again"
+            return _change(resource, None, Action.REPLACE, ReasonCode.BUILD_INPUTS_CHANGED, why)
         if resource.kind == Kind.CONTAINER:
             raise ForeignObjectError(
                 f"container {resource.name!r} exists but was not created by booth "
@@ -128,6 +135,9 @@ def _base_change(resource: Resource, actual: ActualState) -> Change:
         return make(Action.REPLACE, ReasonCode.NAME_CHANGED, why)
     if observed.spec_hash != resource.spec_hash:
         fields = changed_fields(dict(observed.field_hashes), dict(resource.field_hashes))
+        if resource.role == Role.IMAGE:
+            why = ", ".join(_BUILD_INPUTS.get(f, f"{f} changed") for f in fields) or "spec changed"
+            return make(Action.REPLACE, ReasonCode.BUILD_INPUTS_CHANGED, why)
         what = f"spec changed: {', '.join(fields) or 'spec'}"
         if resource.role == Role.VOLUME:
             # Replacing the data volume would drop the inner daemon's images and containers,
@@ -140,6 +150,15 @@ def _base_change(resource: Resource, actual: ActualState) -> Change:
     if resource.kind == Kind.CONTAINER and not observed.running:
         return make(Action.START, ReasonCode.STOPPED, "stopped")
     return make(Action.NONE, ReasonCode.UP_TO_DATE, "up to date")
+
+
+# The image spec's fields (desired.py ``_image``), as a person says why a build reruns.
+_BUILD_INPUTS = {
+    "dockerfile": "Dockerfile changed",
+    "context": "build context changed",
+    "buildArgs": "build args changed",
+    "tag": "tag changed",
+}
 
 
 def _change(
@@ -162,16 +181,13 @@ def _cascade(desired: DesiredGraph, changes: dict[Role, Change]) -> None:
         if source is None:
             continue
         for edge in desired.edges:
-            if edge.src != role or edge.kind not in (EdgeKind.NETNS, EdgeKind.ATTACH):
+            if edge.src != role or edge.kind == EdgeKind.MOUNT:
                 continue
             target = changes[edge.dst]
             if target.actual is None or target.action in (Action.CREATE, Action.REPLACE):
                 continue
             if source.action in (Action.CREATE, Action.REPLACE):
-                if edge.kind == EdgeKind.NETNS:
-                    code, why = ReasonCode.NAMESPACE_OWNER_REPLACED, "namespace owner replaced"
-                else:
-                    code, why = ReasonCode.NETWORK_REPLACED, f"{role} replaced"
+                code, why = _CASCADE_REASON[edge.kind]
                 changes[edge.dst] = attrs.evolve(
                     target, action=Action.REPLACE, reason=why, reason_code=code
                 )
@@ -188,6 +204,13 @@ def _cascade(desired: DesiredGraph, changes: dict[Role, Change]) -> None:
                 )
 
 
+_CASCADE_REASON = {
+    EdgeKind.NETNS: (ReasonCode.NAMESPACE_OWNER_REPLACED, "namespace owner replaced"),
+    EdgeKind.ATTACH: (ReasonCode.NETWORK_REPLACED, "network replaced"),
+    EdgeKind.BUILD: (ReasonCode.IMAGE_REBUILT, "image rebuilt"),
+}
+
+
 def _owned(actual: ActualState) -> Iterable[Observed]:
     return (o for o in actual if o.owned)
 
@@ -200,7 +223,9 @@ def _not_desired(desired: DesiredGraph, actual: ActualState) -> list[Change]:
     """
     wanted = {(r.kind, r.name) for r in desired}
     leftovers = [
-        o for o in _owned(actual) if (o.kind, o.name) not in wanted and o.role != Role.VOLUME
+        o
+        for o in _owned(actual)
+        if (o.kind, o.name) not in wanted and o.role not in (Role.VOLUME, Role.IMAGE)
     ]
     leftovers.sort(key=_teardown_key)
     return [_removal(o, ReasonCode.NOT_DESIRED, "not desired") for o in leftovers]
@@ -213,7 +238,12 @@ def _teardown_key(observed: Observed) -> tuple[int, str]:
 
 # An owned object whose role label is missing or unknown (written by hand, or by a newer
 # booth) is still removed, in the place that is safe for its kind: a container first.
-_ROLE_OF_KIND = {Kind.CONTAINER: Role.BOOTH, Kind.NETWORK: Role.NETWORK, Kind.VOLUME: Role.VOLUME}
+_ROLE_OF_KIND = {
+    Kind.CONTAINER: Role.BOOTH,
+    Kind.NETWORK: Role.NETWORK,
+    Kind.VOLUME: Role.VOLUME,
+    Kind.IMAGE: Role.IMAGE,
+}
 
 
 def _removal(observed: Observed, code: ReasonCode, reason: str) -> Change:
