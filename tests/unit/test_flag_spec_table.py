@@ -92,6 +92,7 @@ ROWS = (
         files={"vars.env": "A=file\nB=file\n"},
         dind=False,
     ),
+    Row("env-file", ("--env-file", "~nosuchuser/vars.env"), error="cannot expand"),
     # -- file systems
     Row(
         "volume",
@@ -106,14 +107,8 @@ ROWS = (
             ]
         },
     ),
-    Row(
-        "volume",
-        (
-            "-v",
-            "/anonymous",
-        ),
-        booth={"Volumes": {"/anonymous": {}}},
-    ),
+    Row("volume", ("-v", "/anonymous"), booth={"Volumes": {"/anonymous": {}}}),
+    Row("volume", ("-v", "~nosuchuser/x:/c"), error="cannot expand '~nosuchuser'"),
     Row(
         "mount",
         ("--mount", "type=bind,source=/src,target=/dst,readonly"),
