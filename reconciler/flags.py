@@ -109,8 +109,18 @@ def _env(value: str, where: str, context: ParseContext) -> list[str]:
     return _with_host_values([values.parse_env(value, where)], context)
 
 
+def _expand_home(text: str, where: str) -> Path:
+    """``~`` and ``~user`` as the shell expands them; pathlib raises RuntimeError for a
+    user it cannot find, which is a mistake in the input, not in booth."""
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:
+        user = text.partition("/")[0]
+        raise RunArgError(f"{where}: cannot expand {user!r}: no such user or home") from None
+
+
 def _env_file(value: str, where: str, context: ParseContext) -> list[str]:
-    path = Path(value).expanduser()
+    path = _expand_home(value, where)
     if not path.is_absolute():
         path = context.code_dir / path
     try:
@@ -120,13 +130,13 @@ def _env_file(value: str, where: str, context: ParseContext) -> list[str]:
     return _with_host_values(values.parse_env_file(text, f"{where} {path}"), context)
 
 
-def _volume(value: str, _where: str, context: ParseContext) -> Placed | str:
+def _volume(value: str, where: str, context: ParseContext) -> Placed | str:
     """Relative bind sources resolve against the code dir (as Compose does), ``~`` to home."""
     source, sep, rest = value.partition(":")
     if not sep:
         return Placed("Volumes", Merge.UPDATE, (value, {}))
     if source.startswith("~"):
-        source = str(Path(source).expanduser())
+        source = str(_expand_home(source, where))
     elif source in (".", "..") or source.startswith(("./", "../")):
         source = str((context.code_dir / source).resolve())
     return f"{source}:{rest}"

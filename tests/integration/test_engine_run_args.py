@@ -1,0 +1,95 @@
+"""A wide set of run-args, applied to a real engine and read back from ``docker inspect``.
+
+The unit spec table (tests/unit/test_flag_spec_table.py) checks the specs booth builds;
+this checks that the engine runs what those specs say, field by field, in the engine's
+own words: a field the engine drops or renames (``Entrypoint``, a mount's ``RW``) would
+pass the spec table and fail here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from engine_support import docker_cli, in_booth
+
+pytestmark = pytest.mark.docker
+
+MiB = 1 << 20
+DEVICE = "/dev/fuse" if os.path.exists("/dev/fuse") else "/dev/null"
+
+
+def test_run_args_reach_the_engine_field_by_field(make_booth, tmp_path: Path) -> None:
+    ro_dir, mount_dir = tmp_path / "ro-bind", tmp_path / "ro-mount"
+    for directory in (ro_dir, mount_dir):
+        directory.mkdir()
+        (directory / "seen.txt").write_text("x\n")
+    b = make_booth(
+        cmds=["infinity"],
+        run_args=[
+            *("-e", "FROM_FLAG=1", "--env-file", "vars.env"),
+            *("-v", f"{ro_dir}:/ro-bind:ro"),
+            *("--mount", f"type=bind,source={mount_dir},target=/ro-mount,readonly"),
+            *("-w", "/tmp/work", "-u", "1000:1000", "-l", "team=core"),
+            *("--cap-add", "SYS_PTRACE", "--cap-drop", "MKNOD"),
+            *("--device", f"{DEVICE}:{DEVICE}:rw"),
+            *("--security-opt", "no-new-privileges"),
+            *("--tmpfs", "/scratch:size=16m", "--shm-size", "96m", "-m", "256m"),
+            *("--cpus", "0.5", "--init", "--entrypoint", "sleep", "-it"),
+            *("-h", "boothbox", "--dns", "9.9.9.9", "--add-host", "db:10.0.0.2"),
+        ],
+    )
+    (b.path / "vars.env").write_text("FROM_FILE=2\n")
+    b.ok("apply")
+
+    booth = b.container("booth")
+    assert booth is not None
+    config, host = booth["Config"], booth["HostConfig"]
+    assert {"FROM_FLAG=1", "FROM_FILE=2", "DOCKER_HOST=tcp://localhost:2375"} <= set(config["Env"])
+    assert config["WorkingDir"] == "/tmp/work"
+    assert config["User"] == "1000:1000"
+    assert config["Labels"]["team"] == "core"
+    assert config["Entrypoint"] == ["sleep"]
+    assert config["Cmd"] == ["infinity"]
+    assert config["Tty"] is True
+    assert config["OpenStdin"] is True
+    assert f"{ro_dir}:/ro-bind:ro" in host["Binds"]
+    assert host["Mounts"] == [
+        {"Type": "bind", "Source": str(mount_dir), "Target": "/ro-mount", "ReadOnly": True}
+    ]
+    mounts = {m["Destination"]: m for m in booth["Mounts"]}
+    assert mounts["/ro-bind"]["RW"] is False
+    assert mounts["/ro-mount"]["RW"] is False
+    assert mounts["/home/coder/code"]["RW"] is True
+    assert host["CapAdd"] == ["SYS_PTRACE"]
+    assert host["CapDrop"] == ["MKNOD"]
+    assert host["Devices"] == [
+        {"PathOnHost": DEVICE, "PathInContainer": DEVICE, "CgroupPermissions": "rw"}
+    ]
+    assert host["SecurityOpt"] == ["no-new-privileges"]
+    assert host["Tmpfs"] == {"/scratch": "size=16m"}
+    assert host["ShmSize"] == 96 * MiB
+    assert host["Memory"] == 256 * MiB
+    assert host["NanoCpus"] == 500_000_000
+    assert host["Init"] is True
+    assert host["Privileged"] is False
+    assert host["NetworkMode"] == f"container:{b.container_id('sidecar')}"
+    # Namespace flags land on the sidecar, which owns the namespace, not on the booth.
+    assert host.get("Dns") in (None, [])
+    assert host.get("ExtraHosts") in (None, [])
+
+    sidecar = b.container("sidecar")
+    assert sidecar is not None
+    assert sidecar["Config"]["Hostname"] == "boothbox"
+    assert sidecar["HostConfig"]["Dns"] == ["9.9.9.9"]
+    assert sidecar["HostConfig"]["ExtraHosts"] == ["db:10.0.0.2"]
+
+    # ... and the running booth sees them: read-only mounts, the shared /etc/hosts.
+    for target in ("/ro-bind", "/ro-mount"):
+        assert in_booth(b.booth, "cat", f"{target}/seen.txt").stdout == "x\n"
+        # as root, so only the read-only mount can refuse the write
+        write = docker_cli("exec", "-u", "0", b.booth, "touch", f"{target}/new", check=False)
+        assert write.rc != 0 and "Read-only file system" in write.stderr, write.explain()
+    assert in_booth(b.booth, "id", "-u").stdout.strip() == "1000"
+    assert "10.0.0.2" in in_booth(b.booth, "cat", "/etc/hosts").stdout
