@@ -1,0 +1,59 @@
+"""``port = "NEXT" | "RANDOM"``: CodingBooth's port choice, made stable under reconciliation.
+
+CodingBooth picks the booth port each time it starts (``port_determination.go``: NEXT is
+the first free one of 10000, 11000, … 65000; RANDOM a free one of those at random). A
+reconciler must not: a second ``apply`` would see 10000 held by its own sidecar and make
+a second booth on 11000. So an instance of the same code directory that already exists
+(found by its ``io.codingbooth.code-dir`` label, or by the code directory it mounts)
+keeps its port; only a new one is chosen the CodingBooth way.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+
+from reconciler.errors import ConfigError
+
+FIRST_PORT, LAST_PORT, STEP = 10000, 65000, 1000
+RANDOM_TRIES = 200
+CHOICES = ("NEXT", "RANDOM")
+
+
+def parse_setting(value: object, where: str) -> int | str:
+    """An integer port, or NEXT/RANDOM (any case, as CodingBooth accepts them)."""
+    if isinstance(value, bool):
+        raise ConfigError(f"{where}: port must be an integer in 1..65535, NEXT or RANDOM")
+    if isinstance(value, int) and 1 <= value <= 65535:
+        return value
+    if isinstance(value, str):
+        if value.upper() in CHOICES:
+            return value.upper()
+        if value.isascii() and value.isdigit() and 1 <= int(value) <= 65535:
+            return int(value)
+    shown = value if isinstance(value, int) else repr(value)
+    raise ConfigError(f"{where}: port must be an integer in 1..65535, NEXT or RANDOM, not {shown}")
+
+
+def choose(
+    setting: int | str,
+    existing: Sequence[int],
+    is_free: Callable[[int], bool],
+    rng: random.Random | None = None,
+) -> int:
+    """The booth port: a number as given; else an existing instance's; else a free slot."""
+    if isinstance(setting, int):
+        return setting
+    if existing:
+        return min(existing)
+    slots = list(range(FIRST_PORT, LAST_PORT + 1, STEP))
+    if setting == "NEXT":
+        found = next((port for port in slots if is_free(port)), None)
+    else:
+        pick = rng or random.Random()
+        found = next(
+            (p for p in (pick.choice(slots) for _ in range(RANDOM_TRIES)) if is_free(p)), None
+        )
+    if found is None:
+        raise ConfigError(f"no free {setting} port among {FIRST_PORT}, {FIRST_PORT + STEP}, …")
+    return found
