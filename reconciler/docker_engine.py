@@ -8,7 +8,10 @@ of booth handles one kind of failure.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
+import posixpath
+import tarfile
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
@@ -223,6 +226,22 @@ class DockerEngine:
             exit_code = self.client.exec_inspect(exec_id["Id"]).get("ExitCode")
         return exit_code, output
 
+    def put_files(self, container: str, files: Mapping[str, bytes]) -> None:
+        archive = _tar(files)
+        _call(lambda: self.client.put_archive(container, "/", archive))
+
+    def read_files(self, container: str, directory: str) -> dict[str, bytes]:
+        with _translated():
+            stream, _ = self.client.get_archive(container, directory)
+            data = b"".join(stream)
+        found = {}
+        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+            for member in archive.getmembers():
+                content = archive.extractfile(member) if member.isfile() else None
+                if content is not None and member.name.count("/") == 1:
+                    found[posixpath.basename(member.name)] = content.read()
+        return found
+
     def logs(self, container: str, tail: int) -> str:
         raw = _call(lambda: self.client.logs(container, tail=tail))
         return bytes(raw).decode(errors="replace")
@@ -309,6 +328,26 @@ def _translated_iter(
 ) -> Iterator[tuple[bytes | None, bytes | None]]:
     with _translated():
         yield from chunks
+
+
+def _tar(files: Mapping[str, bytes]) -> bytes:
+    """A tar of ``files`` relative to ``/``, with entries for the directories below the
+    first path component (which must exist: ``/etc``, ``/home`` …)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        directories: set[str] = set()
+        for path in files:
+            parts = path.strip("/").split("/")[:-1]
+            directories.update("/".join(parts[:n]) for n in range(2, len(parts) + 1))
+        for directory in sorted(directories):
+            info = tarfile.TarInfo(directory)
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            archive.addfile(info)
+        for path, content in sorted(files.items()):
+            info = tarfile.TarInfo(path.strip("/"))
+            info.size, info.mode = len(content), 0o644
+            archive.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
 
 
 def _inspect(call: Callable[[str], Mapping[str, Any]], name: str) -> Mapping[str, Any] | None:
