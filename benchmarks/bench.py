@@ -42,6 +42,9 @@ BENCH_LABEL = f"booth-bench={BENCH_ID}"
 # reported beside it, so the comparison is not flattering by construction.
 POLL_SECONDS = 0.5
 FINE_POLL_SECONDS = 0.1
+# Every `daemon-endpoint`, side by side; the first is booth's default.
+MODES = ("tls", "unix", "tcp")
+FIRST_OUTPUT = "booth-first-output"
 
 
 def free_ports(count: int) -> list[int]:
@@ -76,11 +79,33 @@ def timed(command: list[str] | str, env: dict[str, str] | None = None) -> float:
     return elapsed
 
 
+def first_output(command: list[str] | str) -> float:
+    """Seconds from start to the first line on stdout; the rest runs untimed."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        shell=isinstance(command, str),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = "-"
+    while line and FIRST_OUTPUT not in line:  # a plan may come first
+        line = process.stdout.readline()
+    elapsed = time.perf_counter() - started
+    _, err = process.communicate()
+    if FIRST_OUTPUT not in line or process.returncode != 0:
+        raise RuntimeError(f"{command!r} failed ({process.returncode}): {line!r} {err[-2000:]}")
+    return elapsed
+
+
 class Booth:
     """One benchmark booth: a code dir with a config, and the `booth` command for it."""
 
-    def __init__(self, root: Path, name: str) -> None:
+    def __init__(self, root: Path, name: str, mode: str = MODES[0]) -> None:
         self.port, self.extra_a, self.extra_b = free_ports(3)
+        self.mode = mode
         self.name = name
         self.dir = root / name
         (self.dir / ".booth").mkdir(parents=True)
@@ -93,6 +118,7 @@ class Booth:
             dind-image = "{DIND_IMAGE}"
             cmds = ["sleep", "infinity"]
             run-args = ["-p", "{self.extra_a}:8080", "-p", "{self.extra_b}:3000"]
+            daemon-endpoint = "{mode}"
             """)
         )
 
@@ -102,6 +128,16 @@ class Booth:
 
     def cmd(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "reconciler", "-q", "-C", str(self.dir), *args]
+
+    def cli_run_script(self) -> str:
+        """`booth run`'s job by hand: the sidecar, then the booth's command in the front."""
+        up = self.cli_up_script().rsplit("docker run -d --init", 1)[0]
+        return up + textwrap.dedent(f"""\
+            docker run --rm --init --name {self.instance} \\
+              --network container:{self.instance}-dind \\
+              -e DOCKER_HOST=tcp://localhost:2375 -v {self.dir}:/home/coder/code \\
+              {BOOTH_IMAGE} echo {FIRST_OUTPUT}
+            """)
 
     def cli_up_script(self, poll_seconds: float = POLL_SECONDS) -> str:
         """The same booth by hand with the docker CLI: what booth saves people writing."""
@@ -200,10 +236,15 @@ def alternate(runs: int, *contenders: Callable[[], float]) -> list[list[float]]:
     return samples
 
 
-def bench_apply(booth: Booth, runs: int) -> dict[str, float]:
-    def booth_apply() -> float:
-        booth.remove_everything()
-        return timed(booth.cmd("apply"))
+def bench_apply(booths: dict[str, Booth], runs: int) -> dict[str, float]:
+    booth = booths[MODES[0]]
+
+    def booth_apply(mode: str) -> Callable[[], float]:
+        def apply() -> float:
+            booths[mode].remove_everything()
+            return timed(booths[mode].cmd("apply"))
+
+        return apply
 
     def cli_apply() -> float:
         booth.remove_everything()
@@ -213,12 +254,39 @@ def bench_apply(booth: Booth, runs: int) -> dict[str, float]:
         booth.remove_everything()
         return timed(booth.cli_up_script(FINE_POLL_SECONDS))
 
-    booth_s, cli_s, fine_s = alternate(runs, booth_apply, cli_apply, cli_apply_fine_poll)
-    booth.remove_everything()
+    *booth_s, cli_s, fine_s = alternate(
+        runs, *(booth_apply(mode) for mode in booths), cli_apply, cli_apply_fine_poll
+    )
+    for each in booths.values():
+        each.remove_everything()
     return {
-        "apply_booth_s": median(booth_s),
+        **{f"apply_booth_{mode}_s": median(s) for mode, s in zip(booths, booth_s, strict=True)},
         "apply_cli_s": median(cli_s),
         "apply_cli_fine_poll_s": median(fine_s),
+    }
+
+
+def bench_run(booths: dict[str, Booth], runs: int) -> dict[str, float]:
+    """`booth run -- echo …` from start to the booth's first output, against the CLI."""
+    booth = booths[MODES[0]]
+
+    def booth_run(mode: str) -> Callable[[], float]:
+        def run() -> float:
+            booths[mode].remove_everything()
+            return first_output(booths[mode].cmd("run", "--", "echo", FIRST_OUTPUT))
+
+        return run
+
+    def cli_run() -> float:
+        booth.remove_everything()
+        return first_output(booth.cli_run_script())
+
+    *booth_s, cli_s = alternate(runs, *(booth_run(mode) for mode in booths), cli_run)
+    for each in booths.values():
+        each.remove_everything()
+    return {
+        **{f"run_booth_{mode}_s": median(s) for mode, s in zip(booths, booth_s, strict=True)},
+        "run_cli_s": median(cli_s),
     }
 
 
@@ -230,9 +298,10 @@ def bench_ready_overhead(booth: Booth, runs: int) -> float:
         subprocess.run(booth.cmd("apply"), check=True, capture_output=True)
         returned = dt.datetime.now(dt.UTC)
         logs = sh(f"docker logs -t {booth.instance}-dind 2>&1").stdout
-        listen = [line for line in logs.splitlines() if "API listen on 127.0.0.1:2375" in line]
+        # dockerd serves every listener at once and logs each: take the last.
+        listen = [line for line in logs.splitlines() if "API listen on" in line]
         stamp = dt.datetime.fromisoformat(
-            listen[0].split()[0].replace("Z", "+00:00")[:26] + "+00:00"
+            listen[-1].split()[0].replace("Z", "+00:00")[:26] + "+00:00"
         )
         overheads.append((returned - stamp).total_seconds() * 1000)
     booth.remove_everything()
@@ -265,20 +334,29 @@ def bench_plan_vs_compose(booth: Booth, runs: int) -> dict[str, float | None]:
     return result
 
 
-def bench_destroy(booth: Booth, runs: int) -> dict[str, float]:
-    def booth_destroy() -> float:
-        booth.remove_everything()
-        subprocess.run(booth.cmd("apply"), check=True, capture_output=True)
-        return timed(booth.cmd("destroy"))
+def bench_destroy(booths: dict[str, Booth], runs: int) -> dict[str, float]:
+    booth = booths[MODES[0]]
+
+    def booth_destroy(mode: str) -> Callable[[], float]:
+        def destroy() -> float:
+            booths[mode].remove_everything()
+            subprocess.run(booths[mode].cmd("apply"), check=True, capture_output=True)
+            return timed(booths[mode].cmd("destroy"))
+
+        return destroy
 
     def cli_destroy() -> float:
         booth.remove_everything()
         subprocess.run(booth.cmd("apply"), check=True, capture_output=True)
         return timed(booth.cli_down_script())
 
-    booth_s, cli_s = alternate(runs, booth_destroy, cli_destroy)
-    booth.remove_everything()
-    return {"destroy_booth_s": median(booth_s), "destroy_cli_s": median(cli_s)}
+    *booth_s, cli_s = alternate(runs, *(booth_destroy(mode) for mode in booths), cli_destroy)
+    for each in booths.values():
+        each.remove_everything()
+    return {
+        **{f"destroy_booth_{mode}_s": median(s) for mode, s in zip(booths, booth_s, strict=True)},
+        "destroy_cli_s": median(cli_s),
+    }
 
 
 def bench_scale(booth: Booth, runs: int) -> dict[str, float | int]:
@@ -336,30 +414,47 @@ def main() -> int:
     args = parser.parse_args()
     runs = max(5, args.runs)
     root = Path(tempfile.mkdtemp(prefix="booth-bench-"))
-    booth = Booth(root, f"bench-{BENCH_ID}")
+    booths = {mode: Booth(root, f"bench-{BENCH_ID}-{mode}", mode) for mode in MODES}
+    booth = booths[MODES[0]]
     try:
         raw: dict[str, float | int | None] = {}
-        raw.update(bench_apply(booth, runs))
-        raw["ready_overhead_ms"] = bench_ready_overhead(booth, runs)
+        raw.update(bench_apply(booths, runs))
+        raw.update(bench_run(booths, runs))
+        for mode, each in booths.items():
+            raw[f"ready_overhead_{mode}_ms"] = bench_ready_overhead(each, runs)
         raw.update(bench_plan_vs_compose(booth, runs))
-        raw.update(bench_destroy(booth, runs))
+        raw.update(bench_destroy(booths, runs))
         raw.update(bench_scale(booth, runs))
     finally:
-        booth.remove_everything()
+        for each in booths.values():
+            each.remove_everything()
         shutil.rmtree(root, ignore_errors=True)
 
     def ratio(a: str, b: str) -> float | None:
         x, y = raw.get(a), raw.get(b)
         return None if not x or not y else round(float(x) / float(y), 3)
 
+    default = MODES[0]
+    per_mode: dict[str, object] = {}
+    for mode in MODES:
+        per_mode[f"apply_vs_cli_{mode}"] = ratio(f"apply_booth_{mode}_s", "apply_cli_s")
+        per_mode[f"run_vs_cli_{mode}"] = ratio(f"run_booth_{mode}_s", "run_cli_s")
+        per_mode[f"destroy_vs_cli_{mode}"] = ratio(f"destroy_booth_{mode}_s", "destroy_cli_s")
+        per_mode[f"ready_overhead_{mode}_ms"] = round(
+            float(raw[f"ready_overhead_{mode}_ms"] or 0), 1
+        )
     result = {
-        "apply_vs_cli": ratio("apply_booth_s", "apply_cli_s"),
-        "apply_vs_cli_fine_poll": ratio("apply_booth_s", "apply_cli_fine_poll_s"),
+        # The headline figures are the default endpoint's.
+        "apply_vs_cli": per_mode[f"apply_vs_cli_{default}"],
+        "apply_vs_cli_fine_poll": ratio(f"apply_booth_{default}_s", "apply_cli_fine_poll_s"),
+        "run_vs_cli": per_mode[f"run_vs_cli_{default}"],
         "plan_noop_vs_compose": ratio("plan_noop_s", "compose_up_noop_s"),
-        "destroy_vs_cli": ratio("destroy_booth_s", "destroy_cli_s"),
-        "destroy_vs_compose_down": ratio("destroy_booth_s", "compose_down_s"),
+        "destroy_vs_cli": per_mode[f"destroy_vs_cli_{default}"],
+        "destroy_vs_compose_down": ratio(f"destroy_booth_{default}_s", "compose_down_s"),
         "plan_time_growth_100_unrelated": ratio("plan_s_100_unrelated", "plan_s_no_unrelated"),
-        "ready_overhead_ms": round(float(raw["ready_overhead_ms"] or 0), 1),
+        "ready_overhead_ms": per_mode[f"ready_overhead_{default}_ms"],
+        "per_mode": per_mode,
+        "default_mode": default,
         "runs": runs,
         "cli_poll_seconds": POLL_SECONDS,
         "cli_fine_poll_seconds": FINE_POLL_SECONDS,
@@ -371,7 +466,8 @@ def main() -> int:
         print(json.dumps(result, sort_keys=True))
     else:
         goals = {
-            "apply_vs_cli": 1.0,
+            "apply_vs_cli": 0.6,
+            "run_vs_cli": 0.6,
             "plan_noop_vs_compose": 0.6,
             "destroy_vs_cli": 1.05,
             "plan_time_growth_100_unrelated": 1.10,
@@ -382,6 +478,9 @@ def main() -> int:
             value = result[key]
             shown = "n/a" if value is None else f"{value:g}"
             print(f"{key:<34}{shown:>10}{'<= ' + str(goal):>8}")
+        print()
+        for key, value in per_mode.items():
+            print(f"  {key:<34}{value}")
         print()
         for key, value in result["raw"].items():
             print(f"  {key:<34}{value}")

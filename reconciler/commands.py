@@ -119,9 +119,11 @@ def cmd_run(args: argparse.Namespace, workspace: Workspace) -> int:
 
 
 def cmd_render(args: argparse.Namespace, workspace: Workspace) -> int:
+    from reconciler.desired import build_cluster_desired
     from reconciler.kubernetes import render_kubernetes
 
-    config, desired = workspace.load()
+    config, _ = workspace.load()
+    desired = build_cluster_desired(config)
     sys.stdout.write(
         render_kubernetes(
             desired,

@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from reconciler.endpoints import DEFAULT_ENDPOINT, DaemonEndpoint
 from reconciler.errors import ConfigError
 from reconciler.flags import ParseContext
 from reconciler.model import instance_name
@@ -50,6 +51,7 @@ KNOWN_KEYS = (
     "ready-timeout",
     "keep-dind-data",
     "allow-daemon-port",
+    "daemon-endpoint",
 )
 IGNORED_KEYS = (
     "dryrun",
@@ -105,6 +107,7 @@ class BoothConfig:
     booth_fields: ContainerFields
     namespace_fields: ContainerFields
     warnings: tuple[str, ...] = ()
+    daemon_endpoint: DaemonEndpoint = DEFAULT_ENDPOINT
 
     @property
     def instance(self) -> str:
@@ -292,6 +295,9 @@ def build_config(
     ready_timeout = reader.number("ready-timeout", DEFAULT_READY_TIMEOUT, 0, 86400)
     keep_dind_data = reader.boolean("keep-dind-data", True)
     allow_daemon_port = reader.boolean("allow-daemon-port", False)
+    endpoint = reader.string("daemon-endpoint", DEFAULT_ENDPOINT.value)
+    if endpoint not in tuple(DaemonEndpoint):
+        raise reader._fail("daemon-endpoint", "one of tls, unix, tcp")
     config_cmds = reader.string_list("cmds", allow_joined=False)
     cmds = cli.cmds if cli.cmds is not None else config_cmds
 
@@ -329,6 +335,7 @@ def build_config(
         booth_fields=routed.booth,
         namespace_fields=routed.namespace,
         warnings=(*warnings, *routed.warnings),
+        daemon_endpoint=DaemonEndpoint(endpoint),
     )
 
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import attrs
+
 from reconciler.config import BoothConfig
+from reconciler.endpoints import SOCKET_DIR, DaemonEndpoint, booth_env, sidecar_command
 from reconciler.model import (
     CODE_MOUNT,
     DesiredGraph,
@@ -20,16 +23,12 @@ from reconciler.model import (
     make_resource,
     resource_names,
 )
-from reconciler.ports import DAEMON_PORT, PortSet
+from reconciler.ports import PortSet
 from reconciler.runargs import ContainerFields
 
-DOCKER_HOST_IN_BOOTH = f"tcp://localhost:{DAEMON_PORT}"
-SIDECAR_COMMAND = (
-    "dockerd",
-    "--host=unix:///var/run/docker.sock",
-    f"--host=tcp://127.0.0.1:{DAEMON_PORT}",
-    "--tls=false",
-)
+# The seed's endpoint (``daemon-endpoint = "tcp"``); ``endpoints.py`` has all three.
+DOCKER_HOST_IN_BOOTH = booth_env(DaemonEndpoint.TCP)[0].partition("=")[2]
+SIDECAR_COMMAND = tuple(sidecar_command(DaemonEndpoint.TCP))
 # /run is a tmpfs in the sidecar, as on a real host: it is empty after every start. An
 # unclean stop (engine restart, docker kill, OOM) otherwise leaves the inner daemon's pid
 # files behind; docker:dind's entrypoint deletes only docker*.pid, and a stale
@@ -54,14 +53,28 @@ def build_desired(config: BoothConfig) -> DesiredGraph:
             make_resource(Role.VOLUME, names[Role.VOLUME], {"Driver": "local"}, {"driver": "local"})
         )
     volume = names[Role.VOLUME] if config.keep_dind_data else None
+    endpoint = config.daemon_endpoint
     sidecar = _sidecar(config, names[Role.NETWORK], volume)
-    resources.append(make_resource(Role.SIDECAR, names[Role.SIDECAR], *sidecar, config.ports))
+    resources.append(
+        make_resource(Role.SIDECAR, names[Role.SIDECAR], *sidecar, config.ports, endpoint)
+    )
     booth = _booth(
         config, network_mode=f"container:{names[Role.SIDECAR]}", ports=None, in_namespace=True
     )
-    resources.append(make_resource(Role.BOOTH, names[Role.BOOTH], *booth))
+    if endpoint == DaemonEndpoint.UNIX:
+        # The socket's volume; read-only is enough to connect to a socket.
+        host = booth[0]["HostConfig"]
+        host["VolumesFrom"] = [*host.get("VolumesFrom", []), f"{names[Role.SIDECAR]}:ro"]
+    resources.append(make_resource(Role.BOOTH, names[Role.BOOTH], *booth, None, endpoint))
     edges = edges_between({r.role for r in resources})
     return DesiredGraph(config.instance, True, tuple(resources), edges)
+
+
+def build_cluster_desired(config: BoothConfig) -> DesiredGraph:
+    """The graph ``render kubernetes`` renders: the Pod keeps the seed's ``tcp`` endpoint,
+    since booth's certificates are made and copied when booth itself creates the
+    containers, and nothing does that in a cluster."""
+    return build_desired(attrs.evolve(config, daemon_endpoint=DaemonEndpoint.TCP))
 
 
 def _sidecar(
@@ -70,7 +83,7 @@ def _sidecar(
     bindings = config.ports.docker_bindings()
     spec: dict[str, Any] = {
         "Image": config.dind_image,
-        "Cmd": list(SIDECAR_COMMAND),
+        "Cmd": sidecar_command(config.daemon_endpoint),
         "Env": ["DOCKER_TLS_CERTDIR="],
         "ExposedPorts": {key: {} for key in bindings},
         "HostConfig": {
@@ -81,6 +94,8 @@ def _sidecar(
             "Tmpfs": dict(SIDECAR_TMPFS),
         },
     }
+    if config.daemon_endpoint == DaemonEndpoint.UNIX:
+        spec["Volumes"] = {SOCKET_DIR: {}}
     _merge_fields(spec, config.namespace_fields)
     return spec, container_summary(spec, config.ports)
 
@@ -112,7 +127,7 @@ def _booth(
     host["Binds"] = [f"{config.code_dir}:{CODE_MOUNT}", *host.get("Binds", [])]
     env = list(spec.get("Env", []))
     if config.dind:
-        env.insert(0, f"DOCKER_HOST={DOCKER_HOST_IN_BOOTH}")
+        env[:0] = booth_env(config.daemon_endpoint)
     spec["Env"] = _canonical_env(env)
     return spec, container_summary(spec, ports)
 
@@ -156,4 +171,10 @@ def container_summary(spec: dict[str, Any], ports: PortSet | None) -> dict[str, 
     }
 
 
-__all__ = ["DOCKER_HOST_IN_BOOTH", "SIDECAR_COMMAND", "Resource", "build_desired"]
+__all__ = [
+    "DOCKER_HOST_IN_BOOTH",
+    "SIDECAR_COMMAND",
+    "Resource",
+    "build_cluster_desired",
+    "build_desired",
+]

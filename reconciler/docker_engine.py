@@ -7,10 +7,12 @@ of booth handles one kind of failure.
 
 from __future__ import annotations
 
-import contextlib
+import io
 import os
+import posixpath
+import tarfile
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 import docker
 import docker.errors
@@ -18,11 +20,18 @@ import requests.exceptions
 from docker.utils import kwargs_from_env
 
 from reconciler import observe
+from reconciler.docker_calls import (
+    build_image,
+    call,
+    inspect,
+    split_image,
+    tar,
+    translated,
+    translated_iter,
+)
 from reconciler.engine import EngineInfo, Stream
 from reconciler.errors import (
-    BuildError,
     DockerUnavailableError,
-    EngineConflict,
     EngineError,
     EngineNotFound,
     one_line,
@@ -31,35 +40,14 @@ from reconciler.logs import get_logger
 from reconciler.model import LABEL_INSTANCE, ActualState, Observed, Role, resource_names
 
 CONNECT_TIMEOUT = 5
-BUILD_TAIL_LINES = 8
 API_TIMEOUT = 60
 ATTACH_PARAMS = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
-_T = TypeVar("_T")
 
 log = get_logger()
 
 
 def endpoint() -> str:
     return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-
-
-@contextlib.contextmanager
-def _translated() -> Iterator[None]:
-    try:
-        yield
-    except docker.errors.NotFound as err:
-        raise EngineNotFound(one_line(err)) from None
-    except docker.errors.APIError as err:
-        if err.status_code == 409:
-            raise EngineConflict(one_line(err)) from None
-        raise EngineError(one_line(err)) from None
-    except (docker.errors.DockerException, requests.exceptions.RequestException) as err:
-        raise EngineError(one_line(err)) from None
-
-
-def _call(function: Callable[[], _T]) -> _T:
-    with _translated():
-        return function()
 
 
 class DockerEngine:
@@ -97,7 +85,7 @@ class DockerEngine:
         return self._endpoint.startswith("unix://")
 
     def identity(self) -> EngineInfo:
-        version = _call(self.client.version)
+        version = call(self.client.version)
         components = {c.get("Name", ""): c for c in version.get("Components") or []}
         kind = "podman" if "Podman Engine" in components else "docker"
         return EngineInfo(
@@ -129,17 +117,17 @@ class DockerEngine:
                 ),
             ]
             for role in (Role.SIDECAR, Role.BOOTH):
-                raw = _inspect(client.inspect_container, names[role])
+                raw = inspect(client.inspect_container, names[role])
                 if raw is not None:
                     found.append(observe.inspected_container(raw, instance))
-            raw = _inspect(client.inspect_network, names[Role.NETWORK])
+            raw = inspect(client.inspect_network, names[Role.NETWORK])
             if raw is not None and raw.get("Name") == names[Role.NETWORK]:
                 found.append(observe.network(raw, instance))
-            raw = _inspect(client.inspect_volume, names[Role.VOLUME])
+            raw = inspect(client.inspect_volume, names[Role.VOLUME])
             if raw is not None:
                 found.append(observe.volume(raw, instance))
             if image is not None:
-                raw = _inspect(client.inspect_image, image)
+                raw = inspect(client.inspect_image, image)
                 if raw is not None:
                     found.append(observe.image(raw, image))
         except (docker.errors.DockerException, requests.exceptions.RequestException) as err:
@@ -154,14 +142,14 @@ class DockerEngine:
 
     def image_present(self, image: str) -> bool:
         try:
-            _call(lambda: self.client.inspect_image(image))  # type: ignore[no-untyped-call]
+            call(lambda: self.client.inspect_image(image))  # type: ignore[no-untyped-call]
         except EngineNotFound:
             return False
         return True
 
     def pull(self, image: str, on_event: Callable[[Mapping[str, Any]], None]) -> None:
         repository, tag = split_image(image)
-        with _translated():
+        with translated():
             for event in self.client.pull(repository, tag=tag, stream=True, decode=True):
                 if "error" in event:
                     raise EngineError(str(event["error"]))
@@ -176,107 +164,98 @@ class DockerEngine:
         labels: Mapping[str, str],
         on_line: Callable[[str], None],
     ) -> str:
-        lines: list[str] = []
-        image_id = ""
-        with _translated():
-            events = self.client.build(
-                path=context,
-                dockerfile=dockerfile,
-                tag=tag,
-                buildargs=dict(build_args),
-                labels=dict(labels),
-                rm=True,
-                forcerm=True,
-                decode=True,
-            )
-            for event in events:
-                if "error" in event:
-                    tail = " | ".join(line.strip() for line in lines[-BUILD_TAIL_LINES:])
-                    raise BuildError(
-                        f"building {tag} from {dockerfile} failed: {str(event['error']).strip()}"
-                        f"; last build lines: {tail or '(none)'}"
-                    )
-                for line in str(event.get("stream", "")).splitlines():
-                    if line.strip():
-                        lines.append(line)
-                        on_line(line)
-                image_id = str((event.get("aux") or {}).get("ID", image_id))
-        return image_id
+        return build_image(self.client, context, dockerfile, tag, build_args, labels, on_line)
 
     # -- networks and volumes ---------------------------------------------------------------
 
     def create_network(self, name: str, driver: str, labels: Mapping[str, str]) -> None:
-        _call(
+        call(
             lambda: self.client.create_network(
                 name, driver=driver, labels=dict(labels), check_duplicate=True
             )
         )
 
     def network(self, name: str) -> tuple[str, Mapping[str, str]]:
-        raw = _call(lambda: self.client.inspect_network(name))
+        raw = call(lambda: self.client.inspect_network(name))
         return raw["Id"], raw.get("Labels") or {}
 
     def remove_network(self, network_id: str) -> None:
-        _call(lambda: self.client.remove_network(network_id))
+        call(lambda: self.client.remove_network(network_id))
 
     def create_volume(self, name: str, driver: str, labels: Mapping[str, str]) -> Mapping[str, str]:
         # Creating an existing volume returns it unchanged: the caller checks the labels.
-        raw = _call(lambda: self.client.create_volume(name, driver=driver, labels=dict(labels)))
+        raw = call(lambda: self.client.create_volume(name, driver=driver, labels=dict(labels)))
         return raw.get("Labels") or {}
 
     def volume_labels(self, name: str) -> Mapping[str, str]:
-        return _call(lambda: self.client.inspect_volume(name)).get("Labels") or {}
+        return call(lambda: self.client.inspect_volume(name)).get("Labels") or {}
 
     def remove_volume(self, name: str) -> None:
-        _call(lambda: self.client.remove_volume(name))
+        call(lambda: self.client.remove_volume(name))
 
     # -- containers ---------------------------------------------------------------------------
 
     def create_container(self, name: str, config: Mapping[str, Any]) -> str:
-        created = _call(
+        created = call(
             lambda: self.client.create_container_from_config(dict(config), name=name)  # type: ignore[no-untyped-call]
         )
         return str(created["Id"])
 
     def container(self, name: str) -> tuple[str, Mapping[str, str]]:
-        raw = _call(lambda: self.client.inspect_container(name))
+        raw = call(lambda: self.client.inspect_container(name))
         return raw["Id"], (raw.get("Config") or {}).get("Labels") or {}
 
     def container_state(self, container: str) -> Mapping[str, Any]:
-        state: Mapping[str, Any] = _call(lambda: self.client.inspect_container(container))["State"]
+        state: Mapping[str, Any] = call(lambda: self.client.inspect_container(container))["State"]
         return state
 
     def start(self, container: str) -> None:
-        _call(lambda: self.client.start(container))
+        call(lambda: self.client.start(container))
 
     def restart(self, container: str, timeout: int) -> None:
-        _call(lambda: self.client.restart(container, timeout=timeout))
+        call(lambda: self.client.restart(container, timeout=timeout))
 
     def stop(self, container: str, timeout: int) -> None:
-        _call(lambda: self.client.stop(container, timeout=timeout))
+        call(lambda: self.client.stop(container, timeout=timeout))
 
     def remove_container(self, container: str) -> None:
-        _call(lambda: self.client.remove_container(container, v=True, force=True))
+        call(lambda: self.client.remove_container(container, v=True, force=True))
 
     def exec_output(self, container: str, command: list[str]) -> tuple[int | None, str]:
-        with _translated():
+        with translated():
             exec_id = self.client.exec_create(container, command, stdout=True, stderr=True)
             output = self.client.exec_start(exec_id["Id"]).decode(errors="replace")
             exit_code = self.client.exec_inspect(exec_id["Id"]).get("ExitCode")
         return exit_code, output
 
+    def put_files(self, container: str, files: Mapping[str, bytes]) -> None:
+        archive = tar(files)
+        call(lambda: self.client.put_archive(container, "/", archive))
+
+    def read_files(self, container: str, directory: str) -> dict[str, bytes]:
+        with translated():
+            stream, _ = self.client.get_archive(container, directory)
+            data = b"".join(stream)
+        found = {}
+        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+            for member in archive.getmembers():
+                content = archive.extractfile(member) if member.isfile() else None
+                if content is not None and member.name.count("/") == 1:
+                    found[posixpath.basename(member.name)] = content.read()
+        return found
+
     def logs(self, container: str, tail: int) -> str:
-        raw = _call(lambda: self.client.logs(container, tail=tail))
+        raw = call(lambda: self.client.logs(container, tail=tail))
         return bytes(raw).decode(errors="replace")
 
     def follow_logs(self, container: str) -> Iterator[bytes]:
-        with _translated():
+        with translated():
             yield from self.client.logs(
                 container, stdout=True, stderr=True, stream=True, follow=True
             )
 
     def log_stream(self, container: str, *, follow: bool, tail: int | None) -> Iterator[bytes]:
-        with _translated():
+        with translated():
             yield from self.client.logs(
                 container,
                 stdout=True,
@@ -287,7 +266,7 @@ class DockerEngine:
             )
 
     def exec_attached(self, container: str, command: list[str]) -> tuple[str, Stream]:
-        with _translated():
+        with translated():
             exec_id = self.client.exec_create(
                 container, command, stdin=True, tty=True, stdout=True, stderr=True
             )["Id"]
@@ -298,20 +277,20 @@ class DockerEngine:
     def exec_streamed(
         self, container: str, command: list[str]
     ) -> tuple[str, Iterator[tuple[bytes | None, bytes | None]]]:
-        with _translated():
+        with translated():
             exec_id = self.client.exec_create(container, command, stdout=True, stderr=True)["Id"]
             chunks = self.client.exec_start(exec_id, stream=True, demux=True)
-        return str(exec_id), _translated_iter(chunks)
+        return str(exec_id), translated_iter(chunks)
 
     def exec_exit_code(self, exec_id: str) -> int | None:
-        code = _call(lambda: self.client.exec_inspect(exec_id)).get("ExitCode")
+        code = call(lambda: self.client.exec_inspect(exec_id)).get("ExitCode")
         return None if code is None else int(code)
 
     def exec_resize(self, exec_id: str, rows: int, columns: int) -> None:
-        _call(lambda: self.client.exec_resize(exec_id, height=rows, width=columns))
+        call(lambda: self.client.exec_resize(exec_id, height=rows, width=columns))
 
     def info(self) -> Mapping[str, Any]:
-        info: Mapping[str, Any] = _call(self.client.info)
+        info: Mapping[str, Any] = call(self.client.info)
         return info
 
     def privileged_allowed(self) -> bool | None:
@@ -321,7 +300,7 @@ class DockerEngine:
         return False if "rootless" in options else None
 
     def wait(self, container: str) -> int:
-        return int(_call(lambda: self.client.wait(container, timeout=None))["StatusCode"])
+        return int(call(lambda: self.client.wait(container, timeout=None))["StatusCode"])
 
     def attach(self, container: str) -> Stream:
         """Open the container's attach connection (stdin, stdout, stderr, streamed).
@@ -329,42 +308,18 @@ class DockerEngine:
         Over a unix socket docker-py hands back a SocketIO wrapper; select() and recv()
         want the socket itself. Over TLS and SSH it is already the socket or channel.
         """
-        handle = _call(lambda: self.client.attach_socket(container, params=dict(ATTACH_PARAMS)))
+        handle = call(lambda: self.client.attach_socket(container, params=dict(ATTACH_PARAMS)))
         stream: Stream = getattr(handle, "_sock", handle)
         return stream
 
     def resize(self, container: str, rows: int, columns: int) -> None:
-        _call(lambda: self.client.resize(container, height=rows, width=columns))
+        call(lambda: self.client.resize(container, height=rows, width=columns))
 
     def published_ports(self) -> dict[int, str]:
         holders: dict[int, str] = {}
-        for container in _call(self.client.containers):
+        for container in call(self.client.containers):
             name = (container.get("Names") or ["/?"])[0].lstrip("/")
             for port in container.get("Ports") or []:
                 if "PublicPort" in port:
                     holders[int(port["PublicPort"])] = f"container {name}"
         return holders
-
-
-def _translated_iter(
-    chunks: Iterator[tuple[bytes | None, bytes | None]],
-) -> Iterator[tuple[bytes | None, bytes | None]]:
-    with _translated():
-        yield from chunks
-
-
-def _inspect(call: Callable[[str], Mapping[str, Any]], name: str) -> Mapping[str, Any] | None:
-    try:
-        return call(name)
-    except docker.errors.NotFound:
-        return None
-
-
-def split_image(image: str) -> tuple[str, str | None]:
-    """``repo[:tag]`` → (repository, tag) as the pull API wants them; digests stay whole."""
-    if "@" in image:
-        return image, None
-    repository, _, tag = image.rpartition(":")
-    if repository and "/" not in tag:
-        return repository, tag
-    return image, "latest"

@@ -13,11 +13,12 @@ from pathlib import Path
 import attrs
 
 from reconciler.config import BoothConfig
+from reconciler.endpoints import DaemonEndpoint
 from reconciler.engine import Engine, EngineInfo
 from reconciler.errors import BoothError, EngineError
 from reconciler.model import ActualState, DesiredGraph, Role
 from reconciler.preflight import busy_host_ports
-from reconciler.readiness import READY_SCRIPT
+from reconciler.readiness import probe_script
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 CAP_SYS_RESOURCE = 24
@@ -170,7 +171,8 @@ def _inner_daemon(engine: Engine, actual: ActualState) -> Check:
         return Check(
             "inner daemon", WARN, f"sidecar {sidecar.name} is {sidecar.state}", "booth apply"
         )
-    script = READY_SCRIPT.format(timeout=1, port=2375)
+    # The daemon's own socket answers whichever endpoint the booth uses.
+    script = probe_script(DaemonEndpoint.UNIX, 1)
     try:
         code, _ = engine.exec_output(sidecar.id, ["sh", "-c", script])
     except EngineError as err:

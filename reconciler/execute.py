@@ -16,6 +16,8 @@ from typing import Any
 
 import attrs
 
+from reconciler import certificates
+from reconciler.endpoints import BOOTH_CERT_PATH, SERVER_TLS_DIR, DaemonEndpoint
 from reconciler.engine import Engine
 from reconciler.errors import (
     EngineConflict,
@@ -62,6 +64,8 @@ class Executor:
     progress: Progress = attrs.field(factory=NullProgress)
     before_step: BeforeStep | None = None
     ids: dict[Role, str] = attrs.field(factory=dict)
+    # Containers this run created, which therefore hold their certificates already.
+    created: set[Role] = attrs.field(factory=set)
 
     def run(self, plan: Plan, actual: ActualState | None = None) -> list[StepResult]:
         for step in plan.steps:
@@ -135,8 +139,36 @@ class Executor:
             container_id, labels = self.engine.container(resource.name)
             self._check_ours(labels, resource)
             self.ids[step.role] = container_id
+            return
+        # Between create and start, off the critical path for the booth (the inner
+        # daemon is still booting): the certificates live and die with the containers.
+        self._install_certificates(step.role, resource)
+        self.created.add(step.role)
+
+    def _install_certificates(self, role: Role, resource: Resource) -> None:
+        if resource.endpoint != DaemonEndpoint.TLS:
+            return
+        if role == Role.SIDECAR:
+            certificates.install_in_sidecar(self.engine, self.ids[role], self.instance)
+        else:
+            joined = str(resource.spec["HostConfig"]["NetworkMode"])
+            sidecar = self.ids.get(Role.SIDECAR) or joined.removeprefix("container:")
+            certificates.install_in_booth(self.engine, sidecar, self.ids[role])
+
+    def _ensure_certificates(self, step: Step) -> None:
+        """A container this run did not create may lack its certificates: an earlier run
+        may have stopped between its create and its copy."""
+        resource = step.desired
+        if resource is None or resource.endpoint != DaemonEndpoint.TLS:
+            return
+        if step.role in self.created:
+            return
+        where = SERVER_TLS_DIR if step.role == Role.SIDECAR else BOOTH_CERT_PATH
+        if not certificates.present(self.engine, self._target(step), where):
+            self._install_certificates(step.role, resource)
 
     def _start_container(self, step: Step) -> None:
+        self._ensure_certificates(step)
         target = self._target(step)
         try:
             self.engine.start(target)
@@ -185,7 +217,14 @@ class Executor:
             self.engine.remove_volume(step.name)
 
     def _wait_ready(self, step: Step) -> None:
-        wait_ready(self.engine, self._target(step), step.name, self.ready_timeout)
+        endpoint = step.desired.endpoint if step.desired is not None else None
+        wait_ready(
+            self.engine,
+            self._target(step),
+            step.name,
+            self.ready_timeout,
+            endpoint or DaemonEndpoint.TCP,
+        )
 
     def _check_ours(self, labels: Any, resource: Resource) -> None:
         if not is_owned(labels, self.instance):

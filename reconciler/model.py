@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from reconciler.endpoints import DaemonEndpoint
 from reconciler.ports import PortSet
 
 
@@ -166,6 +167,10 @@ class Resource:
     field_hashes: tuple[tuple[str, str], ...]
     summary: Mapping[str, Any]
     ports: PortSet | None = None  # the host ports it publishes, for the port preflight
+    # DinD containers only: how the inner daemon is served and reached. Outside the spec
+    # and its hash on purpose: it tells the executor which per-instance certificates to
+    # install and how to ask the daemon, which the spec's command and env already imply.
+    endpoint: DaemonEndpoint | None = None
 
     @property
     def kind(self) -> Kind:
@@ -188,6 +193,7 @@ def make_resource(
     spec: dict[str, Any],
     summary: dict[str, Any],
     ports: PortSet | None = None,
+    endpoint: DaemonEndpoint | None = None,
 ) -> Resource:
     return Resource(
         role=role,
@@ -197,6 +203,7 @@ def make_resource(
         field_hashes=field_hashes(spec),
         summary=dict(sorted(summary.items())),
         ports=ports,
+        endpoint=endpoint,
     )
 
 

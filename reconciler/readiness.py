@@ -3,6 +3,11 @@
 One exec runs a polling loop (25 ms apart for the first 2 s, then 200 ms), which is far
 cheaper than an exec per attempt. If the sidecar exits, the exec ends with it and the
 wait fails at once with its last log lines.
+
+The ``tcp`` endpoint is asked over plain HTTP on 127.0.0.1:2375, as always. The ``tls``
+and ``unix`` endpoints are asked on the daemon's own unix socket with the docker CLI that
+DinD images carry: wget cannot present a client certificate, and once the socket exists a
+request on it blocks until the daemon serves, so the answer comes when the daemon's does.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.endpoints import LOCAL_SOCKET, DaemonEndpoint
 from reconciler.engine import Engine
 from reconciler.errors import EngineError, NotReadyError
 from reconciler.ports import DAEMON_PORT
@@ -23,9 +29,9 @@ READY_SCRIPT = """\
 deadline=$(( $(date +%s) + {timeout} ))
 delay=0.025
 tries=0
-url=http://127.0.0.1:{port}/_ping
+{setup}
 while :; do
-  if {{ wget -q -O- "$url" || busybox wget -q -O- "$url"; }} >/dev/null 2>&1; then
+  if {probe} >/dev/null 2>&1; then
     echo ready; exit 0
   fi
   # -gt: whole seconds, so wait at least the full timeout, never a second less.
@@ -39,11 +45,31 @@ while :; do
   sleep "$delay"
 done
 """
+HTTP_SETUP = "url=http://127.0.0.1:{port}/_ping"
+# Inserted as they are (not formatted again).
+HTTP_PROBE = '{ wget -q -O- "$url" || busybox wget -q -O- "$url"; }'
+SOCKET_SETUP = "sock={socket}"
+SOCKET_PROBE = '[ -S "$sock" ] && docker -H "unix://$sock" version --format "{{.Server.Version}}"'
 
 
-def wait_ready(engine: Engine, container: str, name: str, timeout: float) -> None:
-    """Return once the daemon answers ``/_ping``; raise :class:`NotReadyError` otherwise."""
-    script = READY_SCRIPT.format(timeout=max(1, int(timeout + 0.999)), port=DAEMON_PORT)
+def probe_script(endpoint: DaemonEndpoint, timeout: float) -> str:
+    """The shell loop that answers ``ready`` once the daemon does, or exits 1."""
+    if endpoint == DaemonEndpoint.TCP:
+        setup, probe = HTTP_SETUP.format(port=DAEMON_PORT), HTTP_PROBE
+    else:
+        setup, probe = SOCKET_SETUP.format(socket=LOCAL_SOCKET), SOCKET_PROBE
+    return READY_SCRIPT.format(timeout=max(1, int(timeout + 0.999)), setup=setup, probe=probe)
+
+
+def wait_ready(
+    engine: Engine,
+    container: str,
+    name: str,
+    timeout: float,
+    endpoint: DaemonEndpoint = DaemonEndpoint.TCP,
+) -> None:
+    """Return once the daemon answers; raise :class:`NotReadyError` otherwise."""
+    script = probe_script(endpoint, timeout)
     started = time.monotonic()
     try:
         exit_code, output = engine.exec_output(container, ["sh", "-c", script])

@@ -16,7 +16,7 @@
 #   SERVER_WWW         directory with index.html (default: www/ next to this script, or
 #                      /home/coder/code/www when the script is piped in on stdin)
 #   SERVER_WAIT        seconds to wait for the server to answer (default 20)
-#   DOCKER_HOST        must be set (the booth sets tcp://localhost:2375); this script
+#   DOCKER_HOST        must be set (the booth sets tcp://localhost:2376); this script
 #                      refuses to run against the host's own daemon.
 set -eu
 

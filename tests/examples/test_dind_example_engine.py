@@ -225,9 +225,8 @@ def test_dind_example_walk_through(walk: Walk, engine: Any) -> None:
         walk, "sh", f"{CODE}/check-server.sh", "--expect=up", "--contains", PAGE_TEXT
     )
     assert booth_up.rc == 0, booth_up.explain()
-    daemon = in_booth(
-        walk, "sh", f"{CODE}/check-server.sh", "--expect=up", "--url", "http://localhost:2375/_ping"
-    )
+    # The inner daemon through the booth's DOCKER_HOST (mutual TLS on localhost:2376).
+    daemon = in_booth(walk, "docker", "version", "--format", "{{.Server.Version}}")
     assert daemon.rc == 0, daemon.explain()
     undeclared = free_port()
     second = in_booth(
@@ -268,7 +267,7 @@ def test_dind_example_walk_through(walk: Walk, engine: Any) -> None:
     )
     assert gateway.rc == 0 and gateway.stdout.strip(), gateway.explain()
     gw = gateway.stdout.strip()
-    for url, expect in ((f"http://{gw}:8080/", "up"), (f"http://{gw}:2375/_ping", "down")):
+    for url, expect in ((f"http://{gw}:8080/", "up"), (f"http://{gw}:2376/_ping", "down")):
         inner = in_booth(
             walk,
             "docker",

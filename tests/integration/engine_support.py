@@ -26,7 +26,7 @@ import docker
 import docker.errors
 import pytest
 import requests.exceptions
-from cli_support import CliResult
+from cli_support import CliResult, free_port  # noqa: F401 - the suites import free_port from here
 
 LABEL_MANAGED = "io.codingbooth.managed"
 LABEL_INSTANCE = "io.codingbooth.instance"

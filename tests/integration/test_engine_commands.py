@@ -32,7 +32,7 @@ def test_exec_runs_in_the_booth_with_its_exit_code_and_both_streams(make_booth):
     result = b.cli("exec", "--", "sh", "-c", 'echo "out $DOCKER_HOST"; echo err >&2; exit 3')
 
     assert result.rc == 3, result.explain()
-    assert result.stdout == "out tcp://localhost:2375\n"
+    assert result.stdout == "out tcp://localhost:2376\n"
     assert result.stderr == "err\n"
     # The booth's docker CLI reaches the inner daemon through DOCKER_HOST.
     inner = b.cli("exec", "--", "docker", "info", "--format", "{{.ServerVersion}}")

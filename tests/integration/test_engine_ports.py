@@ -25,4 +25,4 @@ def test_config_and_cli_ports_merge_onto_the_sidecar(make_booth):
 
     assert not booth["HostConfig"].get("PortBindings")
     assert booth["HostConfig"]["NetworkMode"] == f"container:{sidecar['Id']}"
-    assert "DOCKER_HOST=tcp://localhost:2375" in booth["Config"]["Env"]
+    assert "DOCKER_HOST=tcp://localhost:2376" in booth["Config"]["Env"]

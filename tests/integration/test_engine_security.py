@@ -24,6 +24,7 @@ from engine_support import (
 pytestmark = pytest.mark.docker
 
 DAEMON_PORT = 2375
+TLS_PORT = 2376  # the default endpoint's (daemon-endpoint = "tls")
 LOOPBACK = "0100007F"  # 127.0.0.1 as /proc/net/tcp writes it
 
 
@@ -44,7 +45,8 @@ def test_inner_daemon_listens_on_loopback_only_and_ports_bind_loopback(make_boot
     b = make_booth(run_args=["-p", f"{extra}:8080"])
     b.ok("apply")
 
-    assert listening_addresses(b.sidecar, DAEMON_PORT) == {LOOPBACK}
+    assert listening_addresses(b.sidecar, TLS_PORT) == {LOOPBACK}
+    assert listening_addresses(b.sidecar, DAEMON_PORT) == set()
     in_booth(b.booth, "docker", "version")  # ... and the booth reaches it as localhost
 
     sidecar = b.container("sidecar")

@@ -20,12 +20,12 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = str(REPO / "examples" / "dind-example")
 Capsys = pytest.CaptureFixture[str]
 PACKAGE = REPO / "reconciler"
-# Every module but the Docker engine: none of them may import the SDK.
+# Every module but the Docker engine (docker_engine, docker_calls): none may import the SDK.
 PURE_MODULES = tuple(
     sorted(
         p.stem
         for p in PACKAGE.glob("*.py")
-        if p.stem not in ("__init__", "__main__", "docker_engine")
+        if p.stem not in ("__init__", "__main__", "docker_engine", "docker_calls")
     )
 )
 # The core below the builder: it must not know where a graph came from.
@@ -158,7 +158,7 @@ def test_json_plan_content_of_the_dind_example(capsys: Capsys) -> None:
     assert booth["privileged"] is False
     assert booth["network_mode"] == "container:dind-example-10000-dind"
     assert booth["ports"] == []
-    assert booth["env"] == ["DOCKER_HOST"]
+    assert booth["env"] == ["DOCKER_CERT_PATH", "DOCKER_HOST", "DOCKER_TLS_VERIFY"]
     assert [(s["op"], s["resource"]) for s in document["steps"]] == [
         ("create-network", "network"),
         ("create-volume", "volume"),
@@ -188,7 +188,7 @@ def test_publish_long_form_and_run_arg_ports_are_the_same(capsys: Capsys) -> Non
 
 def test_run_arg_words_reach_the_booth(capsys: Capsys) -> None:
     booth = change(plan_json(capsys, "--run-arg=-e", "--run-arg=FOO=1"), "booth")["desired"]
-    assert booth["env"] == ["DOCKER_HOST", "FOO"]
+    assert booth["env"] == ["DOCKER_CERT_PATH", "DOCKER_HOST", "DOCKER_TLS_VERIFY", "FOO"]
 
 
 def test_words_after_double_dash_replace_the_command(capsys: Capsys) -> None:

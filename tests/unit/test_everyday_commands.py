@@ -12,7 +12,7 @@ from reconciler import doctor
 from reconciler.cli import build_parser, main
 from reconciler.completion import script
 from reconciler.config import load_config
-from reconciler.desired import build_desired
+from reconciler.desired import build_cluster_desired
 from reconciler.kubernetes import render_kubernetes
 
 EXAMPLE = str(Path(__file__).resolve().parents[2] / "examples" / "dind-example")
@@ -48,7 +48,7 @@ def test_render_kubernetes_prints_the_renderer_s_document(
     assert main(["-C", EXAMPLE, "render", "kubernetes", "--namespace", "dev"]) == 0
     config = load_config(EXAMPLE)
     expected = render_kubernetes(
-        build_desired(config), ports=config.ports, namespace="dev", ready_timeout=120.0
+        build_cluster_desired(config), ports=config.ports, namespace="dev", ready_timeout=120.0
     )
     assert capsys.readouterr().out == expected
 

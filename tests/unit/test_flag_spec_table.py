@@ -285,7 +285,10 @@ def _with_code(value: Any, code: str) -> Any:
 
 def _toml(words: tuple[str, ...], dind: bool) -> str:
     quoted = ", ".join('"' + w.replace("\\", "\\\\").replace('"', '\\"') + '"' for w in words)
-    return f"dind = {'true' if dind else 'false'}\nrun-args = [{quoted}]\n"
+    # The seed's endpoint keeps the booth's DOCKER_* variables to one (test_endpoints.py
+    # covers the others): the rows are about what run-args fill.
+    endpoint = 'daemon-endpoint = "tcp"\n'
+    return f"dind = {'true' if dind else 'false'}\n{endpoint}run-args = [{quoted}]\n"
 
 
 def _specs(words: tuple[str, ...], dind: bool, code: Path) -> tuple[dict[str, Any], Any]:

@@ -27,7 +27,7 @@ from kubernetes_validate.utils import latest_version  # type: ignore[import-unty
 
 from reconciler import model
 from reconciler.config import BoothConfig, CliInputs, load_config
-from reconciler.desired import DesiredGraph, build_desired
+from reconciler.desired import DesiredGraph, build_cluster_desired
 from reconciler.errors import ConfigError
 from reconciler.kubernetes import (
     MIN_KUBERNETES,
@@ -140,7 +140,7 @@ def rendered(
 ) -> tuple[Case, BoothConfig, DesiredGraph, str, list[dict[str, Any]]]:
     case = CASES[request.param]
     config = load(case, tmp_path, request.param)
-    graph = build_desired(config)
+    graph = build_cluster_desired(config)
     text = render_kubernetes(
         graph, ports=config.ports, namespace=case.namespace, code_volume=case.code_volume
     )
@@ -339,7 +339,7 @@ def test_code_directory_is_mounted_and_the_host_path_is_not(rendered: Rendered) 
 
 def test_run_args_map_to_their_kubernetes_fields(tmp_path: Path) -> None:
     config = load(CASES["options-dind"], tmp_path, "options-dind")
-    documents = kubernetes_documents(build_desired(config), ports=config.ports)
+    documents = kubernetes_documents(build_cluster_desired(config), ports=config.ports)
     spec = pod_spec(documents)
     booth = containers(documents)["booth"]
     assert booth["command"] == ["/bin/sh"]
@@ -398,23 +398,23 @@ def test_what_has_no_kubernetes_equivalent_is_refused_in_one_line(
     case = Case(toml=f"dind = {str(dind).lower()}\n", run_args=run_args)
     config = load(case, tmp_path, what)
     with pytest.raises(ConfigError, match=re.escape(message)) as caught:
-        render_kubernetes(build_desired(config), ports=config.ports)
+        render_kubernetes(build_cluster_desired(config), ports=config.ports)
     assert "\n" not in str(caught.value)
 
 
 def test_host_network_is_refused(tmp_path: Path) -> None:
     config = load(Case(toml="", run_args=("--network", "host")), tmp_path, "net")
     with pytest.raises(ConfigError, match="NetworkMode 'host'"):
-        render_kubernetes(build_desired(config), ports=config.ports)
+        render_kubernetes(build_cluster_desired(config), ports=config.ports)
 
 
 def test_names_kubernetes_cannot_take_are_refused(tmp_path: Path) -> None:
     config = load(Case(toml='name = "My_App"\ndind = true\n'), tmp_path, "name")
     with pytest.raises(ConfigError, match="'My_App-10000' is not a valid Kubernetes object"):
-        render_kubernetes(build_desired(config), ports=config.ports)
+        render_kubernetes(build_cluster_desired(config), ports=config.ports)
     config = load(Case(toml="dind = true\n"), tmp_path, "ns")
     with pytest.raises(ConfigError, match="namespace 'Team_A'"):
-        render_kubernetes(build_desired(config), ports=config.ports, namespace="Team_A")
+        render_kubernetes(build_cluster_desired(config), ports=config.ports, namespace="Team_A")
 
 
 def test_a_port_set_other_than_the_graphs_is_a_caller_error(tmp_path: Path) -> None:
@@ -423,14 +423,14 @@ def test_a_port_set_other_than_the_graphs_is_a_caller_error(tmp_path: Path) -> N
         [], booth_port=11000, default_host_ip="127.0.0.1", dind=True, allow_daemon_port=False
     )
     with pytest.raises(ValueError, match="port set does not match"):
-        render_kubernetes(build_desired(config), ports=other)
+        render_kubernetes(build_cluster_desired(config), ports=other)
 
 
 def test_one_service_port_cannot_target_two_container_ports(tmp_path: Path) -> None:
     case = Case(toml="dind = true\n", publish=("127.0.0.1:8080:80", "127.0.0.2:8080:81"))
     config = load(case, tmp_path, "clash")
     with pytest.raises(ConfigError, match="port 8080/tcp is published for two container ports"):
-        render_kubernetes(build_desired(config), ports=config.ports)
+        render_kubernetes(build_cluster_desired(config), ports=config.ports)
 
 
 # --- the graph is read through its documented attributes only -----------------------------
@@ -479,7 +479,7 @@ def _with_enum_roles(
 
 def test_roles_as_a_str_enum_render_the_same(tmp_path: Path) -> None:
     config = load(CASES["options-dind"], tmp_path, "options-dind")
-    graph = build_desired(config)
+    graph = build_cluster_desired(config)
     assert render_kubernetes(_with_enum_roles(graph), ports=config.ports) == render_kubernetes(
         graph, ports=config.ports
     )
@@ -487,7 +487,7 @@ def test_roles_as_a_str_enum_render_the_same(tmp_path: Path) -> None:
 
 def test_a_spec_field_this_module_does_not_know_is_refused(tmp_path: Path) -> None:
     config = load(CASES["dind-example"], tmp_path, "dind-example")
-    graph = _with_enum_roles(build_desired(config), {"CgroupParent": "/custom"})
+    graph = _with_enum_roles(build_cluster_desired(config), {"CgroupParent": "/custom"})
     with pytest.raises(ConfigError, match=r"booth HostConfig\.CgroupParent is not rendered"):
         render_kubernetes(graph, ports=config.ports)
 
@@ -526,11 +526,12 @@ def test_the_module_imports_neither_docker_nor_the_config(module: str) -> None:
 _RENDER_SCRIPT = """
 import sys
 from reconciler.config import CliInputs, load_config
-from reconciler.desired import build_desired
+from reconciler.desired import build_cluster_desired
 from reconciler.kubernetes import render_kubernetes
 cli = CliInputs(publish=tuple(sys.argv[2:]), run_args=("-l", "b=2", "-l", "a=1"))
 config = load_config(sys.argv[1], None, cli, host_env={})
-sys.stdout.write(render_kubernetes(build_desired(config), ports=config.ports, namespace="ns"))
+graph = build_cluster_desired(config)
+sys.stdout.write(render_kubernetes(graph, ports=config.ports, namespace="ns"))
 """
 
 
@@ -550,15 +551,15 @@ def test_output_is_the_same_bytes_every_time_and_under_any_hash_seed() -> None:
     assert len(outputs) == 1
     cli = CliInputs(publish=publish, run_args=("-l", "b=2", "-l", "a=1"))
     config = load_config(str(DIND_EXAMPLE), None, cli, host_env={})
-    first = render_kubernetes(build_desired(config), ports=config.ports, namespace="ns")
-    second = render_kubernetes(build_desired(config), ports=config.ports, namespace="ns")
+    first = render_kubernetes(build_cluster_desired(config), ports=config.ports, namespace="ns")
+    second = render_kubernetes(build_cluster_desired(config), ports=config.ports, namespace="ns")
     assert first == second
     assert outputs == {first.encode()}
 
 
 def test_dind_example_matches_the_golden_file() -> None:
     config = load_config(str(DIND_EXAMPLE), None, CliInputs(), host_env={})
-    text = render_kubernetes(build_desired(config), ports=config.ports)
+    text = render_kubernetes(build_cluster_desired(config), ports=config.ports)
     golden = GOLDEN / "kubernetes_dind_example.yaml"
     if UPDATE:
         golden.write_text(text, encoding="utf-8")
@@ -568,6 +569,6 @@ def test_dind_example_matches_the_golden_file() -> None:
 def test_the_schema_check_is_strict_enough_to_see_native_sidecars() -> None:
     """Kubernetes 1.27's schema has no container restartPolicy: the check is not vacuous."""
     config = load_config(str(DIND_EXAMPLE), None, CliInputs(), host_env={})
-    _, workload = kubernetes_documents(build_desired(config), ports=config.ports)
+    _, workload = kubernetes_documents(build_cluster_desired(config), ports=config.ports)
     with pytest.raises(kubernetes_validate.ValidationError, match="restartPolicy"):
         kubernetes_validate.validate(workload, "1.27", strict=True)

@@ -1,0 +1,120 @@
+"""Docker SDK calls the engine makes that are more than one request: errors translated
+once, archives for file copies, image builds. Kept apart so ``docker_engine.py`` stays a
+readable list of the engine's operations."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tarfile
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
+
+import docker
+import docker.errors
+import requests.exceptions
+
+from reconciler.errors import BuildError, EngineConflict, EngineError, EngineNotFound, one_line
+
+BUILD_TAIL_LINES = 8
+_T = TypeVar("_T")
+
+
+@contextlib.contextmanager
+def translated() -> Iterator[None]:
+    try:
+        yield
+    except docker.errors.NotFound as err:
+        raise EngineNotFound(one_line(err)) from None
+    except docker.errors.APIError as err:
+        if err.status_code == 409:
+            raise EngineConflict(one_line(err)) from None
+        raise EngineError(one_line(err)) from None
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as err:
+        raise EngineError(one_line(err)) from None
+
+
+def call(function: Callable[[], _T]) -> _T:
+    with translated():
+        return function()
+
+
+def build_image(
+    client: docker.APIClient,
+    context: str,
+    dockerfile: str,
+    tag: str,
+    build_args: Mapping[str, str],
+    labels: Mapping[str, str],
+    on_line: Callable[[str], None],
+) -> str:
+    lines: list[str] = []
+    image_id = ""
+    with translated():
+        events = client.build(
+            path=context,
+            dockerfile=dockerfile,
+            tag=tag,
+            buildargs=dict(build_args),
+            labels=dict(labels),
+            rm=True,
+            forcerm=True,
+            decode=True,
+        )
+        for event in events:
+            if "error" in event:
+                tail = " | ".join(line.strip() for line in lines[-BUILD_TAIL_LINES:])
+                raise BuildError(
+                    f"building {tag} from {dockerfile} failed: {str(event['error']).strip()}"
+                    f"; last build lines: {tail or '(none)'}"
+                )
+            for line in str(event.get("stream", "")).splitlines():
+                if line.strip():
+                    lines.append(line)
+                    on_line(line)
+            image_id = str((event.get("aux") or {}).get("ID", image_id))
+    return image_id
+
+
+def translated_iter(
+    chunks: Iterator[tuple[bytes | None, bytes | None]],
+) -> Iterator[tuple[bytes | None, bytes | None]]:
+    with translated():
+        yield from chunks
+
+
+def tar(files: Mapping[str, bytes]) -> bytes:
+    """A tar of ``files`` relative to ``/``, with entries for the directories below the
+    first path component (which must exist: ``/etc``, ``/home`` …)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        directories: set[str] = set()
+        for path in files:
+            parts = path.strip("/").split("/")[:-1]
+            directories.update("/".join(parts[:n]) for n in range(2, len(parts) + 1))
+        for directory in sorted(directories):
+            info = tarfile.TarInfo(directory)
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            archive.addfile(info)
+        for path, content in sorted(files.items()):
+            info = tarfile.TarInfo(path.strip("/"))
+            info.size, info.mode = len(content), 0o644
+            archive.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+def inspect(call: Callable[[str], Mapping[str, Any]], name: str) -> Mapping[str, Any] | None:
+    try:
+        return call(name)
+    except docker.errors.NotFound:
+        return None
+
+
+def split_image(image: str) -> tuple[str, str | None]:
+    """``repo[:tag]`` → (repository, tag) as the pull API wants them; digests stay whole."""
+    if "@" in image:
+        return image, None
+    repository, _, tag = image.rpartition(":")
+    if repository and "/" not in tag:
+        return repository, tag
+    return image, "latest"

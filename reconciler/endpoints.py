@@ -1,0 +1,82 @@
+"""How the booth reaches the inner Docker daemon: one of three endpoints, as spec fields.
+
+dockerd sleeps one second before it serves anything whenever it binds a TCP address
+without client-verified TLS (moby ``cmd/dockerd``, ``loadListeners``), and that second
+sits on the critical path of every ``apply`` and ``booth run``. Two endpoints avoid it:
+
+* ``tls`` (the default): mutual TLS on ``127.0.0.1:2376`` with certificates booth makes
+  for each sidecar (``certificates.py``). No penalty, and only the booth holds a client
+  certificate: other processes in the shared namespace (a browser's scripts, an inner
+  container on the host network) no longer reach a root API on localhost.
+* ``unix``: a unix socket in a volume the sidecar declares and the booth mounts
+  (``VolumesFrom``, read-only). No penalty and no network at all, but the socket belongs to
+  root (group ``root``), so a booth whose user is not root cannot use it.
+* ``tcp``: the seed's ``tcp://localhost:2375``, plain and unauthenticated, for tools that
+  hard-code it. It pays the second.
+
+Only names and paths live here, so the specs (and their hashes) stay a pure function of
+the config; the per-instance certificates never enter a spec.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from reconciler.ports import DAEMON_PORT
+
+TLS_PORT = 2376
+# In the sidecar: the server's files (dockerd reads them) and the client's, from which
+# every booth created next to this sidecar gets its copy. The CA key is never stored.
+SIDECAR_TLS_DIR = "/etc/booth/tls"
+SERVER_TLS_DIR = f"{SIDECAR_TLS_DIR}/server"
+CLIENT_TLS_DIR = f"{SIDECAR_TLS_DIR}/client"
+# In the booth: DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem, as the docker CLI wants them).
+BOOTH_CERT_PATH = "/etc/booth/docker-tls"
+# The shared socket's directory: a volume of the sidecar, mounted read-only in the booth
+# (a read-only mount does not stop connecting to a socket).
+SOCKET_DIR = "/booth-docker"
+# Readiness asks the daemon's own unix socket inside the sidecar: it needs no client
+# certificate and answers as soon as the daemon serves.
+LOCAL_SOCKET = "/var/run/docker.sock"
+
+
+class DaemonEndpoint(StrEnum):
+    """The ``daemon-endpoint`` config key's values."""
+
+    TLS = "tls"
+    UNIX = "unix"
+    TCP = "tcp"
+
+
+DEFAULT_ENDPOINT = DaemonEndpoint.TLS
+
+
+def sidecar_command(endpoint: DaemonEndpoint) -> list[str]:
+    """The inner dockerd's arguments. ``tcp`` is exactly the seed's command."""
+    local = f"--host=unix://{LOCAL_SOCKET}"
+    if endpoint == DaemonEndpoint.TCP:
+        return ["dockerd", local, f"--host=tcp://127.0.0.1:{DAEMON_PORT}", "--tls=false"]
+    if endpoint == DaemonEndpoint.UNIX:
+        return ["dockerd", local, f"--host=unix://{SOCKET_DIR}/docker.sock"]
+    return [
+        "dockerd",
+        local,
+        f"--host=tcp://127.0.0.1:{TLS_PORT}",
+        "--tlsverify",
+        f"--tlscacert={SERVER_TLS_DIR}/ca.pem",
+        f"--tlscert={SERVER_TLS_DIR}/cert.pem",
+        f"--tlskey={SERVER_TLS_DIR}/key.pem",
+    ]
+
+
+def booth_env(endpoint: DaemonEndpoint) -> list[str]:
+    """What a docker client in the booth reads: DOCKER_HOST and, for TLS, its files."""
+    if endpoint == DaemonEndpoint.TCP:
+        return [f"DOCKER_HOST=tcp://localhost:{DAEMON_PORT}"]
+    if endpoint == DaemonEndpoint.UNIX:
+        return [f"DOCKER_HOST=unix://{SOCKET_DIR}/docker.sock"]
+    return [
+        f"DOCKER_HOST=tcp://localhost:{TLS_PORT}",
+        "DOCKER_TLS_VERIFY=1",
+        f"DOCKER_CERT_PATH={BOOTH_CERT_PATH}",
+    ]
