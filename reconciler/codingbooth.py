@@ -17,6 +17,7 @@ from pathlib import Path
 
 import attrs
 
+from reconciler.build_context import BuildFingerprint
 from reconciler.errors import ConfigError
 from reconciler.model import CODE_MOUNT
 
@@ -29,12 +30,14 @@ ENV_FILE_DISABLED = "-"
 
 @attrs.frozen
 class BuildSpec:
-    """A booth image booth builds: from where, how, and under which tag."""
+    """A booth image booth builds: from where, how, and under which tag; ``fingerprint``
+    hashes its inputs (set by the config once it has read them)."""
 
     tag: str
     dockerfile: str
     context: str
     build_args: tuple[tuple[str, str], ...]
+    fingerprint: BuildFingerprint | None = None
 
 
 def find_dockerfile(code: Path, dockerfile: str | None, where: str) -> Path | None:

@@ -103,7 +103,9 @@ def cmd_status(args: argparse.Namespace, workspace: Workspace) -> int:
     from reconciler.status import status_rows
 
     config, desired = workspace.load()
-    actual = workspace.connect().observe(config.name, config.port)
+    from reconciler.workspace import built_image
+
+    actual = workspace.connect().observe(config.name, config.port, built_image(desired))
     rows = status_rows(desired, actual)
     sys.stdout.write(
         render.status_json(config.instance, rows)

@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from reconciler.codingbooth import BuildSpec
 from reconciler.endpoints import DEFAULT_ENDPOINT, DaemonEndpoint
 from reconciler.errors import ConfigError
 from reconciler.flags import ParseContext
@@ -108,6 +109,8 @@ class BoothConfig:
     namespace_fields: ContainerFields
     warnings: tuple[str, ...] = ()
     daemon_endpoint: DaemonEndpoint = DEFAULT_ENDPOINT
+    build: BuildSpec | None = None  # the image booth builds for the booth, if any
+    silence_build: bool = False
 
     @property
     def instance(self) -> str:

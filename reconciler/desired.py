@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from reconciler.codingbooth import BuildSpec
 from reconciler.config import BoothConfig
 from reconciler.endpoints import SOCKET_DIR, DaemonEndpoint, booth_env, sidecar_command
 from reconciler.model import (
@@ -38,15 +39,21 @@ SIDECAR_TMPFS = (("/run", ""),)
 
 
 def build_desired(config: BoothConfig) -> DesiredGraph:
-    """The resources and edges config asks for; DinD off means the booth alone."""
+    """The resources and edges config asks for; DinD off means the booth alone (with the
+    image booth builds for it, if any)."""
     names = resource_names(config.name, config.port)
+    image = [_image(config.build)] if config.build is not None else []
     if not config.dind:
         booth = _booth(config, network_mode="default", ports=config.ports, in_namespace=False)
         alone = make_resource(Role.BOOTH, names[Role.BOOTH], *booth, config.ports)
-        return DesiredGraph(config.instance, False, (alone,), ())
+        edges = edges_between({Role.BOOTH, *(r.role for r in image)})
+        return DesiredGraph(config.instance, False, (*image, alone), edges)
 
     resources = [
-        make_resource(Role.NETWORK, names[Role.NETWORK], {"Driver": "bridge"}, {"driver": "bridge"})
+        *image,
+        make_resource(
+            Role.NETWORK, names[Role.NETWORK], {"Driver": "bridge"}, {"driver": "bridge"}
+        ),
     ]
     if config.keep_dind_data:
         resources.append(
@@ -75,6 +82,30 @@ def build_cluster_desired(config: BoothConfig) -> DesiredGraph:
     since booth's certificates are made and copied when booth itself creates the
     containers, and nothing does that in a cluster."""
     return build_desired(attrs.evolve(config, daemon_endpoint=DaemonEndpoint.TCP))
+
+
+def _image(build: BuildSpec) -> Resource:
+    """The image booth builds: its spec is what the build depends on, as hashes of the
+    Dockerfile, the context (paths, sizes, mtimes) and the build args, so a plan rebuilds
+    exactly when one of them changes and can say which."""
+    fingerprint = build.fingerprint
+    assert fingerprint is not None, "the config fingerprints every build"
+    spec = {
+        "Tag": build.tag,
+        "DockerfilePath": build.dockerfile,
+        "ContextDir": build.context,
+        "BuildArgs": dict(build.build_args),
+        "Dockerfile": fingerprint.dockerfile,
+        "Context": fingerprint.context,
+        "BuildArgsHash": fingerprint.build_args,
+    }
+    summary = {
+        "tag": build.tag,
+        "dockerfile": build.dockerfile,
+        "context": build.context,
+        "build_args": sorted(name for name, _ in build.build_args),  # names only
+    }
+    return make_resource(Role.IMAGE, build.tag, spec, summary)
 
 
 def _sidecar(

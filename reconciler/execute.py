@@ -63,6 +63,7 @@ class Executor:
     check_host_ports: bool = False
     progress: Progress = attrs.field(factory=NullProgress)
     before_step: BeforeStep | None = None
+    silence_build: bool = False
     ids: dict[Role, str] = attrs.field(factory=dict)
     # Containers this run created, which therefore hold their certificates already.
     created: set[Role] = attrs.field(factory=set)
@@ -107,6 +108,19 @@ class Executor:
 
     def _target(self, step: Step) -> str:
         return self.ids.get(step.role, step.name)
+
+    def _build_image(self, step: Step) -> None:
+        resource = _desired(step)
+        spec = resource.spec
+        quiet = self.silence_build
+        self.engine.build(
+            spec["ContextDir"],
+            spec["DockerfilePath"],
+            resource.name,
+            spec["BuildArgs"],
+            resource.labels(self.instance),
+            (lambda _line: None) if quiet else (lambda line: self.progress.note(f"build: {line}")),
+        )
 
     def _create_network(self, step: Step) -> None:
         resource = _desired(step)
@@ -240,6 +254,7 @@ class Executor:
 
 
 _OPS: dict[Op, Callable[[Executor, Step], None]] = {
+    Op.BUILD_IMAGE: Executor._build_image,
     Op.CREATE_NETWORK: Executor._create_network,
     Op.CREATE_VOLUME: Executor._create_volume,
     Op.CREATE_CONTAINER: Executor._create_container,

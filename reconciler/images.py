@@ -17,13 +17,16 @@ log = get_logger()
 
 
 def ensure_images(engine: Engine, plan: Plan, progress: Progress) -> None:
-    """Pull each missing image the plan's containers use; fail naming the image."""
+    """Pull each missing image the plan's containers use (but not one the plan builds);
+    fail naming the image."""
+    built = {step.name for step in plan.steps if step.op == Op.BUILD_IMAGE}
     images = sorted(
         {
             str(step.desired.spec["Image"])
             for step in plan.steps
             if step.op == Op.CREATE_CONTAINER and step.desired is not None
         }
+        - built
     )
     for image in images:
         if engine.image_present(image):

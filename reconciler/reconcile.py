@@ -136,7 +136,8 @@ def _base_change(resource: Resource, actual: ActualState) -> Change:
     if observed.spec_hash != resource.spec_hash:
         fields = changed_fields(dict(observed.field_hashes), dict(resource.field_hashes))
         if resource.role == Role.IMAGE:
-            why = ", ".join(_BUILD_INPUTS.get(f, f"{f} changed") for f in fields) or "spec changed"
+            reasons = dict.fromkeys(_BUILD_INPUTS.get(f, f"{f} changed") for f in fields)
+            why = ", ".join(reasons) or "spec changed"
             return make(Action.REPLACE, ReasonCode.BUILD_INPUTS_CHANGED, why)
         what = f"spec changed: {', '.join(fields) or 'spec'}"
         if resource.role == Role.VOLUME:
@@ -157,6 +158,9 @@ _BUILD_INPUTS = {
     "dockerfile": "Dockerfile changed",
     "context": "build context changed",
     "buildArgs": "build args changed",
+    "buildArgsHash": "build args changed",
+    "dockerfilePath": "Dockerfile moved",
+    "contextDir": "build context moved",
     "tag": "tag changed",
 }
 

@@ -55,19 +55,25 @@ def run_session(
     ``interactive`` (stdin is a terminal, and ``desired`` was built attached) attaches
     the terminal; otherwise the booth's output is followed.
     """
-    from reconciler.workspace import network_existed
+    from reconciler.workspace import built_image, network_existed
 
     engine = workspace.connect()
     ref = InstanceRef(config.name, config.port)
     booth = desired.get(Role.BOOTH)
     assert booth is not None
     with instance_lock(engine.endpoint, config.instance):
-        actual = engine.observe(config.name, config.port)
+        actual = engine.observe(config.name, config.port, built_image(desired))
         keep_network = network_existed(desired, actual)
         plan = make_plan(desired.instance, reconcile(desired, actual))
         try:
             progress = _WholePlanProgress(workspace.progress, len(plan.steps))
-            executor = workspace.executor(engine, config.instance, config.ready_timeout, progress)
+            executor = workspace.executor(
+                engine,
+                config.instance,
+                config.ready_timeout,
+                progress,
+                silence_build=config.silence_build,
+            )
             stream = _converge(executor, plan, actual, booth.name, interactive=interactive)
         except BaseException:
             workspace.remove_session_objects(engine, ref, keep_network=keep_network, locked=True)

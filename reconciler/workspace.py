@@ -82,7 +82,10 @@ class Workspace:
 
     def plan(self, *, offline: bool = False) -> Plan:
         config, desired = self.load()
-        actual = ActualState() if offline else self.connect().observe(config.name, config.port)
+        if offline:
+            actual = ActualState()
+        else:
+            actual = self.connect().observe(config.name, config.port, built_image(desired))
         return make_plan(desired.instance, reconcile(desired, actual))
 
     def observe(self) -> tuple[InstanceRef, ActualState, Engine]:
@@ -98,6 +101,8 @@ class Workspace:
             ready_timeout=config.ready_timeout,
             dry_run=dry_run,
             on_plan=on_plan,
+            image=built_image(desired),
+            silence_build=config.silence_build,
         )
 
     def destroy(
@@ -117,7 +122,13 @@ class Workspace:
         return session.run_session(self, config, desired, interactive=interactive)
 
     def executor(
-        self, engine: Engine, instance: str, ready_timeout: float, progress: Progress | None = None
+        self,
+        engine: Engine,
+        instance: str,
+        ready_timeout: float,
+        progress: Progress | None = None,
+        *,
+        silence_build: bool = False,
     ) -> Executor:
         return Executor(
             engine,
@@ -126,6 +137,7 @@ class Workspace:
             check_host_ports=engine.is_local,
             progress=progress or self.progress,
             before_step=self.before_step,
+            silence_build=silence_build,
         )
 
     def _converge(
@@ -136,16 +148,20 @@ class Workspace:
         ready_timeout: float = 120.0,
         dry_run: bool = False,
         on_plan: OnPlan | None = None,
+        image: str | None = None,
+        silence_build: bool = False,
     ) -> Outcome:
         engine = self.connect()
         with instance_lock(engine.endpoint, ref.instance):
-            actual = engine.observe(ref.name, ref.port)
+            actual = engine.observe(ref.name, ref.port, image)
             plan = make_plan(ref.instance, changes_for(actual))
             if on_plan is not None:
                 on_plan(plan, actual)
             if dry_run or not plan.has_changes:
                 return Outcome(plan)
-            executor = self.executor(engine, ref.instance, ready_timeout)
+            executor = self.executor(
+                engine, ref.instance, ready_timeout, silence_build=silence_build
+            )
             return Outcome(plan, tuple(executor.run(plan, actual)))
 
     def remove_session_objects(
@@ -171,6 +187,12 @@ class Workspace:
             executor = Executor(engine, ref.instance)
             outcome = Outcome(plan, tuple(executor.run(plan)))
         log.info("session.ended", removed=len(outcome.plan.changes))
+
+
+def built_image(desired: DesiredGraph) -> str | None:
+    """The tag of the image the graph builds, which observation must look at too."""
+    image = desired.get(Role.IMAGE)
+    return image.name if image is not None else None
 
 
 def network_existed(desired: DesiredGraph, actual: ActualState) -> bool:
