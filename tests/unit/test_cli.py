@@ -385,3 +385,47 @@ def test_desired_of_the_example_builds(capsys: Capsys) -> None:
 
     desired = build_desired(load_config(EXAMPLE, host_env={}))
     assert [r.role for r in desired] == ["network", "volume", "sidecar", "booth"]
+
+
+# --- hostile option values -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["plan", "--offline", "-p=--"], "invalid port spec '--'"),
+        (["plan", "--offline", "--publish=--"], "invalid port spec '--'"),
+        (["-C=--", "plan", "--offline"], "-C --: no such directory"),
+        (["--config=--", "plan", "--offline"], "--config --: no such file"),
+        (["plan", "--offline", "--run-arg=--"], "run-arg '--'"),
+        (["--log-format=--", "plan"], "invalid choice: '--'"),
+        (["logs", "--tail=--"], "not '--'"),
+    ],
+)
+def test_a_double_dash_after_equals_is_the_value(
+    capsys: Capsys, argv: list[str], expected: str
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 1
+    assert err.count("\n") == 1 and expected in err, err
+    assert out == ""
+
+
+def test_usage_errors_are_prefixed_once(capsys: Capsys) -> None:
+    code, _, err = run(capsys, "plan", "--offline", "-p")
+    assert code == 1
+    assert err == "booth: error: plan: argument -p/--publish: expected one argument\n"
+    _, _, err = run(capsys, "plan", "--offline", "--bogus")
+    assert err == "booth: error: unrecognized arguments: --bogus\n"
+
+
+def test_a_run_arg_that_looks_like_an_option_suggests_equals(capsys: Capsys) -> None:
+    code, _, err = run(capsys, "-C", EXAMPLE, "plan", "--offline", "--run-arg", "-e")
+    assert code == 1
+    assert "write --run-arg=-e" in err and err.count("\n") == 1
+
+
+def test_verbose_and_quiet_together_are_an_error(capsys: Capsys) -> None:
+    code, out, err = run(capsys, "-C", EXAMPLE, "-v", "-q", "plan", "--offline")
+    assert code == 1
+    assert err.startswith("booth: error: -v/--verbose and -q/--quiet") and out == ""
