@@ -10,13 +10,19 @@ import difflib
 import ipaddress
 import os
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from reconciler.configfile import (
+    code_directory,
+    config_location,
+    parse_toml,
+    read_config,
+    toml_text,
+)
 from reconciler.errors import ConfigError
 from reconciler.flags import ParseContext
 from reconciler.model import instance_name
@@ -161,26 +167,11 @@ def load_instance_ref(code_dir: str, config_file: str | None = None) -> Instance
 
 
 def _open(code_dir: str, config_file: str | None) -> tuple[Path, _KeyReader]:
-    code = Path(code_dir).expanduser()
-    if not code.is_dir():
-        raise ConfigError(f"-C {code_dir}: no such directory")
-    code = code.resolve()
-    path = Path(config_file).expanduser() if config_file else code / ".booth" / "config.toml"
-    if config_file and not path.exists():
-        raise ConfigError(f"--config {config_file}: no such file")
-    raw, text = _read_toml(path) if path.exists() else ({}, "")
-    return code, _KeyReader(raw, text, str(path))
-
-
-def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{path}: cannot read: {err}") from None
-    try:
-        return tomllib.loads(text), text
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: malformed TOML: {err}") from None
+    code = code_directory(code_dir)
+    path, what = config_location(code, config_file)
+    text = read_config(path, what, required=config_file is not None)
+    raw = parse_toml(text, what) if text is not None else {}
+    return code, _KeyReader(raw, text or "", str(path))
 
 
 class _KeyReader:
@@ -219,10 +210,7 @@ class _KeyReader:
         return self.where
 
     def _fail(self, key: str, expected: str) -> ConfigError:
-        value = self.raw[key]
-        shown = repr(value)
-        if len(shown) > 60:
-            shown = shown[:57] + "..."
+        shown = toml_text(self.raw[key])
         return ConfigError(f"{self._at(key)}: {key} must be {expected}, got {shown}")
 
     def string(self, key: str, default: str) -> str:
