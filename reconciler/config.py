@@ -78,6 +78,7 @@ IGNORED_KEYS = (
 )
 _DOCKER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 CLI_SOURCE = "command line"
+MAX_NAME = 128  # leaves room for "-{port}-dind-data" in Docker's names
 
 
 @attrs.frozen
@@ -246,11 +247,27 @@ class _KeyReader:
             return None
         value = self.raw[key]
         if allow_joined and isinstance(value, str):
-            return tuple(part.strip() for part in value.split(";") if part.strip())
+            return split_semicolons(value)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             joined = " or one ';'-separated string" if allow_joined else ""
             raise self._fail(key, f"an array of strings{joined}")
         return tuple(value)
+
+
+# Go's unicode.IsSpace, which strings.TrimSpace trims (Python's str.strip also trims
+# U+001C..U+001F, which Go keeps).
+GO_SPACE = (
+    "\t\n\v\f\r \x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + ("\u2028\u2029\u202f\u205f\u3000")
+)
+
+
+def split_semicolons(value: str) -> tuple[str, ...]:
+    """CodingBooth's ``;`` string form (``ilist.SemicolonStringList``): split on ``;``,
+    trim each part, drop empty parts; each part is one argument."""
+    parts = (part.strip(GO_SPACE) for part in value.split(";"))
+    return tuple(part for part in parts if part)
 
 
 def build_config(
@@ -322,12 +339,21 @@ def build_config(
 
 def _names(reader: _KeyReader, code: Path) -> tuple[str, str]:
     """``project-name`` and ``name``, both valid Docker names."""
-    project_name = reader.string("project-name", derive_project_name(str(code)))
+    derived = derive_project_name(str(code))
+    project_name = reader.string("project-name", derived)
     name = reader.string("name", project_name)
     for key, value in (("project-name", project_name), ("name", name)):
-        if not _DOCKER_NAME.match(value) or len(value) > 128:
+        if key not in reader.raw and len(value) > MAX_NAME:
             raise ConfigError(
-                f"{reader._at(key)}: {key} {value!r} is not a valid Docker name "
+                f"-C {code}: the code directory's name ({len(code.name)} characters) gives a "
+                f"{key} of {len(value)} characters, more than {MAX_NAME}; set project-name "
+                f"in {reader.where}"
+            )
+        if len(value) > MAX_NAME:
+            raise reader._fail(key, f"at most {MAX_NAME} characters (it has {len(value)})")
+        if not _DOCKER_NAME.match(value):
+            raise ConfigError(
+                f"{reader._at(key)}: {key} {toml_text(value)} is not a valid Docker name "
                 "(letters, digits, '_', '.', '-'; starting with a letter or digit)"
             )
     return project_name, name

@@ -394,9 +394,9 @@ def test_unknown_table_names_its_line(code: Path, text: str) -> None:
         ('image = ""', "image must be a non-empty string"),
         ('dind-image = "  "', "dind-image must be a non-empty string"),
         ("name = 5", "name must be a string"),
-        ('name = "-bad"', "name '-bad' is not a valid Docker name"),
-        ('project-name = "has space"', "project-name 'has space' is not a valid Docker name"),
-        (f'name = "{"a" * 129}"', "is not a valid Docker name"),
+        ('name = "-bad"', 'name "-bad" is not a valid Docker name'),
+        ('project-name = "has space"', 'project-name "has space" is not a valid Docker name'),
+        (f'name = "{"a" * 129}"', "name must be at most 128 characters (it has 129)"),
     ],
 )
 def test_wrong_values_name_file_line_and_key(code: Path, line: str, expected: str) -> None:
@@ -456,3 +456,22 @@ def test_host_env_defaults_to_the_process_env(code: Path, monkeypatch: pytest.Mo
     config = load_config(str(code), host_env=None)
     assert config.booth_fields.get("Env") == ["BOOTH_TEST_VAR=from-process"]
     assert os.environ["BOOTH_TEST_VAR"] == "from-process"
+
+
+def test_a_too_long_code_directory_name_is_named_as_the_culprit(tmp_path: Path) -> None:
+    code = tmp_path / ("d" * 140)
+    code.mkdir()
+    with pytest.raises(ConfigError) as info:
+        load_config(str(code), host_env={})
+    message = str(info.value)
+    assert "the code directory's name (140 characters)" in message
+    assert "more than 128; set project-name" in message
+
+
+def test_a_too_long_name_is_named_with_the_limit(code: Path) -> None:
+    path = write_config(code, f'name = "{"n" * 200}"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(str(code), host_env={})
+    assert str(info.value).startswith(
+        f'{path}:1: name must be at most 128 characters (it has 200), got "nnn'
+    )
