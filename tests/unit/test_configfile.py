@@ -170,7 +170,7 @@ def test_twenty_thousand_labels_scale_linearly(
         start = time.perf_counter()
         assert main([*plan(directory, "--json")]) == 0
         seconds.append(time.perf_counter() - start)
-        capsys.readouterr()
+        assert f'"key{count - 1}": "value{count - 1}"' in capsys.readouterr().out
     # Ten times the labels: linear work takes ~10x; quadratic work would take ~100x.
     # The bound is loose so a busy machine cannot fail it.
     assert seconds[1] < 40 * seconds[0] + 1.0, seconds
