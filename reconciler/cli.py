@@ -230,6 +230,18 @@ def split_command(argv: Sequence[str]) -> tuple[list[str], tuple[str, ...] | Non
     return list(argv), None
 
 
+def _check_utf8(argv: Sequence[str]) -> None:
+    """Python keeps undecodable argument bytes as lone surrogates; Docker's API (JSON)
+    cannot carry them, so refuse them here rather than send something else."""
+    for number, word in enumerate(argv, start=1):
+        try:
+            word.encode("utf-8")
+        except UnicodeEncodeError:
+            raw = word.encode("utf-8", "surrogateescape")  # the bytes as given
+            shown = raw.decode("utf-8", "backslashreplace")
+            raise ConfigError(f"argument {number} ({shown}) is not valid UTF-8") from None
+
+
 def _parse(words: list[str]) -> argparse.Namespace:
     try:
         args = build_parser().parse_args(words)
@@ -260,13 +272,15 @@ def main(
     tests that call ``main()`` in-process keep their own handlers. ``before_step`` is
     called before each plan step (the crash-safety tests hold a run with it).
     """
-    words, command = split_command(sys.argv[1:] if argv is None else argv)
+    given = sys.argv[1:] if argv is None else argv
+    words, command = split_command(given)
     logs.configure("auto", 0)
     if argv is None if as_program is None else as_program:
         from reconciler.interrupts import terminate_as_interrupt
 
         terminate_as_interrupt()
     try:
+        _check_utf8(given)
         args = _parse(words)
         logs.configure(args.log_format, -1 if args.quiet else min(args.verbose, 1))
         if command is not None and args.command not in ("plan", "apply", "run", "render", "exec"):

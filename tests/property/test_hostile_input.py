@@ -186,6 +186,7 @@ PLAN_OPTIONS = st.one_of(
     st.builds(lambda path: [f"--run-arg=--env-file={path}"], PATH_VALUES),
     st.just(["--run-arg", "-e"]),
     st.just(["-v", "-q"]),
+    st.just(["--run-arg=-e", "--run-arg=A=\udcff"]),  # undecodable argv bytes
 )
 
 

@@ -494,3 +494,16 @@ def test_text_plan_shows_the_booths_non_default_settings(capsys: Capsys) -> None
         assert expected in booth, expected
     assert "secret-value" not in out
     assert "/home/coder/code" not in out  # booth's own code mount is not news
+
+
+def test_arguments_that_are_not_utf8_are_refused(capsys: Capsys) -> None:
+    # Python keeps undecodable argv bytes as lone surrogates (surrogateescape).
+    undecodable = b"/srv/\xff".decode("utf-8", "surrogateescape")
+    for argv in (
+        ["-C", undecodable, "plan", "--offline"],
+        ["-C", EXAMPLE, "plan", "--offline", "--run-arg=-v", f"--run-arg={undecodable}:/x"],
+        ["-C", EXAMPLE, "plan", "--offline", "--", undecodable],
+    ):
+        code, out, err = run(capsys, *argv)
+        assert code == 1 and out == ""
+        assert "/srv/\\xff" in err and err.endswith(") is not valid UTF-8\n"), err
