@@ -134,7 +134,10 @@ def _volume(value: str, where: str, context: ParseContext) -> Placed | str:
     if source.startswith("~"):
         source = str(user_path(source, where))
     elif source in (".", "..") or source.startswith(("./", "../")):
-        source = str((context.code_dir / source).resolve())
+        try:
+            source = str((context.code_dir / source).resolve())
+        except RuntimeError:  # Python 3.11's resolve() on a symlink loop
+            raise RunArgError(f"{where}: {source} is a symlink loop") from None
     return f"{source}:{rest}"
 
 

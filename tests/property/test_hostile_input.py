@@ -185,6 +185,7 @@ PLAN_OPTIONS = st.one_of(
     ),
     st.builds(lambda path: [f"--run-arg=--env-file={path}"], PATH_VALUES),
     st.just(["--run-arg", "-e"]),
+    st.just(["--run-arg=-v", "--run-arg=./loop:/x"]),
     st.just(["-v", "-q"]),
     st.just(["--run-arg=-e", "--run-arg=A=\udcff"]),  # undecodable argv bytes
 )
@@ -250,6 +251,7 @@ def test_hostile_shapes_give_a_plan_or_one_line_error(
 ) -> None:
     code_dir = tmp_path_factory.mktemp("shapes")
     lay_out(code_dir, layout, content)
+    (code_dir / "loop").symlink_to(code_dir / "loop")
     argv = ["-C", str(code_dir), "--log-format", "json"]
     argv += [word for option in global_options for word in option]
     argv += ["plan", "--offline", "--detailed-exitcode"]

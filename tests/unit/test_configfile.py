@@ -174,3 +174,10 @@ def test_twenty_thousand_labels_scale_linearly(
     # Ten times the labels: linear work takes ~10x; quadratic work would take ~100x.
     # The bound is loose so a busy machine cannot fail it.
     assert seconds[1] < 40 * seconds[0] + 1.0, seconds
+
+
+def test_a_relative_volume_source_that_loops_is_an_error(capsys: Capsys, tmp_path: Path) -> None:
+    code = code_dir(tmp_path, b"")
+    (code / "loop").symlink_to(code / "loop")
+    message = one_line_error(capsys, *plan(code, "--run-arg=-v", "--run-arg=./loop:/data"))
+    assert "./loop is a symlink loop" in message
