@@ -17,6 +17,7 @@ from pathlib import Path
 import docker
 import docker.errors
 import pytest
+from cli_support import free_port
 from engine_support import (
     BOOTH_IMAGE,
     BUSYBOX_IMAGE,
@@ -28,7 +29,6 @@ from engine_support import (
     Background,
     BoothDir,
     build_image,
-    free_port,
     ready_engine,
     remove_image,
 )

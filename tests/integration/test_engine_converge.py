@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from cli_support import free_port
 from engine_support import (
     BUSYBOX_IMAGE,
-    free_port,
     in_booth,
     inspect_network,
     load_image_into_booth,

@@ -10,10 +10,10 @@ from __future__ import annotations
 import socket
 
 import pytest
+from cli_support import free_port
 from engine_support import (
     BUSYBOX_IMAGE,
     eventually,
-    free_port,
     http_get,
     in_booth,
     inspect_container,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
+from cli_support import free_port
 from engine_support import (
     BUSYBOX_IMAGE,
-    free_port,
     inspect_container,
     labelled_containers,
     labelled_networks,

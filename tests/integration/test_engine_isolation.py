@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from cli_support import free_port
 from engine_support import (
     assert_converges,
     assert_destroy_leaves_nothing,
-    free_port,
     labelled_containers,
     labelled_networks,
     labelled_volumes,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from engine_support import free_port, host_ports
+from cli_support import free_port
+from engine_support import host_ports
 
 pytestmark = pytest.mark.docker
 

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_support import free_port
 from engine_support import (
     PAUSE_MARKER,
     assert_converges,
@@ -25,7 +26,6 @@ from engine_support import (
     assert_no_raw_errors,
     container_states,
     eventually,
-    free_port,
     host_ports,
     inspect_container,
     labelled_containers,

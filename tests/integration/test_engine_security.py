@@ -11,9 +11,9 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_support import free_port
 from engine_support import (
     assert_no_raw_errors,
-    free_port,
     in_booth,
     labelled_containers,
     labelled_networks,
