@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import itertools
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from reconciler import __version__, logs
 from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, BoothError, ConfigError
@@ -59,7 +60,18 @@ class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on usage errors; 2 means "changes pending" here, so raise."""
 
     def error(self, message: str) -> NoReturn:
-        raise ConfigError(f"{self.prog}: {message}")
+        # `booth: error: ` is added once, by _print_error; a subcommand names itself.
+        command = self.prog.removeprefix("booth").strip()
+        raise ConfigError(f"{command}: {message}" if command else message)
+
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> Any:
+        # `-p=--`, `--config=--`: argparse (3.11, 3.12) drops the `--` as if it were the
+        # end of options and stores an empty list. Written after `=`, it is the value.
+        if action.option_strings and action.nargs is None and arg_strings == ["--"]:
+            value = self._get_value(action, "--")
+            self._check_value(action, value)
+            return value
+        return super()._get_values(action, arg_strings)
 
 
 def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -218,6 +230,36 @@ def split_command(argv: Sequence[str]) -> tuple[list[str], tuple[str, ...] | Non
     return list(argv), None
 
 
+def _check_utf8(argv: Sequence[str]) -> None:
+    """Python keeps undecodable argument bytes as lone surrogates; Docker's API (JSON)
+    cannot carry them, so refuse them here rather than send something else."""
+    for number, word in enumerate(argv, start=1):
+        try:
+            word.encode("utf-8")
+        except UnicodeEncodeError:
+            raw = word.encode("utf-8", "surrogateescape")  # the bytes as given
+            shown = raw.decode("utf-8", "backslashreplace")
+            raise ConfigError(f"argument {number} ({shown}) is not valid UTF-8") from None
+
+
+def _parse(words: list[str]) -> argparse.Namespace:
+    try:
+        args = build_parser().parse_args(words)
+    except ConfigError as err:
+        raise ConfigError(f"{err}{_attach_hint(words)}") from None
+    if args.verbose and args.quiet:
+        raise ConfigError("-v/--verbose and -q/--quiet contradict each other: give one of them")
+    return args
+
+
+def _attach_hint(words: Sequence[str]) -> str:
+    """argparse reads ``--run-arg -e`` as two options; the value must be attached."""
+    for option, value in itertools.pairwise(words):
+        if option in ("--run-arg", "-p", "--publish") and value.startswith("-"):
+            return f" (write {option}={value}: a value starting with '-' must follow '=')"
+    return ""
+
+
 def main(
     argv: Sequence[str] | None = None,
     *,
@@ -230,14 +272,16 @@ def main(
     tests that call ``main()`` in-process keep their own handlers. ``before_step`` is
     called before each plan step (the crash-safety tests hold a run with it).
     """
-    words, command = split_command(sys.argv[1:] if argv is None else argv)
+    given = sys.argv[1:] if argv is None else argv
+    words, command = split_command(given)
     logs.configure("auto", 0)
     if argv is None if as_program is None else as_program:
         from reconciler.interrupts import terminate_as_interrupt
 
         terminate_as_interrupt()
     try:
-        args = build_parser().parse_args(words)
+        _check_utf8(given)
+        args = _parse(words)
         logs.configure(args.log_format, -1 if args.quiet else min(args.verbose, 1))
         if command is not None and args.command not in ("plan", "apply", "run", "render", "exec"):
             raise ConfigError(f"booth {args.command}: takes no command after --")

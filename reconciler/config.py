@@ -10,7 +10,6 @@ import difflib
 import ipaddress
 import os
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,13 @@ from typing import Any
 import attrs
 
 from reconciler.codingbooth import BuildSpec
+from reconciler.configfile import (
+    code_directory,
+    config_location,
+    parse_toml,
+    read_config,
+    toml_text,
+)
 from reconciler.endpoints import DEFAULT_ENDPOINT, DaemonEndpoint
 from reconciler.errors import ConfigError
 from reconciler.flags import ParseContext
@@ -75,6 +81,7 @@ IGNORED_KEYS = (
 )
 _DOCKER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 CLI_SOURCE = "command line"
+MAX_NAME = 128  # leaves room for "-{port}-dind-data" in Docker's names
 
 
 @attrs.frozen
@@ -167,26 +174,11 @@ def load_instance_ref(code_dir: str, config_file: str | None = None) -> Instance
 
 
 def _open(code_dir: str, config_file: str | None) -> tuple[Path, _KeyReader]:
-    code = Path(code_dir).expanduser()
-    if not code.is_dir():
-        raise ConfigError(f"-C {code_dir}: no such directory")
-    code = code.resolve()
-    path = Path(config_file).expanduser() if config_file else code / ".booth" / "config.toml"
-    if config_file and not path.exists():
-        raise ConfigError(f"--config {config_file}: no such file")
-    raw, text = _read_toml(path) if path.exists() else ({}, "")
-    return code, _KeyReader(raw, text, str(path))
-
-
-def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{path}: cannot read: {err}") from None
-    try:
-        return tomllib.loads(text), text
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: malformed TOML: {err}") from None
+    code = code_directory(code_dir)
+    path, what = config_location(code, config_file)
+    text = read_config(path, what, required=config_file is not None)
+    raw = parse_toml(text, what) if text is not None else {}
+    return code, _KeyReader(raw, text or "", str(path))
 
 
 class _KeyReader:
@@ -225,10 +217,7 @@ class _KeyReader:
         return self.where
 
     def _fail(self, key: str, expected: str) -> ConfigError:
-        value = self.raw[key]
-        shown = repr(value)
-        if len(shown) > 60:
-            shown = shown[:57] + "..."
+        shown = toml_text(self.raw[key])
         return ConfigError(f"{self._at(key)}: {key} must be {expected}, got {shown}")
 
     def string(self, key: str, default: str) -> str:
@@ -264,11 +253,27 @@ class _KeyReader:
             return None
         value = self.raw[key]
         if allow_joined and isinstance(value, str):
-            return tuple(part.strip() for part in value.split(";") if part.strip())
+            return split_semicolons(value)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             joined = " or one ';'-separated string" if allow_joined else ""
             raise self._fail(key, f"an array of strings{joined}")
         return tuple(value)
+
+
+# Go's unicode.IsSpace, which strings.TrimSpace trims (Python's str.strip also trims
+# U+001C..U+001F, which Go keeps).
+GO_SPACE = (
+    "\t\n\v\f\r \x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + ("\u2028\u2029\u202f\u205f\u3000")
+)
+
+
+def split_semicolons(value: str) -> tuple[str, ...]:
+    """CodingBooth's ``;`` string form (``ilist.SemicolonStringList``): split on ``;``,
+    trim each part, drop empty parts; each part is one argument."""
+    parts = (part.strip(GO_SPACE) for part in value.split(";"))
+    return tuple(part for part in parts if part)
 
 
 def build_config(
@@ -344,12 +349,21 @@ def build_config(
 
 def _names(reader: _KeyReader, code: Path) -> tuple[str, str]:
     """``project-name`` and ``name``, both valid Docker names."""
-    project_name = reader.string("project-name", derive_project_name(str(code)))
+    derived = derive_project_name(str(code))
+    project_name = reader.string("project-name", derived)
     name = reader.string("name", project_name)
     for key, value in (("project-name", project_name), ("name", name)):
-        if not _DOCKER_NAME.match(value) or len(value) > 128:
+        if key not in reader.raw and len(value) > MAX_NAME:
             raise ConfigError(
-                f"{reader._at(key)}: {key} {value!r} is not a valid Docker name "
+                f"-C {code}: the code directory's name ({len(code.name)} characters) gives a "
+                f"{key} of {len(value)} characters, more than {MAX_NAME}; set project-name "
+                f"in {reader.where}"
+            )
+        if len(value) > MAX_NAME:
+            raise reader._fail(key, f"at most {MAX_NAME} characters (it has {len(value)})")
+        if not _DOCKER_NAME.match(value):
+            raise ConfigError(
+                f"{reader._at(key)}: {key} {toml_text(value)} is not a valid Docker name "
                 "(letters, digits, '_', '.', '-'; starting with a letter or digit)"
             )
     return project_name, name

@@ -188,18 +188,59 @@ def _canonical_env(env: list[str]) -> list[str]:
 
 
 def container_summary(spec: dict[str, Any], ports: PortSet | None) -> dict[str, Any]:
-    """What a reviewer must see: image, privilege, namespace, exposure, env names."""
-    host_config = spec["HostConfig"]
+    """What a reviewer must see: everything security- or resource-relevant.
+
+    Env shows names only, never values. Absent limits are ``null``, absent lists empty.
+    """
+    host = spec["HostConfig"]
+    nano_cpus = host.get("NanoCpus")
     return {
         "image": spec["Image"],
         "command": spec.get("Cmd"),
-        "privileged": bool(host_config.get("Privileged")),
-        "network_mode": host_config.get("NetworkMode"),
+        "init": bool(host.get("Init")),
+        "privileged": bool(host.get("Privileged")),
+        "user": spec.get("User") or None,
+        "cap_add": list(host.get("CapAdd", [])),
+        "cap_drop": list(host.get("CapDrop", [])),
+        "devices": [_device(device) for device in host.get("Devices", [])],
+        "security_opt": list(host.get("SecurityOpt", [])),
+        "mounts": _mounts(spec),
+        "tmpfs": dict(sorted(host.get("Tmpfs", {}).items())),
+        "memory": host.get("Memory") or None,
+        "cpus": nano_cpus / 1e9 if nano_cpus else None,
+        "shm_size": host.get("ShmSize") or None,
+        "network_mode": host.get("NetworkMode"),
         "ports": ports.canonical() if ports is not None else [],
         "env": [item.partition("=")[0] for item in spec.get("Env", [])],
-        "mounts": sorted(host_config.get("Binds", [])),
-        "init": bool(host_config.get("Init")),
+        "labels": dict(sorted(spec.get("Labels", {}).items())),
     }
+
+
+def _device(device: dict[str, str]) -> str:
+    return f"{device['PathOnHost']}:{device['PathInContainer']}:{device['CgroupPermissions']}"
+
+
+def _mounts(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Binds (``-v src:dst[:opts]``), ``--mount`` and anonymous volumes, in one shape."""
+    host = spec["HostConfig"]
+    mounts = [_bind(bind) for bind in host.get("Binds", [])]
+    mounts += [
+        _mount(m.get("Type", "volume"), m.get("Source"), m["Target"], bool(m.get("ReadOnly")))
+        for m in host.get("Mounts", [])
+    ]
+    mounts += [_mount("volume", None, target, False) for target in spec.get("Volumes", {})]
+    return sorted(mounts, key=lambda m: (m["target"], m["source"] or "", m["type"]))
+
+
+def _bind(bind: str) -> dict[str, Any]:
+    source, _, rest = bind.partition(":")
+    target, _, options = rest.partition(":")
+    kind = "bind" if source.startswith("/") else "volume"
+    return _mount(kind, source, target, "ro" in options.split(","))
+
+
+def _mount(kind: str, source: str | None, target: str, read_only: bool) -> dict[str, Any]:
+    return {"type": kind, "source": source or None, "target": target, "read_only": read_only}
 
 
 __all__ = [

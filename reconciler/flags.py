@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from reconciler import mounts, values
+from reconciler.configfile import user_path
 from reconciler.errors import ConfigError, RunArgError
 from reconciler.model import RESERVED_LABEL_PREFIX
 
@@ -109,37 +110,41 @@ def _env(value: str, where: str, context: ParseContext) -> list[str]:
     return _with_host_values([values.parse_env(value, where)], context)
 
 
-def _expand_home(text: str, where: str) -> Path:
-    """``~`` and ``~user`` as the shell expands them; pathlib raises RuntimeError for a
-    user it cannot find, which is a mistake in the input, not in booth."""
-    try:
-        return Path(text).expanduser()
-    except RuntimeError:
-        user = text.partition("/")[0]
-        raise RunArgError(f"{where}: cannot expand {user!r}: no such user or home") from None
-
-
 def _env_file(value: str, where: str, context: ParseContext) -> list[str]:
-    path = _expand_home(value, where)
+    path = user_path(value, where)
     if not path.is_absolute():
         path = context.code_dir / path
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError, ValueError) as err:
-        raise ConfigError(f"run-arg --env-file {value}: cannot read {path}: {err}") from None
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise ConfigError(f"{where}: cannot read {path}: {reason}") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{where}: {path} is not UTF-8 (offset {err.start})") from None
     return _with_host_values(values.parse_env_file(text, f"{where} {path}"), context)
 
 
 def _volume(value: str, where: str, context: ParseContext) -> Placed | str:
     """Relative bind sources resolve against the code dir (as Compose does), ``~`` to home."""
+    if "\0" in value:
+        raise RunArgError(f"{where}: a path cannot contain a NUL byte")
     source, sep, rest = value.partition(":")
     if not sep:
         return Placed("Volumes", Merge.UPDATE, (value, {}))
     if source.startswith("~"):
-        source = str(_expand_home(source, where))
+        source = str(user_path(source, where))
     elif source in (".", "..") or source.startswith(("./", "../")):
-        source = str((context.code_dir / source).resolve())
+        try:
+            source = str((context.code_dir / source).resolve())
+        except RuntimeError:  # Python 3.11's resolve() on a symlink loop
+            raise RunArgError(f"{where}: {source} is a symlink loop") from None
     return f"{source}:{rest}"
+
+
+def _mount(value: str, where: str) -> dict[str, Any]:
+    if "\0" in value:
+        raise RunArgError(f"{where}: a path cannot contain a NUL byte")
+    return mounts.parse_mount(value, where)
 
 
 def _label(value: str, where: str, _context: ParseContext) -> tuple[str, str]:
@@ -167,7 +172,7 @@ FLAGS = (
         "mount",
         field="HostConfig.Mounts",
         merge=Merge.APPEND,
-        parse=_context_free(mounts.parse_mount),
+        parse=_context_free(_mount),
     ),
     FlagSpec("workdir", "w", field="WorkingDir"),
     FlagSpec("user", "u", field="User"),

@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from reconciler.model import ActualState, Kind
+from reconciler.model import CODE_MOUNT, ActualState, Kind, Role
 from reconciler.plan import Plan, Step
 from reconciler.reconcile import Action, Change
 from reconciler.status import StatusRow
@@ -66,7 +66,61 @@ def _change_lines(change: Change, name_width: int) -> list[str]:
         lines.append(f"{'':>16}{detail}")
     if summary and summary.get("ports") and change.action != Action.REMOVE:
         lines.append(f"{'':>16}ports: {', '.join(summary['ports'])}")
+    if summary and change.role == Role.BOOTH and change.action != Action.REMOVE:
+        lines.extend(f"{'':>16}{line}" for line in review_lines(summary))
     return lines
+
+
+def review_lines(summary: dict[str, Any]) -> list[str]:
+    """The booth's security- and resource-relevant settings that differ from booth's own
+    defaults (the code mount, the daemon endpoint's and CodingBooth's variables, the
+    network namespace), one per line."""
+    mounts = [m for m in summary["mounts"] if m["target"] != CODE_MOUNT]
+    network = summary["network_mode"]
+    limits = [
+        f"{name} {summary[key]}{unit}"
+        for key, name, unit in (
+            ("memory", "memory", " B"),
+            ("cpus", "cpus", ""),
+            ("shm_size", "shm", " B"),
+        )
+        if summary[key] is not None
+    ]
+    items = [
+        ("user", summary["user"] or ""),
+        (
+            "capabilities",
+            ", ".join(
+                [*(f"+{c}" for c in summary["cap_add"]), *(f"-{c}" for c in summary["cap_drop"])]
+            ),
+        ),
+        ("devices", ", ".join(summary["devices"])),
+        ("security-opt", ", ".join(summary["security_opt"])),
+        ("mounts", ", ".join(_mount_text(m) for m in mounts)),
+        ("tmpfs", ", ".join(f"{p}:{o}" if o else p for p, o in summary["tmpfs"].items())),
+        ("limits", ", ".join(limits)),
+        ("network", "" if network == "default" or network.startswith("container:") else network),
+        ("env", ", ".join(n for n in summary["env"] if not _booths_own_env(n))),
+        ("labels", ", ".join(f"{k}={v}" for k, v in summary["labels"].items())),
+    ]
+    return [f"{name}: {text}" for name, text in items if text]
+
+
+# Set by booth itself: how the booth reaches its daemon (endpoints.py) and CodingBooth's
+# image contract (codingbooth.py). Listing them under every booth would hide the user's.
+_OWN_ENV = frozenset(
+    {"DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "HOST_UID", "HOST_GID", "TZ"}
+)
+
+
+def _booths_own_env(name: str) -> bool:
+    return name in _OWN_ENV or name.startswith("CB_")
+
+
+def _mount_text(mount: dict[str, Any]) -> str:
+    source = mount["source"] or "(anonymous)"
+    access = "read-only" if mount["read_only"] else "writable"
+    return f"{mount['type']} {source} -> {mount['target']} ({access})"
 
 
 def plan_json(plan: Plan) -> str:

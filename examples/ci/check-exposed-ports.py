@@ -25,9 +25,18 @@ canonical entry names it with that address. A mapping with an ephemeral host por
 (``127.0.0.1::5000/tcp``) is allowed only by a canonical entry. Ranges are checked port
 by port (booth folds consecutive ports into one range).
 
-Prints one line per exposed mapping, ``OK`` or ``NOT ALLOWED`` with the reason, then a
-summary. Exit status: 0 every mapping is allowed, 1 some mapping is not allowed, 2 the
-input or the allow-list could not be read. Only the Python standard library is used.
+The same plan also shows what else a container gets from the host, and the checker flags
+what widens it unless allowed:
+
+* an added capability (``cap_add``): ``--allow-cap NET_ADMIN`` (case and ``CAP_`` ignored);
+* a host device (``devices``): ``--allow-device /dev/fuse`` (its host path);
+* a writable bind mount of a host path (``mounts`` of type ``bind`` without ``read_only``;
+  booth's own code mount excepted): ``--allow-writable /srv/data`` (that path or below);
+* a privileged container other than the DinD sidecar: ``--allow-privileged``.
+
+Prints one line per exposed mapping and per such grant, ``OK`` or ``NOT ALLOWED`` with the
+reason, then a summary. Exit status: 0 everything is allowed, 1 something is not
+allowed, 2 the input or the allow-list could not be read. Only the Python standard library is used.
 """
 
 from __future__ import annotations
@@ -43,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_NOT_ALLOWED, EXIT_BAD_INPUT = 0, 1, 2
+CODE_MOUNT = "/home/coder/code"  # booth's own, writable by design
 PROTOCOLS = ("tcp", "udp", "sctp")
 WILDCARDS = frozenset({"0.0.0.0", "::", ""})
 
@@ -206,6 +216,75 @@ def exposed(plan: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
             yield change.get("resource", "?"), change.get("name", "?"), spec
 
 
+@dataclass(frozen=True)
+class Grant:
+    """Something a container gets from the host besides ports."""
+
+    resource: str
+    name: str
+    kind: str  # capability, device, writable-mount, privileged
+    value: str
+
+
+@dataclass
+class HostAllowList:
+    caps: set[str]
+    devices: set[str]
+    writable: list[str]
+    privileged: bool
+
+    def reason(self, grant: Grant) -> str | None:
+        """``None`` when the grant is allowed, else why not."""
+        if grant.kind == "capability" and _cap(grant.value) not in self.caps:
+            return "capability not allowed (--allow-cap)"
+        if grant.kind == "device" and grant.value.split(":")[0] not in self.devices:
+            return "host device not allowed (--allow-device)"
+        if grant.kind == "writable-mount" and not self._writable(grant.value.split(" -> ")[0]):
+            return "writable host path not allowed (--allow-writable, or mount it :ro)"
+        if grant.kind == "privileged" and not self.privileged:
+            return "privileged: root on the host kernel (--allow-privileged)"
+        return None
+
+    def _writable(self, source: str) -> bool:
+        bases = [path.rstrip("/") for path in self.writable]
+        return any(source == base or source.startswith(base + "/") for base in bases)
+
+
+def _cap(name: str) -> str:
+    return name.strip().upper().removeprefix("CAP_")
+
+
+def _listed(values: list[str]) -> list[str]:
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+def grants(plan: dict[str, Any]) -> Iterator[Grant]:
+    """Capabilities, devices, writable host mounts and privilege of every container the
+    plan keeps or creates (plans from before these fields simply have none)."""
+    for change in plan["changes"]:
+        if change.get("action") == "remove":
+            continue
+        desired = change.get("desired") or {}
+        resource, name = change.get("resource", "?"), change.get("name", "?")
+        for cap in desired.get("cap_add") or ():
+            yield Grant(resource, name, "capability", str(cap))
+        for device in desired.get("devices") or ():
+            yield Grant(resource, name, "device", str(device))
+        for mount in desired.get("mounts") or ():
+            if _writable_host_mount(resource, mount):
+                yield Grant(
+                    resource, name, "writable-mount", f"{mount['source']} -> {mount['target']}"
+                )
+        if desired.get("privileged") and resource != "sidecar":
+            yield Grant(resource, name, "privileged", "true")
+
+
+def _writable_host_mount(resource: str, mount: Any) -> bool:
+    if not isinstance(mount, dict) or mount.get("type") != "bind" or mount.get("read_only"):
+        return False
+    return not (resource == "booth" and mount.get("target") == CODE_MOUNT)
+
+
 def verdict(mapping: Mapping, allowed: AllowList, allow_wildcard: bool) -> str | None:
     """``None`` when every unit of the mapping is allowed, else the reason it is not."""
     if all(unit in allowed.exact for unit in mapping.units):
@@ -259,7 +338,39 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="accept bindings on every interface (0.0.0.0 / ::)",
     )
+    parser.add_argument(
+        "--allow-cap",
+        action="append",
+        default=[],
+        metavar="CAP",
+        help="allowed added capability (repeatable, comma-separated)",
+    )
+    parser.add_argument(
+        "--allow-device",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="allowed host device path (repeatable, comma-separated)",
+    )
+    parser.add_argument(
+        "--allow-writable",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="host path (or directory above it) that may be mounted writable",
+    )
+    parser.add_argument(
+        "--allow-privileged",
+        action="store_true",
+        help="accept privileged containers other than the DinD sidecar",
+    )
     args = parser.parse_args(argv)
+    host_allowed = HostAllowList(
+        {_cap(c) for c in _listed(args.allow_cap)},
+        set(_listed(args.allow_device)),
+        _listed(args.allow_writable),
+        args.allow_privileged,
+    )
 
     try:
         entries = [e for value in args.allow for e in value.split(",")]
@@ -275,13 +386,43 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
 
     instance = plan.get("instance", "?")
+    ports_ok = _report_ports(found, allowed, args.allow_wildcard, instance)
+    grants_ok = _report_grants(list(grants(plan)), host_allowed, instance)
+    return EXIT_OK if ports_ok and grants_ok else EXIT_NOT_ALLOWED
+
+
+def _report_grants(found: list[Grant], allowed: HostAllowList, instance: str) -> bool:
+    if not found:
+        return True
+    width = max(len(f"{g.kind} {g.value}") for g in found)
+    bad = 0
+    for grant in found:
+        reason = allowed.reason(grant)
+        what = f"{grant.kind} {grant.value}"
+        where = f"{grant.resource} {grant.name}"
+        if reason is None:
+            print(f"OK           {what:<{width}}  {where}")
+        else:
+            bad += 1
+            print(f"NOT ALLOWED  {what:<{width}}  {where}: {reason}")
+    count = f"{bad} of {len(found)} are not" if bad else f"all {len(found)} are"
+    print(
+        f"check-exposed-ports: {count} allowed among the capabilities, devices, writable "
+        f"host mounts and privileged containers of {instance}"
+    )
+    return bad == 0
+
+
+def _report_ports(
+    found: list[tuple[str, str, Mapping]], allowed: AllowList, allow_wildcard: bool, instance: str
+) -> bool:
     if not found:
         print(f"check-exposed-ports: instance {instance} exposes no ports")
-        return EXIT_OK
+        return True
     width = max(len(m.spec) for _, _, m in found)
     bad = 0
     for resource, name, mapping in found:
-        reason = verdict(mapping, allowed, args.allow_wildcard)
+        reason = verdict(mapping, allowed, allow_wildcard)
         where = f"{resource} {name}"
         if reason is None:
             print(f"OK           {mapping.spec:<{width}}  {where}")
@@ -293,9 +434,9 @@ def main(argv: list[str] | None = None) -> int:
             f"check-exposed-ports: {bad} of {len(found)} exposed port mappings of "
             f"{instance} are not allowed"
         )
-        return EXIT_NOT_ALLOWED
+        return False
     print(f"check-exposed-ports: all {len(found)} exposed port mappings of {instance} are allowed")
-    return EXIT_OK
+    return True
 
 
 if __name__ == "__main__":

@@ -312,6 +312,62 @@ def test_check_ports_ignores_resources_being_removed() -> None:
     assert _verdicts(result) == {"127.0.0.1:1:10000/tcp": "OK"}
 
 
+def test_check_ports_flags_capabilities_devices_and_writable_host_mounts(tmp_path: Path) -> None:
+    code = _code_dir(
+        tmp_path,
+        "grants",
+        'dind = true\nrun-args = ["--cap-add=NET_ADMIN", "--device=/dev/fuse", '
+        '"-v", "/srv/data:/data", "-v", "/etc:/host-etc:ro"]\n',
+    )
+    plan = _write_plan(tmp_path, code)
+    result = check_ports(str(plan), "--allow", "10000")
+    assert result.rc == 1, result.explain()
+    flagged = [x for x in result.stdout.splitlines() if x.startswith("NOT ALLOWED")]
+    assert len(flagged) == 3, result.stdout
+    assert any("capability NET_ADMIN" in x for x in flagged)
+    assert any("device /dev/fuse:/dev/fuse:rwm" in x for x in flagged)
+    assert any("writable-mount /srv/data -> /data" in x for x in flagged)
+    assert "/host-etc" not in result.stdout  # read-only
+    assert "/home/coder/code" not in result.stdout  # booth's own code mount
+    allowed = check_ports(
+        str(plan),
+        "--allow",
+        "10000",
+        "--allow-cap",
+        "cap_net_admin",
+        "--allow-device",
+        "/dev/fuse",
+        "--allow-writable",
+        "/srv/",
+    )
+    assert allowed.rc == 0, allowed.explain()
+
+
+def test_check_ports_flags_a_privileged_booth(tmp_path: Path) -> None:
+    code = _code_dir(tmp_path, "priv", 'dind = true\nrun-args = ["--privileged"]\n')
+    plan = _write_plan(tmp_path, code)
+    result = check_ports(str(plan), "--allow", "10000")
+    assert result.rc == 1 and "privileged true" in result.stdout, result.explain()
+    assert "sidecar" not in next(x for x in result.stdout.splitlines() if "privileged" in x)
+    assert check_ports(str(plan), "--allow", "10000", "--allow-privileged").rc == 0
+
+
+def test_check_ports_reads_plans_without_the_review_fields() -> None:
+    plan = {
+        "format_version": 1,
+        "instance": "x-1",
+        "changes": [
+            {
+                "resource": "booth",
+                "name": "x-1",
+                "action": "create",
+                "desired": {"ports": ["127.0.0.1:1:10000/tcp"], "mounts": ["/a:/b"]},
+            }
+        ],
+    }
+    assert check_ports("--allow", "1", stdin=json.dumps(plan)).rc == 0
+
+
 # -- the CI workflow and the drift check -------------------------------------------------------
 
 

@@ -211,9 +211,8 @@ COMMANDS = st.sampled_from(
     cli_run_args=run_arg_words(),
     publish=st.lists(HOSTILE_TEXT, max_size=2),
     command=COMMANDS,
-    # -C/--config "~nosuchuser" are left to the xfail test below (a known bug in config.py).
-    code_arg=st.sampled_from(["code", "~", "code/plain.env", "code/missing"]),
-    config_arg=st.one_of(st.none(), PATHS.filter(lambda path: not path.startswith("~nosuch"))),
+    code_arg=st.sampled_from(["code", "~", "code/plain.env", "code/missing", "~nosuchuser/x"]),
+    config_arg=st.one_of(st.none(), PATHS),
 )
 def test_hostile_config_gives_a_plan_or_one_line_error(
     tmp_path_factory: pytest.TempPathFactory,
@@ -261,14 +260,13 @@ def _without_nan(value: Any) -> Any:
     return value
 
 
-# What each kind of config file gives today. A dangling or looping symlink is taken for
-# "no config file" (config._open asks Path.exists(), which follows the link): booth then
-# plans with the defaults. It keeps the promise, but silently; reported, not changed here.
+# What each kind of config file gives. A dangling or looping symlink is a config that
+# exists but cannot be read: an error, never a plan with the defaults.
 EXIT_BY_KIND = {
     "regular": 0,
     "symlink": 0,
-    "dangling": 0,
-    "loop": 0,
+    "dangling": 1,
+    "loop": 1,
     "directory": 1,
     "non-utf8": 1,
     "nul-byte": 1,
@@ -305,12 +303,6 @@ def test_each_env_file_kind_keeps_the_promise(
     assert code == (0 if readable else 1), err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeError,
-    reason="known bug: config._open expands -C/--config with Path.expanduser(), which raises "
-    "RuntimeError for an unknown ~user (config.py is being changed elsewhere; see CHANGELOG)",
-)
 @pytest.mark.parametrize("option", ["-C", "--config"])
 def test_unknown_user_in_a_path_option_is_a_one_line_error(
     capsys: pytest.CaptureFixture[str], option: str

@@ -8,6 +8,7 @@ exception escapes ``main`` and fails the test.
 from __future__ import annotations
 
 import json
+import os
 import string
 from pathlib import Path
 
@@ -160,3 +161,120 @@ def test_huge_config_values_are_refused_in_one_line(
     err = capsys.readouterr().err
     assert code == 1
     assert len(err.splitlines()) == 1
+
+
+# --- hostile shapes: `=` forms, nesting, unusable paths, non-UTF-8, huge inputs ----------------
+
+PATH_VALUES = st.sampled_from(
+    ["--", "", "-", "~nosuchuser-booth/x", "~", "a\0b", "/dev/null", "/etc/passwd", ".", "/"]
+)
+# Options taking a value, written with `=`; each value may be `--` (argparse stores a list).
+EQUALS_OPTIONS = st.one_of(
+    st.builds(lambda v: [f"-C={v}"], PATH_VALUES),
+    st.builds(lambda v: [f"--config={v}"], PATH_VALUES),
+    st.builds(lambda v: [f"--log-format={v}"], st.sampled_from(["--", "", "json", "xml"])),
+)
+PLAN_OPTIONS = st.one_of(
+    st.builds(lambda v: [f"-p={v}"], st.sampled_from(["--", "", "-", "8080:8080"])),
+    st.builds(lambda v: [f"--publish={v}"], st.sampled_from(["--", "1:1"])),
+    st.builds(lambda v: [f"--run-arg={v}"], st.sampled_from(["--", "-", "-e", "--env-file"])),
+    st.builds(
+        lambda flag, path: [f"--run-arg={flag}", f"--run-arg={path}"],
+        st.sampled_from(["--env-file", "-v", "--volume"]),
+        PATH_VALUES.map(lambda p: p if p in ("--", "", "-") else f"{p}:/data"),
+    ),
+    st.builds(lambda path: [f"--run-arg=--env-file={path}"], PATH_VALUES),
+    st.just(["--run-arg", "-e"]),
+    st.just(["--run-arg=-v", "--run-arg=./loop:/x"]),
+    st.just(["-v", "-q"]),
+    st.just(["--run-arg=-e", "--run-arg=A=\udcff"]),  # undecodable argv bytes
+)
+
+
+@st.composite
+def config_bytes(draw: st.DrawFn) -> bytes:
+    shape = draw(st.sampled_from(["toml", "binary", "bom", "nested", "huge", "latin1"]))
+    if shape == "binary":
+        return draw(st.binary(max_size=200))
+    if shape == "bom":
+        return b"\xef\xbb\xbf" + draw(config_texts()).encode()
+    if shape == "nested":
+        depth = draw(st.integers(1, 3000))
+        opener = draw(st.sampled_from(["[", "{a = ", "[{a = ", "{a = ["]))
+        return f"{draw(st.sampled_from(KNOWN_KEYS))} = {opener * depth}".encode()
+    if shape == "huge":
+        line = draw(st.sampled_from(["# comment\n", '"-l", "k=v",\n']))
+        return ("run-args = [\n" + line * (1_100_000 // len(line)) + "]\n").encode()
+    if shape == "latin1":
+        return draw(config_texts()).encode("latin-1", errors="replace") + b"\xe9\xff\n"
+    return draw(config_texts()).encode()
+
+
+LAYOUTS = ("file", "dangling", "loop", "directory", "fifo", "booth-is-file", "none")
+
+
+def lay_out(code_dir: Path, layout: str, content: bytes) -> None:
+    booth = code_dir / ".booth"
+    if layout == "booth-is-file":
+        booth.write_bytes(content)
+        return
+    booth.mkdir()
+    config = booth / "config.toml"
+    if layout == "file":
+        config.write_bytes(content)
+    elif layout == "dangling":
+        config.symlink_to(booth / "missing.toml")
+    elif layout == "loop":
+        config.symlink_to(config)
+    elif layout == "directory":
+        config.mkdir()
+    elif layout == "fifo":
+        os.mkfifo(config)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    content=config_bytes(),
+    layout=st.sampled_from(LAYOUTS),
+    global_options=st.lists(EQUALS_OPTIONS, max_size=2),
+    plan_options=st.lists(PLAN_OPTIONS, max_size=3),
+)
+def test_hostile_shapes_give_a_plan_or_one_line_error(
+    tmp_path_factory: pytest.TempPathFactory,
+    capsys: pytest.CaptureFixture[str],
+    content: bytes,
+    layout: str,
+    global_options: list[list[str]],
+    plan_options: list[list[str]],
+) -> None:
+    code_dir = tmp_path_factory.mktemp("shapes")
+    lay_out(code_dir, layout, content)
+    (code_dir / "loop").symlink_to(code_dir / "loop")
+    argv = ["-C", str(code_dir), "--log-format", "json"]
+    argv += [word for option in global_options for word in option]
+    argv += ["plan", "--offline", "--detailed-exitcode"]
+    argv += [word for option in plan_options for word in option]
+
+    code = main(argv)
+    out, err = capsys.readouterr()
+    if code == 1:
+        lines = err.splitlines()
+        assert len(lines) == 1, err
+        assert lines[0].startswith("booth: error: "), err
+        assert "Traceback" not in err
+        assert out == ""
+    else:
+        assert code == 2, (code, err)
+        assert "Plan: " in out
+
+
+def test_a_config_that_exists_but_cannot_be_read_is_never_a_default_plan(
+    tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for layout in ("dangling", "loop", "directory", "fifo", "booth-is-file"):
+        code_dir = tmp_path_factory.mktemp("unreadable")
+        lay_out(code_dir, layout, b"port = 1\n")
+        assert main(["-C", str(code_dir), "plan", "--offline"]) == 1, layout
+        assert capsys.readouterr().out == ""

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from prop_support import port_spec_texts
 
+from reconciler.config import GO_SPACE, split_semicolons
 from reconciler.flags import ParseContext
 from reconciler.runargs import RoutedRunArgs, route, words_from
 
@@ -88,3 +89,28 @@ def test_routing_without_ports_extracts_none(others: list[tuple[str, ...]], dind
     assert ("HostConfig.NetworkMode" not in result.booth) == (
         dind or not any(g[0].startswith(("--network", "--net")) for g in others)
     )
+
+
+# --- the `;` string form of run-args and cmds ---------------------------------------------
+
+# Parts that survive CodingBooth's trimming as they are: no `;`, no edge whitespace.
+PART = st.text(
+    alphabet=st.characters(blacklist_characters=";", blacklist_categories=("Cs",)), min_size=1
+).filter(lambda part: part == part.strip(GO_SPACE))
+PADDING = st.text(alphabet=st.sampled_from(GO_SPACE), max_size=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(PART | st.sampled_from(OTHER_FLAGS[0] + ("-p", "8080:80"))), data=st.data())
+def test_the_semicolon_string_equals_the_array_form(parts: list[str], data: st.DataObject) -> None:
+    """Split on `;`, trim each part (Go's TrimSpace), drop empty parts: CodingBooth's rule."""
+    padded = [data.draw(PADDING) + part + data.draw(PADDING) for part in parts]
+    empties = data.draw(st.lists(st.integers(0, len(padded)), max_size=3))
+    for at in sorted(empties, reverse=True):
+        padded.insert(at, data.draw(PADDING))  # empty (or blank) parts are dropped
+    assert split_semicolons(";".join(padded)) == tuple(parts)
+
+
+def test_the_semicolon_form_keeps_what_go_does_not_trim() -> None:
+    # U+001F is whitespace to Python's str.strip, not to Go's strings.TrimSpace.
+    assert split_semicolons(" -e ;\x1fA=1\x1f;; \u3000-it\t;") == ("-e", "\x1fA=1\x1f", "-it")

@@ -384,3 +384,125 @@ def test_desired_of_the_example_builds(capsys: Capsys) -> None:
 
     desired = build_desired(load_config(EXAMPLE, host_env={}))
     assert [r.role for r in desired] == ["network", "volume", "sidecar", "booth"]
+
+
+# --- hostile option values -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["plan", "--offline", "-p=--"], "invalid port spec '--'"),
+        (["plan", "--offline", "--publish=--"], "invalid port spec '--'"),
+        (["-C=--", "plan", "--offline"], "-C --: no such directory"),
+        (["--config=--", "plan", "--offline"], "--config --: no such file"),
+        (["plan", "--offline", "--run-arg=--"], "run-arg '--'"),
+        (["--log-format=--", "plan"], "invalid choice: '--'"),
+        (["logs", "--tail=--"], "not '--'"),
+    ],
+)
+def test_a_double_dash_after_equals_is_the_value(
+    capsys: Capsys, argv: list[str], expected: str
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 1
+    assert err.count("\n") == 1 and expected in err, err
+    assert out == ""
+
+
+def test_usage_errors_are_prefixed_once(capsys: Capsys) -> None:
+    code, _, err = run(capsys, "plan", "--offline", "-p")
+    assert code == 1
+    assert err == "booth: error: plan: argument -p/--publish: expected one argument\n"
+    _, _, err = run(capsys, "plan", "--offline", "--bogus")
+    assert err == "booth: error: unrecognized arguments: --bogus\n"
+
+
+def test_a_run_arg_that_looks_like_an_option_suggests_equals(capsys: Capsys) -> None:
+    code, _, err = run(capsys, "-C", EXAMPLE, "plan", "--offline", "--run-arg", "-e")
+    assert code == 1
+    assert "write --run-arg=-e" in err and err.count("\n") == 1
+
+
+def test_verbose_and_quiet_together_are_an_error(capsys: Capsys) -> None:
+    code, out, err = run(capsys, "-C", EXAMPLE, "-v", "-q", "plan", "--offline")
+    assert code == 1
+    assert err.startswith("booth: error: -v/--verbose and -q/--quiet") and out == ""
+
+
+# --- the reviewer view -----------------------------------------------------------------
+
+REVIEWED_RUN_ARGS = (
+    "--run-arg=--cap-add=NET_ADMIN",
+    "--run-arg=--cap-drop=ALL",
+    "--run-arg=--device=/dev/fuse",
+    "--run-arg=--security-opt=seccomp=unconfined",
+    "--run-arg=-v=/etc:/host-etc:ro",
+    "--run-arg=-v=/srv:/srv",
+    "--run-arg=--mount=type=volume,dst=/cache",
+    "--run-arg=--tmpfs=/scratch:size=1m",
+    "--run-arg=-u=1000",
+    "--run-arg=-m=1g",
+    "--run-arg=--cpus=1.5",
+    "--run-arg=--shm-size=64m",
+    "--run-arg=-e=TOKEN=secret-value",
+    "--run-arg=-l=team=infra",
+)
+
+
+def test_plan_json_shows_everything_a_reviewer_needs(capsys: Capsys) -> None:
+    desired = change(plan_json(capsys, *REVIEWED_RUN_ARGS), "booth")["desired"]
+    assert desired["cap_add"] == ["NET_ADMIN"] and desired["cap_drop"] == ["ALL"]
+    assert desired["devices"] == ["/dev/fuse:/dev/fuse:rwm"]
+    assert desired["security_opt"] == ["seccomp=unconfined"]
+    assert {"type": "bind", "source": "/etc", "target": "/host-etc", "read_only": True} in (
+        desired["mounts"]
+    )
+    assert {"type": "bind", "source": "/srv", "target": "/srv", "read_only": False} in (
+        desired["mounts"]
+    )
+    assert {"type": "volume", "source": None, "target": "/cache", "read_only": False} in (
+        desired["mounts"]
+    )
+    assert desired["tmpfs"] == {"/scratch": "size=1m"}
+    assert desired["user"] == "1000"
+    assert (desired["memory"], desired["cpus"], desired["shm_size"]) == (2**30, 1.5, 64 * 2**20)
+    assert desired["labels"] == {"team": "infra"}
+    assert "TOKEN" in desired["env"]
+    assert "secret-value" not in json.dumps(desired)
+    assert list(desired) == sorted(desired)
+
+
+def test_text_plan_shows_the_booths_non_default_settings(capsys: Capsys) -> None:
+    code, out, _ = run(capsys, "-C", EXAMPLE, "plan", "--offline", *REVIEWED_RUN_ARGS)
+    assert code == 0
+    booth = out[out.index("+ booth") :]
+    for expected in (
+        "user: 1000",
+        "capabilities: +NET_ADMIN, -ALL",
+        "devices: /dev/fuse:/dev/fuse:rwm",
+        "security-opt: seccomp=unconfined",
+        "volume (anonymous) -> /cache (writable)",
+        "bind /etc -> /host-etc (read-only)",
+        "bind /srv -> /srv (writable)",
+        "tmpfs: /scratch:size=1m",
+        "limits: memory 1073741824 B, cpus 1.5, shm 67108864 B",
+        "env: TOKEN",
+        "labels: team=infra",
+    ):
+        assert expected in booth, expected
+    assert "secret-value" not in out
+    assert "/home/coder/code" not in out  # booth's own code mount is not news
+
+
+def test_arguments_that_are_not_utf8_are_refused(capsys: Capsys) -> None:
+    # Python keeps undecodable argv bytes as lone surrogates (surrogateescape).
+    undecodable = b"/srv/\xff".decode("utf-8", "surrogateescape")
+    for argv in (
+        ["-C", undecodable, "plan", "--offline"],
+        ["-C", EXAMPLE, "plan", "--offline", "--run-arg=-v", f"--run-arg={undecodable}:/x"],
+        ["-C", EXAMPLE, "plan", "--offline", "--", undecodable],
+    ):
+        code, out, err = run(capsys, *argv)
+        assert code == 1 and out == ""
+        assert "/srv/\\xff" in err and err.endswith(") is not valid UTF-8\n"), err

@@ -298,7 +298,7 @@ def test_missing_env_file_names_the_flag_and_path(code: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load(code, 'run-args = ["--env-file", "nope.env"]\n')
     message = str(info.value)
-    assert "--env-file nope.env" in message
+    assert "'--env-file' 'nope.env'" in message
     assert str(code.resolve() / "nope.env") in message
 
 
@@ -328,7 +328,7 @@ def test_unreadable_config_file(code: Path) -> None:
     path = code / ".booth" / "config.toml"
     path.parent.mkdir()
     path.write_bytes(b"port = \xff\n")
-    with pytest.raises(ConfigError, match=r"cannot read"):
+    with pytest.raises(ConfigError, match=r":1: not UTF-8 \(byte 0xff"):
         load_config(str(code), host_env={})
 
 
@@ -374,12 +374,12 @@ def test_unknown_table_names_its_line(code: Path, text: str) -> None:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ('port = "x"', "port must be an integer in 1..65535, got 'x'"),
+        ('port = "x"', 'port must be an integer in 1..65535, got "x"'),
         ("port = 0", "port must be an integer in 1..65535, got 0"),
         ("port = 70000", "port must be an integer in 1..65535, got 70000"),
-        ("port = true", "port must be an integer in 1..65535, got True"),
+        ("port = true", "port must be an integer in 1..65535, got true"),
         ("port = 10000.0", "port must be an integer in 1..65535, got 10000.0"),
-        ('dind = "yes"', "dind must be true or false, got 'yes'"),
+        ('dind = "yes"', 'dind must be true or false, got "yes"'),
         ("keep-dind-data = 1", "keep-dind-data must be true or false, got 1"),
         ("allow-daemon-port = 0", "allow-daemon-port must be true or false"),
         ("ready-timeout = 0", "ready-timeout must be a number of seconds in (0, 86400], got 0"),
@@ -387,16 +387,16 @@ def test_unknown_table_names_its_line(code: Path, text: str) -> None:
         ("ready-timeout = true", "ready-timeout must be a number of seconds"),
         ("run-args = 5", "run-args must be an array of strings or one ';'-separated string"),
         ('run-args = ["-e", 1]', "run-args must be an array of strings"),
-        ('cmds = "bash"', "cmds must be an array of strings, got 'bash'"),
+        ('cmds = "bash"', 'cmds must be an array of strings, got "bash"'),
         ('variant = "fancy"', "variant must be one of base, notebook, codeserver"),
         ("variant = 3", "variant must be a string, got 3"),
         ('host-ip = "nowhere"', "host-ip must be an IP address"),
         ('image = ""', "image must be a non-empty string"),
         ('dind-image = "  "', "dind-image must be a non-empty string"),
         ("name = 5", "name must be a string"),
-        ('name = "-bad"', "name '-bad' is not a valid Docker name"),
-        ('project-name = "has space"', "project-name 'has space' is not a valid Docker name"),
-        (f'name = "{"a" * 129}"', "is not a valid Docker name"),
+        ('name = "-bad"', 'name "-bad" is not a valid Docker name'),
+        ('project-name = "has space"', 'project-name "has space" is not a valid Docker name'),
+        (f'name = "{"a" * 129}"', "name must be at most 128 characters (it has 129)"),
     ],
 )
 def test_wrong_values_name_file_line_and_key(code: Path, line: str, expected: str) -> None:
@@ -456,3 +456,22 @@ def test_host_env_defaults_to_the_process_env(code: Path, monkeypatch: pytest.Mo
     config = load_config(str(code), host_env=None)
     assert config.booth_fields.get("Env") == ["BOOTH_TEST_VAR=from-process"]
     assert os.environ["BOOTH_TEST_VAR"] == "from-process"
+
+
+def test_a_too_long_code_directory_name_is_named_as_the_culprit(tmp_path: Path) -> None:
+    code = tmp_path / ("d" * 140)
+    code.mkdir()
+    with pytest.raises(ConfigError) as info:
+        load_config(str(code), host_env={})
+    message = str(info.value)
+    assert "the code directory's name (140 characters)" in message
+    assert "more than 128; set project-name" in message
+
+
+def test_a_too_long_name_is_named_with_the_limit(code: Path) -> None:
+    path = write_config(code, f'name = "{"n" * 200}"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(str(code), host_env={})
+    assert str(info.value).startswith(
+        f'{path}:1: name must be at most 128 characters (it has 200), got "nnn'
+    )

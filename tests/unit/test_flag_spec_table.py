@@ -20,7 +20,7 @@ import pytest
 from booth_builders import config_from_toml
 
 from reconciler.desired import DOCKER_HOST_IN_BOOTH, build_desired
-from reconciler.errors import RunArgError
+from reconciler.errors import ConfigError, RunArgError
 from reconciler.flags import ALIASES, FLAGS, Route
 from reconciler.model import CODE_MOUNT, Role
 from reconciler.runargs import Word, tokenize
@@ -329,7 +329,7 @@ def test_run_args_fill_exactly_their_engine_api_fields(
         path.write_bytes(content if isinstance(content, bytes) else content.encode())
     code = str(tmp_path)
     if row.error is not None:
-        with pytest.raises(RunArgError, match=row.error):
+        with pytest.raises(ConfigError, match=row.error):
             _specs(row.words, dind, tmp_path)
         return
     baseline, _ = _specs((), dind, tmp_path)
