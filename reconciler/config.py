@@ -6,17 +6,16 @@ This is the boundary: it reads the TOML (and, through the flag table, any
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import attrs
 
 from reconciler.codingbooth import BuildSpec
+from reconciler.config_reader import KeyReader
 from reconciler.configfile import (
     code_directory,
     config_location,
@@ -155,7 +154,7 @@ def load_config(
     """Read, validate and combine config file and command line."""
     env = os.environ if host_env is None else host_env
     code, reader = _open(code_dir, config_file)
-    warnings = reader.check_keys()
+    warnings = reader.check_keys(KNOWN_KEYS, IGNORED_KEYS)
     return build_config(
         reader,
         code=code,
@@ -173,111 +172,16 @@ def load_instance_ref(code_dir: str, config_file: str | None = None) -> Instance
     return InstanceRef(name, reader.integer("port", DEFAULT_PORT, 1, 65535))
 
 
-def _open(code_dir: str, config_file: str | None) -> tuple[Path, _KeyReader]:
+def _open(code_dir: str, config_file: str | None) -> tuple[Path, KeyReader]:
     code = code_directory(code_dir)
     path, what = config_location(code, config_file)
     text = read_config(path, what, required=config_file is not None)
     raw = parse_toml(text, what) if text is not None else {}
-    return code, _KeyReader(raw, text or "", str(path))
-
-
-class _KeyReader:
-    """Typed access to the TOML table; every error names the file, key and line."""
-
-    def __init__(self, raw: dict[str, Any], text: str, where: str) -> None:
-        self.raw = raw
-        self.text = text
-        self.where = where
-
-    def check_keys(self) -> tuple[str, ...]:
-        warnings = []
-        for key in self.raw:
-            if key in KNOWN_KEYS:
-                continue
-            if key in IGNORED_KEYS:
-                warnings.append(f"{self.where}: key {key!r} is accepted but ignored by booth")
-                continue
-            close = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.5)
-            hint = (
-                f"; did you mean {close[0]!r}?"
-                if close
-                else f"; known keys: {', '.join(KNOWN_KEYS)}"
-            )
-            raise ConfigError(f"{self._at(key)}: unknown key {key!r}{hint}")
-        return tuple(warnings)
-
-    def _at(self, key: str) -> str:
-        # `key = …`, a dotted `key.sub = …`, or a table header `[key]`, `[[key]]`, `[key.sub]`:
-        # a mistyped table name deserves a line number as much as a mistyped key.
-        quoted = rf"[\"']?{re.escape(key)}[\"']?"
-        pattern = re.compile(rf"^\s*(?:{quoted}\s*[=.]|\[\[?\s*{quoted}\s*[\].])")
-        for number, line in enumerate(self.text.splitlines(), start=1):
-            if pattern.match(line):
-                return f"{self.where}:{number}"
-        return self.where
-
-    def _fail(self, key: str, expected: str) -> ConfigError:
-        shown = toml_text(self.raw[key])
-        return ConfigError(f"{self._at(key)}: {key} must be {expected}, got {shown}")
-
-    def string(self, key: str, default: str) -> str:
-        value = self.raw.get(key, default)
-        if not isinstance(value, str):
-            raise self._fail(key, "a string")
-        return value
-
-    def boolean(self, key: str, default: bool) -> bool:
-        value = self.raw.get(key, default)
-        if not isinstance(value, bool):
-            raise self._fail(key, "true or false")
-        return value
-
-    def integer(self, key: str, default: int, low: int, high: int) -> int:
-        if key not in self.raw:
-            return default
-        value = self.raw[key]
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise self._fail(key, f"an integer in {low}..{high}")
-        return value
-
-    def number(self, key: str, default: float, low: float, high: float) -> float:
-        if key not in self.raw:
-            return default
-        value = self.raw[key]
-        if isinstance(value, bool) or not isinstance(value, int | float) or not low < value <= high:
-            raise self._fail(key, f"a number of seconds in ({low:g}, {high:g}]")
-        return float(value)
-
-    def string_list(self, key: str, *, allow_joined: bool) -> tuple[str, ...] | None:
-        if key not in self.raw:
-            return None
-        value = self.raw[key]
-        if allow_joined and isinstance(value, str):
-            return split_semicolons(value)
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            joined = " or one ';'-separated string" if allow_joined else ""
-            raise self._fail(key, f"an array of strings{joined}")
-        return tuple(value)
-
-
-# Go's unicode.IsSpace, which strings.TrimSpace trims (Python's str.strip also trims
-# U+001C..U+001F, which Go keeps).
-GO_SPACE = (
-    "\t\n\v\f\r \x85\xa0\u1680"
-    + "".join(map(chr, range(0x2000, 0x200B)))
-    + ("\u2028\u2029\u202f\u205f\u3000")
-)
-
-
-def split_semicolons(value: str) -> tuple[str, ...]:
-    """CodingBooth's ``;`` string form (``ilist.SemicolonStringList``): split on ``;``,
-    trim each part, drop empty parts; each part is one argument."""
-    parts = (part.strip(GO_SPACE) for part in value.split(";"))
-    return tuple(part for part in parts if part)
+    return code, KeyReader(raw, text or "", str(path))
 
 
 def build_config(
-    reader: _KeyReader,
+    reader: KeyReader,
     *,
     code: Path,
     config_file: str | None,
@@ -290,7 +194,7 @@ def build_config(
     variant_raw = reader.string("variant", "base")
     variant = VARIANT_ALIASES.get(variant_raw, variant_raw)
     if variant not in VARIANTS:
-        raise reader._fail("variant", f"one of {', '.join(VARIANTS)} (or an alias)")
+        raise reader.fail("variant", f"one of {', '.join(VARIANTS)} (or an alias)")
     image = _non_empty(reader, "image", f"nawaman/codingbooth:{variant}-latest")
     dind = reader.boolean("dind", False)
     dind_image = _non_empty(reader, "dind-image", DEFAULT_DIND_IMAGE)
@@ -299,13 +203,13 @@ def build_config(
         try:
             host_ip = str(ipaddress.ip_address(host_ip))
         except ValueError:
-            raise reader._fail("host-ip", 'an IP address or "" (all interfaces)') from None
+            raise reader.fail("host-ip", 'an IP address or "" (all interfaces)') from None
     ready_timeout = reader.number("ready-timeout", DEFAULT_READY_TIMEOUT, 0, 86400)
     keep_dind_data = reader.boolean("keep-dind-data", True)
     allow_daemon_port = reader.boolean("allow-daemon-port", False)
     endpoint = reader.string("daemon-endpoint", DEFAULT_ENDPOINT.value)
     if endpoint not in tuple(DaemonEndpoint):
-        raise reader._fail("daemon-endpoint", "one of tls, unix, tcp")
+        raise reader.fail("daemon-endpoint", "one of tls, unix, tcp")
     config_cmds = reader.string_list("cmds", allow_joined=False)
     cmds = cli.cmds if cli.cmds is not None else config_cmds
 
@@ -347,7 +251,7 @@ def build_config(
     )
 
 
-def _names(reader: _KeyReader, code: Path) -> tuple[str, str]:
+def _names(reader: KeyReader, code: Path) -> tuple[str, str]:
     """``project-name`` and ``name``, both valid Docker names."""
     derived = derive_project_name(str(code))
     project_name = reader.string("project-name", derived)
@@ -360,17 +264,17 @@ def _names(reader: _KeyReader, code: Path) -> tuple[str, str]:
                 f"in {reader.where}"
             )
         if len(value) > MAX_NAME:
-            raise reader._fail(key, f"at most {MAX_NAME} characters (it has {len(value)})")
+            raise reader.fail(key, f"at most {MAX_NAME} characters (it has {len(value)})")
         if not _DOCKER_NAME.match(value):
             raise ConfigError(
-                f"{reader._at(key)}: {key} {toml_text(value)} is not a valid Docker name "
+                f"{reader.at(key)}: {key} {toml_text(value)} is not a valid Docker name "
                 "(letters, digits, '_', '.', '-'; starting with a letter or digit)"
             )
     return project_name, name
 
 
-def _non_empty(reader: _KeyReader, key: str, default: str) -> str:
+def _non_empty(reader: KeyReader, key: str, default: str) -> str:
     value = reader.string(key, default)
     if not value.strip():
-        raise reader._fail(key, "a non-empty string")
+        raise reader.fail(key, "a non-empty string")
     return value

@@ -8,7 +8,8 @@ from typing import Any
 from booth_builders import actual_matching
 from hypothesis import strategies as st
 
-from reconciler.config import BoothConfig, CliInputs, _KeyReader, build_config
+from reconciler.config import IGNORED_KEYS, KNOWN_KEYS, BoothConfig, CliInputs, build_config
+from reconciler.config_reader import KeyReader
 from reconciler.model import ActualState, DesiredGraph
 from reconciler.ports import PROTOCOLS, PortMapping
 
@@ -66,8 +67,8 @@ def port_mappings(draw: st.DrawFn) -> PortMapping:
 def config_from_raw(raw: dict[str, Any], cli: CliInputs | None = None) -> BoothConfig:
     """What ``load_config`` builds from a TOML table ``raw`` in ``CODE``."""
     where = f"{CODE}/.booth/config.toml"
-    reader = _KeyReader(raw, "", where)
-    warnings = reader.check_keys()
+    reader = KeyReader(raw, "", where)
+    warnings = reader.check_keys(KNOWN_KEYS, IGNORED_KEYS)
     return build_config(
         reader,
         code=Path(CODE),

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from prop_support import port_spec_texts
 
-from reconciler.config import GO_SPACE, split_semicolons
+from reconciler.config_reader import GO_SPACE, split_semicolons
 from reconciler.flags import ParseContext
 from reconciler.runargs import RoutedRunArgs, route, words_from
 

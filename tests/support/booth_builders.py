@@ -11,7 +11,8 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-from reconciler.config import BoothConfig, CliInputs, _KeyReader, build_config
+from reconciler.config import IGNORED_KEYS, KNOWN_KEYS, BoothConfig, CliInputs, build_config
+from reconciler.config_reader import KeyReader
 from reconciler.desired import build_desired
 from reconciler.model import ActualState, DesiredGraph, Observed, Resource
 
@@ -37,8 +38,8 @@ def config_from_toml(
     """The config ``load_config`` would build from ``text`` in ``code``, without the file system."""
     raw = tomllib.loads(text)
     where = f"{code}/.booth/config.toml"
-    reader = _KeyReader(raw, text, where)
-    warnings = reader.check_keys()
+    reader = KeyReader(raw, text, where)
+    warnings = reader.check_keys(KNOWN_KEYS, IGNORED_KEYS)
     return build_config(
         reader,
         code=Path(code),
