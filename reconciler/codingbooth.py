@@ -133,9 +133,18 @@ class HostIdentity:
 
 def detect_host(env: Mapping[str, str], localtime: Path = Path("/etc/localtime")) -> HostIdentity:
     """CodingBooth's ``GetHostUID``/``GetHostGID``/``DetectTimezone``: the invoking user,
-    and ``TIMEZONE``, ``TZ``, the zone ``/etc/localtime`` names, else UTC."""
-    timezone = env.get("TIMEZONE") or env.get("TZ") or _zone_of(localtime) or "UTC"
-    return HostIdentity(str(os.getuid()), str(os.getgid()), timezone)
+    and ``TIMEZONE``, ``TZ``, the zone ``/etc/localtime`` names, else UTC. Its
+    environment settings (``CB_HOST_UID``, ``CB_HOST_GID``, ``CB_TIMEZONE``) come first."""
+    timezone = (
+        env.get("CB_TIMEZONE")
+        or env.get("TIMEZONE")
+        or env.get("TZ")
+        or _zone_of(localtime)
+        or "UTC"
+    )
+    uid = env.get("CB_HOST_UID") or str(os.getuid())
+    gid = env.get("CB_HOST_GID") or str(os.getgid())
+    return HostIdentity(uid, gid, timezone)
 
 
 def _zone_of(localtime: Path) -> str | None:

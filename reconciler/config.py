@@ -9,12 +9,14 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import attrs
 
-from reconciler.codingbooth import BuildSpec
+from reconciler import port_choice
+from reconciler.codingbooth import BuildSpec, Contract, contract_env
+from reconciler.config_parity import PARITY_KEYS, expanded_list, read_parity
 from reconciler.config_reader import KeyReader
 from reconciler.configfile import (
     code_directory,
@@ -31,6 +33,8 @@ from reconciler.ports import PortSet, SourcedSpec, build_port_set
 from reconciler.runargs import ContainerFields, Word, route, words_from
 
 DEFAULT_PORT = 10000
+# CodingBooth's default: a second project's booth takes the next free port (port_choice.py).
+DEFAULT_PORT_SETTING = "NEXT"
 DEFAULT_DIND_IMAGE = "docker:dind"
 DEFAULT_HOST_IP = "127.0.0.1"
 DEFAULT_READY_TIMEOUT = 120.0
@@ -58,26 +62,10 @@ KNOWN_KEYS = (
     "keep-dind-data",
     "allow-daemon-port",
     "daemon-endpoint",
+    *PARITY_KEYS,
 )
-IGNORED_KEYS = (
-    "dryrun",
-    "verbose",
-    "keep-alive",
-    "daemon",
-    "pull",
-    "silence-build",
-    "dockerfile",
-    "build-args",
-    "common-args",
-    "env-file",
-    "startup",
-    "host-uid",
-    "host-gid",
-    "timezone",
-    "code",
-    "config",
-    "version",
-)
+# CodingBooth keys with no meaning for booth (flags of one invocation, or its own paths).
+IGNORED_KEYS = ("dryrun", "verbose", "pull", "code", "config")
 _DOCKER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 CLI_SOURCE = "command line"
 MAX_NAME = 128  # leaves room for "-{port}-dind-data" in Docker's names
@@ -117,6 +105,10 @@ class BoothConfig:
     daemon_endpoint: DaemonEndpoint = DEFAULT_ENDPOINT
     build: BuildSpec | None = None  # the image booth builds for the booth, if any
     silence_build: bool = False
+    keep_alive: bool = False  # `booth run` leaves the booth running when it ends
+    daemon: bool = False  # `booth` with no command applies instead of attaching
+    contract_env: tuple[str, ...] = ()  # CodingBooth's image contract, before run-args
+    timezone: str = ""  # TZ, after run-args (it wins, as in CodingBooth)
 
     @property
     def instance(self) -> str:
@@ -145,11 +137,26 @@ def derive_project_name(code_dir: str) -> str:
     return base or "booth"
 
 
+# (NEXT or RANDOM, the code directory, the instance name) → the booth port.
+PortResolver = Callable[[str, Path, str], int]
+
+
+def first_slot(_setting: str, _code: Path, _name: str) -> int:
+    """A resolver for pure uses (tests, a graph without an engine): the first slot."""
+    return port_choice.FIRST_PORT
+
+
+def local_resolver(setting: str, _code: Path, _name: str) -> int:
+    """NEXT/RANDOM the CodingBooth way on this host, with no engine to ask."""
+    return port_choice.choose(setting, [], port_choice.port_free_here)
+
+
 def load_config(
     code_dir: str,
     config_file: str | None = None,
     cli: CliInputs = CliInputs(),
     host_env: Mapping[str, str] | None = None,
+    resolve_port: PortResolver = local_resolver,
 ) -> BoothConfig:
     """Read, validate and combine config file and command line."""
     env = os.environ if host_env is None else host_env
@@ -162,14 +169,29 @@ def load_config(
         cli=cli,
         env=env,
         warnings=warnings,
+        resolve_port=resolve_port,
     )
 
 
-def load_instance_ref(code_dir: str, config_file: str | None = None) -> InstanceRef:
+def load_instance_ref(
+    code_dir: str, config_file: str | None = None, resolve_port: PortResolver = local_resolver
+) -> InstanceRef:
     """Only the keys that name the instance (``project-name``, ``name``, ``port``)."""
     code, reader = _open(code_dir, config_file)
     name = _names(reader, code)[1]
-    return InstanceRef(name, reader.integer("port", DEFAULT_PORT, 1, 65535))
+    return InstanceRef(name, _port(reader, code, name, resolve_port)[0])
+
+
+def _port(reader: KeyReader, code: Path, name: str, resolve: PortResolver) -> tuple[int, str]:
+    """The booth port and the setting it came from (as ``CB_PORT`` shows it)."""
+    raw = reader.raw.get("port", DEFAULT_PORT_SETTING)
+    try:
+        setting = port_choice.parse_setting(raw, reader.at("port"))
+    except ConfigError:
+        raise reader.fail("port", "an integer in 1..65535, NEXT or RANDOM") from None
+    if isinstance(setting, int):
+        return setting, str(setting)
+    return resolve(setting, code, name), setting
 
 
 def _open(code_dir: str, config_file: str | None) -> tuple[Path, KeyReader]:
@@ -188,14 +210,18 @@ def build_config(
     cli: CliInputs,
     env: Mapping[str, str],
     warnings: Sequence[str],
+    resolve_port: PortResolver = first_slot,
 ) -> BoothConfig:
     project_name, name = _names(reader, code)
-    port = reader.integer("port", DEFAULT_PORT, 1, 65535)
+    port, port_setting = _port(reader, code, name, resolve_port)
     variant_raw = reader.string("variant", "base")
     variant = VARIANT_ALIASES.get(variant_raw, variant_raw)
     if variant not in VARIANTS:
         raise reader.fail("variant", f"one of {', '.join(VARIANTS)} (or an alias)")
-    image = _non_empty(reader, "image", f"nawaman/codingbooth:{variant}-latest")
+    image_key = _non_empty(reader, "image", "") if "image" in reader.raw else None
+    parity = read_parity(
+        reader, code=code, env=env, project=project_name, variant=variant, image_key=image_key
+    )
     dind = reader.boolean("dind", False)
     dind_image = _non_empty(reader, "dind-image", DEFAULT_DIND_IMAGE)
     host_ip = reader.string("host-ip", DEFAULT_HOST_IP)
@@ -210,14 +236,13 @@ def build_config(
     endpoint = reader.string("daemon-endpoint", DEFAULT_ENDPOINT.value)
     if endpoint not in tuple(DaemonEndpoint):
         raise reader.fail("daemon-endpoint", "one of tls, unix, tcp")
-    config_cmds = reader.string_list("cmds", allow_joined=False)
+    config_cmds, cmd_warnings = expanded_list(reader, "cmds", env)
     cmds = cli.cmds if cli.cmds is not None else config_cmds
+    run_args, run_arg_warnings = expanded_list(reader, "run-args", env)
 
     context = ParseContext(code, env)
     config_source = f"{reader.where} run-args"
-    words: list[Word] = [
-        *words_from(reader.string_list("run-args", allow_joined=True) or (), config_source)
-    ]
+    words: list[Word] = [*parity.words_before, *words_from(run_args or (), config_source)]
     words += words_from(cli.run_args, f"{CLI_SOURCE} --run-arg")
     routed = route(words, dind=dind, context=context)
     specs = [*routed.ports, *(SourcedSpec(spec, f"{CLI_SOURCE} -p") for spec in cli.publish)]
@@ -235,7 +260,7 @@ def build_config(
         name=name,
         port=port,
         variant=variant,
-        image=image,
+        image=parity.image,
         dind=dind,
         dind_image=dind_image,
         cmds=cmds,
@@ -246,8 +271,39 @@ def build_config(
         ports=ports,
         booth_fields=routed.booth,
         namespace_fields=routed.namespace,
-        warnings=(*warnings, *routed.warnings),
+        warnings=(
+            *warnings,
+            *parity.warnings,
+            *cmd_warnings,
+            *run_arg_warnings,
+            *routed.warnings,
+        ),
         daemon_endpoint=DaemonEndpoint(endpoint),
+        build=parity.build,
+        silence_build=parity.silence_build,
+        keep_alive=parity.keep_alive,
+        daemon=parity.daemon,
+        contract_env=tuple(
+            contract_env(
+                Contract(
+                    name=name,
+                    project=project_name,
+                    port=port,
+                    image=parity.image,
+                    variant=variant,
+                    version=parity.version,
+                    code_dir=str(code),
+                    config_file=config_file or "",
+                    dind=dind,
+                    dockerfile=parity.build.dockerfile if parity.build else "",
+                    env_file=parity.env_file,
+                    port_setting=port_setting,
+                    host=parity.host,
+                    startup=parity.startup,
+                )
+            )
+        ),
+        timezone=parity.host.timezone,
     )
 
 

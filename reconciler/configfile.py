@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import os
 import stat
 import tomllib
@@ -110,15 +111,29 @@ def _toml(value: Any, depth: int) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # JSON's escapes are TOML's
+        return _toml_string(value)
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, list):
         return "[" + ", ".join(_toml(item, depth + 1) for item in value[:10]) + "]"
     if isinstance(value, dict):
         items = list(value.items())[:10]
-        return "{" + ", ".join(f"{k} = {_toml(v, depth + 1)}" for k, v in items) + "}"
+        return "{" + ", ".join(f"{_toml_key(k)} = {_toml(v, depth + 1)}" for k, v in items) + "}"
     return str(value)  # int, float
+
+
+# Characters str.splitlines() breaks on that JSON leaves as they are: a message shows
+# them escaped, so it stays one line whatever the value holds.
+_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def _toml_string(text: str) -> str:
+    quoted = json.dumps(text, ensure_ascii=False)  # JSON's escapes are TOML's
+    return quoted.translate(str.maketrans(_LINE_BREAKS))
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_string(key)
 
 
 def _reason(err: OSError) -> str:

@@ -78,10 +78,29 @@ def build_desired(config: BoothConfig) -> DesiredGraph:
 
 
 def build_cluster_desired(config: BoothConfig) -> DesiredGraph:
-    """The graph ``render kubernetes`` renders: the Pod keeps the seed's ``tcp`` endpoint,
+    """The graph ``render kubernetes`` renders. The Pod keeps the seed's ``tcp`` endpoint,
     since booth's certificates are made and copied when booth itself creates the
-    containers, and nothing does that in a cluster."""
-    return build_desired(attrs.evolve(config, daemon_endpoint=DaemonEndpoint.TCP))
+    containers, and nothing does that in a cluster. A cluster builds nothing: the Pod runs
+    the image's tag, which must be pushed where the cluster pulls (docs/kubernetes.md).
+    Host paths in CodingBooth's variables become the Pod's own."""
+    cluster_env = tuple(_cluster_value(item) for item in config.contract_env)
+    cluster = attrs.evolve(
+        config, daemon_endpoint=DaemonEndpoint.TCP, build=None, contract_env=cluster_env
+    )
+    return build_desired(cluster)
+
+
+_HOST_PATHS = {
+    "CB_CODE_PATH": CODE_MOUNT,
+    "CB_CONFIG_FILE": "",
+    "CB_ENV_FILE": "",
+    "CB_DOCKERFILE": "",
+}
+
+
+def _cluster_value(item: str) -> str:
+    name, _, value = item.partition("=")
+    return f"{name}={_HOST_PATHS[name]}" if name in _HOST_PATHS else f"{name}={value}"
 
 
 def _image(build: BuildSpec) -> Resource:
@@ -137,6 +156,8 @@ def _booth(
     """The booth: defaults, then every flag's field as the flag table filled it."""
     spec: dict[str, Any] = {
         "Image": config.image,
+        # CodingBooth runs every booth with -w /home/coder/code; a run-arg -w wins.
+        "WorkingDir": CODE_MOUNT,
         "HostConfig": {
             "NetworkMode": network_mode,
             # An init reaps zombies and forwards SIGTERM, so `stop` does not wait out the
@@ -156,9 +177,13 @@ def _booth(
     _merge_fields(spec, config.booth_fields)
     host = spec["HostConfig"]
     host["Binds"] = [f"{config.code_dir}:{CODE_MOUNT}", *host.get("Binds", [])]
-    env = list(spec.get("Env", []))
+    # CodingBooth's order: its contract and DOCKER_HOST before the run-args (a run-arg -e
+    # overrides them), TZ after them (the timezone key wins).
+    env = [*config.contract_env, *spec.get("Env", [])]
     if config.dind:
         env[:0] = booth_env(config.daemon_endpoint)
+    if config.timezone:
+        env.append(f"TZ={config.timezone}")
     spec["Env"] = _canonical_env(env)
     return spec, container_summary(spec, ports)
 

@@ -10,7 +10,9 @@ keeps its port; only a new one is chosen the CodingBooth way.
 
 from __future__ import annotations
 
+import errno
 import random
+import socket
 from collections.abc import Callable, Sequence
 
 from reconciler.errors import ConfigError
@@ -57,3 +59,15 @@ def choose(
     if found is None:
         raise ConfigError(f"no free {setting} port among {FIRST_PORT}, {FIRST_PORT + STEP}, …")
     return found
+
+
+def port_free_here(port: int) -> bool:
+    """Whether this host could bind ``port`` on all interfaces (CodingBooth's
+    ``isPortFree`` asks the same of ``:port``)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("0.0.0.0", port))
+        except OSError as err:
+            return err.errno not in (errno.EADDRINUSE, errno.EACCES)
+    return True

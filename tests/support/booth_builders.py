@@ -17,6 +17,9 @@ from reconciler.desired import build_desired
 from reconciler.model import ActualState, DesiredGraph, Observed, Resource
 
 FIXED_CODE = "/srv/demo-app"
+# Who runs booth, fixed (CodingBooth's own environment settings), so plans do not depend
+# on the machine's user and timezone.
+HOST_IDENTITY = {"CB_HOST_UID": "1000", "CB_HOST_GID": "1000", "CB_TIMEZONE": "UTC"}
 
 DIND_EXAMPLE_TOML = """\
 variant  = "desktop-xfce"
@@ -45,7 +48,7 @@ def config_from_toml(
         code=Path(code),
         config_file=where,
         cli=cli or CliInputs(),
-        env={} if env is None else env,
+        env={**HOST_IDENTITY, **(env or {})},
         warnings=warnings,
     )
 
@@ -88,3 +91,17 @@ def actual_matching(
             if r.role not in without
         )
     )
+
+
+CONTRACT_NAMES = frozenset({"HOST_UID", "HOST_GID", "TZ"})
+
+
+def without_contract(env: list[str]) -> list[str]:
+    """Env items (``NAME=value`` or names) minus CodingBooth's image contract (``CB_*``,
+    ``HOST_UID``, ``HOST_GID``, ``TZ``), which test_codingbooth.py covers: what is left is
+    what a test's own inputs put there."""
+    return [
+        item
+        for item in env
+        if not item.startswith("CB_") and item.partition("=")[0] not in CONTRACT_NAMES
+    ]

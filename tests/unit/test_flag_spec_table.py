@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 import pytest
-from booth_builders import config_from_toml
+from booth_builders import config_from_toml, without_contract
 
 from reconciler.desired import DOCKER_HOST_IN_BOOTH, build_desired
 from reconciler.errors import ConfigError, RunArgError
@@ -295,11 +295,16 @@ def _specs(words: tuple[str, ...], dind: bool, code: Path) -> tuple[dict[str, An
     words = tuple(_with_code(word, str(code)) for word in words)
     config = config_from_toml(_toml(words, dind), code=str(code), env=HOST_ENV)
     graph = build_desired(config)
-    specs = {role: resource.spec for role in Role if (resource := graph.get(role))}
+    specs = {role: _own(resource.spec) for role in Role if (resource := graph.get(role))}
     return {
         "booth": specs.get(Role.BOOTH),
         "sidecar": specs.get(Role.SIDECAR),
     }, config
+
+
+def _own(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The spec without CodingBooth's contract variables (test_codingbooth.py covers them)."""
+    return {**spec, "Env": without_contract(list(spec.get("Env", [])))}
 
 
 def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:

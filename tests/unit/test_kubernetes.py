@@ -23,6 +23,7 @@ import attrs
 import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
+from booth_builders import HOST_IDENTITY
 from kubernetes_validate.utils import latest_version  # type: ignore[import-untyped]
 
 from reconciler import model
@@ -126,12 +127,12 @@ CASES = {
 def load(case: Case, tmp_path: Path, name: str) -> BoothConfig:
     cli = CliInputs(publish=case.publish, run_args=case.run_args, cmds=case.cmds)
     if name.startswith("dind-example"):
-        return load_config(str(DIND_EXAMPLE), None, cli, host_env={})
+        return load_config(str(DIND_EXAMPLE), None, cli, host_env=HOST_IDENTITY)
     code = tmp_path / "app"
     code.mkdir(exist_ok=True)
     config_file = tmp_path / "config.toml"
     config_file.write_text(case.toml, encoding="utf-8")
-    return load_config(str(code), str(config_file), cli, host_env={})
+    return load_config(str(code), str(config_file), cli, host_env=HOST_IDENTITY)
 
 
 @pytest.fixture(params=sorted(CASES))
@@ -526,10 +527,11 @@ def test_the_module_imports_neither_docker_nor_the_config(module: str) -> None:
 _RENDER_SCRIPT = """
 import sys
 from reconciler.config import CliInputs, load_config
+HOST_IDENTITY = {"CB_HOST_UID": "1000", "CB_HOST_GID": "1000", "CB_TIMEZONE": "UTC"}
 from reconciler.desired import build_cluster_desired
 from reconciler.kubernetes import render_kubernetes
 cli = CliInputs(publish=tuple(sys.argv[2:]), run_args=("-l", "b=2", "-l", "a=1"))
-config = load_config(sys.argv[1], None, cli, host_env={})
+config = load_config(sys.argv[1], None, cli, host_env=HOST_IDENTITY)
 graph = build_cluster_desired(config)
 sys.stdout.write(render_kubernetes(graph, ports=config.ports, namespace="ns"))
 """
@@ -550,7 +552,7 @@ def test_output_is_the_same_bytes_every_time_and_under_any_hash_seed() -> None:
         outputs.add(result.stdout)
     assert len(outputs) == 1
     cli = CliInputs(publish=publish, run_args=("-l", "b=2", "-l", "a=1"))
-    config = load_config(str(DIND_EXAMPLE), None, cli, host_env={})
+    config = load_config(str(DIND_EXAMPLE), None, cli, host_env=HOST_IDENTITY)
     first = render_kubernetes(build_cluster_desired(config), ports=config.ports, namespace="ns")
     second = render_kubernetes(build_cluster_desired(config), ports=config.ports, namespace="ns")
     assert first == second
@@ -558,7 +560,7 @@ def test_output_is_the_same_bytes_every_time_and_under_any_hash_seed() -> None:
 
 
 def test_dind_example_matches_the_golden_file() -> None:
-    config = load_config(str(DIND_EXAMPLE), None, CliInputs(), host_env={})
+    config = load_config(str(DIND_EXAMPLE), None, CliInputs(), host_env=HOST_IDENTITY)
     text = render_kubernetes(build_cluster_desired(config), ports=config.ports)
     golden = GOLDEN / "kubernetes_dind_example.yaml"
     if UPDATE:
@@ -568,7 +570,7 @@ def test_dind_example_matches_the_golden_file() -> None:
 
 def test_the_schema_check_is_strict_enough_to_see_native_sidecars() -> None:
     """Kubernetes 1.27's schema has no container restartPolicy: the check is not vacuous."""
-    config = load_config(str(DIND_EXAMPLE), None, CliInputs(), host_env={})
+    config = load_config(str(DIND_EXAMPLE), None, CliInputs(), host_env=HOST_IDENTITY)
     _, workload = kubernetes_documents(build_cluster_desired(config), ports=config.ports)
     with pytest.raises(kubernetes_validate.ValidationError, match="restartPolicy"):
         kubernetes_validate.validate(workload, "1.27", strict=True)
