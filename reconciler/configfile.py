@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime
 import json
-import re
 import os
+import re
 import stat
 import tomllib
 from pathlib import Path
