@@ -105,7 +105,7 @@ def cmd_status(args: argparse.Namespace, workspace: Workspace) -> int:
     config, desired = workspace.load()
     from reconciler.workspace import built_image
 
-    actual = workspace.connect().observe(config.name, config.port, built_image(desired))
+    actual = workspace.engine().observe(config.name, config.port, built_image(desired))
     rows = status_rows(desired, actual)
     sys.stdout.write(
         render.status_json(config.instance, rows)
@@ -154,7 +154,7 @@ def cmd_doctor(args: argparse.Namespace, workspace: Workspace) -> int:
     from reconciler import doctor
 
     config, desired = workspace.load()
-    checks = doctor.run_checks(workspace.connect, config, desired)
+    checks = doctor.run_checks(workspace.engine, config, desired)
     sys.stdout.write(doctor.render_json(checks) if args.json else doctor.render_text(checks))
     return EXIT_OK if doctor.passed(checks) else EXIT_ERROR
 

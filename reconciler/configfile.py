@@ -124,12 +124,12 @@ def _toml(value: Any, depth: int) -> str:
 
 # Characters str.splitlines() breaks on that JSON leaves as they are: a message shows
 # them escaped, so it stays one line whatever the value holds.
-_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
 def _toml_string(text: str) -> str:
     quoted = json.dumps(text, ensure_ascii=False)  # JSON's escapes are TOML's
-    return quoted.translate(str.maketrans(_LINE_BREAKS))
+    return quoted.translate(_LINE_BREAKS)
 
 
 def _toml_key(key: str) -> str:

@@ -17,6 +17,7 @@ from reconciler.config import BoothConfig
 from reconciler.endpoints import SOCKET_DIR, DaemonEndpoint, booth_env, sidecar_command
 from reconciler.model import (
     CODE_MOUNT,
+    LABEL_CODE_DIR,
     DesiredGraph,
     Resource,
     Role,
@@ -45,7 +46,9 @@ def build_desired(config: BoothConfig) -> DesiredGraph:
     image = [_image(config.build)] if config.build is not None else []
     if not config.dind:
         booth = _booth(config, network_mode="default", ports=config.ports, in_namespace=False)
-        alone = make_resource(Role.BOOTH, names[Role.BOOTH], *booth, config.ports)
+        alone = _with_code_dir(
+            make_resource(Role.BOOTH, names[Role.BOOTH], *booth, config.ports), config
+        )
         edges = edges_between({Role.BOOTH, *(r.role for r in image)})
         return DesiredGraph(config.instance, False, (*image, alone), edges)
 
@@ -72,7 +75,8 @@ def build_desired(config: BoothConfig) -> DesiredGraph:
         # The socket's volume; read-only is enough to connect to a socket.
         host = booth[0]["HostConfig"]
         host["VolumesFrom"] = [*host.get("VolumesFrom", []), f"{names[Role.SIDECAR]}:ro"]
-    resources.append(make_resource(Role.BOOTH, names[Role.BOOTH], *booth, None, endpoint))
+    booth_resource = make_resource(Role.BOOTH, names[Role.BOOTH], *booth, None, endpoint)
+    resources.append(_with_code_dir(booth_resource, config))
     edges = edges_between({r.role for r in resources})
     return DesiredGraph(config.instance, True, tuple(resources), edges)
 
@@ -101,6 +105,10 @@ _HOST_PATHS = {
 def _cluster_value(item: str) -> str:
     name, _, value = item.partition("=")
     return f"{name}={_HOST_PATHS[name]}" if name in _HOST_PATHS else f"{name}={value}"
+
+
+def _with_code_dir(booth: Resource, config: BoothConfig) -> Resource:
+    return attrs.evolve(booth, extra_labels=((LABEL_CODE_DIR, config.code_dir),))
 
 
 def _image(build: BuildSpec) -> Resource:

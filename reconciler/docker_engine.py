@@ -37,7 +37,16 @@ from reconciler.errors import (
     one_line,
 )
 from reconciler.logs import get_logger
-from reconciler.model import LABEL_INSTANCE, ActualState, Observed, Role, resource_names
+from reconciler.model import (
+    LABEL_CODE_DIR,
+    LABEL_INSTANCE,
+    LABEL_MANAGED,
+    LABEL_ROLE,
+    ActualState,
+    Observed,
+    Role,
+    resource_names,
+)
 
 CONNECT_TIMEOUT = 5
 API_TIMEOUT = 60
@@ -137,6 +146,17 @@ class DockerEngine:
         state = observe.snapshot(found)
         log.debug("observe.snapshot", instance=instance, objects=len(state.objects))
         return state
+
+    def instances_of(self, code_dir: str, name: str) -> list[int]:
+        labels = [f"{LABEL_MANAGED}=true", f"{LABEL_ROLE}=booth", f"{LABEL_CODE_DIR}={code_dir}"]
+        found = call(lambda: self.client.containers(all=True, filters={"label": labels}))
+        ports = []
+        for container in found:
+            instance = (container.get("Labels") or {}).get(LABEL_INSTANCE, "")
+            prefix, _, port = instance.rpartition("-")
+            if prefix == name and port.isdigit():
+                ports.append(int(port))
+        return sorted(ports)
 
     # -- images ----------------------------------------------------------------------------
 

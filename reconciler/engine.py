@@ -50,6 +50,10 @@ class Engine(Protocol):
         """The instance's objects, and the image tag ``image`` when booth builds it."""
         ...
 
+    def instances_of(self, code_dir: str, name: str) -> list[int]:
+        """Ports of the booth instances named ``name`` made for ``code_dir`` (by label)."""
+        ...
+
     def build(
         self,
         context: str,

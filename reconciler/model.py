@@ -74,6 +74,8 @@ LABEL_INSTANCE = "io.codingbooth.instance"
 LABEL_ROLE = "io.codingbooth.role"
 LABEL_SPEC_HASH = "io.codingbooth.spec-hash"
 LABEL_SPEC_FIELDS = "io.codingbooth.spec-fields"
+# The code directory a booth mounts: how `port = "NEXT"` finds the instance again.
+LABEL_CODE_DIR = "io.codingbooth.code-dir"
 RESERVED_LABEL_PREFIX = "io.codingbooth."
 # Where the booth sees the code directory (CodingBooth's image contract).
 CODE_MOUNT = "/home/coder/code"
@@ -171,6 +173,9 @@ class Resource:
     # and its hash on purpose: it tells the executor which per-instance certificates to
     # install and how to ask the daemon, which the spec's command and env already imply.
     endpoint: DaemonEndpoint | None = None
+    # Labels that say where the object comes from, not what it is (the booth's code
+    # directory): outside the hash, so they never replace anything.
+    extra_labels: tuple[tuple[str, str], ...] = ()
 
     @property
     def kind(self) -> Kind:
@@ -184,6 +189,7 @@ class Resource:
             LABEL_ROLE: self.role.value,
             LABEL_SPEC_HASH: self.spec_hash,
             LABEL_SPEC_FIELDS: canonical_json(dict(self.field_hashes)),
+            **dict(self.extra_labels),
         }
 
 

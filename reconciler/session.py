@@ -57,7 +57,7 @@ def run_session(
     """
     from reconciler.workspace import built_image, network_existed
 
-    engine = workspace.connect()
+    engine = workspace.engine()
     ref = InstanceRef(config.name, config.port)
     booth = desired.get(Role.BOOTH)
     assert booth is not None

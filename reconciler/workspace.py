@@ -8,10 +8,19 @@ instance, so a config whose ports or run-args no longer parse cannot block clean
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import attrs
 
-from reconciler.config import BoothConfig, CliInputs, InstanceRef, load_config, load_instance_ref
+from reconciler import port_choice
+from reconciler.config import (
+    BoothConfig,
+    CliInputs,
+    InstanceRef,
+    load_config,
+    load_instance_ref,
+    local_resolver,
+)
 from reconciler.desired import build_desired
 from reconciler.engine import Engine
 from reconciler.execute import BeforeStep, Executor, StepResult
@@ -58,8 +67,33 @@ class Workspace:
     progress: Progress = attrs.field(factory=NullProgress)
     before_step: BeforeStep | None = None
     connect: Callable[[], Engine] = _connect
+    _engine: Engine | None = attrs.field(default=None, init=False)
 
-    def load(self, *, attached: bool = False) -> tuple[BoothConfig, DesiredGraph]:
+    def engine(self) -> Engine:
+        """One connection per workspace: the port choice and the command share it."""
+        if self._engine is None:
+            self._engine = self.connect()
+        return self._engine
+
+    def resolve_port(self, setting: str, code: Path, name: str) -> int:
+        """``port = "NEXT" | "RANDOM"``: an instance of this code directory that exists keeps
+        its port; otherwise a slot that is free where the engine publishes."""
+        engine = self.engine()
+        existing = engine.instances_of(str(code), name)
+        if engine.is_local:
+            return port_choice.choose(setting, existing, port_choice.port_free_here)
+        published: dict[int, str] = {}
+
+        def free_there(port: int) -> bool:  # asked only when no instance exists yet
+            if not published:
+                published.update(engine.published_ports() or {0: ""})
+            return port not in published
+
+        return port_choice.choose(setting, existing, free_there)
+
+    def load(
+        self, *, attached: bool = False, offline: bool = False
+    ) -> tuple[BoothConfig, DesiredGraph]:
         """Config and desired graph; warnings are logged only once both are known to be
         valid, so a bad input prints its one error line and nothing else.
 
@@ -67,7 +101,10 @@ class Workspace:
         ``--run-arg=-t --run-arg=-i``), so plan and spec hash describe the booth that is
         really created.
         """
-        config = load_config(self.target.code_dir, self.target.config_file, self.target.cli)
+        resolve = local_resolver if offline else self.resolve_port
+        config = load_config(
+            self.target.code_dir, self.target.config_file, self.target.cli, resolve_port=resolve
+        )
         if attached:
             from reconciler.session import attached_config
 
@@ -78,19 +115,19 @@ class Workspace:
         return config, desired
 
     def instance_ref(self) -> InstanceRef:
-        return load_instance_ref(self.target.code_dir, self.target.config_file)
+        return load_instance_ref(self.target.code_dir, self.target.config_file, self.resolve_port)
 
     def plan(self, *, offline: bool = False) -> Plan:
-        config, desired = self.load()
+        config, desired = self.load(offline=offline)
         if offline:
             actual = ActualState()
         else:
-            actual = self.connect().observe(config.name, config.port, built_image(desired))
+            actual = self.engine().observe(config.name, config.port, built_image(desired))
         return make_plan(desired.instance, reconcile(desired, actual))
 
     def observe(self) -> tuple[InstanceRef, ActualState, Engine]:
         ref = self.instance_ref()
-        engine = self.connect()
+        engine = self.engine()
         return ref, engine.observe(ref.name, ref.port), engine
 
     def apply(self, *, dry_run: bool = False, on_plan: OnPlan | None = None) -> Outcome:
@@ -151,7 +188,7 @@ class Workspace:
         image: str | None = None,
         silence_build: bool = False,
     ) -> Outcome:
-        engine = self.connect()
+        engine = self.engine()
         with instance_lock(engine.endpoint, ref.instance):
             actual = engine.observe(ref.name, ref.port, image)
             plan = make_plan(ref.instance, changes_for(actual))

@@ -228,7 +228,7 @@ def test_detailed_exitcode_is_0_without_changes(
     # state, as after a successful apply.
     from reconciler.config import load_config
 
-    after_apply = actual_matching(build_desired(load_config(EXAMPLE, host_env={})))
+    after_apply = actual_matching(build_desired(load_config(EXAMPLE)))
 
     def observe(*args: object, **kwargs: object) -> ActualState:
         return after_apply
@@ -243,6 +243,9 @@ def test_detailed_exitcode_is_0_without_changes(
 
         def observe(self, *args: object) -> ActualState:
             return observe(*args)
+
+        def instances_of(self, code_dir: str, name: str) -> list[int]:
+            return [10000]  # the instance apply made
 
     fake = types.ModuleType("reconciler.docker_engine")
     fake.DockerEngine = FakeEngine  # type: ignore[attr-defined]
