@@ -1,0 +1,113 @@
+"""A CodingBooth ``.booth/`` folder against the engine: the booth image built from its
+Dockerfile and rebuilt only when its inputs change, the image contract's environment,
+``.env``, ``${VAR}`` expansion, and ``port = "NEXT"`` staying with its instance."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from engine_support import BUSYBOX_IMAGE, in_booth, remove_image
+
+pytestmark = pytest.mark.docker
+
+DOCKERFILE = f"""\
+FROM {BUSYBOX_IMAGE}
+ARG CB_VARIANT_TAG
+ARG GREETING=none
+COPY greeting.txt /greeting.txt
+RUN echo "$CB_VARIANT_TAG $GREETING" > /built-with
+"""
+
+
+def _booth_env(b) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    env = in_booth(b.booth, "env").stdout.splitlines()
+    return dict(line.partition("=")[::2] for line in env)
+
+
+def test_a_booth_dockerfile_is_built_and_rebuilt_only_when_its_inputs_change(
+    make_booth, docker_client
+):
+    b = make_booth(cmds=["sleep", "infinity"], build_args=["--build-arg", "GREETING=hi"])
+    b.write_config(image=None)
+    booth_dir = b.path / ".booth"
+    (booth_dir / "Dockerfile").write_text(DOCKERFILE)
+    (b.path / "greeting.txt").write_text("hello\n")
+    (b.path / ".dockerignore").write_text("scratch/\n")
+    (b.path / "scratch").mkdir()
+    tag = f"codingbooth-local:{b.path.name.lower()}-base-latest"
+    try:
+        plan = b.plan_json()
+        assert [s["op"] for s in plan["steps"]][0] == "build-image"
+        b.ok("apply")
+        booth = docker_client.api.inspect_container(b.booth)
+        assert booth["Config"]["Image"] == tag
+        assert in_booth(b.booth, "cat", "/built-with").stdout == "base hi\n"
+        assert b.plan_json()["steps"] == []
+
+        (b.path / "scratch" / "notes.txt").write_text("ignored by .dockerignore\n")
+        assert b.plan_json()["steps"] == []
+
+        (booth_dir / "Dockerfile").write_text(DOCKERFILE + "RUN touch /second\n")
+        plan = b.plan_json()
+        changes = {c["resource"]: c for c in plan["changes"]}
+        assert "Dockerfile changed" in changes["image"]["reason"]
+        assert changes["booth"]["reason_code"] == "image_rebuilt"
+        assert plan["steps"][0]["op"] == "build-image"
+        b.ok("apply")
+        assert in_booth(b.booth, "ls", "/second").rc == 0
+        assert b.plan_json()["steps"] == []
+    finally:
+        b.ok("destroy", "--volumes")
+        remove_image(docker_client, tag)
+
+
+def test_a_failing_build_changes_nothing_and_shows_its_last_lines(make_booth, docker_client):
+    b = make_booth(cmds=["sleep", "infinity"])
+    b.write_config(image=None)
+    (b.path / ".booth" / "Dockerfile").write_text(
+        f"FROM {BUSYBOX_IMAGE}\nRUN echo building-step-output && exit 7\n"
+    )
+    result = b.cli("apply")
+    assert result.rc == 1
+    assert result.stderr.count("\n") == 1, result.explain()
+    assert "failed" in result.stderr and "building-step-output" in result.stderr
+    assert docker_client.api.containers(all=True, filters={"name": b.instance}) == []
+
+
+def test_the_image_contract_env_file_and_expansion_reach_the_booth(make_booth):
+    b = make_booth(
+        cmds=["sleep", "infinity"],
+        run_args=["-e", "FROM_VAR=${BOOTH_IT_VALUE}", "-e", "UNSET=$BOOTH_IT_UNSET"],
+        host_uid=4321,
+        timezone="Europe/Paris",
+    )
+    (b.path / ".env").write_text("FROM_DOT_ENV=yes\n")
+    result = b.cli("apply", env={"BOOTH_IT_VALUE": "expanded"})
+    assert result.rc == 0, result.explain()
+    assert "$BOOTH_IT_UNSET is not set" in result.stderr
+    env = _booth_env(b)
+    assert env["FROM_VAR"] == "expanded" and env["UNSET"] == ""
+    assert env["FROM_DOT_ENV"] == "yes"
+    assert env["HOST_UID"] == "4321" and env["TZ"] == "Europe/Paris"
+    assert env["CB_CONTAINER_NAME"] == b.name and env["CB_CODE_PORT"] == "10000"
+    assert in_booth(b.booth, "pwd").stdout.strip() == "/home/coder/code"
+    plan = b.cli("plan", "--json", env={"BOOTH_IT_VALUE": "expanded"})
+    assert "yes" not in plan.stdout and "expanded" not in plan.stdout  # names only
+
+
+def test_port_next_keeps_the_same_instance_across_applies(make_booth, cleanup):
+    b = make_booth(cmds=["sleep", "infinity"])
+    b.write_config(port="NEXT")
+    first = b.ok("plan", "--json")
+    instance = json.loads(first.stdout)["instance"]
+    cleanup.instances.append(instance)
+    port = int(instance.rpartition("-")[2])
+    assert port % 1000 == 0 and port >= 10000
+    b.ok("apply")
+    again = json.loads(b.ok("plan", "--json").stdout)
+    assert again["instance"] == instance and again["steps"] == []
+    status = json.loads(b.ok("status", "--json").stdout)
+    assert status["instance"] == instance
+    b.ok("destroy", "--volumes")
+    assert json.loads(b.ok("plan", "--json").stdout)["steps"] != []
