@@ -38,7 +38,7 @@ def test_a_booth_dockerfile_is_built_and_rebuilt_only_when_its_inputs_change(
     tag = f"codingbooth-local:{b.path.name.lower()}-base-latest"
     try:
         plan = b.plan_json()
-        assert [s["op"] for s in plan["steps"]][0] == "build-image"
+        assert plan["steps"][0]["op"] == "build-image"
         b.ok("apply")
         booth = docker_client.api.inspect_container(b.booth)
         assert booth["Config"]["Image"] == tag
