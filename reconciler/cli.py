@@ -260,6 +260,20 @@ def _attach_hint(words: Sequence[str]) -> str:
     return ""
 
 
+COMMANDS = (
+    "plan",
+    "apply",
+    "destroy",
+    "status",
+    "run",
+    "render",
+    "exec",
+    "logs",
+    "doctor",
+    "completion",
+)
+
+
 def main(
     argv: Sequence[str] | None = None,
     *,
@@ -281,6 +295,12 @@ def main(
         terminate_as_interrupt()
     try:
         _check_utf8(given)
+        from reconciler import session_cli
+
+        if session_cli.is_session(given, COMMANDS):
+            from reconciler import commands
+
+            return commands.run_codingbooth(session_cli.parse(given), before_step)
         args = _parse(words)
         logs.configure(args.log_format, -1 if args.quiet else min(args.verbose, 1))
         if command is not None and args.command not in ("plan", "apply", "run", "render", "exec"):

@@ -8,12 +8,16 @@ import sys
 
 from reconciler import render
 from reconciler.config import CliInputs
-from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
+from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, ConfigError
 from reconciler.execute import BeforeStep
+from reconciler.logs import get_logger
 from reconciler.model import ActualState, Kind, Role
 from reconciler.plan import Plan
 from reconciler.progress import Progress
+from reconciler.session_cli import SessionArgs
 from reconciler.workspace import Outcome, Target, Workspace
+
+log = get_logger()
 
 
 def run(
@@ -165,6 +169,41 @@ def cmd_completion(args: argparse.Namespace, _workspace: Workspace) -> int:
 
     sys.stdout.write(script(build_parser(), args.shell))
     return EXIT_OK
+
+
+def run_codingbooth(session: SessionArgs, before_step: BeforeStep | None) -> int:
+    """``booth`` with no command, as CodingBooth: a session (``run``), ``apply`` when the
+    booth is a daemon, ``plan`` with ``--dryrun``."""
+    from reconciler import logs
+    from reconciler.progress import choose
+
+    if session.verbose and session.quiet:
+        raise ConfigError("command line: -v/--verbose and -q/--quiet exclude each other")
+    logs.configure(session.log_format, -1 if session.quiet else int(session.verbose))
+    cli = CliInputs(
+        run_args=session.run_args,
+        cmds=session.cmds,
+        overrides=session.overrides,
+        build_args=session.build_args,
+    )
+    workspace = Workspace(
+        Target(session.code_dir, session.config_file, cli),
+        progress=choose(session.log_format, session.quiet),
+        before_step=before_step,
+    )
+    if session.pull:
+        log.warning(
+            "pull.unsupported", detail="--pull is accepted; booth pulls only missing images"
+        )
+    if session.dryrun:
+        _printer(False)(workspace.plan(), ActualState())
+        return EXIT_OK
+    config, _ = workspace.load()
+    if config.daemon:
+        outcome = workspace.apply(on_plan=_printer(False))
+        _report_done("Apply", outcome, False)
+        return EXIT_OK
+    return workspace.run(interactive=os.isatty(0))
 
 
 def _progress(args: argparse.Namespace) -> Progress:

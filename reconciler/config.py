@@ -78,6 +78,9 @@ class CliInputs:
     publish: tuple[str, ...] = ()
     run_args: tuple[str, ...] = ()
     cmds: tuple[str, ...] | None = None
+    # CodingBooth's flags (`booth` with no command): config keys the command line sets.
+    overrides: tuple[tuple[str, object], ...] = ()
+    build_args: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -162,6 +165,8 @@ def load_config(
     env = os.environ if host_env is None else host_env
     code, reader = _open(code_dir, config_file)
     warnings = reader.check_keys(KNOWN_KEYS, IGNORED_KEYS)
+    if cli.overrides:
+        reader = KeyReader({**reader.raw, **dict(cli.overrides)}, reader.text, reader.where)
     return build_config(
         reader,
         code=code,
@@ -220,7 +225,13 @@ def build_config(
         raise reader.fail("variant", f"one of {', '.join(VARIANTS)} (or an alias)")
     image_key = _non_empty(reader, "image", "") if "image" in reader.raw else None
     parity = read_parity(
-        reader, code=code, env=env, project=project_name, variant=variant, image_key=image_key
+        reader,
+        code=code,
+        env=env,
+        project=project_name,
+        variant=variant,
+        image_key=image_key,
+        cli_build_args=cli.build_args,
     )
     dind = reader.boolean("dind", False)
     dind_image = _non_empty(reader, "dind-image", DEFAULT_DIND_IMAGE)

@@ -7,7 +7,7 @@ here, so the builder and the plan stay pure functions of the result.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import attrs
@@ -79,6 +79,7 @@ def read_parity(
     project: str,
     variant: str,
     image_key: str | None,
+    cli_build_args: Sequence[str] = (),
 ) -> Parity:
     version = _string(reader, "version", codingbooth.DEFAULT_VERSION)
     common, warnings = expanded_list(reader, "common-args", env)
@@ -91,7 +92,8 @@ def read_parity(
             code, _optional(reader, "dockerfile"), reader.at("dockerfile")
         )
         if dockerfile is not None:
-            pairs = codingbooth.build_args(build_words or (), f"{reader.at('build-args')}")
+            words = (*(build_words or ()), *cli_build_args)
+            pairs = codingbooth.build_args(words, f"{reader.at('build-args')}")
             spec = codingbooth.build_spec(
                 code=code,
                 dockerfile=dockerfile,

@@ -85,8 +85,12 @@ def run_session(
         log.warning("session.interrupted")
     finally:
         # Also on an unexpected error (a lost terminal, a dropped connection): a session
-        # never leaves its booth and sidecar running.
-        workspace.remove_session_objects(engine, ref, keep_network=keep_network, locked=False)
+        # never leaves its booth and sidecar running — unless the config says keep-alive
+        # (CodingBooth's: no --rm), when they stay for the next `booth run` or `apply`.
+        if config.keep_alive:
+            log.info("session.kept", instance=config.instance)
+        else:
+            workspace.remove_session_objects(engine, ref, keep_network=keep_network, locked=False)
     return exit_code
 
 

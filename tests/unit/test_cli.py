@@ -283,7 +283,7 @@ def test_bad_config_is_one_error_line(capsys: Capsys, bad_config_dir: Path, name
 @pytest.mark.parametrize(
     ("argv", "culprit"),
     [
-        ((), "required"),
+        (("--port",), "--port requires a value"),
         (("frobnicate",), "frobnicate"),
         (("plan", "--bogus"), "--bogus"),
         (("--log-format", "xml", "plan"), "xml"),

@@ -1,0 +1,80 @@
+"""``booth`` with no command reads CodingBooth's command line (initialize_app_context.go
+``parseArgs``): its flags anywhere, unknown words as docker run arguments, ``--`` CMD."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler.cli import COMMANDS
+from reconciler.errors import ConfigError
+from reconciler.session_cli import is_session, parse
+
+
+@pytest.mark.parametrize(
+    ("words", "session"),
+    [
+        ([], True),
+        (["-p", "5000:5000"], True),
+        (["--variant", "ide"], True),
+        (["-C", "dir", "--dind"], True),
+        (["-v"], True),
+        (["-C", "dir", "plan"], False),
+        (["--config=x.toml", "apply"], False),
+        (["-q", "status", "--json"], False),
+        (["--help"], False),
+        (["--version"], False),
+        (["--", "bash"], True),
+    ],
+)
+def test_a_session_is_any_command_line_without_a_booth_command(
+    words: list[str], session: bool
+) -> None:
+    assert is_session(words, COMMANDS) is session
+
+
+def test_codingbooth_flags_map_to_config_keys_and_the_rest_are_run_args() -> None:
+    args = parse(
+        [
+            "--variant",
+            "ide",
+            "-p",
+            "5000:5000",
+            "--dind",
+            "--port",
+            "NEXT",
+            "--code",
+            "/work/app",
+            "-e",
+            "A=1",
+            "--build-arg",
+            "X=1",
+            "--keep-alive",
+            "--",
+            "bash",
+            "-l",
+        ]
+    )
+    assert dict(args.overrides) == {
+        "variant": "ide",
+        "dind": True,
+        "port": "NEXT",
+        "keep-alive": True,
+    }
+    assert args.run_args == ("-p", "5000:5000", "-e", "A=1")
+    assert args.build_args == ("--build-arg", "X=1")
+    assert args.code_dir == "/work/app"
+    assert args.cmds == ("bash", "-l")
+
+
+def test_mode_flags_are_about_the_invocation() -> None:
+    args = parse(["--dryrun", "--verbose", "--pull", "--log-format", "json"])
+    assert (args.dryrun, args.verbose, args.pull, args.log_format) == (True, True, True, "json")
+    assert args.overrides == () and args.run_args == ()
+
+
+@pytest.mark.parametrize("flag", ["--variant", "--port", "--name", "--build-arg", "--code"])
+def test_a_flag_without_its_value_is_an_error(flag: str) -> None:
+    with pytest.raises(ConfigError, match=f"command line {flag} requires a value"):
+        parse([flag])
+    with pytest.raises(ConfigError, match="requires a value"):
+        parse([flag, ""])
