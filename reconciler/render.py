@@ -7,6 +7,7 @@ Text follows Terraform's conventions so a plan reads the same in a CI log:
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -64,6 +65,9 @@ def _change_lines(change: Change, name_width: int) -> list[str]:
         if summary["privileged"]:
             detail += "  ! privileged (root on the host kernel)"
         lines.append(f"{'':>16}{detail}")
+    if summary and change.kind == Kind.IMAGE and creating:
+        dockerfile = os.path.relpath(summary["dockerfile"], summary["context"])
+        lines.append(f"{'':>16}build: {dockerfile} (context: the code directory)")
     if summary and summary.get("ports") and change.action != Action.REMOVE:
         lines.append(f"{'':>16}ports: {', '.join(summary['ports'])}")
     if summary and change.role == Role.BOOTH and change.action != Action.REMOVE:

@@ -81,7 +81,10 @@ def test_example_config_plans_offline(directory: Path) -> None:
     assert plan["format_version"] == 1
     assert plan["instance"] == f"{directory.name}-10000"
     actions = {c["resource"]: c["action"] for c in plan["changes"]}
+    # An example with a .booth/Dockerfile has its booth image built first.
+    built = {"image": "create"} if (directory / ".booth" / "Dockerfile").exists() else {}
     assert actions == {
+        **built,
         "network": "create",
         "volume": "create",
         "sidecar": "create",
@@ -98,7 +101,10 @@ def test_dind_example_keeps_codingbooth_settings() -> None:
     rc, plan, text = plan_offline(DIND_EXAMPLE)
     assert rc == 0 and plan is not None, text
     booth = next(c for c in plan["changes"] if c["resource"] == "booth")
-    assert booth["desired"]["image"] == "nawaman/codingbooth:desktop-xfce-latest"
+    # Its .booth/Dockerfile (CodingBooth's shape) is built: the booth runs the local tag.
+    assert booth["desired"]["image"] == "codingbooth-local:dind-example-desktop-xfce-latest"
+    image = next(c for c in plan["changes"] if c["resource"] == "image")
+    assert image["desired"]["dockerfile"].endswith("examples/dind-example/.booth/Dockerfile")
     sidecar = next(c for c in plan["changes"] if c["resource"] == "sidecar")
     assert sidecar["desired"]["privileged"] is True
 
@@ -407,7 +413,7 @@ def test_drift_check_reports_drift_with_exit_2(booth_command: str) -> None:
         env={"BOOTH": booth_command},
     )
     assert result.rc == 2, result.explain()
-    assert "DRIFT" in result.stdout and "Plan: 4 to create" in result.stdout
+    assert "DRIFT" in result.stdout and "Plan: 5 to create" in result.stdout
 
 
 def test_drift_check_reports_errors_with_exit_1(booth_command: str, tmp_path: Path) -> None:

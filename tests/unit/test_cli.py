@@ -61,6 +61,7 @@ def test_offline_plan_of_the_dind_example(capsys: Capsys) -> None:
     assert lines[0] == "booth will perform the following actions on instance dind-example-10000:"
     resource_lines = [line.split()[:3] for line in lines if line.startswith("  + ")]
     assert resource_lines == [
+        ["+", "image", "codingbooth-local:dind-example-desktop-xfce-latest"],
         ["+", "network", "dind-example-10000-net"],
         ["+", "volume", "dind-example-10000-dind-data"],
         ["+", "sidecar", "dind-example-10000-dind"],
@@ -75,8 +76,9 @@ def test_offline_plan_of_the_dind_example(capsys: Capsys) -> None:
     sidecar_at = next(i for i, line in enumerate(lines) if "+ sidecar" in line)
     booth_at = next(i for i, line in enumerate(lines) if "+ booth" in line)
     assert sidecar_at < lines.index(ports_line) < booth_at
-    assert "nawaman/codingbooth:desktop-xfce-latest" in out
-    assert lines[-1] == "Plan: 4 to create, 0 to replace, 0 to start, 0 to remove."
+    # The example's .booth/Dockerfile: booth builds the booth's image (CodingBooth's tag).
+    assert "build: .booth/Dockerfile" in out
+    assert lines[-1] == "Plan: 5 to create, 0 to replace, 0 to start, 0 to remove."
     assert "Traceback" not in err
 
 
@@ -113,7 +115,13 @@ def test_json_plan_has_the_documented_schema(capsys: Capsys) -> None:
             "none",
             "external",
         )
-    assert [c["resource"] for c in document["changes"]] == ["network", "volume", "sidecar", "booth"]
+    assert [c["resource"] for c in document["changes"]] == [
+        "image",
+        "network",
+        "volume",
+        "sidecar",
+        "booth",
+    ]
     for role in ("sidecar", "booth"):
         desired = change(document, role)["desired"]
         assert {"image", "privileged", "network_mode", "ports", "env"} <= set(desired)
@@ -130,7 +138,7 @@ def test_json_plan_has_the_documented_schema(capsys: Capsys) -> None:
             "depends_on",
         }
         assert all(0 < d < step["index"] for d in step["depends_on"])
-    assert document["summary"] == {"create": 4, "replace": 0, "start": 0, "remove": 0}
+    assert document["summary"] == {"create": 5, "replace": 0, "start": 0, "remove": 0}
 
 
 def test_json_plan_content_of_the_dind_example(capsys: Capsys) -> None:
@@ -154,7 +162,7 @@ def test_json_plan_content_of_the_dind_example(capsys: Capsys) -> None:
     ]
     assert sidecar["desired"]["env"] == ["DOCKER_TLS_CERTDIR"]
     booth = change(document, "booth")["desired"]
-    assert booth["image"] == "nawaman/codingbooth:desktop-xfce-latest"
+    assert booth["image"] == "codingbooth-local:dind-example-desktop-xfce-latest"
     assert booth["privileged"] is False
     assert booth["network_mode"] == "container:dind-example-10000-dind"
     assert booth["ports"] == []
@@ -164,6 +172,7 @@ def test_json_plan_content_of_the_dind_example(capsys: Capsys) -> None:
         "DOCKER_TLS_VERIFY",
     ]
     assert [(s["op"], s["resource"]) for s in document["steps"]] == [
+        ("build-image", "image"),  # first: a failed build leaves everything as it was
         ("create-network", "network"),
         ("create-volume", "volume"),
         ("create-container", "sidecar"),
@@ -395,7 +404,7 @@ def test_desired_of_the_example_builds(capsys: Capsys) -> None:
     from reconciler.config import load_config
 
     desired = build_desired(load_config(EXAMPLE, host_env={}))
-    assert [r.role for r in desired] == ["network", "volume", "sidecar", "booth"]
+    assert [r.role for r in desired] == ["image", "network", "volume", "sidecar", "booth"]
 
 
 # --- hostile option values -------------------------------------------------------------

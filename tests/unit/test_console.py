@@ -48,7 +48,7 @@ def test_booth_console_script_passes_the_exit_code_on() -> None:
     proc = run([str(booth), *args])
     assert proc.returncode == 2, proc.stderr  # changes pending
     assert (2, proc.stdout) == in_process(*args)
-    summary = "Plan: 4 to create, 0 to replace, 0 to start, 0 to remove."
+    summary = "Plan: 5 to create, 0 to replace, 0 to start, 0 to remove."
     assert proc.stdout.rstrip().endswith(summary)
 
 
