@@ -131,20 +131,31 @@ def _volume(value: str, where: str, context: ParseContext) -> Placed | str:
     source, sep, rest = value.partition(":")
     if not sep:
         return Placed("Volumes", Merge.UPDATE, (value, {}))
+    return f"{_host_path(source, where, context)}:{rest}"
+
+
+def _host_path(source: str, where: str, context: ParseContext) -> str:
+    """``~`` to home; ``.``, ``./x``, ``../x`` against the code directory (as Compose
+    does); anything else (an absolute path, a volume name) as it is."""
     if source.startswith("~"):
-        source = str(user_path(source, where))
-    elif source in (".", "..") or source.startswith(("./", "../")):
+        return str(user_path(source, where))
+    if source in (".", "..") or source.startswith(("./", "../")):
         try:
-            source = str((context.code_dir / source).resolve())
+            return str((context.code_dir / source).resolve())
         except RuntimeError:  # Python 3.11's resolve() on a symlink loop
             raise RunArgError(f"{where}: {source} is a symlink loop") from None
-    return f"{source}:{rest}"
+    return source
 
 
-def _mount(value: str, where: str) -> dict[str, Any]:
+def _mount(value: str, where: str, context: ParseContext) -> dict[str, Any]:
+    """``--mount``; a relative bind source resolves as ``-v``'s does (the docker CLI
+    makes it absolute too, against its own working directory)."""
     if "\0" in value:
         raise RunArgError(f"{where}: a path cannot contain a NUL byte")
-    return mounts.parse_mount(value, where)
+    mount = mounts.parse_mount(value, where)
+    if mount.get("Type") == "bind" and "Source" in mount:
+        mount["Source"] = _host_path(str(mount["Source"]), where, context)
+    return mount
 
 
 def _label(value: str, where: str, _context: ParseContext) -> tuple[str, str]:
@@ -172,7 +183,7 @@ FLAGS = (
         "mount",
         field="HostConfig.Mounts",
         merge=Merge.APPEND,
-        parse=_context_free(_mount),
+        parse=_mount,
     ),
     FlagSpec("workdir", "w", field="WorkingDir"),
     FlagSpec("user", "u", field="User"),

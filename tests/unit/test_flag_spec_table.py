@@ -111,6 +111,11 @@ ROWS = (
     Row("volume", ("-v", "~nosuchuser/x:/c"), error="cannot expand '~nosuchuser'"),
     Row(
         "mount",
+        ("--mount", "type=bind,source=./data,target=/dst"),
+        booth={"HostConfig.Mounts": [{"Type": "bind", "Source": f"{CODE}/data", "Target": "/dst"}]},
+    ),
+    Row(
+        "mount",
         ("--mount", "type=bind,source=/src,target=/dst,readonly"),
         booth={
             "HostConfig.Mounts": [
