@@ -8,16 +8,16 @@ of booth handles one kind of failure.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import docker
 import docker.errors
+import docker.tls
 import requests.exceptions
-from docker.utils import kwargs_from_env
 
-from reconciler import observe
+from reconciler import observe, remote
+from reconciler.endpoints import Endpoint, resolve
 from reconciler.engine import EngineInfo, Stream
 from reconciler.errors import (
     DockerUnavailableError,
@@ -35,10 +35,6 @@ ATTACH_PARAMS = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
 _T = TypeVar("_T")
 
 log = get_logger()
-
-
-def endpoint() -> str:
-    return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
 
 
 @contextlib.contextmanager
@@ -63,36 +59,35 @@ def _call(function: Callable[[], _T]) -> _T:
 class DockerEngine:
     """One connection to one Docker (or Docker-compatible) endpoint."""
 
-    def __init__(self, client: docker.APIClient, where: str) -> None:
+    def __init__(self, client: docker.APIClient, where: str | Endpoint) -> None:
         self.client = client
-        self._endpoint = where
+        self._where = where if isinstance(where, Endpoint) else Endpoint(where, "DOCKER_HOST")
 
     @classmethod
-    def connect(cls, timeout: int = CONNECT_TIMEOUT) -> DockerEngine:
-        """Connect as the docker CLI would (``DOCKER_HOST``, TLS variables); fail within
-        ``timeout`` with the endpoint in the message."""
-        where = endpoint()
+    def connect(cls, timeout: int = CONNECT_TIMEOUT, context: str | None = None) -> DockerEngine:
+        """Connect as the docker CLI would (``--context``, ``DOCKER_HOST`` and the TLS
+        variables, ``DOCKER_CONTEXT``, the current context); fail within ``timeout``
+        with the endpoint in the message."""
+        where = resolve(context)
         try:
-            client = docker.APIClient(**kwargs_from_env(), timeout=timeout)
+            client = _APIClient(**_client_kwargs(where), timeout=timeout)
         except (
             docker.errors.DockerException,
             requests.exceptions.RequestException,
             OSError,
         ) as err:
-            raise DockerUnavailableError(
-                f"cannot reach the Docker engine at {where} ({one_line(err, 200)}); is dockerd "
-                "running and is DOCKER_HOST right?"
-            ) from None
+            raise DockerUnavailableError(_unreachable(where, err)) from None
         client.timeout = API_TIMEOUT
         return cls(client, where)
 
     @property
     def endpoint(self) -> str:
-        return self._endpoint
+        """The resolved URL (a context's host, not its name): the lock's key."""
+        return self._where.url
 
     @property
     def is_local(self) -> bool:
-        return self._endpoint.startswith("unix://")
+        return self._where.is_local
 
     def identity(self) -> EngineInfo:
         version = _call(self.client.version)
@@ -102,8 +97,10 @@ class DockerEngine:
             kind=kind,
             version=str(version.get("Version", "?")),
             api_version=str(version.get("ApiVersion", "?")),
-            endpoint=self._endpoint,
+            endpoint=self._where.url,
             local=self.is_local,
+            transport=self._where.transport,
+            source=self._where.source,
         )
 
     def observe(self, name: str, port: int) -> ActualState:
@@ -138,7 +135,7 @@ class DockerEngine:
                 found.append(observe.volume(raw, instance))
         except (docker.errors.DockerException, requests.exceptions.RequestException) as err:
             raise DockerUnavailableError(
-                f"Docker engine at {self._endpoint} failed: {one_line(err, 200)}"
+                f"Docker engine at {self.endpoint} failed: {one_line(err, 200)}"
             ) from None
         state = observe.snapshot(found)
         log.debug("observe.snapshot", instance=instance, objects=len(state.objects))
@@ -191,10 +188,36 @@ class DockerEngine:
     # -- containers ---------------------------------------------------------------------------
 
     def create_container(self, name: str, config: Mapping[str, Any]) -> str:
-        created = _call(
-            lambda: self.client.create_container_from_config(dict(config), name=name)  # type: ignore[no-untyped-call]
-        )
+        sent = remote.code_dir_as_mount(config)
+        try:
+            created = _call(
+                lambda: self.client.create_container_from_config(sent, name=name)  # type: ignore[no-untyped-call]
+            )
+        except EngineError as err:
+            raise self._bind_error(err) from None
         return str(created["Id"])
+
+    def _bind_error(self, err: EngineError) -> EngineError:
+        path = remote.missing_bind(str(err))
+        if path is None:
+            return err
+        return EngineError(remote.missing_bind_message(path, self._where.host, self.is_local))
+
+    def missing_bind_source(self, image: str, source: str) -> str | None:
+        probe = {
+            "Image": image,
+            "Cmd": ["true"],
+            "Labels": {"io.codingbooth.probe": "bind-source"},
+            "HostConfig": {"Mounts": [{"Type": "bind", "Source": source, "Target": "/probe"}]},
+        }
+        try:
+            created = _call(lambda: self.client.create_container_from_config(probe, name=None))  # type: ignore[no-untyped-call]
+        except EngineError as err:
+            translated = self._bind_error(err)
+            return str(translated) if translated is not err else None
+        with contextlib.suppress(EngineError):
+            self.remove_container(str(created["Id"]))
+        return None
 
     def container(self, name: str) -> tuple[str, Mapping[str, str]]:
         raw = _call(lambda: self.client.inspect_container(name))
@@ -302,6 +325,45 @@ class DockerEngine:
                 if "PublicPort" in port:
                     holders[int(port["PublicPort"])] = f"container {name}"
         return holders
+
+
+class _APIClient(docker.APIClient):
+    """requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE replace a session's own CA file on
+    every request (psf/requests#3829): the engine's CA must win, as in the docker CLI."""
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> Any:
+        if verify is None and isinstance(self.verify, str):
+            verify = self.verify
+        return super().merge_environment_settings(url, proxies, stream, verify, cert)
+
+
+def _client_kwargs(where: Endpoint) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"base_url": where.url}
+    if where.scheme == "ssh":
+        # The system ssh, as the docker CLI: ~/.ssh/config, the agent, known_hosts and
+        # ProxyJump apply unchanged (docker-py's own transport still imports paramiko).
+        kwargs["use_ssh_client"] = True
+    if where.tls is not None:
+        client_cert = (where.tls.cert, where.tls.key) if where.tls.cert and where.tls.key else None
+        kwargs["tls"] = docker.tls.TLSConfig(
+            client_cert=client_cert, ca_cert=where.tls.ca, verify=where.tls.verify
+        )
+    return kwargs
+
+
+def _unreachable(where: Endpoint, err: BaseException) -> str:
+    detail = one_line(err, 200)
+    if where.scheme == "ssh" and "paramiko" in detail:
+        return (
+            f"ssh:// endpoints ({where.url}, {where.source}) need booth's ssh extra: "
+            "pip install 'booth-reconciler[ssh]'"
+        )
+    return (
+        f"cannot reach the Docker engine at {where.url} ({where.source}; {detail}); is the "
+        "engine running and are DOCKER_HOST/--context right?"
+    )
 
 
 def _translated_iter(

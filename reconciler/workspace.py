@@ -19,6 +19,7 @@ from reconciler.lock import instance_lock
 from reconciler.logs import get_logger
 from reconciler.model import ActualState, DesiredGraph, Kind, Role
 from reconciler.plan import Plan, make_plan
+from reconciler.preflight import check_engine
 from reconciler.progress import NullProgress, Progress
 from reconciler.reconcile import Change, destroy_changes, reconcile
 
@@ -46,10 +47,16 @@ class Outcome:
         return sum(r.seconds for r in self.results)
 
 
-def _connect() -> Engine:
+def _connect(context: str | None = None) -> Engine:
     from reconciler.docker_engine import DockerEngine
 
-    return DockerEngine.connect()
+    # Without a flag, the plain call: DOCKER_HOST, DOCKER_CONTEXT and the current context.
+    return DockerEngine.connect(context=context) if context else DockerEngine.connect()
+
+
+def connector(context: str | None) -> Callable[[], Engine]:
+    """``connect`` for a ``--context NAME`` (None: DOCKER_HOST, DOCKER_CONTEXT, ...)."""
+    return lambda: _connect(context)
 
 
 @attrs.define
@@ -58,6 +65,12 @@ class Workspace:
     progress: Progress = attrs.field(factory=NullProgress)
     before_step: BeforeStep | None = None
     connect: Callable[[], Engine] = _connect
+    # The engine the last command connected to (the CLI shows its identity).
+    engine: Engine | None = attrs.field(default=None, init=False)
+
+    def _engine(self) -> Engine:
+        self.engine = self.connect()
+        return self.engine
 
     def load(self, *, attached: bool = False) -> tuple[BoothConfig, DesiredGraph]:
         """Config and desired graph; warnings are logged only once both are known to be
@@ -82,12 +95,12 @@ class Workspace:
 
     def plan(self, *, offline: bool = False) -> Plan:
         config, desired = self.load()
-        actual = ActualState() if offline else self.connect().observe(config.name, config.port)
+        actual = ActualState() if offline else self._engine().observe(config.name, config.port)
         return make_plan(desired.instance, reconcile(desired, actual))
 
     def observe(self) -> tuple[InstanceRef, ActualState, Engine]:
         ref = self.instance_ref()
-        engine = self.connect()
+        engine = self._engine()
         return ref, engine.observe(ref.name, ref.port), engine
 
     def apply(self, *, dry_run: bool = False, on_plan: OnPlan | None = None) -> Outcome:
@@ -123,7 +136,8 @@ class Workspace:
             engine,
             instance,
             ready_timeout,
-            check_host_ports=engine.is_local,
+            # On a remote engine the check asks the engine instead of probing this host.
+            check_host_ports=True,
             progress=progress or self.progress,
             before_step=self.before_step,
         )
@@ -137,7 +151,7 @@ class Workspace:
         dry_run: bool = False,
         on_plan: OnPlan | None = None,
     ) -> Outcome:
-        engine = self.connect()
+        engine = self._engine()
         with instance_lock(engine.endpoint, ref.instance):
             actual = engine.observe(ref.name, ref.port)
             plan = make_plan(ref.instance, changes_for(actual))
@@ -145,6 +159,7 @@ class Workspace:
                 on_plan(plan, actual)
             if dry_run or not plan.has_changes:
                 return Outcome(plan)
+            check_engine(engine, plan)
             executor = self.executor(engine, ref.instance, ready_timeout)
             return Outcome(plan, tuple(executor.run(plan, actual)))
 
