@@ -17,7 +17,7 @@ import docker.tls
 import requests.exceptions
 
 from reconciler import observe, remote
-from reconciler.endpoints import Endpoint, resolve
+from reconciler.endpoints import Endpoint, resolve, unreachable
 from reconciler.engine import EngineInfo, Stream
 from reconciler.errors import (
     DockerUnavailableError,
@@ -76,7 +76,7 @@ class DockerEngine:
             requests.exceptions.RequestException,
             OSError,
         ) as err:
-            raise DockerUnavailableError(_unreachable(where, err)) from None
+            raise DockerUnavailableError(unreachable(where, one_line(err, 200))) from None
         client.timeout = API_TIMEOUT
         return cls(client, where)
 
@@ -199,9 +199,8 @@ class DockerEngine:
 
     def _bind_error(self, err: EngineError) -> EngineError:
         path = remote.missing_bind(str(err))
-        if path is None:
-            return err
-        return EngineError(remote.missing_bind_message(path, self._where.host, self.is_local))
+        message = path and remote.missing_bind_message(path, self._where.host, self.is_local)
+        return EngineError(message) if message else err
 
     def missing_bind_source(self, image: str, source: str) -> str | None:
         probe = {
@@ -339,6 +338,28 @@ class _APIClient(docker.APIClient):
         return super().merge_environment_settings(url, proxies, stream, verify, cert)
 
 
+def _patch_ssh_close() -> None:
+    """docker-py's shell-out SSH socket writes to ssh's stdin on close: after the engine
+    ended a stream (every exec does) that raises BrokenPipeError. Close quietly."""
+    try:
+        from docker.transport.sshconn import SSHSocket
+    except ImportError:  # no paramiko: ssh:// fails with its own message at connect
+        return
+    original = SSHSocket.close
+
+    def close(self: Any) -> None:
+        try:
+            original(self)
+        except OSError:
+            with contextlib.suppress(OSError):
+                self.proc.terminate()
+
+    SSHSocket.close = close  # type: ignore[method-assign]
+
+
+_patch_ssh_close()
+
+
 def _client_kwargs(where: Endpoint) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"base_url": where.url}
     if where.scheme == "ssh":
@@ -351,19 +372,6 @@ def _client_kwargs(where: Endpoint) -> dict[str, Any]:
             client_cert=client_cert, ca_cert=where.tls.ca, verify=where.tls.verify
         )
     return kwargs
-
-
-def _unreachable(where: Endpoint, err: BaseException) -> str:
-    detail = one_line(err, 200)
-    if where.scheme == "ssh" and "paramiko" in detail:
-        return (
-            f"ssh:// endpoints ({where.url}, {where.source}) need booth's ssh extra: "
-            "pip install 'booth-reconciler[ssh]'"
-        )
-    return (
-        f"cannot reach the Docker engine at {where.url} ({where.source}; {detail}); is the "
-        "engine running and are DOCKER_HOST/--context right?"
-    )
 
 
 def _translated_iter(

@@ -16,12 +16,11 @@ from reconciler.config import BoothConfig
 from reconciler.engine import Engine, EngineInfo
 from reconciler.errors import BoothError, EngineError
 from reconciler.model import ActualState, DesiredGraph, Role
-from reconciler.preflight import busy_host_ports
+from reconciler.preflight import CATATONIT, busy_host_ports
 from reconciler.readiness import READY_SCRIPT
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 CAP_SYS_RESOURCE = 24
-CATATONIT = Path("/usr/libexec/podman/catatonit")
 
 
 @attrs.frozen

@@ -144,3 +144,16 @@ def _env_tls(environ: Mapping[str, str]) -> Tls | None:
         cert=str(cert) if has_client else None,
         key=str(key) if has_client else None,
     )
+
+
+def unreachable(where: Endpoint, detail: str) -> str:
+    """The message for an endpoint booth cannot connect to (``detail``: the SDK's)."""
+    if where.scheme == "ssh" and "paramiko" in detail:
+        return (
+            f"ssh:// endpoints ({where.url}, {where.source}) need booth's ssh extra: "
+            "pip install 'booth-reconciler[ssh]'"
+        )
+    return (
+        f"cannot reach the Docker engine at {where.url} ({where.source}; {detail}); is the "
+        "engine running and are DOCKER_HOST/--context right?"
+    )
