@@ -26,7 +26,10 @@ import docker
 import docker.errors
 import pytest
 import requests.exceptions
-from cli_support import CliResult
+from cli_support import CliResult, free_port
+
+# free_port lives in tests/support/cli_support.py; the engine tests import it from here.
+__all__ = ["free_port"]
 
 LABEL_MANAGED = "io.codingbooth.managed"
 LABEL_INSTANCE = "io.codingbooth.instance"

@@ -9,7 +9,10 @@ against the local engine.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -76,3 +79,39 @@ def test_a_code_dir_missing_on_the_engines_host_is_named(
     assert f"{b.path} does not exist on the engine's host" in failed.stderr, failed.stderr
     assert "nothing was created" in failed.stderr
     assert labelled_containers(docker_client, b.instance) == {}
+
+
+def test_a_docker_context_reaches_the_same_engine(
+    make_booth: Callable[..., Any], tmp_path: Path, engine: EngineTarget
+) -> None:
+    """A context made by the docker CLI itself, chosen with --context, DOCKER_CONTEXT or
+    `docker context use`: booth reads the CLI's store (host and TLS files)."""
+    b = make_booth()
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    spec = f"host={host}"
+    if os.environ.get("DOCKER_TLS_VERIFY"):
+        certs = Path(os.environ["DOCKER_CERT_PATH"])
+        spec += "".join(f",{k}={certs / f'{k}.pem'}" for k in ("ca", "cert", "key"))
+    config = tmp_path / "docker-config"
+    env = {
+        "DOCKER_CONFIG": str(config),
+        "DOCKER_HOST": "",
+        "DOCKER_TLS_VERIFY": "",
+        "DOCKER_CERT_PATH": "",
+    }
+    made = subprocess.run(
+        ["docker", "context", "create", "booth-test", "--docker", spec],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    for args, extra in (
+        (("--context", "booth-test"), {}),
+        ((), {"DOCKER_CONTEXT": "booth-test"}),
+    ):
+        result = b.cli(*args, "status", "--json", env={**env, **extra})
+        assert result.rc == 0, result.explain()
+        reached = json.loads(result.stdout)["engine"]
+        assert (reached["endpoint"], reached["source"]) == (host, "context booth-test")
