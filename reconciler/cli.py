@@ -90,6 +90,12 @@ def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         help="config file (default: DIR/.booth/config.toml)",
     )
     parser.add_argument(
+        "--context",
+        metavar="NAME",
+        default=default,
+        help="Docker context to use (default: DOCKER_HOST, DOCKER_CONTEXT, current context)",
+    )
+    parser.add_argument(
         "--log-format",
         choices=("auto", "console", "json"),
         default=default if suppress else "auto",

@@ -14,8 +14,9 @@ from reconciler.logs import get_logger
 from reconciler.model import ActualState, Kind, Role
 from reconciler.plan import Plan
 from reconciler.progress import Progress
+from reconciler.remote import as_dict, describe, reach_hints
 from reconciler.session_cli import SessionArgs
-from reconciler.workspace import Outcome, Target, Workspace
+from reconciler.workspace import Outcome, Target, Workspace, connector
 
 log = get_logger()
 
@@ -44,13 +45,21 @@ def run(
         Target(args.directory, args.config, cli),
         progress=_progress(args),
         before_step=before_step,
+        connect=connector(getattr(args, "context", None)),
     )
     return handlers[args.command](args, workspace)
 
 
-def _printer(as_json: bool) -> render.PlanPrinter:
+def _printer(as_json: bool, workspace: Workspace | None = None) -> render.PlanPrinter:
+    """Plan text (after a line naming the engine, when one was asked) or JSON."""
+
     def print_plan(plan: Plan, _actual: ActualState) -> None:
-        sys.stdout.write(render.plan_json(plan) if as_json else render.plan_text(plan))
+        if as_json:
+            sys.stdout.write(render.plan_json(plan))
+        else:
+            if workspace is not None and workspace.connected is not None:
+                sys.stdout.write(describe(workspace.connected.identity()) + "\n\n")
+            sys.stdout.write(render.plan_text(plan))
         sys.stdout.flush()
 
     return print_plan
@@ -58,18 +67,19 @@ def _printer(as_json: bool) -> render.PlanPrinter:
 
 def cmd_plan(args: argparse.Namespace, workspace: Workspace) -> int:
     plan = workspace.plan(offline=args.offline)
-    _printer(args.json)(plan, ActualState())
+    # --offline connects to nothing: its output stays byte for byte what it was.
+    _printer(args.json, workspace)(plan, ActualState())
     return EXIT_CHANGES if args.detailed_exitcode and plan.has_changes else EXIT_OK
 
 
 def cmd_apply(args: argparse.Namespace, workspace: Workspace) -> int:
-    outcome = workspace.apply(dry_run=args.dry_run, on_plan=_printer(args.json))
+    outcome = workspace.apply(dry_run=args.dry_run, on_plan=_printer(args.json, workspace))
     _report_done("Apply", outcome, args.json)
     return EXIT_OK
 
 
 def cmd_destroy(args: argparse.Namespace, workspace: Workspace) -> int:
-    show = _printer(args.json)
+    show = _printer(args.json, workspace)
 
     def on_plan(plan: Plan, actual: ActualState) -> None:
         show(plan, actual)
@@ -109,13 +119,16 @@ def cmd_status(args: argparse.Namespace, workspace: Workspace) -> int:
     config, desired = workspace.load()
     from reconciler.workspace import built_image
 
-    actual = workspace.engine().observe(config.name, config.port, built_image(desired))
+    engine = workspace.engine()
+    actual = engine.observe(config.name, config.port, built_image(desired))
     rows = status_rows(desired, actual)
-    sys.stdout.write(
-        render.status_json(config.instance, rows)
-        if args.json
-        else render.status_text(config.instance, rows)
-    )
+    info = engine.identity()
+    hints = reach_hints(info, [p for row in rows for p in row.ports])
+    if args.json:
+        sys.stdout.write(render.status_json(config.instance, rows, as_dict(info), hints))
+    else:
+        sys.stdout.write(render.status_text(config.instance, rows))
+        sys.stdout.write("\n" + "\n".join([describe(info), *hints]) + "\n")
     return EXIT_OK
 
 
@@ -128,7 +141,7 @@ def cmd_render(args: argparse.Namespace, workspace: Workspace) -> int:
     from reconciler.desired import build_cluster_desired
     from reconciler.kubernetes import render_kubernetes
 
-    config, _ = workspace.load()
+    config, _ = workspace.load(offline=True)  # a rendering asks no engine
     desired = build_cluster_desired(config)
     sys.stdout.write(
         render_kubernetes(
@@ -190,6 +203,7 @@ def run_codingbooth(session: SessionArgs, before_step: BeforeStep | None) -> int
         Target(session.code_dir, session.config_file, cli),
         progress=choose(session.log_format, session.quiet),
         before_step=before_step,
+        connect=connector(session.context),
     )
     if session.pull:
         log.warning(

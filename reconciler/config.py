@@ -145,13 +145,9 @@ PortResolver = Callable[[str, Path, str], int]
 
 
 def first_slot(_setting: str, _code: Path, _name: str) -> int:
-    """A resolver for pure uses (tests, a graph without an engine): the first slot."""
+    """The port of NEXT/RANDOM without an engine to ask (an offline plan, a rendering, a
+    library call): the first slot. The workspace asks the engine instead."""
     return port_choice.FIRST_PORT
-
-
-def local_resolver(setting: str, _code: Path, _name: str) -> int:
-    """NEXT/RANDOM the CodingBooth way on this host, with no engine to ask."""
-    return port_choice.choose(setting, [], port_choice.port_free_here)
 
 
 def load_config(
@@ -159,7 +155,7 @@ def load_config(
     config_file: str | None = None,
     cli: CliInputs = CliInputs(),
     host_env: Mapping[str, str] | None = None,
-    resolve_port: PortResolver = local_resolver,
+    resolve_port: PortResolver = first_slot,
 ) -> BoothConfig:
     """Read, validate and combine config file and command line."""
     env = os.environ if host_env is None else host_env
@@ -179,7 +175,7 @@ def load_config(
 
 
 def load_instance_ref(
-    code_dir: str, config_file: str | None = None, resolve_port: PortResolver = local_resolver
+    code_dir: str, config_file: str | None = None, resolve_port: PortResolver = first_slot
 ) -> InstanceRef:
     """Only the keys that name the instance (``project-name``, ``name``, ``port``)."""
     code, reader = _open(code_dir, config_file)

@@ -14,6 +14,7 @@ import docker
 import docker.errors
 import requests.exceptions
 
+from reconciler.engine_endpoint import Endpoint
 from reconciler.errors import BuildError, EngineConflict, EngineError, EngineNotFound, one_line
 
 BUILD_TAIL_LINES = 8
@@ -118,3 +119,51 @@ def split_image(image: str) -> tuple[str, str | None]:
     if repository and "/" not in tag:
         return repository, tag
     return image, "latest"
+
+
+class APIClient(docker.APIClient):
+    """requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE replace a session's own CA file on
+    every request (psf/requests#3829): the engine's CA must win, as in the docker CLI."""
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> Any:
+        if verify is None and isinstance(self.verify, str):
+            verify = self.verify
+        return super().merge_environment_settings(url, proxies, stream, verify, cert)
+
+
+def _patch_ssh_close() -> None:
+    """docker-py's shell-out SSH socket writes to ssh's stdin on close: after the engine
+    ended a stream (every exec does) that raises BrokenPipeError. Close quietly."""
+    try:
+        from docker.transport.sshconn import SSHSocket
+    except ImportError:  # no paramiko: ssh:// fails with its own message at connect
+        return
+    original = SSHSocket.close
+
+    def close(self: Any) -> None:
+        try:
+            original(self)
+        except OSError:
+            with contextlib.suppress(OSError):
+                self.proc.terminate()
+
+    SSHSocket.close = close  # type: ignore[method-assign]
+
+
+_patch_ssh_close()
+
+
+def client_kwargs(where: Endpoint) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"base_url": where.url}
+    if where.scheme == "ssh":
+        # The system ssh, as the docker CLI: ~/.ssh/config, the agent, known_hosts and
+        # ProxyJump apply unchanged (docker-py's own transport still imports paramiko).
+        kwargs["use_ssh_client"] = True
+    if where.tls is not None:
+        client_cert = (where.tls.cert, where.tls.key) if where.tls.cert and where.tls.key else None
+        kwargs["tls"] = docker.tls.TLSConfig(
+            client_cert=client_cert, ca_cert=where.tls.ca, verify=where.tls.verify
+        )
+    return kwargs

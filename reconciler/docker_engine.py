@@ -7,8 +7,8 @@ of booth handles one kind of failure.
 
 from __future__ import annotations
 
+import contextlib
 import io
-import os
 import posixpath
 import tarfile
 from collections.abc import Callable, Iterator, Mapping
@@ -16,13 +16,15 @@ from typing import Any
 
 import docker
 import docker.errors
+import docker.tls
 import requests.exceptions
-from docker.utils import kwargs_from_env
 
-from reconciler import observe
+from reconciler import observe, remote
 from reconciler.docker_calls import (
+    APIClient,
     build_image,
     call,
+    client_kwargs,
     inspect,
     split_image,
     tar,
@@ -30,6 +32,7 @@ from reconciler.docker_calls import (
     translated_iter,
 )
 from reconciler.engine import EngineInfo, Stream
+from reconciler.engine_endpoint import Endpoint, resolve, unreachable
 from reconciler.errors import (
     DockerUnavailableError,
     EngineError,
@@ -55,43 +58,38 @@ ATTACH_PARAMS = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
 log = get_logger()
 
 
-def endpoint() -> str:
-    return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-
-
 class DockerEngine:
     """One connection to one Docker (or Docker-compatible) endpoint."""
 
-    def __init__(self, client: docker.APIClient, where: str) -> None:
+    def __init__(self, client: docker.APIClient, where: str | Endpoint) -> None:
         self.client = client
-        self._endpoint = where
+        self._where = where if isinstance(where, Endpoint) else Endpoint(where, "DOCKER_HOST")
 
     @classmethod
-    def connect(cls, timeout: int = CONNECT_TIMEOUT) -> DockerEngine:
-        """Connect as the docker CLI would (``DOCKER_HOST``, TLS variables); fail within
-        ``timeout`` with the endpoint in the message."""
-        where = endpoint()
+    def connect(cls, timeout: int = CONNECT_TIMEOUT, context: str | None = None) -> DockerEngine:
+        """Connect as the docker CLI would (``--context``, ``DOCKER_HOST`` and the TLS
+        variables, ``DOCKER_CONTEXT``, the current context); fail within ``timeout``
+        with the endpoint in the message."""
+        where = resolve(context)
         try:
-            client = docker.APIClient(**kwargs_from_env(), timeout=timeout)
+            client = APIClient(**client_kwargs(where), timeout=timeout)
         except (
             docker.errors.DockerException,
             requests.exceptions.RequestException,
             OSError,
         ) as err:
-            raise DockerUnavailableError(
-                f"cannot reach the Docker engine at {where} ({one_line(err, 200)}); is dockerd "
-                "running and is DOCKER_HOST right?"
-            ) from None
+            raise DockerUnavailableError(unreachable(where, one_line(err, 200))) from None
         client.timeout = API_TIMEOUT
         return cls(client, where)
 
     @property
     def endpoint(self) -> str:
-        return self._endpoint
+        """The resolved URL (a context's host, not its name): the lock's key."""
+        return self._where.url
 
     @property
     def is_local(self) -> bool:
-        return self._endpoint.startswith("unix://")
+        return self._where.is_local
 
     def identity(self) -> EngineInfo:
         version = call(self.client.version)
@@ -101,8 +99,10 @@ class DockerEngine:
             kind=kind,
             version=str(version.get("Version", "?")),
             api_version=str(version.get("ApiVersion", "?")),
-            endpoint=self._endpoint,
+            endpoint=self._where.url,
             local=self.is_local,
+            transport=self._where.transport,
+            source=self._where.source,
         )
 
     def observe(self, name: str, port: int, image: str | None = None) -> ActualState:
@@ -141,7 +141,7 @@ class DockerEngine:
                     found.append(observe.image(raw, image))
         except (docker.errors.DockerException, requests.exceptions.RequestException) as err:
             raise DockerUnavailableError(
-                f"Docker engine at {self._endpoint} failed: {one_line(err, 200)}"
+                f"Docker engine at {self.endpoint} failed: {one_line(err, 200)}"
             ) from None
         state = observe.snapshot(found)
         log.debug("observe.snapshot", instance=instance, objects=len(state.objects))
@@ -216,10 +216,35 @@ class DockerEngine:
     # -- containers ---------------------------------------------------------------------------
 
     def create_container(self, name: str, config: Mapping[str, Any]) -> str:
-        created = call(
-            lambda: self.client.create_container_from_config(dict(config), name=name)  # type: ignore[no-untyped-call]
-        )
+        sent = remote.code_dir_as_mount(config)
+        try:
+            created = call(
+                lambda: self.client.create_container_from_config(sent, name=name)  # type: ignore[no-untyped-call]
+            )
+        except EngineError as err:
+            raise self._bind_error(err) from None
         return str(created["Id"])
+
+    def _bind_error(self, err: EngineError) -> EngineError:
+        path = remote.missing_bind(str(err))
+        message = path and remote.missing_bind_message(path, self._where.host, self.is_local)
+        return EngineError(message) if message else err
+
+    def missing_bind_source(self, image: str, source: str) -> str | None:
+        probe = {
+            "Image": image,
+            "Cmd": ["true"],
+            "Labels": {"io.codingbooth.probe": "bind-source"},
+            "HostConfig": {"Mounts": [{"Type": "bind", "Source": source, "Target": "/probe"}]},
+        }
+        try:
+            created = call(lambda: self.client.create_container_from_config(probe, name=None))  # type: ignore[no-untyped-call]
+        except EngineError as err:
+            translated = self._bind_error(err)
+            return str(translated) if translated is not err else None
+        with contextlib.suppress(EngineError):
+            self.remove_container(str(created["Id"]))
+        return None
 
     def container(self, name: str) -> tuple[str, Mapping[str, str]]:
         raw = call(lambda: self.client.inspect_container(name))

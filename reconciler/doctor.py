@@ -17,12 +17,11 @@ from reconciler.endpoints import DaemonEndpoint
 from reconciler.engine import Engine, EngineInfo
 from reconciler.errors import BoothError, EngineError
 from reconciler.model import ActualState, DesiredGraph, Role
-from reconciler.preflight import busy_host_ports
+from reconciler.preflight import CATATONIT, busy_host_ports
 from reconciler.readiness import probe_script
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 CAP_SYS_RESOURCE = 24
-CATATONIT = Path("/usr/libexec/podman/catatonit")
 
 
 @attrs.frozen

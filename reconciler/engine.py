@@ -35,6 +35,8 @@ class EngineInfo:
     api_version: str
     endpoint: str
     local: bool
+    transport: str = "unix"  # unix | ssh | tcp | tcp+tls
+    source: str = "default"  # default | DOCKER_HOST | context NAME
 
 
 class Engine(Protocol):
@@ -126,4 +128,9 @@ class Engine(Protocol):
     def resize(self, container: str, rows: int, columns: int) -> None: ...
     def published_ports(self) -> dict[int, str]:
         """Host port → ``container <name>`` for running containers (error messages)."""
+        ...
+
+    def missing_bind_source(self, image: str, source: str) -> str | None:
+        """The engine's error when ``source`` does not exist on its host (None: it
+        exists, or the engine cannot tell). Creates nothing that outlives the call."""
         ...

@@ -2,7 +2,13 @@
 
 Host ports: Docker only finds out that a port is taken when it *starts* the container,
 after the network, volume and container exist. Asking first lets ``apply`` fail with the
-port and its holder named, and nothing half-created.
+port and its holder named, and nothing half-created. On a remote engine the ports are
+not this machine's: the engine is asked which ports its containers publish, and what
+that cannot show (other processes on its host) is said, not guessed.
+
+The engine itself (``check_engine``): a rootless engine cannot run the privileged
+sidecar, Podman needs catatonit for ``--init``, and a remote engine must have the code
+directory on its own host; each is reported before anything is created.
 """
 
 from __future__ import annotations
@@ -17,12 +23,18 @@ import attrs
 
 from reconciler.engine import Engine
 from reconciler.errors import ExecutionError
-from reconciler.model import ActualState
+from reconciler.logs import get_logger
+from reconciler.model import CODE_MOUNT, ActualState, Resource
 from reconciler.plan import Op, Plan
 from reconciler.ports import PortSet
 
 _LISTEN = "0A"
 _STARTS = (Op.CREATE_CONTAINER, Op.START_CONTAINER)
+# Where Podman looks for the init it runs for --init (containers.conf init_path).
+CATATONIT = Path("/usr/libexec/podman/catatonit")
+NOTHING_CREATED = "(nothing was created)"
+
+log = get_logger()
 
 
 @attrs.frozen
@@ -37,17 +49,95 @@ def check_host_ports(engine: Engine, plan: Plan, actual: ActualState) -> None:
     """Fail before creating anything when a host port this plan publishes is taken.
 
     Ports our own running containers hold are skipped: the plan frees them itself.
-    Meaningful only when the engine runs on this host (a local socket endpoint).
+    A local engine's ports are probed here; a remote engine is asked.
     """
     ours = {_host_port(p) for o in actual if o.owned and o.running for p in o.ports}
-    port_sets = {
-        step.role: step.desired.ports
+    port_sets = [
+        step.desired.ports
         for step in plan.steps
         if step.op in _STARTS and step.desired is not None and step.desired.ports is not None
-    }
-    busy = busy_host_ports(port_sets.values(), skip=ours)
+    ]
+    if not engine.is_local:
+        _check_remote_ports(engine, port_sets, ours)
+        return
+    busy = busy_host_ports(port_sets, skip=ours)
     if busy:
         raise ExecutionError(describe_busy(busy, engine.published_ports()))
+
+
+def _check_remote_ports(engine: Engine, port_sets: list[PortSet], ours: set[int]) -> None:
+    wanted = sorted(
+        {
+            port
+            for ports in port_sets
+            for mapping in ports.mappings
+            if not mapping.is_pick_from_range
+            for port in mapping.host_ports()
+        }
+        - ours
+    )
+    held = engine.published_ports()
+    taken = [f"{port} (held by {held[port]})" for port in wanted if port in held]
+    if taken:
+        raise ExecutionError(
+            f"host port already in use on the engine's host: {', '.join(taken)}; free it or "
+            f"change the port {NOTHING_CREATED}"
+        )
+    if wanted:
+        log.warning(
+            "ports.unchecked",
+            detail=f"the engine at {engine.endpoint} is remote: no container of it holds "
+            f"{', '.join(map(str, wanted))}, but processes on its host cannot be checked "
+            "from here",
+        )
+
+
+def check_engine(engine: Engine, plan: Plan) -> None:
+    """Fail before any step when the engine cannot run what the plan creates."""
+    creates = [
+        step.desired
+        for step in plan.steps
+        if step.op == Op.CREATE_CONTAINER and step.desired is not None
+    ]
+    if not creates:
+        return
+    privileged = any(r.spec["HostConfig"].get("Privileged") for r in creates)
+    if privileged and engine.privileged_allowed() is False:
+        raise ExecutionError(
+            f"the engine at {engine.endpoint} runs rootless and cannot run the privileged "
+            "DinD sidecar: use a rootful engine (sudo podman system service / dockerd as "
+            f"root) or set dind = false {NOTHING_CREATED}"
+        )
+    info = engine.identity()
+    wants_init = any(r.spec["HostConfig"].get("Init") for r in creates)
+    if info.kind == "podman" and wants_init:
+        _check_catatonit(info.local)
+    if not info.local:
+        _check_code_dir(engine, creates)
+
+
+def _check_catatonit(local: bool) -> None:
+    if not local:
+        log.warning(
+            "podman.init",
+            detail=f"--init needs catatonit ({CATATONIT}) on the engine's host; it cannot "
+            "be checked from here",
+        )
+    elif not CATATONIT.exists():
+        raise ExecutionError(
+            f"Podman runs --init with catatonit and {CATATONIT} is missing: apt-get install "
+            f"catatonit, or --run-arg=--init=false {NOTHING_CREATED}"
+        )
+
+
+def _check_code_dir(engine: Engine, creates: list[Resource]) -> None:
+    for resource in creates:
+        for bind in resource.spec["HostConfig"].get("Binds") or []:
+            source, _, target = bind.partition(":")
+            if target == CODE_MOUNT:
+                error = engine.missing_bind_source(str(resource.spec["Image"]), source)
+                if error:
+                    raise ExecutionError(f"{error} {NOTHING_CREATED}")
 
 
 def _host_port(published: str) -> int:

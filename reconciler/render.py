@@ -187,8 +187,13 @@ def status_text(instance: str, rows: Sequence[StatusRow]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def status_json(instance: str, rows: Sequence[StatusRow]) -> str:
-    document = {
+def status_json(
+    instance: str,
+    rows: Sequence[StatusRow],
+    engine: dict[str, Any] | None = None,
+    reach: Sequence[str] = (),
+) -> str:
+    document: dict[str, Any] = {
         "instance": instance,
         "resources": [
             {
@@ -201,4 +206,7 @@ def status_json(instance: str, rows: Sequence[StatusRow]) -> str:
             for row in rows
         ],
     }
+    if engine is not None:
+        document["engine"] = engine
+        document["reach"] = list(reach)
     return json.dumps(document, indent=2) + "\n"

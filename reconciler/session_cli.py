@@ -19,7 +19,7 @@ from reconciler.errors import ConfigError
 
 # booth's own global options, which may come before a command (and their value counts).
 GLOBAL_OPTIONS = {"-C": 1, "--config": 1, "--log-format": 1, "-v": 0, "--verbose": 0, "-q": 0}
-GLOBAL_OPTIONS |= {"--quiet": 0}
+GLOBAL_OPTIONS |= {"--quiet": 0, "--context": 1}
 
 # CodingBooth flag → config key, for flags that take a value.
 VALUE_FLAGS = {
@@ -64,6 +64,7 @@ class SessionArgs:
     verbose: bool = False
     quiet: bool = False
     log_format: str = "auto"
+    context: str | None = None
     dryrun: bool = False
     pull: bool = False
 
@@ -105,6 +106,7 @@ def parse(words: Sequence[str]) -> SessionArgs:
         verbose=bool(found.get("verbose")),
         quiet=bool(found.get("quiet")),
         log_format=str(found.get("log_format", "auto")),
+        context=_optional_str(found.get("context")),
         dryrun=bool(found.get("dryrun")),
         pull=bool(found.get("pull")),
     )
@@ -124,8 +126,8 @@ def _take(
     if word in MODE_FLAGS:
         found[MODE_FLAGS[word]] = True
         return 1
-    if word == "--log-format":
-        found["log_format"] = _value(words, index)
+    if word in ("--log-format", "--context"):
+        found[word[2:].replace("-", "_")] = _value(words, index)
         return 2
     if word in VALUE_FLAGS or word in ("--code", "-C", "--config", "--build-arg"):
         value = _value(words, index)

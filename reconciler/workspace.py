@@ -17,9 +17,9 @@ from reconciler.config import (
     BoothConfig,
     CliInputs,
     InstanceRef,
+    first_slot,
     load_config,
     load_instance_ref,
-    local_resolver,
 )
 from reconciler.desired import build_desired
 from reconciler.engine import Engine
@@ -28,6 +28,7 @@ from reconciler.lock import instance_lock
 from reconciler.logs import get_logger
 from reconciler.model import ActualState, DesiredGraph, Kind, Role
 from reconciler.plan import Plan, make_plan
+from reconciler.preflight import check_engine
 from reconciler.progress import NullProgress, Progress
 from reconciler.reconcile import Change, destroy_changes, reconcile
 
@@ -55,10 +56,16 @@ class Outcome:
         return sum(r.seconds for r in self.results)
 
 
-def _connect() -> Engine:
+def _connect(context: str | None = None) -> Engine:
     from reconciler.docker_engine import DockerEngine
 
-    return DockerEngine.connect()
+    # Without a flag, the plain call: DOCKER_HOST, DOCKER_CONTEXT and the current context.
+    return DockerEngine.connect(context=context) if context else DockerEngine.connect()
+
+
+def connector(context: str | None) -> Callable[[], Engine]:
+    """``connect`` for a ``--context NAME`` (None: DOCKER_HOST, DOCKER_CONTEXT, ...)."""
+    return lambda: _connect(context)
 
 
 @attrs.define
@@ -68,6 +75,11 @@ class Workspace:
     before_step: BeforeStep | None = None
     connect: Callable[[], Engine] = _connect
     _engine: Engine | None = attrs.field(default=None, init=False)
+
+    @property
+    def connected(self) -> Engine | None:
+        """The engine this workspace connected to, if it did (the CLI shows its identity)."""
+        return self._engine
 
     def engine(self) -> Engine:
         """One connection per workspace: the port choice and the command share it."""
@@ -101,7 +113,9 @@ class Workspace:
         ``--run-arg=-t --run-arg=-i``), so plan and spec hash describe the booth that is
         really created.
         """
-        resolve = local_resolver if offline else self.resolve_port
+        # Offline, nothing is asked of the machine either: NEXT is the first slot, so an
+        # offline plan (a CI review) is the same everywhere.
+        resolve = first_slot if offline else self.resolve_port
         config = load_config(
             self.target.code_dir, self.target.config_file, self.target.cli, resolve_port=resolve
         )
@@ -171,7 +185,8 @@ class Workspace:
             engine,
             instance,
             ready_timeout,
-            check_host_ports=engine.is_local,
+            # On a remote engine the check asks the engine instead of probing this host.
+            check_host_ports=True,
             progress=progress or self.progress,
             before_step=self.before_step,
             silence_build=silence_build,
@@ -196,6 +211,7 @@ class Workspace:
                 on_plan(plan, actual)
             if dry_run or not plan.has_changes:
                 return Outcome(plan)
+            check_engine(engine, plan)
             executor = self.executor(
                 engine, ref.instance, ready_timeout, silence_build=silence_build
             )

@@ -8,6 +8,7 @@ test created itself, so nothing outlives the tests even when one fails half-way.
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import docker
 import docker.errors
+import engine_targets
 import pytest
 from cli_support import free_port
 from engine_support import (
@@ -36,9 +38,57 @@ from engine_support import (
 NETWORK_REMOVE_RETRY_SECONDS = 5.0
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``engines`` run once per engine in BOOTH_TEST_ENGINES (see
+    engine_targets.py), ``engines_without_code_dir`` once per such engine lacking this
+    host's files; without the variable, every test runs once, against the local engine."""
+    if "engine" not in metafunc.fixturenames:
+        return
+    if metafunc.definition.get_closest_marker("engines_without_code_dir"):
+        names = engine_targets.without_code_dir()
+    elif metafunc.definition.get_closest_marker("engines"):
+        names = engine_targets.listed()
+    else:
+        return
+    if names:
+        metafunc.parametrize("engine", names, indirect=True, scope="session")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test of an engine lacking this host's files needs one: without it, it is
+    deselected (not skipped), as the default run provisions none."""
+    if engine_targets.without_code_dir():
+        return
+    unrunnable = [i for i in items if i.get_closest_marker("engines_without_code_dir")]
+    if unrunnable:
+        config.hook.pytest_deselected(items=unrunnable)
+        items[:] = [i for i in items if i not in unrunnable]
+
+
 @pytest.fixture(scope="session")
-def docker_client() -> Iterator[docker.DockerClient]:
-    """A client for the host engine, once the engine answers and the test images exist."""
+def engine(request: pytest.FixtureRequest) -> Iterator[engine_targets.EngineTarget]:
+    """The engine of this test run: the local one unless a parametrised test names another.
+
+    Selecting it points this process's environment (and so every booth and docker process
+    the tests start) at that engine until the next one is selected."""
+    chosen = engine_targets.describe(getattr(request, "param", engine_targets.LOCAL))
+    with engine_targets.selected(chosen):
+        yield chosen
+
+
+@pytest.fixture(scope="session")
+def local_env(engine: engine_targets.EngineTarget) -> dict[str, str]:
+    """The environment that reaches the local engine, whichever engine is selected."""
+    env = {k: v for k, v in os.environ.items() if k not in engine_targets.ENV_VARS}
+    for var in engine_targets.ENV_VARS:
+        if var in engine_targets.ORIGINAL_ENV:
+            env[var] = engine_targets.ORIGINAL_ENV[var]
+    return env
+
+
+@pytest.fixture(scope="session")
+def docker_client(engine: engine_targets.EngineTarget) -> Iterator[docker.DockerClient]:
+    """A client for the selected engine, once it answers and the test images exist."""
     client = ready_engine()
     yield client
     client.close()
@@ -118,16 +168,22 @@ def cleanup(docker_client: docker.DockerClient) -> Iterator[Cleanup]:
 
 @pytest.fixture
 def make_booth(
-    docker_client: docker.DockerClient, cleanup: Cleanup, tmp_path: Path
+    docker_client: docker.DockerClient,
+    cleanup: Cleanup,
+    tmp_path: Path,
+    engine: engine_targets.EngineTarget,
+    local_env: dict[str, str],
 ) -> Callable[..., BoothDir]:
     """Factory: a code dir whose config names a fresh instance ``bt-<8 hex>-<free port>``.
 
     Defaults are DinD on, the local test images and ``sleep infinity``; keyword
     arguments add or override config keys (``run_args=[...]``, ``dind=False`` …);
-    ``name``/``port`` choose the instance (tests of neighbouring instances).
+    ``name``/``port`` choose the instance (tests of neighbouring instances);
+    ``on_engine_host=False`` leaves the code dir out on an engine lacking this host's files.
     """
 
     def make(**settings: object) -> BoothDir:
+        on_engine_host = bool(settings.pop("on_engine_host", True))
         name = str(settings.pop("name", "") or f"bt-{uuid.uuid4().hex[:8]}")
         port = int(str(settings.pop("port", 0) or free_port()))
         cleanup.instances.append(f"{name}-{port}")
@@ -135,6 +191,8 @@ def make_booth(
         if code.exists():  # the same name with another port
             code = tmp_path / f"{name}-{port}"
         code.mkdir()
+        if on_engine_host:
+            engine.make_code_dir(code, local_env)
         defaults: dict[str, object] = {
             "image": BOOTH_IMAGE,
             "dind-image": DIND_IMAGE,

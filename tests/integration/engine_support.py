@@ -107,7 +107,7 @@ def ready_engine() -> docker.DockerClient:
     skip elsewhere.
     """
     try:
-        client = docker.from_env(timeout=30)
+        client = _client_from_env()
         client.ping()
     except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as err:
         where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
@@ -122,6 +122,20 @@ def ready_engine() -> docker.DockerClient:
         engine_unavailable(
             f"test images missing: {', '.join(missing)} (build them with .ci/build-test-images.sh)"
         )
+    return client
+
+
+def _client_from_env() -> docker.DockerClient:
+    """``docker.from_env`` as booth connects: the system ssh for ssh://, and the engine's
+    CA file not replaced by REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE (psf/requests#3829)."""
+    saved = {
+        k: os.environ.pop(k) for k in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE") if k in os.environ
+    }
+    try:
+        client = docker.from_env(timeout=30, use_ssh_client=True)
+    finally:
+        os.environ.update(saved)
+    client.api.trust_env = False
     return client
 
 

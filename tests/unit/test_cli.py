@@ -14,6 +14,7 @@ from booth_builders import actual_matching, without_contract
 
 from reconciler.cli import main
 from reconciler.desired import build_desired
+from reconciler.engine import EngineInfo
 from reconciler.model import ActualState
 
 REPO = Path(__file__).resolve().parents[2]
@@ -256,11 +257,19 @@ def test_detailed_exitcode_is_0_without_changes(
         def instances_of(self, code_dir: str, name: str) -> list[int]:
             return [10000]  # the instance apply made
 
+        def identity(self) -> EngineInfo:
+            return EngineInfo("docker", "27.0", "1.46", "fake://", local=False, transport="tcp")
+
     fake = types.ModuleType("reconciler.docker_engine")
     fake.DockerEngine = FakeEngine  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "reconciler.docker_engine", fake)
     code, out, _ = run(capsys, "-C", EXAMPLE, "plan", "--detailed-exitcode")
-    assert (code, out) == (0, "No changes. The booth matches the configuration.\n")
+    # Online, the plan names the engine it asked first (--offline output has no such line).
+    assert (code, out) == (
+        0,
+        "Engine: docker 27.0 (API 1.46), remote over tcp, fake://\n\n"
+        "No changes. The booth matches the configuration.\n",
+    )
     code, out, _ = run(capsys, "-C", EXAMPLE, "plan", "--detailed-exitcode", "--json")
     assert code == 0
     assert json.loads(out)["steps"] == []

@@ -44,6 +44,7 @@ def test_every_command_line_option_is_in_the_readme_synopsis() -> None:
             if not longs or longs[0] in (
                 "--help",
                 "--config",
+                "--context",
                 "--log-format",
                 "--verbose",
                 "--quiet",
