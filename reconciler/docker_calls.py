@@ -14,6 +14,7 @@ import docker
 import docker.errors
 import requests.exceptions
 
+from reconciler.engine import BuildRequest
 from reconciler.engine_endpoint import Endpoint
 from reconciler.errors import BuildError, EngineConflict, EngineError, EngineNotFound, one_line
 
@@ -41,23 +42,20 @@ def call(function: Callable[[], _T]) -> _T:
 
 
 def build_image(
-    client: docker.APIClient,
-    context: str,
-    dockerfile: str,
-    tag: str,
-    build_args: Mapping[str, str],
-    labels: Mapping[str, str],
-    on_line: Callable[[str], None],
+    client: docker.APIClient, request: BuildRequest, on_line: Callable[[str], None]
 ) -> str:
+    """Build ``request`` through the Engine API (docker-py sends the context, honouring
+    ``.dockerignore``); the image ID, or BuildError with the build's last lines."""
+    tag, dockerfile = request.tag, request.dockerfile
     lines: list[str] = []
     image_id = ""
     with translated():
         events = client.build(
-            path=context,
+            path=request.context,
             dockerfile=dockerfile,
             tag=tag,
-            buildargs=dict(build_args),
-            labels=dict(labels),
+            buildargs=dict(request.build_args),
+            labels=dict(request.labels),
             rm=True,
             forcerm=True,
             decode=True,

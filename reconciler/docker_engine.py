@@ -31,7 +31,7 @@ from reconciler.docker_calls import (
     translated,
     translated_iter,
 )
-from reconciler.engine import EngineInfo, Stream
+from reconciler.engine import BuildRequest, EngineInfo, Stream
 from reconciler.engine_endpoint import Endpoint, resolve, unreachable
 from reconciler.errors import (
     DockerUnavailableError,
@@ -175,16 +175,8 @@ class DockerEngine:
                     raise EngineError(str(event["error"]))
                 on_event(event)
 
-    def build(
-        self,
-        context: str,
-        dockerfile: str,
-        tag: str,
-        build_args: Mapping[str, str],
-        labels: Mapping[str, str],
-        on_line: Callable[[str], None],
-    ) -> str:
-        return build_image(self.client, context, dockerfile, tag, build_args, labels, on_line)
+    def build(self, request: BuildRequest, on_line: Callable[[str], None]) -> str:
+        return build_image(self.client, request, on_line)
 
     # -- networks and volumes ---------------------------------------------------------------
 

@@ -27,6 +27,18 @@ class Stream(Protocol):
 
 
 @attrs.frozen
+class BuildRequest:
+    """One image build: the context directory, the Dockerfile, the tag, its arguments and
+    the labels the image gets (booth's ownership labels)."""
+
+    context: str
+    dockerfile: str
+    tag: str
+    build_args: Mapping[str, str]
+    labels: Mapping[str, str]
+
+
+@attrs.frozen
 class EngineInfo:
     """Which engine this is, for ``status``, the plan header and preflight checks."""
 
@@ -56,15 +68,7 @@ class Engine(Protocol):
         """Ports of the booth instances named ``name`` made for ``code_dir`` (by label)."""
         ...
 
-    def build(
-        self,
-        context: str,
-        dockerfile: str,
-        tag: str,
-        build_args: Mapping[str, str],
-        labels: Mapping[str, str],
-        on_line: Callable[[str], None],
-    ) -> str:
+    def build(self, request: BuildRequest, on_line: Callable[[str], None]) -> str:
         """Build and tag an image; its ID. Raises BuildError with the build's last lines."""
         ...
 

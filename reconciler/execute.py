@@ -18,7 +18,7 @@ import attrs
 
 from reconciler import certificates
 from reconciler.endpoints import BOOTH_CERT_PATH, SERVER_TLS_DIR, DaemonEndpoint
-from reconciler.engine import Engine
+from reconciler.engine import BuildRequest, Engine
 from reconciler.errors import (
     EngineConflict,
     EngineError,
@@ -112,15 +112,17 @@ class Executor:
     def _build_image(self, step: Step) -> None:
         resource = _desired(step)
         spec = resource.spec
-        quiet = self.silence_build
-        self.engine.build(
-            spec["ContextDir"],
-            spec["DockerfilePath"],
-            resource.name,
-            spec["BuildArgs"],
-            resource.labels(self.instance),
-            (lambda _line: None) if quiet else (lambda line: self.progress.note(f"build: {line}")),
+        request = BuildRequest(
+            context=spec["ContextDir"],
+            dockerfile=spec["DockerfilePath"],
+            tag=resource.name,
+            build_args=spec["BuildArgs"],
+            labels=resource.labels(self.instance),
         )
+        if self.silence_build:
+            self.engine.build(request, lambda _line: None)
+        else:
+            self.engine.build(request, lambda line: self.progress.note(f"build: {line}"))
 
     def _create_network(self, step: Step) -> None:
         resource = _desired(step)
