@@ -19,7 +19,6 @@ _METHOD_LEVELS = {
     "debug": logging.DEBUG,
     "info": logging.INFO,
     "warning": logging.WARNING,
-    "error": logging.ERROR,
 }
 
 
@@ -71,12 +70,7 @@ def _structlog() -> Any:
 
 @attrs.frozen
 class Logger:
-    """A bound logger with structlog's event API (``log.info("step.done", index=3)``)."""
-
-    context: tuple[tuple[str, Any], ...] = ()
-
-    def bind(self, **values: Any) -> Logger:
-        return Logger((*self.context, *values.items()))
+    """structlog's event API (``log.info("step.done", index=3)``) for the levels booth uses."""
 
     def debug(self, event: str, **values: Any) -> None:
         self._emit("debug", event, values)
@@ -87,14 +81,10 @@ class Logger:
     def warning(self, event: str, **values: Any) -> None:
         self._emit("warning", event, values)
 
-    def error(self, event: str, **values: Any) -> None:
-        self._emit("error", event, values)
-
     def _emit(self, method: str, event: str, values: dict[str, Any]) -> None:
         if _METHOD_LEVELS[method] < _settings.min_level:
             return
-        logger = _structlog().get_logger().bind(**dict(self.context))
-        getattr(logger, method)(event, **values)
+        getattr(_structlog().get_logger(), method)(event, **values)
 
 
 def get_logger() -> Logger:
