@@ -58,9 +58,14 @@ def test_run_args_reach_the_engine_field_by_field(make_booth, tmp_path: Path) ->
     assert config["Tty"] is True
     assert config["OpenStdin"] is True
     assert f"{ro_dir}:/ro-bind:ro" in host["Binds"]
-    assert host["Mounts"] == [
-        {"Type": "bind", "Source": str(mount_dir), "Target": "/ro-mount", "ReadOnly": True}
-    ]
+    # The --mount, and the code directory (sent as a Mounts bind: a missing source fails).
+    assert {
+        "Type": "bind",
+        "Source": str(mount_dir),
+        "Target": "/ro-mount",
+        "ReadOnly": True,
+    } in host["Mounts"]
+    assert [m["Target"] for m in host["Mounts"]] == ["/home/coder/code", "/ro-mount"]
     mounts = {m["Destination"]: m for m in booth["Mounts"]}
     assert mounts["/ro-bind"]["RW"] is False
     assert mounts["/ro-mount"]["RW"] is False
