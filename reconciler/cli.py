@@ -29,6 +29,12 @@ examples:
   booth status
   booth destroy --volumes
   booth run -- bash -l
+  booth exec                           a login shell in the running booth
+
+without a command, booth reads CodingBooth's command line and runs its session:
+  booth                                (as coding-booth in the project folder)
+  booth -p 5000:5000 --variant ide     (--daemon applies, --dryrun shows the plan)
+see docs/migrating-from-codingbooth.md
 """
 
 RUN_DESCRIPTION = """\
