@@ -30,6 +30,8 @@ PACKAGES=(docker.io containerd runc iptables tini debootstrap busybox-static doc
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
 log() { echo "docker-up: $*" >&2; }
+# shellcheck source=.ci/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 engine_ok() { docker info >/dev/null 2>&1; }
 
@@ -45,17 +47,7 @@ alive() {
 is_dockerd() { [[ -n ${1:-} && $(cat "/proc/$1/comm" 2>/dev/null) == dockerd ]] && alive "$1"; }
 
 # --- 1. packages, always (the tests need them whoever runs the engine) -------------------
-missing=()
-for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-    log "installing: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    # Others may run apt on this machine at the same time: wait for the dpkg lock.
-    apt-get -o DPkg::Lock::Timeout=300 update -qq
-    apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+install_missing "${PACKAGES[@]}"
 
 if engine_ok; then
     log "engine already answering"

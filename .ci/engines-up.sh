@@ -22,6 +22,8 @@ PACKAGES=(podman catatonit uidmap openssh-server openssh-client openssl)
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
 log() { echo "engines-up: $*" >&2; }
+# shellcheck source=.ci/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # wait_for SECONDS WHAT COMMAND...: poll until COMMAND succeeds.
 wait_for() {
@@ -33,16 +35,7 @@ wait_for() {
     done
 }
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-    log "installing: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get -o DPkg::Lock::Timeout=300 update -qq
-    apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+install_missing "${PACKAGES[@]}"
 mkdir -p "$STATE" "$LIB"
 : > "$STATE/engines.env"
 names=()

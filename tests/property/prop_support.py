@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from booth_builders import actual_matching
+from booth_builders import actual_matching, config_from_table
 from hypothesis import strategies as st
 
-from reconciler.config import IGNORED_KEYS, KNOWN_KEYS, BoothConfig, CliInputs, build_config
-from reconciler.config_reader import KeyReader
+from reconciler.config import BoothConfig, CliInputs
 from reconciler.model import ActualState, DesiredGraph
 from reconciler.ports import PROTOCOLS, PortMapping
 
@@ -66,17 +64,7 @@ def port_mappings(draw: st.DrawFn) -> PortMapping:
 
 def config_from_raw(raw: dict[str, Any], cli: CliInputs | None = None) -> BoothConfig:
     """What ``load_config`` builds from a TOML table ``raw`` in ``CODE``."""
-    where = f"{CODE}/.booth/config.toml"
-    reader = KeyReader(raw, "", where)
-    warnings = reader.check_keys(KNOWN_KEYS, IGNORED_KEYS)
-    return build_config(
-        reader,
-        code=Path(CODE),
-        config_file=where,
-        cli=cli or CliInputs(),
-        env={},
-        warnings=warnings,
-    )
+    return config_from_table(raw, code=CODE, cli=cli)
 
 
 @st.composite

@@ -10,6 +10,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from reconciler.config import IGNORED_KEYS, KNOWN_KEYS, BoothConfig, CliInputs, build_config
 from reconciler.config_reader import KeyReader
@@ -39,7 +40,18 @@ def config_from_toml(
     env: Mapping[str, str] | None = None,
 ) -> BoothConfig:
     """The config ``load_config`` would build from ``text`` in ``code``, without the file system."""
-    raw = tomllib.loads(text)
+    return config_from_table(tomllib.loads(text), text, code=code, cli=cli, env=env)
+
+
+def config_from_table(
+    raw: dict[str, Any],
+    text: str = "",
+    *,
+    code: str = FIXED_CODE,
+    cli: CliInputs | None = None,
+    env: Mapping[str, str] | None = None,
+) -> BoothConfig:
+    """The same from a TOML table (``text``, when given, is where lines are looked up)."""
     where = f"{code}/.booth/config.toml"
     reader = KeyReader(raw, text, where)
     warnings = reader.check_keys(KNOWN_KEYS, IGNORED_KEYS)
