@@ -25,6 +25,11 @@ if [[ -e $STATE/podman.pid ]]; then
         xargs -r env CONTAINERS_CONF="$STATE/containers.conf" podman rm -fv >/dev/null 2>&1 || true
 fi
 stop "$STATE/podman.pid" podman
+# Podman's exec monitors (conmon) of removed containers linger up to their --exit-delay
+# (300 s); only those that run our runtime wrapper are ours to end.
+if pkill -f -- "-r /usr/local/lib/booth-ci/runc-podman" 2>/dev/null; then
+    log "ended leftover conmon exec monitors"
+fi
 stop "$STATE/ssh/sshd.pid" sshd
 if docker inspect booth-ci-tls-engine >/dev/null 2>&1; then
     docker rm -fv booth-ci-tls-engine >/dev/null

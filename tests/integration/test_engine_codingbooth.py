@@ -42,6 +42,7 @@ def test_a_booth_dockerfile_is_built_and_rebuilt_only_when_its_inputs_change(
         b.ok("apply")
         booth = docker_client.api.inspect_container(b.booth)
         assert booth["Config"]["Image"] == tag
+        first_image = booth["Image"]  # untagged by the rebuild below: removed at the end
         assert in_booth(b.booth, "cat", "/built-with").stdout == "base hi\n"
         assert b.plan_json()["steps"] == []
 
@@ -60,6 +61,8 @@ def test_a_booth_dockerfile_is_built_and_rebuilt_only_when_its_inputs_change(
     finally:
         b.ok("destroy", "--volumes")
         remove_image(docker_client, tag)
+        if "first_image" in locals():
+            remove_image(docker_client, first_image)
 
 
 def test_a_failing_build_changes_nothing_and_shows_its_last_lines(make_booth, docker_client):
