@@ -19,7 +19,6 @@ import attrs
 
 from reconciler.build_context import BuildFingerprint
 from reconciler.errors import ConfigError
-from reconciler.model import CODE_MOUNT
 
 PREBUILT_REPO = "nawaman/codingbooth"
 LOCAL_REPO = "codingbooth-local"
@@ -207,6 +206,3 @@ def contract_env(contract: Contract) -> list[str]:
     if c.startup:
         pairs["CB_STARTUP"] = c.startup
     return [f"{key}={value}" for key, value in pairs.items()]
-
-
-WORKING_DIR = CODE_MOUNT

@@ -117,12 +117,8 @@ def cmd_status(args: argparse.Namespace, workspace: Workspace) -> int:
     from reconciler.status import status_rows
 
     config, desired = workspace.load()
-    from reconciler.workspace import built_image
-
-    engine = workspace.engine()
-    actual = engine.observe(config.name, config.port, built_image(desired))
-    rows = status_rows(desired, actual)
-    info = engine.identity()
+    rows = status_rows(desired, workspace.actual(config, desired))
+    info = workspace.engine().identity()
     hints = reach_hints(info, [p for row in rows for p in row.ports])
     if args.json:
         sys.stdout.write(render.status_json(config.instance, rows, as_dict(info), hints))

@@ -32,7 +32,6 @@ from reconciler.model import instance_name
 from reconciler.ports import PortSet, SourcedSpec, build_port_set
 from reconciler.runargs import ContainerFields, Word, route, words_from
 
-DEFAULT_PORT = 10000
 # CodingBooth's default: a second project's booth takes the next free port (port_choice.py).
 DEFAULT_PORT_SETTING = "NEXT"
 DEFAULT_DIND_IMAGE = "docker:dind"

@@ -55,14 +55,14 @@ def run_session(
     ``interactive`` (stdin is a terminal, and ``desired`` was built attached) attaches
     the terminal; otherwise the booth's output is followed.
     """
-    from reconciler.workspace import built_image, network_existed
+    from reconciler.workspace import network_existed
 
     engine = workspace.engine()
     ref = InstanceRef(config.name, config.port)
     booth = desired.get(Role.BOOTH)
     assert booth is not None
     with instance_lock(engine.endpoint, config.instance):
-        actual = engine.observe(config.name, config.port, built_image(desired))
+        actual = workspace.actual(config, desired)
         keep_network = network_existed(desired, actual)
         plan = make_plan(desired.instance, reconcile(desired, actual))
         try:

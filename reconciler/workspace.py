@@ -92,16 +92,10 @@ class Workspace:
         its port; otherwise a slot that is free where the engine publishes."""
         engine = self.engine()
         existing = engine.instances_of(str(code), name)
-        if engine.is_local:
+        if existing or engine.is_local:  # an existing instance's port needs no probe
             return port_choice.choose(setting, existing, port_choice.port_free_here)
-        published: dict[int, str] = {}
-
-        def free_there(port: int) -> bool:  # asked only when no instance exists yet
-            if not published:
-                published.update(engine.published_ports() or {0: ""})
-            return port not in published
-
-        return port_choice.choose(setting, existing, free_there)
+        published = engine.published_ports()
+        return port_choice.choose(setting, existing, lambda port: port not in published)
 
     def load(
         self, *, attached: bool = False, offline: bool = False
@@ -133,11 +127,12 @@ class Workspace:
 
     def plan(self, *, offline: bool = False) -> Plan:
         config, desired = self.load(offline=offline)
-        if offline:
-            actual = ActualState()
-        else:
-            actual = self.engine().observe(config.name, config.port, built_image(desired))
+        actual = ActualState() if offline else self.actual(config, desired)
         return make_plan(desired.instance, reconcile(desired, actual))
+
+    def actual(self, config: BoothConfig, desired: DesiredGraph) -> ActualState:
+        """What the engine has of this instance, the image it builds included."""
+        return self.engine().observe(config.name, config.port, built_image(desired))
 
     def observe(self) -> tuple[InstanceRef, ActualState, Engine]:
         ref = self.instance_ref()
