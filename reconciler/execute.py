@@ -59,7 +59,7 @@ class Executor:
     engine: Engine
     instance: str
     ready_timeout: float = 120.0
-    # Probing host ports only means something when the engine runs on this host.
+    # Check declared host ports before creating anything (preflight.check_host_ports).
     check_host_ports: bool = False
     progress: Progress = attrs.field(factory=NullProgress)
     before_step: BeforeStep | None = None
