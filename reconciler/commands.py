@@ -7,7 +7,7 @@ import os
 import sys
 
 from reconciler import render
-from reconciler.config import CliInputs, first_slot, load_config
+from reconciler.config import CliInputs, load_daemon_mode
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, ConfigError
 from reconciler.execute import BeforeStep
 from reconciler.logs import get_logger
@@ -208,8 +208,7 @@ def run_codingbooth(session: SessionArgs, before_step: BeforeStep | None) -> int
     if session.dryrun:
         _printer(False)(workspace.plan(), ActualState())
         return EXIT_OK
-    # Only to learn the run mode: warnings are logged once, by the command that follows.
-    if load_config(session.code_dir, session.config_file, cli, resolve_port=first_slot).daemon:
+    if load_daemon_mode(session.code_dir, session.config_file, cli):
         outcome = workspace.apply(on_plan=_printer(False))
         _report_done("Apply", outcome, False)
         return EXIT_OK

@@ -182,6 +182,14 @@ def load_instance_ref(
     return InstanceRef(name, _port(reader, code, name, resolve_port)[0])
 
 
+def load_daemon_mode(code_dir: str, config_file: str | None, cli: CliInputs) -> bool:
+    """Only ``daemon`` (the command line's over the file's): how ``booth`` with no command
+    runs, learned without building (and fingerprinting) the whole config twice."""
+    _, reader = _open(code_dir, config_file)
+    raw = {**reader.raw, **dict(cli.overrides)}
+    return KeyReader(raw, reader.text, reader.where).boolean("daemon", False)
+
+
 def _port(reader: KeyReader, code: Path, name: str, resolve: PortResolver) -> tuple[int, str]:
     """The booth port and the setting it came from (as ``CB_PORT`` shows it)."""
     raw = reader.raw.get("port", DEFAULT_PORT_SETTING)
