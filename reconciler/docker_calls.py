@@ -10,10 +10,9 @@ import tarfile
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
-import docker
-import docker.errors
 import requests.exceptions
 
+from reconciler.docker_sdk import docker
 from reconciler.engine import BuildRequest
 from reconciler.engine_endpoint import Endpoint
 from reconciler.errors import BuildError, EngineConflict, EngineError, EngineNotFound, one_line

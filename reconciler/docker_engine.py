@@ -14,9 +14,6 @@ import tarfile
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-import docker
-import docker.errors
-import docker.tls
 import requests.exceptions
 
 from reconciler import observe, remote
@@ -31,6 +28,7 @@ from reconciler.docker_calls import (
     translated,
     translated_iter,
 )
+from reconciler.docker_sdk import docker
 from reconciler.engine import BuildRequest, EngineInfo, Stream
 from reconciler.engine_endpoint import Endpoint, resolve, unreachable
 from reconciler.errors import (
@@ -64,6 +62,8 @@ class DockerEngine:
     def __init__(self, client: docker.APIClient, where: str | Endpoint) -> None:
         self.client = client
         self._where = where if isinstance(where, Endpoint) else Endpoint(where, "DOCKER_HOST")
+        # Asked for the plan's "Engine:" line and again by the preflight: once is enough.
+        self._identity: EngineInfo | None = None
 
     @classmethod
     def connect(cls, timeout: int = CONNECT_TIMEOUT, context: str | None = None) -> DockerEngine:
@@ -92,6 +92,11 @@ class DockerEngine:
         return self._where.is_local
 
     def identity(self) -> EngineInfo:
+        if self._identity is None:
+            self._identity = self._ask_identity()
+        return self._identity
+
+    def _ask_identity(self) -> EngineInfo:
         version = call(self.client.version)
         components = {c.get("Name", ""): c for c in version.get("Components") or []}
         kind = "podman" if "Podman Engine" in components else "docker"
