@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import io
 import tarfile
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
@@ -18,6 +19,8 @@ from reconciler.engine_endpoint import Endpoint
 from reconciler.errors import BuildError, EngineConflict, EngineError, EngineNotFound, one_line
 
 BUILD_TAIL_LINES = 8
+LOG_OPEN_SECONDS = 0.5
+_SDK_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException, OSError)
 _T = TypeVar("_T")
 
 
@@ -164,3 +167,48 @@ def client_kwargs(where: Endpoint) -> dict[str, Any]:
             client_cert=client_cert, ca_cert=where.tls.ca, verify=where.tls.verify
         )
     return kwargs
+
+
+def stop_until_logged(client: Any, container: str, timeout: int, line: bytes) -> None:
+    """``docker stop``, ended early once the container has logged ``line``.
+
+    The stop request runs as usual (the container's stop signal, SIGKILL after
+    ``timeout``) and decides the outcome; meanwhile the container's log, opened just
+    before, is read, and when ``line`` appears the container is killed at once: whatever
+    it does after that line is known to be idle waiting. A container that never logs the
+    line is stopped exactly as ``docker stop`` stops it. The stop waits for the log to
+    open at most ``LOG_OPEN_SECONDS``, so an engine that holds back a log's first bytes
+    only loses the shortcut.
+    """
+    opened = threading.Event()
+    streams: list[Any] = []
+
+    def watch() -> None:
+        try:
+            stream = client.logs(
+                container, stdout=True, stderr=True, stream=True, follow=True, tail=0
+            )
+        except _SDK_ERRORS:
+            return
+        finally:
+            opened.set()
+        streams.append(stream)
+        seen = b""
+        with contextlib.suppress(*_SDK_ERRORS):
+            for chunk in stream:
+                # A line may arrive in two frames: keep the end of the last one.
+                seen = seen[-len(line) :] + bytes(chunk)
+                if line in seen:
+                    client.kill(container, signal="SIGKILL")
+                    return
+
+    watcher = threading.Thread(target=watch, name="booth-stop-watch", daemon=True)
+    watcher.start()
+    opened.wait(LOG_OPEN_SECONDS)
+    try:
+        call(lambda: client.stop(container, timeout=timeout))
+    finally:
+        for stream in streams:
+            with contextlib.suppress(*_SDK_ERRORS):
+                stream.close()
+        watcher.join(LOG_OPEN_SECONDS)

@@ -24,6 +24,7 @@ from reconciler.docker_calls import (
     client_kwargs,
     inspect,
     split_image,
+    stop_until_logged,
     tar,
     translated,
     translated_iter,
@@ -259,6 +260,9 @@ class DockerEngine:
 
     def stop(self, container: str, timeout: int) -> None:
         call(lambda: self.client.stop(container, timeout=timeout))
+
+    def stop_until_logged(self, container: str, timeout: int, line: bytes) -> None:
+        stop_until_logged(self.client, container, timeout, line)
 
     def remove_container(self, container: str) -> None:
         call(lambda: self.client.remove_container(container, v=True, force=True))

@@ -34,7 +34,7 @@ from reconciler.model import LABEL_SPEC_HASH, ActualState, Kind, Resource, Role,
 from reconciler.plan import Op, Plan, Step
 from reconciler.preflight import check_host_ports
 from reconciler.progress import NullProgress, Progress
-from reconciler.readiness import wait_ready
+from reconciler.readiness import SHUTDOWN_COMPLETE, wait_ready
 
 STOP_TIMEOUT = 10
 NETWORK_REMOVE_RETRY_SECONDS = 5.0
@@ -202,7 +202,11 @@ class Executor:
 
     def _stop_container(self, step: Step) -> None:
         with _missing_is_done():
-            self.engine.stop(self._target(step), STOP_TIMEOUT)
+            if step.role == Role.SIDECAR:
+                # Graceful as `docker stop`, without the inner daemon's idle last second.
+                self.engine.stop_until_logged(self._target(step), STOP_TIMEOUT, SHUTDOWN_COMPLETE)
+            else:
+                self.engine.stop(self._target(step), STOP_TIMEOUT)
 
     def _remove_container(self, step: Step) -> None:
         target = self.ids.pop(step.role, step.name)

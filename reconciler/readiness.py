@@ -22,6 +22,11 @@ from reconciler.errors import EngineError, NotReadyError
 from reconciler.ports import DAEMON_PORT
 
 LOG_TAIL_LINES = 15
+# What dockerd logs when its shutdown is done (stable since Docker 1.12). After it, the
+# daemon only stops its containerd and polls once a second until it is gone (moby
+# libcontainerd/supervisor stopDaemon): a second of nothing on every stop. Containers
+# were stopped and state written before this line, so the sidecar may be killed here.
+SHUTDOWN_COMPLETE = b"Daemon shutdown complete"
 # How long a sidecar whose poller exec ended may take to be reported as exited.
 EXIT_SETTLE_SECONDS = 3.0
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from engine_support import (
+    BUSYBOX_IMAGE,
     engine_snapshot,
     inspect_container,
     inspect_network,
@@ -11,6 +14,9 @@ from engine_support import (
     labelled_containers,
     labelled_networks,
 )
+
+from reconciler.docker_engine import DockerEngine
+from reconciler.readiness import SHUTDOWN_COMPLETE
 
 pytestmark = pytest.mark.docker
 
@@ -62,3 +68,65 @@ def test_existing_unlabelled_network_is_used_and_kept(make_booth, docker_client,
     assert inspect_container(docker_client, b.booth) is None
     kept = inspect_network(docker_client, b.network)
     assert kept is not None and kept["Id"] == network_id
+
+
+def sidecar_docker(b, *words: str) -> str:
+    """The inner daemon's docker CLI, run in the sidecar."""
+    result = b.client.api.exec_create(b.sidecar, ["docker", *words])
+    return b.client.api.exec_start(result["Id"]).decode()
+
+
+def wait_for_log(client, container: str, text: str) -> None:
+    deadline = time.monotonic() + 30
+    while text not in client.api.logs(container).decode():
+        assert time.monotonic() < deadline, f"{container} never logged {text!r}"
+        time.sleep(0.05)
+
+
+def test_the_sidecar_stops_after_the_inner_daemons_graceful_shutdown(make_booth, docker_client):
+    """The stop is cut short only once dockerd has logged that its shutdown is complete:
+    the line is in its log, and the kill that follows shows in the exit code (the test
+    image's dockerd, 20.10, then still waits a second for its containerd)."""
+    b = make_booth()
+    b.ok("apply")
+    engine = DockerEngine.connect()
+    engine.stop(b.booth, 10)
+
+    engine.stop_until_logged(b.sidecar, 10, SHUTDOWN_COMPLETE)
+
+    state = docker_client.api.inspect_container(b.sidecar)["State"]
+    assert state["Status"] == "exited"
+    assert state["ExitCode"] == 137  # killed after the line, not by dockerd's own exit
+    log = docker_client.api.logs(b.sidecar).decode()
+    assert SHUTDOWN_COMPLETE.decode() in log
+    assert "Processing signal 'terminated'" in log
+
+
+def test_a_container_that_never_logs_the_line_is_stopped_as_docker_stop_does(
+    docker_client, cleanup
+):
+    """Without the line the stop request decides: the container's own SIGTERM handler runs."""
+    script = "trap 'echo bye; exit 3' TERM; echo up; while :; do sleep 0.1; done"
+    container = docker_client.api.create_container(BUSYBOX_IMAGE, ["sh", "-c", script])["Id"]
+    cleanup.containers.append(container)
+    docker_client.api.start(container)
+    wait_for_log(docker_client, container, "up")
+
+    DockerEngine.connect().stop_until_logged(container, 10, SHUTDOWN_COMPLETE)
+
+    state = docker_client.api.inspect_container(container)["State"]
+    assert (state["Status"], state["ExitCode"]) == ("exited", 3)
+    assert docker_client.api.logs(container).decode().split() == ["up", "bye"]
+
+
+def test_inner_state_survives_destroy_and_apply(make_booth, docker_client):
+    """What the inner daemon stored (in the kept data volume) is there after destroy."""
+    b = make_booth()
+    b.ok("apply")
+    sidecar_docker(b, "volume", "create", "--label", "kept=yes", "booth-inner-kept")
+
+    b.ok("destroy")
+    b.ok("apply")
+
+    listed = sidecar_docker(b, "volume", "ls", "-q", "--filter", "label=kept=yes")
+    assert listed.split() == ["booth-inner-kept"]
