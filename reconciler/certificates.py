@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import posixpath
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -112,8 +113,40 @@ def _sha256() -> Any:
     return hashes.SHA256()
 
 
-def install_in_sidecar(engine: Engine, sidecar: str, instance: str) -> None:
-    engine.put_files(sidecar, issue(instance))
+class Issuing:
+    """Certificates being issued on a thread, started before the sidecar exists.
+
+    Issuing (importing ``cryptography``, three key pairs, three signatures) costs tens of
+    milliseconds of CPU between the sidecar's create and its start, on the critical path
+    of every cold ``apply``; begun when the run starts, it overlaps the network's
+    creation, which is spent waiting on the engine.
+    """
+
+    def __init__(self, instance: str) -> None:
+        self._result: dict[str, bytes] = {}
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._issue, args=(instance,), name="booth-certificates", daemon=True
+        )
+        self._thread.start()
+
+    def _issue(self, instance: str) -> None:
+        try:
+            self._result = issue(instance)
+        except BaseException as err:  # handed to the caller of files()
+            self._error = err
+
+    def files(self) -> dict[str, bytes]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+
+def install_in_sidecar(
+    engine: Engine, sidecar: str, instance: str, issuing: Issuing | None = None
+) -> None:
+    engine.put_files(sidecar, issuing.files() if issuing is not None else issue(instance))
 
 
 def install_in_booth(engine: Engine, sidecar: str, booth: str) -> None:

@@ -67,11 +67,15 @@ class Executor:
     ids: dict[Role, str] = attrs.field(factory=dict)
     # Containers this run created, which therefore hold their certificates already.
     created: set[Role] = attrs.field(factory=set)
+    # The new sidecar's certificates, issued while the steps before its create run.
+    issuing: certificates.Issuing | None = attrs.field(default=None, init=False)
 
     def run(self, plan: Plan, actual: ActualState | None = None) -> list[StepResult]:
         for step in plan.steps:
             if step.observed is not None and step.observed.kind == Kind.CONTAINER:
                 self.ids.setdefault(step.role, step.observed.id)
+        if _creates_tls_sidecar(plan):
+            self.issuing = certificates.Issuing(self.instance)
         ensure_images(self.engine, plan, self.progress)
         if self.check_host_ports:
             check_host_ports(self.engine, plan, actual or ActualState())
@@ -165,7 +169,8 @@ class Executor:
         if resource.endpoint != DaemonEndpoint.TLS:
             return
         if role == Role.SIDECAR:
-            certificates.install_in_sidecar(self.engine, self.ids[role], self.instance)
+            issuing, self.issuing = self.issuing, None
+            certificates.install_in_sidecar(self.engine, self.ids[role], self.instance, issuing)
         else:
             joined = str(resource.spec["HostConfig"]["NetworkMode"])
             sidecar = self.ids.get(Role.SIDECAR) or joined.removeprefix("container:")
@@ -272,6 +277,16 @@ _OPS: dict[Op, Callable[[Executor, Step], None]] = {
     Op.REMOVE_VOLUME: Executor._remove_volume,
     Op.WAIT_READY: Executor._wait_ready,
 }
+
+
+def _creates_tls_sidecar(plan: Plan) -> bool:
+    return any(
+        step.op == Op.CREATE_CONTAINER
+        and step.role == Role.SIDECAR
+        and step.desired is not None
+        and step.desired.endpoint == DaemonEndpoint.TLS
+        for step in plan.steps
+    )
 
 
 def _desired(step: Step) -> Resource:
