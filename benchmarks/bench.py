@@ -468,7 +468,7 @@ def main() -> int:
         goals = {
             "apply_vs_cli": 0.6,
             "run_vs_cli": 0.6,
-            "plan_noop_vs_compose": 0.6,
+            "plan_noop_vs_compose": 0.3,
             "destroy_vs_cli": 1.05,
             "plan_time_growth_100_unrelated": 1.10,
             "ready_overhead_ms": 150,

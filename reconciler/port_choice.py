@@ -11,11 +11,14 @@ keeps its port; only a new one is chosen the CodingBooth way.
 from __future__ import annotations
 
 import errno
-import random
 import socket
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from reconciler.errors import ConfigError
+
+if TYPE_CHECKING:  # imported where RANDOM is chosen: every booth command loads this module
+    import random
 
 FIRST_PORT, LAST_PORT, STEP = 10000, 65000, 1000
 RANDOM_TRIES = 200
@@ -52,6 +55,8 @@ def choose(
     if setting == "NEXT":
         found = next((port for port in slots if is_free(port)), None)
     else:
+        import random
+
         pick = rng or random.Random()
         found = next(
             (p for p in (pick.choice(slots) for _ in range(RANDOM_TRIES)) if is_free(p)), None
