@@ -114,6 +114,32 @@ def test_issued_certificates_chain_to_one_ca() -> None:
     )
 
 
+def test_certificates_issued_ahead_are_a_whole_fresh_set() -> None:
+    """The set issued on a thread while earlier steps run is the set ``issue`` makes."""
+    files = certificates.Issuing("demo-10000").files()
+    assert set(files) == set(certificates.issue("demo-10000"))
+    server = x509.load_pem_x509_certificate(files[f"{SERVER_TLS_DIR}/cert.pem"])
+    server.verify_directly_issued_by(
+        x509.load_pem_x509_certificate(files[f"{SERVER_TLS_DIR}/ca.pem"])
+    )
+    assert (
+        "booth CA demo-10000"
+        in x509.load_pem_x509_certificate(
+            files[f"{CLIENT_TLS_DIR}/ca.pem"]
+        ).subject.rfc4514_string()
+    )
+
+
+def test_a_failure_while_issuing_ahead_reaches_the_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(instance: str) -> dict[str, bytes]:
+        raise ValueError(f"no keys for {instance}")
+
+    monkeypatch.setattr(certificates, "issue", broken)
+    issuing = certificates.Issuing("demo-10000")
+    with pytest.raises(ValueError, match="no keys for demo-10000"):
+        issuing.files()
+
+
 def test_the_archive_creates_only_our_directories() -> None:
     data = _tar({"/etc/booth/tls/server/ca.pem": b"x", "/etc/booth/docker-tls/key.pem": b"y"})
     with tarfile.open(fileobj=io.BytesIO(data)) as archive:
