@@ -64,6 +64,7 @@ class Executor:
     progress: Progress = attrs.field(factory=NullProgress)
     before_step: BeforeStep | None = None
     silence_build: bool = False
+    pull: bool = False  # a build pulls its base images first (``pull = true``)
     ids: dict[Role, str] = attrs.field(factory=dict)
     # Containers this run created, which therefore hold their certificates already.
     created: set[Role] = attrs.field(factory=set)
@@ -122,6 +123,7 @@ class Executor:
             tag=resource.name,
             build_args=spec["BuildArgs"],
             labels=resource.labels(self.instance),
+            pull=self.pull,
         )
         if self.silence_build:
             self.engine.build(request, lambda _line: None)

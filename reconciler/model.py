@@ -274,6 +274,7 @@ class Observed:
     field_hashes: tuple[tuple[str, str], ...] = ()
     state: str | None = None  # containers only: running, exited, created, dead, …
     ports: tuple[str, ...] = ()
+    image_id: str | None = None  # containers only: the ID of the image it was created from
 
     @property
     def running(self) -> bool:
@@ -282,7 +283,14 @@ class Observed:
 
 @attrs.frozen
 class ActualState:
+    """What the engine has; ``pulled`` holds (image, ID) for each image pulled just before
+    (``pull = true``), so the diff can tell which containers run an older image."""
+
     objects: tuple[Observed, ...] = ()
+    pulled: tuple[tuple[str, str], ...] = ()
+
+    def pulled_id(self, image: str) -> str | None:
+        return next((i for ref, i in self.pulled if ref == image), None)
 
     def __iter__(self) -> Iterator[Observed]:
         return iter(self.objects)

@@ -71,6 +71,7 @@ def listed_container(raw: Mapping[str, Any], instance: str) -> Observed:
         raw["Id"],
         state=raw.get("State"),
         ports=ports,
+        image_id=raw.get("ImageID"),
         **_ownership(raw.get("Labels"), instance),
     )
 
@@ -90,6 +91,7 @@ def inspected_container(raw: Mapping[str, Any], instance: str) -> Observed:
         raw["Id"],
         state=(raw.get("State") or {}).get("Status"),
         ports=tuple(sorted(published)),
+        image_id=raw.get("Image"),
         **_ownership((raw.get("Config") or {}).get("Labels"), instance),
     )
 

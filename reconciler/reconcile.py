@@ -63,6 +63,7 @@ class ReasonCode(StrEnum):
     DAEMON_CHECK = "daemon_check"
     BUILD_INPUTS_CHANGED = "build_inputs_changed"
     IMAGE_REBUILT = "image_rebuilt"
+    IMAGE_UPDATED = "image_updated"
 
 
 CREATION_RANK = {role: rank for rank, role in enumerate(CREATION_ORDER)}
@@ -146,11 +147,22 @@ def _base_change(resource: Resource, actual: ActualState) -> Change:
             # edge does not cascade): keep it, as a volume that is no longer desired is kept.
             return make(Action.NONE, ReasonCode.DATA_KEPT, f"{what}; kept: holds data")
         return make(Action.REPLACE, ReasonCode.SPEC_CHANGED, what)
+    if _runs_older_image(resource, observed, actual):
+        return make(Action.REPLACE, ReasonCode.IMAGE_UPDATED, "image updated by pull")
     if resource.kind == Kind.CONTAINER and observed.state == "dead":
         return make(Action.REPLACE, ReasonCode.DEAD, "dead")
     if resource.kind == Kind.CONTAINER and not observed.running:
         return make(Action.START, ReasonCode.STOPPED, "stopped")
     return make(Action.NONE, ReasonCode.UP_TO_DATE, "up to date")
+
+
+def _runs_older_image(resource: Resource, observed: Observed, actual: ActualState) -> bool:
+    """A container created from another image than the one its image's name was just
+    pulled as (only a pull records IDs: without one, a moved tag replaces nothing)."""
+    if resource.kind != Kind.CONTAINER or observed.image_id is None:
+        return False
+    pulled = actual.pulled_id(str(resource.spec.get("Image")))
+    return pulled is not None and pulled != observed.image_id
 
 
 # The image spec's fields (desired.py ``_image``), as a person says why a build reruns.
