@@ -54,7 +54,7 @@ def pull_images(
     failure names the image: the caller has changed nothing yet."""
     pulled = []
     for image in sorted(set(images)):
-        log.info("image.pull", image=image, reason="pull")
+        log.debug("image.pull", image=image, reason="pull")
         progress.note(f"pulling {image}")
         try:
             engine.pull(image, _layer_counter(image, progress))

@@ -199,7 +199,7 @@ def test_pull_is_a_boolean_key_off_by_default(code: Path) -> None:
     assert load(code, "").pull is False
     config = load(code, "pull = true\n")
     assert config.pull is True and config.warnings == ()
-    with pytest.raises(ConfigError, match="pull.*true or false"):
+    with pytest.raises(ConfigError, match=r"pull.*true or false"):
         load(code, 'pull = "yes"\n')
 
 
