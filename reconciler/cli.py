@@ -26,6 +26,7 @@ examples:
   booth plan --offline                 show what apply would create, without Docker
   booth -C examples/dind-example apply -p 5000:5000
   booth plan --json --detailed-exitcode   (exit 2 when changes are pending)
+  booth apply --pull                   pull the images again; replace what runs an older one
   booth status
   booth destroy --volumes
   booth run -- bash -l
@@ -33,7 +34,8 @@ examples:
 
 without a command, booth reads CodingBooth's command line and runs its session:
   booth                                (as coding-booth in the project folder)
-  booth -p 5000:5000 --variant ide     (--daemon applies, --dryrun shows the plan)
+  booth -p 5000:5000 --variant ide     (--daemon applies, --dryrun shows the plan,
+                                        --pull pulls the images again first)
 see docs/migrating-from-codingbooth.md
 """
 
