@@ -267,9 +267,11 @@ def built_image(desired: DesiredGraph) -> str | None:
 
 def images_to_pull(desired: DesiredGraph) -> list[str]:
     """What ``pull = true`` pulls: every image a container of the graph runs, except the
-    one booth builds (its build pulls its base images instead)."""
+    one booth builds, and the base images of that build."""
     images = {str(r.spec["Image"]) for r in desired if r.kind == Kind.CONTAINER}
-    return sorted(images - {built_image(desired) or ""})
+    image = desired.get(Role.IMAGE)
+    bases = set(image.base_images) if image is not None else set()
+    return sorted((images - {built_image(desired) or ""}) | bases)
 
 
 def network_existed(desired: DesiredGraph, actual: ActualState) -> bool:

@@ -1,7 +1,8 @@
 """``pull = true`` against a real registry (Debian's ``docker-registry`` on 127.0.0.1):
 the images are pulled again before planning, a booth created from an older image is
 replaced (``image_updated``), a second pull changes nothing, a plan pulls only with
-``--pull``, a failing pull changes nothing, and a build pulls its base image."""
+``--pull``, a failing pull changes nothing, and a build pulls its base image and is
+rebuilt when a pull brings a newer one."""
 
 from __future__ import annotations
 
@@ -109,7 +110,9 @@ def test_a_failing_pull_is_one_line_naming_the_image_and_changes_nothing(make_bo
     assert result.rc == 1 and result.stderr.startswith("booth: error: plan: --pull")
 
 
-def test_a_build_with_pull_pulls_its_base_image(make_booth, docker_client, local_registry):
+def test_a_build_with_pull_pulls_its_base_image_and_rebuilds_when_it_changes(
+    make_booth, docker_client, local_registry
+):
     ref = local_registry.ref("booth-test/pulled-base", uuid.uuid4().hex[:8])
     old_tag, _ = _version_image(docker_client, "1")
     b = make_booth(dind=False, pull=True)
@@ -118,10 +121,28 @@ def test_a_build_with_pull_pulls_its_base_image(make_booth, docker_client, local
     try:
         local_registry.push(old_tag, ref)
         _publish_update(local_registry, ref, old_tag)  # the base here is older than there
-        (b.path / ".booth" / "Dockerfile").write_text(f"FROM {ref}\n")
+        (b.path / ".booth" / "Dockerfile").write_text(f"ARG BASE={ref}\nFROM $BASE\n")
         b.ok("apply")
         assert in_booth(b.booth, "cat", "/version").stdout == "2\n"
+        first_build = str(docker_client.images.get(built).id)  # untagged by the rebuild
+        assert b.plan_json("--pull")["steps"] == []  # the base it was built on is current
+
+        second_tag, _ = _version_image(docker_client, "3")  # the base is updated again
+        local_registry.push(second_tag, ref)
+        remove_image(docker_client, second_tag)
+        assert b.plan_json()["steps"] == []  # without a pull, nothing is known
+        changes = {c["resource"]: c for c in b.plan_json("--pull")["changes"]}
+        assert (changes["image"]["reason_code"], changes["image"]["reason"]) == (
+            "image_updated",
+            f"base image updated by pull: {ref}",
+        )
+        assert changes["booth"]["reason_code"] == "image_rebuilt"
+        b.ok("apply")
+        assert in_booth(b.booth, "cat", "/version").stdout == "3\n"
+        assert "No changes." in b.ok("apply").stdout
     finally:
         b.ok("destroy")
         remove_image(docker_client, built)
+        if "first_build" in locals():
+            remove_image(docker_client, first_build)
         remove_image(docker_client, old_tag)

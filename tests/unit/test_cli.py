@@ -543,7 +543,7 @@ def test_plan_offline_cannot_pull(capsys: Capsys) -> None:
     assert_one_error_line(capsys, "-C", EXAMPLE, "plan", "--offline", "--pull")
 
 
-def test_pull_pulls_every_container_image_but_the_one_booth_builds(tmp_path: Path) -> None:
+def test_pull_pulls_every_container_image_and_the_bases_of_a_build(tmp_path: Path) -> None:
     from reconciler.config import load_config
     from reconciler.workspace import images_to_pull
 
@@ -556,4 +556,7 @@ def test_pull_pulls_every_container_image_but_the_one_booth_builds(tmp_path: Pat
     ]
     (tmp_path / ".booth" / "Dockerfile").write_text("FROM team/base:3\n")
     config.write_text('dind = true\ndind-image = "team/dind:2"\n')
-    assert images_to_pull(build_desired(load_config(str(tmp_path)))) == ["team/dind:2"]
+    assert images_to_pull(build_desired(load_config(str(tmp_path)))) == [
+        "team/base:3",
+        "team/dind:2",
+    ]

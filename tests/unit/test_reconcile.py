@@ -252,3 +252,53 @@ def test_the_same_image_id_after_a_pull_is_up_to_date() -> None:
         make_plan(DESIRED.instance, reconcile(DESIRED, attrs.evolve(actual, pulled=pulled))).steps
         == ()
     )
+
+
+def _built_graph(tmp_path: Any) -> Any:
+    from reconciler.config import load_config
+
+    (tmp_path / ".booth").mkdir()
+    (tmp_path / ".booth" / "Dockerfile").write_text("FROM team/base:1 AS b\nFROM b\n")
+    (tmp_path / ".booth" / "config.toml").write_text("dind = false\n")
+    return build_desired(load_config(str(tmp_path), host_env={}))
+
+
+@pytest.mark.parametrize(
+    ("recorded", "pulled", "expected"),
+    [
+        ((("team/base:1", "sha256:a"),), (("team/base:1", "sha256:a"),), ("none", "none")),
+        ((("team/base:1", "sha256:a"),), (), ("none", "none")),  # no pull: nothing known
+        (
+            (("team/base:1", "sha256:a"),),
+            (("team/base:1", "sha256:b"),),
+            ("replace", "base image updated by pull: team/base:1"),
+        ),
+        (
+            (),  # built without pull: its base is unknown, so a pull rebuilds it once
+            (("team/base:1", "sha256:b"),),
+            ("replace", "base image pulled: team/base:1 (not recorded by the last build)"),
+        ),
+    ],
+)
+def test_a_pulled_base_image_rebuilds_the_image_and_replaces_the_booth(
+    tmp_path: Any,
+    recorded: tuple[tuple[str, str], ...],
+    pulled: tuple[tuple[str, str], ...],
+    expected: tuple[str, str],
+) -> None:
+    desired = _built_graph(tmp_path)
+    assert desired.get("image").base_images == ("team/base:1",)
+    actual = ActualState(
+        tuple(
+            attrs.evolve(o, base_images=recorded) if o.role == "image" else o
+            for o in actual_matching(desired)
+        ),
+        pulled=pulled,
+    )
+    changes = {c.role: c for c in reconcile(desired, actual)}
+    image = changes["image"]
+    if expected[0] == "none":
+        assert (image.action, changes["booth"].action) == ("none", "none")
+        return
+    assert (image.action, image.reason, image.reason_code) == (*expected, "image_updated")
+    assert (changes["booth"].action, changes["booth"].reason_code) == ("replace", "image_rebuilt")
