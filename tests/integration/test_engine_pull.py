@@ -22,11 +22,11 @@ def _version_image(client, version: str) -> tuple[str, str]:  # type: ignore[no-
     return tag, str(client.images.get(tag).id)
 
 
-def _publish_update(registry, ref: str, old_tag: str) -> str:  # type: ignore[no-untyped-def]
+def _publish_update(registry, ref: str, old_tag: str, version: str = "2") -> str:  # type: ignore[no-untyped-def]
     """Push a changed image under ``ref``, then forget it here: this engine has only the
     old image under ``ref``, as a machine that pulled before the push. The new ID."""
     client = registry.client
-    new_tag, new_id = _version_image(client, "2")
+    new_tag, new_id = _version_image(client, version)
     registry.push(new_tag, ref)
     remove_image(client, ref)
     remove_image(client, new_tag)  # the pull below must fetch it from the registry
@@ -72,6 +72,12 @@ def test_pull_replaces_a_booth_whose_image_was_updated_in_the_registry(
         again = b.ok("apply")
         assert "No changes." in again.stdout
         assert b.container_id("booth") == booth_id
+
+        # CodingBooth's command line: `booth --daemon` applies, pulling as the config says.
+        third_id = _publish_update(local_registry, ref, old_tag, version="3")
+        b.ok("--daemon")
+        assert b.container("booth")["Image"] == third_id
+        assert in_booth(b.booth, "cat", "/version").stdout == "3\n"
     finally:
         remove_image(docker_client, old_tag)
 
