@@ -82,13 +82,16 @@ def test_pull_replaces_a_booth_whose_image_was_updated_in_the_registry(
         remove_image(docker_client, old_tag)
 
 
-def test_without_pull_a_moved_tag_replaces_nothing(make_booth, docker_client, local_registry):
+def test_without_pull_only_a_missing_image_is_pulled(make_booth, docker_client, local_registry):
     ref = local_registry.ref("booth-test/pulled", uuid.uuid4().hex[:8])
     old_tag, old_id = _version_image(docker_client, "1")
     try:
         local_registry.push(old_tag, ref)
+        remove_image(docker_client, ref)  # only the registry has it under that name
         b = make_booth(dind=False, image=ref)
         b.ok("apply")
+        assert docker_client.images.get(ref).id == old_id  # pulled, being missing
+        assert b.container("booth")["Image"] == old_id
         _publish_update(local_registry, ref, old_tag)
         booth_id = b.container_id("booth")
         assert "No changes." in b.ok("apply").stdout
