@@ -91,6 +91,8 @@ def dockerfile_in_context(context_dir: Path, dockerfile: Path) -> str | None:
 
 _BY_NAME = operator.attrgetter("name")
 _KEPT: tuple[bool, MatchInfo] = (False, ())
+# A directory of the context, opened to be listed (below the context: O_NOFOLLOW too).
+_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 
 
 @attrs.define
@@ -105,47 +107,80 @@ class _Walk:
     euid: int = attrs.Factory(lambda: os.geteuid())  # noqa: PLW0108 (looked up per walk)
     groups: frozenset[int] = attrs.Factory(lambda: frozenset((os.getegid(), *os.getgroups())))
 
-    def directory(self, path: str, rel: str, info: MatchInfo, required: bool) -> None:
-        """Walk ``path`` (``rel`` in the context); fsutil ignores it unreadable unless required.
+    def directory(
+        self, path: str, rel: str, info: MatchInfo, required: bool, at: int | None = None
+    ) -> None:
+        """Walk ``path`` (``rel`` in the context; ``at``: the open directory that holds it,
+        None for the context itself); fsutil skips an excluded directory it cannot read.
 
-        The loop is the fingerprint's whole cost besides one ``lstat`` per kept file: a
-        kept file is handled inline (no call per file), and root skips the read check."""
+        The loop is the fingerprint's whole cost besides one ``lstat`` per kept file, so
+        each is cheap: the directory is open, and an entry's ``lstat`` looks up its bare
+        name there (``fstatat``), not its whole path again; a kept file is handled inline;
+        root skips the read check."""
         try:
-            with os.scandir(path) as it:
+            name = path if at is None else os.path.basename(path)
+            fd = os.open(name, _DIR if at is None else _DIR | os.O_NOFOLLOW, dir_fd=at)
+        except OSError as err:
+            self._unreadable(path, required, err)
+            return
+        try:
+            with os.scandir(fd) as it:
                 entries = sorted(it, key=_BY_NAME)
         except OSError as err:
-            if not required:
-                return
+            self._unreadable(path, required, err)
+        else:
+            self._entries(fd, path, rel, info, entries)
+        finally:
+            os.close(fd)
+
+    @staticmethod
+    def _unreadable(path: str, required: bool, err: OSError) -> None:
+        if required:
             raise ConfigError(f"cannot read directory {_show(path)}: {err.strerror}") from None
+
+    def _entries(
+        self, fd: int, path: str, rel: str, info: MatchInfo, entries: list[os.DirEntry[str]]
+    ) -> None:
         match = self.matcher.match if self.matcher.patterns else None
         lines, skip, check_read = self.lines, self.skip, self.euid != 0
         for entry in entries:
             child = rel + entry.name
             excluded, child_info = match(child, info) if match else _KEPT
             if entry.is_dir(follow_symlinks=False):
-                self._subdir(entry, child, child_info, excluded)
+                self._subdir(fd, path, entry, child, child_info, excluded)
                 continue
             if excluded or child == skip:
                 continue
-            st = self._lstat(entry)
+            st = self._lstat(entry, path)
             if check_read and stat.S_ISREG(st.st_mode) and not self._readable(st):
-                raise ConfigError(f"cannot read {_show(entry.path)}: Permission denied")
+                shown = _show(os.path.join(path, entry.name))
+                raise ConfigError(f"cannot read {shown}: Permission denied")
             lines.append(f"{child}\0{st.st_mode:o}\0{st.st_size}\0{st.st_mtime_ns}")
 
-    def _subdir(self, entry: os.DirEntry[str], rel: str, info: MatchInfo, excluded: bool) -> None:
+    def _subdir(
+        self,
+        fd: int,
+        parent: str,
+        entry: os.DirEntry[str],
+        rel: str,
+        info: MatchInfo,
+        excluded: bool,
+    ) -> None:
         if excluded and not self.matcher.walks_excluded_dir(rel):
             return
         mark = len(self.lines)
-        self.directory(entry.path, rel + "/", info, required=not excluded)
+        self.directory(os.path.join(parent, entry.name), rel + "/", info, not excluded, at=fd)
         if not excluded or len(self.lines) > mark:  # fsutil sends an excluded parent of a kept path
-            self.lines.insert(mark, f"{rel}/\0{self._lstat(entry).st_mode:o}")
+            self.lines.insert(mark, f"{rel}/\0{self._lstat(entry, parent).st_mode:o}")
 
     @staticmethod
-    def _lstat(entry: os.DirEntry[str]) -> os.stat_result:
+    def _lstat(entry: os.DirEntry[str], parent: str) -> os.stat_result:
+        """``fstatat`` of the entry in its open directory (``parent`` names it in errors)."""
         try:
             return entry.stat(follow_symlinks=False)
         except OSError as err:
-            raise ConfigError(f"cannot stat {_show(entry.path)}: {err.strerror}") from None
+            shown = _show(os.path.join(parent, entry.name))
+            raise ConfigError(f"cannot stat {shown}: {err.strerror}") from None
 
     def _readable(self, st: os.stat_result) -> bool:
         """Permission bits only (no ACLs), so a kept file costs no extra system call."""

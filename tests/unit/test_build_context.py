@@ -264,18 +264,24 @@ def test_dockerfile_specific_ignore_file_wins(tmp_path: Path) -> None:
     assert fingerprint(tmp_path) == after
 
 
+def _refuse_to_open(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Directory ``name`` cannot be opened, as one without read permission (root, which
+    runs these tests in CI, could open it)."""
+    real = os.open
+
+    def refusing(path: str, flags: int, *args: object, **kwargs: object) -> int:
+        if os.fspath(path).endswith(name) and flags & os.O_DIRECTORY:
+            raise PermissionError(13, "Permission denied")
+        return real(path, flags, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", refusing)
+
+
 def test_unreadable_excluded_dir_is_not_walked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     make_tree(tmp_path, {**TREE, "secret/x": "x", ".dockerignore": "secret\n"})
-    real = os.scandir
-
-    def scandir(path: str) -> object:
-        if path.endswith("secret"):
-            raise PermissionError(13, "Permission denied")
-        return real(path)
-
-    monkeypatch.setattr(os, "scandir", scandir)
+    _refuse_to_open(monkeypatch, "secret")
     fingerprint(tmp_path)
 
 
@@ -283,14 +289,7 @@ def test_unreadable_kept_dir_is_a_one_line_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     make_tree(tmp_path, TREE)
-    real = os.scandir
-
-    def scandir(path: str) -> object:
-        if path.endswith("src"):
-            raise PermissionError(13, "Permission denied")
-        return real(path)
-
-    monkeypatch.setattr(os, "scandir", scandir)
+    _refuse_to_open(monkeypatch, "src")
     with pytest.raises(ConfigError) as err:
         fingerprint(tmp_path)
     assert str(err.value) == f"cannot read directory {tmp_path / 'src'}: Permission denied"
@@ -326,3 +325,20 @@ def test_symlinks_are_not_followed(tmp_path: Path) -> None:
     assert changed(before, before_link) == ["build context changed"]  # via src, not via link
     os.utime(tmp_path / "link", ns=(1, 1), follow_symlinks=False)
     assert fingerprint(tmp_path) != before_link  # the link's own lstat counts
+
+
+def test_a_context_reached_through_a_symlink_is_walked_and_no_directory_stays_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_tree(tmp_path / "real", TREE)
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    before = len(os.listdir("/proc/self/fd"))
+    direct = fingerprint(tmp_path / "real")
+    assert (
+        fingerprint_context(tmp_path / "link", tmp_path / "link" / "Dockerfile", {"A": "1"})
+        == direct
+    )
+    _refuse_to_open(monkeypatch, "src")
+    with pytest.raises(ConfigError):
+        fingerprint(tmp_path / "real")
+    assert len(os.listdir("/proc/self/fd")) == before
