@@ -23,8 +23,9 @@ RUNTIME_NAME=booth-runc
 TIMEOUT=${BOOTH_CI_DOCKERD_TIMEOUT:-60}
 # docker.io pulls in tini (docker-init, used by `docker run --init`) as a dependency;
 # debootstrap and busybox-static are for .ci/build-test-images.sh; docker-compose is the
-# baseline of benchmarks/bench.py; shellcheck checks the example scripts in the tests.
-PACKAGES=(docker.io containerd runc iptables tini debootstrap busybox-static docker-compose shellcheck)
+# baseline of benchmarks/bench.py; shellcheck checks the example scripts in the tests;
+# docker-registry (distribution 2.8) is the local registry the `pull = true` tests push to.
+PACKAGES=(docker.io containerd runc iptables tini debootstrap busybox-static docker-compose shellcheck docker-registry)
 
 # Debian puts its tools in sbin; make sure we (and dockerd) find them.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH

@@ -1,11 +1,20 @@
 #!/usr/bin/env python3
-"""Benchmark: the build-context fingerprint of a 10,000-file tree against its floor.
+"""Benchmark: the build-context fingerprint of a 10,000-file tree against its floor, and a
+converged ``booth plan`` of a booth built from that tree against the same booth without
+the build.
 
-The floor is ``os.walk`` plus one ``lstat`` per file over the same tree, in the same
-process: the system calls no fingerprint can avoid. Prints JSON: medians in ms and the
-ratio fingerprint / floor. Nothing here asserts a time.
+1. ``ratio``: the fingerprint in this process against ``os.walk`` plus one ``lstat`` per
+   file over the same tree (the system calls no fingerprint can avoid).
+2. ``plan_build_vs_image``: whole ``booth plan`` processes on the local engine, both
+   converged (nothing to do), alternating: a booth whose ``.booth/Dockerfile`` booth built
+   (every plan fingerprints the 10,000-file code dir) against the same code dir and image
+   with ``image`` set instead (no build, no walk). Goal: at most 1.2. Needs the engine
+   and BENCH_BUSYBOX_IMAGE (default booth-test/busybox:latest); ``--no-plan`` skips it.
+   Everything it creates is removed at the end, also on failure.
 
-    python benchmarks/bench_build_context.py [--files 10000] [--runs 15]
+Prints JSON: medians in ms and the ratios. Nothing here asserts a time.
+
+    python benchmarks/bench_build_context.py [--files 10000] [--runs 15] [--no-plan]
 """
 
 from __future__ import annotations
@@ -14,13 +23,18 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
+import textwrap
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import BUSYBOX_IMAGE, free_ports, timed
 
 from reconciler.build_context import fingerprint_context
 
@@ -56,17 +70,105 @@ def interleaved_ms(fns: list[Callable[[], object]], runs: int) -> list[list[floa
     return times
 
 
+class PlanPair:
+    """Two converged booths on one code dir: ``build`` builds its image from
+    ``.booth/Dockerfile``; ``image`` runs that image by name (its own config file)."""
+
+    def __init__(self, code: Path) -> None:
+        self.code = code
+        bench_id = uuid.uuid4().hex[:8]
+        self.tag = f"booth-bench/ctx-{bench_id}:latest"  # what `image` runs: the same image
+        (code / ".booth").mkdir()
+        (code / ".booth" / "Dockerfile").write_text(f"FROM {BUSYBOX_IMAGE}\n")
+        self.configs: dict[str, Path] = {}
+        self.booths: dict[str, str] = {}  # the booth container of each
+        for kind, port in zip(("build", "image"), free_ports(2), strict=True):
+            self.booths[kind] = f"bench-ctx-{bench_id}-{kind}-{port}"
+            config = code / ".booth" / f"{kind}.toml"
+            image = "" if kind == "build" else f'image = "{self.tag}"\n'
+            config.write_text(
+                textwrap.dedent(f"""\
+                name = "bench-ctx-{bench_id}-{kind}"
+                port = {port}
+                dind = false
+                cmds = ["sleep", "infinity"]
+                """)
+                + image
+            )
+            self.configs[kind] = config
+        self.built: str | None = None
+
+    def cmd(self, kind: str, *args: str) -> list[str]:
+        config = str(self.configs[kind])
+        return [
+            sys.executable,
+            "-m",
+            "reconciler",
+            "-q",
+            "-C",
+            str(self.code),
+            "--config",
+            config,
+            *args,
+        ]
+
+    def converge(self) -> None:
+        """Apply both: ``build`` builds the image; ``image`` then runs it under ``tag``."""
+        subprocess.run(self.cmd("build", "apply"), check=True, capture_output=True)
+        self.built = subprocess.run(
+            ["docker", "inspect", "-f", "{{.Image}}", self.booths["build"]],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        subprocess.run(["docker", "tag", self.built, self.tag], check=True)
+        subprocess.run(self.cmd("image", "apply"), check=True, capture_output=True)
+
+    def remove(self) -> None:
+        for kind in self.configs:
+            subprocess.run(self.cmd(kind, "destroy"), check=False, capture_output=True)
+        subprocess.run(["docker", "rmi", self.tag], check=False, capture_output=True)
+        if self.built is not None:  # the build's own tag, codingbooth-local:...
+            subprocess.run(["docker", "rmi", "-f", self.built], check=False, capture_output=True)
+
+
+def bench_plan(root: Path, runs: int) -> dict[str, float]:
+    pair = PlanPair(root)
+    try:
+        pair.converge()
+        # --detailed-exitcode fails the timing (exit 2) unless both are converged.
+        build = pair.cmd("build", "plan", "--detailed-exitcode")
+        image = pair.cmd("image", "plan", "--detailed-exitcode")
+        timed(build), timed(image)  # warm-up
+        build_s, image_s = [], []
+        for _ in range(runs):
+            build_s.append(timed(build))
+            image_s.append(timed(image))
+    finally:
+        pair.remove()
+    build_ms, image_ms = statistics.median(build_s) * 1000, statistics.median(image_s) * 1000
+    return {
+        "plan_build_ms": round(build_ms, 1),
+        "plan_image_ms": round(image_ms, 1),
+        "plan_build_vs_image": round(build_ms / image_ms, 3),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--no-plan", action="store_true", help="only the in-process figure")
     args = parser.parse_args()
+    plan: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         make_tree(root, args.files)
         fingerprint = lambda: fingerprint_context(root, root / "Dockerfile", {"A": "1"})  # noqa: E731
         fingerprint()  # warm the page and dentry caches for both measurements
         fp_times, floor_times = interleaved_ms([fingerprint, lambda: floor(root)], args.runs)
+        if not args.no_plan:
+            plan = bench_plan(root, args.runs)
     fp_ms, floor_ms = statistics.median(fp_times), statistics.median(floor_times)
     report = {
         "files": args.files,
@@ -76,6 +178,7 @@ def main() -> int:
         "ratio": round(fp_ms / floor_ms, 2),
         "best_fingerprint_ms": round(min(fp_times), 2),
         "best_floor_ms": round(min(floor_times), 2),
+        **plan,
     }
     print(json.dumps(report))
     return 0

@@ -26,6 +26,7 @@ examples:
   booth plan --offline                 show what apply would create, without Docker
   booth -C examples/dind-example apply -p 5000:5000
   booth plan --json --detailed-exitcode   (exit 2 when changes are pending)
+  booth apply --pull                   pull the images again; replace what runs an older one
   booth status
   booth destroy --volumes
   booth run -- bash -l
@@ -33,7 +34,8 @@ examples:
 
 without a command, booth reads CodingBooth's command line and runs its session:
   booth                                (as coding-booth in the project folder)
-  booth -p 5000:5000 --variant ide     (--daemon applies, --dryrun shows the plan)
+  booth -p 5000:5000 --variant ide     (--daemon applies, --dryrun shows the plan,
+                                        --pull pulls the images again first)
 see docs/migrating-from-codingbooth.md
 """
 
@@ -141,6 +143,16 @@ def _inputs(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _pull(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--pull", action="store_true", help=help_text)
+
+
+PULL_HELP = (
+    "pull the booth's and the sidecar's images again first (as `pull = true`); a "
+    "container running an older image is replaced, a build pulls its base images"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="booth",
@@ -165,11 +177,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="plan against an empty actual state, without contacting Docker",
     )
+    _pull(
+        plan,
+        "pull the images first and show what apply with pull = true would do (a plan "
+        "pulls only with this flag)",
+    )
 
     apply = commands.add_parser("apply", help="converge the booth to the configuration")
     _inputs(apply)
     apply.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
     apply.add_argument("--json", action="store_true", help="print the plan as JSON")
+    _pull(apply, PULL_HELP)
 
     destroy = commands.add_parser("destroy", help="remove everything booth created")
     destroy.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
@@ -186,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _inputs(run)
+    _pull(run, PULL_HELP)
 
     render = commands.add_parser(
         "render",

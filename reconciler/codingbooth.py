@@ -37,6 +37,7 @@ class BuildSpec:
     context: str
     build_args: tuple[tuple[str, str], ...]
     fingerprint: BuildFingerprint | None = None
+    bases: tuple[str, ...] = ()  # the images its FROM lines name (``pull = true`` pulls them)
 
 
 def find_dockerfile(code: Path, dockerfile: str | None, where: str) -> Path | None:

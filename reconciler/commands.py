@@ -10,15 +10,12 @@ from reconciler import render
 from reconciler.config import CliInputs, load_daemon_mode
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, ConfigError
 from reconciler.execute import BeforeStep
-from reconciler.logs import get_logger
 from reconciler.model import ActualState, Kind, Role
 from reconciler.plan import Plan
 from reconciler.progress import Progress
 from reconciler.remote import as_dict, describe, reach_hints
 from reconciler.session_cli import SessionArgs
 from reconciler.workspace import Outcome, Target, Workspace, connector
-
-log = get_logger()
 
 
 def run(
@@ -40,6 +37,8 @@ def run(
         publish=tuple(getattr(args, "publish", ())),
         run_args=tuple(getattr(args, "run_arg", ())),
         cmds=command,
+        # `--pull` is `pull = true` for this run (a plan pulls only with its own flag).
+        overrides=(("pull", True),) if getattr(args, "pull", False) else (),
     )
     workspace = Workspace(
         Target(args.directory, args.config, cli),
@@ -66,7 +65,7 @@ def _printer(as_json: bool, workspace: Workspace | None = None) -> render.PlanPr
 
 
 def cmd_plan(args: argparse.Namespace, workspace: Workspace) -> int:
-    plan = workspace.plan(offline=args.offline)
+    plan = workspace.plan(offline=args.offline, pull=args.pull)
     # --offline connects to nothing: its output stays byte for byte what it was.
     _printer(args.json, workspace)(plan, ActualState())
     return EXIT_CHANGES if args.detailed_exitcode and plan.has_changes else EXIT_OK
@@ -201,12 +200,8 @@ def run_codingbooth(session: SessionArgs, before_step: BeforeStep | None) -> int
         before_step=before_step,
         connect=connector(session.context),
     )
-    if session.pull:
-        log.warning(
-            "pull.unsupported", detail="--pull is accepted; booth pulls only missing images"
-        )
     if session.dryrun:
-        _printer(False)(workspace.plan(), ActualState())
+        _printer(False)(workspace.plan(pull=session.pull), ActualState())
         return EXIT_OK
     if load_daemon_mode(session.code_dir, session.config_file, cli):
         outcome = workspace.apply(on_plan=_printer(False))

@@ -61,10 +61,11 @@ KNOWN_KEYS = (
     "keep-dind-data",
     "allow-daemon-port",
     "daemon-endpoint",
+    "pull",
     *PARITY_KEYS,
 )
 # CodingBooth keys with no meaning for booth (flags of one invocation, or its own paths).
-IGNORED_KEYS = ("dryrun", "verbose", "pull", "code", "config")
+IGNORED_KEYS = ("dryrun", "verbose", "code", "config")
 _DOCKER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 CLI_SOURCE = "command line"
 MAX_NAME = 128  # leaves room for "-{port}-dind-data" in Docker's names
@@ -111,6 +112,9 @@ class BoothConfig:
     daemon: bool = False  # `booth` with no command applies instead of attaching
     contract_env: tuple[str, ...] = ()  # CodingBooth's image contract, before run-args
     timezone: str = ""  # TZ, after run-args (it wins, as in CodingBooth)
+    # Pull the containers' images (and a build's base images) again before planning
+    # `apply` and `run`, and replace what runs an older image (`booth plan --pull`).
+    pull: bool = False
 
     @property
     def instance(self) -> str:
@@ -318,6 +322,7 @@ def build_config(
             )
         ),
         timezone=parity.host.timezone,
+        pull=reader.boolean("pull", False),
     )
 
 

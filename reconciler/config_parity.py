@@ -16,6 +16,7 @@ from reconciler import codingbooth
 from reconciler.build_context import fingerprint_context
 from reconciler.codingbooth import BuildSpec, HostIdentity
 from reconciler.config_reader import KeyReader
+from reconciler.dockerfile import base_images
 from reconciler.expand import expand
 from reconciler.runargs import Word, words_from
 
@@ -103,7 +104,9 @@ def read_parity(
                 user_args=pairs,
             )
             fingerprint = fingerprint_context(code, dockerfile, dict(spec.build_args))
-            build = attrs.evolve(spec, fingerprint=fingerprint)
+            text = dockerfile.read_bytes().decode("utf-8", "replace")  # read just now
+            bases = base_images(text, dict(spec.build_args))
+            build = attrs.evolve(spec, fingerprint=fingerprint, bases=bases)
             image = spec.tag
     env_file = codingbooth.default_env_file(code, _optional(reader, "env-file"))
     before: list[Word] = []

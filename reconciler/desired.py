@@ -132,7 +132,8 @@ def _image(build: BuildSpec) -> Resource:
         "context": build.context,
         "build_args": sorted(name for name, _ in build.build_args),  # names only
     }
-    return make_resource(Role.IMAGE, build.tag, spec, summary)
+    resource = make_resource(Role.IMAGE, build.tag, spec, summary)
+    return attrs.evolve(resource, base_images=build.bases)
 
 
 def _sidecar(

@@ -60,6 +60,7 @@ def build_image(
             labels=dict(request.labels),
             rm=True,
             forcerm=True,
+            pull=request.pull,
             decode=True,
         )
         for event in events:

@@ -167,11 +167,14 @@ class DockerEngine:
     # -- images ----------------------------------------------------------------------------
 
     def image_present(self, image: str) -> bool:
+        return self.image_id(image) is not None
+
+    def image_id(self, image: str) -> str | None:
         try:
-            call(lambda: self.client.inspect_image(image))  # type: ignore[no-untyped-call]
+            raw = call(lambda: self.client.inspect_image(image))  # type: ignore[no-untyped-call]
         except EngineNotFound:
-            return False
-        return True
+            return None
+        return str(raw["Id"])
 
     def pull(self, image: str, on_event: Callable[[Mapping[str, Any]], None]) -> None:
         repository, tag = split_image(image)

@@ -36,6 +36,7 @@ class BuildRequest:
     tag: str
     build_args: Mapping[str, str]
     labels: Mapping[str, str]
+    pull: bool = False  # pull newer base images first (``docker build --pull``)
 
 
 @attrs.frozen
@@ -74,6 +75,10 @@ class Engine(Protocol):
 
     # images
     def image_present(self, image: str) -> bool: ...
+    def image_id(self, image: str) -> str | None:
+        """The ID the name ``image`` stands for on the engine (None: not there)."""
+        ...
+
     def pull(self, image: str, on_event: Callable[[Mapping[str, Any]], None]) -> None: ...
 
     # networks and volumes: labels are returned so callers can check ownership

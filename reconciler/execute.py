@@ -30,7 +30,16 @@ from reconciler.errors import (
 from reconciler.images import ensure_images
 from reconciler.interrupts import StepInterrupts
 from reconciler.logs import get_logger
-from reconciler.model import LABEL_SPEC_HASH, ActualState, Kind, Resource, Role, is_owned
+from reconciler.model import (
+    LABEL_BASE_IMAGES,
+    LABEL_SPEC_HASH,
+    ActualState,
+    Kind,
+    Resource,
+    Role,
+    canonical_json,
+    is_owned,
+)
 from reconciler.plan import Op, Plan, Step
 from reconciler.preflight import check_host_ports
 from reconciler.progress import NullProgress, Progress
@@ -64,6 +73,9 @@ class Executor:
     progress: Progress = attrs.field(factory=NullProgress)
     before_step: BeforeStep | None = None
     silence_build: bool = False
+    pull: bool = False  # a build pulls its base images first (``pull = true``)
+    # (image, ID) pulled before planning: a build records the IDs of its base images.
+    pulled: tuple[tuple[str, str], ...] = ()
     ids: dict[Role, str] = attrs.field(factory=dict)
     # Containers this run created, which therefore hold their certificates already.
     created: set[Role] = attrs.field(factory=set)
@@ -76,6 +88,7 @@ class Executor:
                 self.ids.setdefault(step.role, step.observed.id)
         if _creates_tls_sidecar(plan):
             self.issuing = certificates.Issuing(self.instance)
+        self.pulled = actual.pulled if actual is not None else ()
         ensure_images(self.engine, plan, self.progress)
         if self.check_host_ports:
             check_host_ports(self.engine, plan, actual or ActualState())
@@ -121,12 +134,19 @@ class Executor:
             dockerfile=spec["DockerfilePath"],
             tag=resource.name,
             build_args=spec["BuildArgs"],
-            labels=resource.labels(self.instance),
+            labels={**resource.labels(self.instance), **self._base_label(resource)},
+            pull=self.pull,
         )
         if self.silence_build:
             self.engine.build(request, lambda _line: None)
         else:
             self.engine.build(request, lambda line: self.progress.note(f"build: {line}"))
+
+    def _base_label(self, resource: Resource) -> dict[str, str]:
+        """The IDs of the base images pulled for this build, for the next pull to compare."""
+        pulled = dict(self.pulled)
+        bases = {base: pulled[base] for base in resource.base_images if base in pulled}
+        return {LABEL_BASE_IMAGES: canonical_json(bases)} if bases else {}
 
     def _create_network(self, step: Step) -> None:
         resource = _desired(step)

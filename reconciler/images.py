@@ -1,8 +1,13 @@
-"""Images a plan needs, present before anything is created: a bad image changes nothing."""
+"""Images a plan needs, present before anything is created: a bad image changes nothing.
+
+With ``pull = true`` the images are pulled again *before* planning (:func:`pull_images`),
+and the IDs they now have become observed state: the diff replaces a container created
+from an older image (reason ``image_updated``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from reconciler.engine import Engine
@@ -40,6 +45,31 @@ def ensure_images(engine: Engine, plan: Plan, progress: Progress) -> None:
             raise _unavailable(image, str(err)) from None
         if not pulled:
             raise _unavailable(image, "the pull reported no image")
+
+
+def pull_images(
+    engine: Engine, images: Iterable[str], progress: Progress
+) -> tuple[tuple[str, str], ...]:
+    """Pull each image again, present or not; (image, the ID it has now) for each. A
+    failure names the image: the caller has changed nothing yet."""
+    pulled = []
+    for image in sorted(set(images)):
+        log.debug("image.pull", image=image, reason="pull")
+        progress.note(f"pulling {image}")
+        try:
+            engine.pull(image, _layer_counter(image, progress))
+            image_id = engine.image_id(image)
+        except EngineError as err:
+            raise _pull_failed(image, str(err)) from None
+        if image_id is None:
+            raise _pull_failed(image, "the pull reported no image")
+        log.debug("image.pulled", image=image, id=image_id)
+        pulled.append((image, image_id))
+    return tuple(pulled)
+
+
+def _pull_failed(image: str, why: str) -> ImageUnavailableError:
+    return ImageUnavailableError(f"cannot pull image {image!r} ({why}); nothing was changed")
 
 
 def _layer_counter(image: str, progress: Progress) -> Callable[[Mapping[str, Any]], None]:

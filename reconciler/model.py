@@ -74,6 +74,8 @@ LABEL_INSTANCE = "io.codingbooth.instance"
 LABEL_ROLE = "io.codingbooth.role"
 LABEL_SPEC_HASH = "io.codingbooth.spec-hash"
 LABEL_SPEC_FIELDS = "io.codingbooth.spec-fields"
+# On a built image: {base image: its ID} as pulled for the build (``pull = true``).
+LABEL_BASE_IMAGES = "io.codingbooth.base-images"
 # The code directory a booth mounts: how `port = "NEXT"` finds the instance again.
 LABEL_CODE_DIR = "io.codingbooth.code-dir"
 RESERVED_LABEL_PREFIX = "io.codingbooth."
@@ -176,6 +178,9 @@ class Resource:
     # Labels that say where the object comes from, not what it is (the booth's code
     # directory): outside the hash, so they never replace anything.
     extra_labels: tuple[tuple[str, str], ...] = ()
+    # A built image only: the images its Dockerfile builds on (outside the hash: only a
+    # pull tells whether they changed).
+    base_images: tuple[str, ...] = ()
 
     @property
     def kind(self) -> Kind:
@@ -274,6 +279,8 @@ class Observed:
     field_hashes: tuple[tuple[str, str], ...] = ()
     state: str | None = None  # containers only: running, exited, created, dead, …
     ports: tuple[str, ...] = ()
+    image_id: str | None = None  # containers only: the ID of the image it was created from
+    base_images: tuple[tuple[str, str], ...] = ()  # built images: (base, ID) pulled for it
 
     @property
     def running(self) -> bool:
@@ -282,7 +289,14 @@ class Observed:
 
 @attrs.frozen
 class ActualState:
+    """What the engine has; ``pulled`` holds (image, ID) for each image pulled just before
+    (``pull = true``), so the diff can tell which containers run an older image."""
+
     objects: tuple[Observed, ...] = ()
+    pulled: tuple[tuple[str, str], ...] = ()
+
+    def pulled_id(self, image: str) -> str | None:
+        return next((i for ref, i in self.pulled if ref == image), None)
 
     def __iter__(self) -> Iterator[Observed]:
         return iter(self.objects)

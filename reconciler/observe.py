@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from reconciler.model import (
+    LABEL_BASE_IMAGES,
     LABEL_INSTANCE,
     LABEL_MANAGED,
     LABEL_ROLE,
@@ -38,20 +39,27 @@ def _detail_first(observed: Observed) -> tuple[int, str]:
     return (len(observed.ports), observed.name)
 
 
+def _json_pairs(text: str) -> tuple[tuple[str, str], ...]:
+    """A label holding a JSON object, as sorted pairs (anything else: none)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return ()
+    return (
+        tuple(sorted((str(k), str(v)) for k, v in value.items())) if isinstance(value, dict) else ()
+    )
+
+
 def _ownership(labels: Mapping[str, str] | None, instance: str) -> dict[str, Any]:
     labels = labels or {}
     if not is_owned(labels, instance):
         return {"owned": False}
-    try:
-        fields = json.loads(labels.get(LABEL_SPEC_FIELDS, "{}"))
-    except ValueError:
-        fields = {}
     role = labels.get(LABEL_ROLE, "")
     return {
         "owned": True,
         "role": Role(role) if role in _ROLES else None,
         "spec_hash": labels.get(LABEL_SPEC_HASH),
-        "field_hashes": tuple(sorted((str(k), str(v)) for k, v in dict(fields).items())),
+        "field_hashes": _json_pairs(labels.get(LABEL_SPEC_FIELDS, "{}")),
     }
 
 
@@ -71,6 +79,7 @@ def listed_container(raw: Mapping[str, Any], instance: str) -> Observed:
         raw["Id"],
         state=raw.get("State"),
         ports=ports,
+        image_id=raw.get("ImageID"),
         **_ownership(raw.get("Labels"), instance),
     )
 
@@ -90,6 +99,7 @@ def inspected_container(raw: Mapping[str, Any], instance: str) -> Observed:
         raw["Id"],
         state=(raw.get("State") or {}).get("Status"),
         ports=tuple(sorted(published)),
+        image_id=raw.get("Image"),
         **_ownership((raw.get("Config") or {}).get("Labels"), instance),
     )
 
@@ -101,7 +111,10 @@ def image(raw: Mapping[str, Any], tag: str) -> Observed:
     labels = (raw.get("Config") or {}).get("Labels") or {}
     built_by_booth = labels.get(LABEL_MANAGED) == "true" and labels.get(LABEL_ROLE) == "image"
     ownership = _ownership(labels, str(labels.get(LABEL_INSTANCE))) if built_by_booth else {}
-    return Observed(Kind.IMAGE, tag, str(raw["Id"]), **({"owned": False} | ownership))
+    bases = _json_pairs(labels.get(LABEL_BASE_IMAGES, "{}"))
+    return Observed(
+        Kind.IMAGE, tag, str(raw["Id"]), base_images=bases, **({"owned": False} | ownership)
+    )
 
 
 def network(raw: Mapping[str, Any], instance: str) -> Observed:

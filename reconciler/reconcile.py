@@ -63,6 +63,7 @@ class ReasonCode(StrEnum):
     DAEMON_CHECK = "daemon_check"
     BUILD_INPUTS_CHANGED = "build_inputs_changed"
     IMAGE_REBUILT = "image_rebuilt"
+    IMAGE_UPDATED = "image_updated"
 
 
 CREATION_RANK = {role: rank for rank, role in enumerate(CREATION_ORDER)}
@@ -146,11 +147,39 @@ def _base_change(resource: Resource, actual: ActualState) -> Change:
             # edge does not cascade): keep it, as a volume that is no longer desired is kept.
             return make(Action.NONE, ReasonCode.DATA_KEPT, f"{what}; kept: holds data")
         return make(Action.REPLACE, ReasonCode.SPEC_CHANGED, what)
+    pulled_why = _pull_replaces(resource, observed, actual)
+    if pulled_why:
+        return make(Action.REPLACE, ReasonCode.IMAGE_UPDATED, pulled_why)
     if resource.kind == Kind.CONTAINER and observed.state == "dead":
         return make(Action.REPLACE, ReasonCode.DEAD, "dead")
     if resource.kind == Kind.CONTAINER and not observed.running:
         return make(Action.START, ReasonCode.STOPPED, "stopped")
     return make(Action.NONE, ReasonCode.UP_TO_DATE, "up to date")
+
+
+def _pull_replaces(resource: Resource, observed: Observed, actual: ActualState) -> str:
+    """Why a pull replaces the object ("": it does not). A container created from another
+    image than the one its image's name was just pulled as; an image built on another
+    base than the one just pulled. Only a pull records IDs: without one, a moved tag
+    replaces nothing."""
+    if resource.kind == Kind.IMAGE:
+        return _base_updated(resource, observed, actual)
+    if resource.kind != Kind.CONTAINER or observed.image_id is None:
+        return ""
+    pulled = actual.pulled_id(str(resource.spec.get("Image")))
+    return "image updated by pull" if pulled not in (None, observed.image_id) else ""
+
+
+def _base_updated(resource: Resource, observed: Observed, actual: ActualState) -> str:
+    built_on = dict(observed.base_images)
+    pulled = {base: actual.pulled_id(base) for base in resource.base_images}
+    updated = [b for b, i in pulled.items() if i is not None and built_on.get(b, i) != i]
+    unknown = [b for b, i in pulled.items() if i is not None and b not in built_on]
+    if updated:
+        return f"base image updated by pull: {', '.join(updated)}"
+    if unknown:
+        return f"base image pulled: {', '.join(unknown)} (not recorded by the last build)"
+    return ""
 
 
 # The image spec's fields (desired.py ``_image``), as a person says why a build reruns.

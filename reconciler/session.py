@@ -62,7 +62,7 @@ def run_session(
     booth = desired.get(Role.BOOTH)
     assert booth is not None
     with instance_lock(engine.endpoint, config.instance):
-        actual = workspace.actual(config, desired)
+        actual = workspace.actual(config, desired, pull=config.pull)
         keep_network = network_existed(desired, actual)
         plan = make_plan(desired.instance, reconcile(desired, actual))
         try:
@@ -73,6 +73,7 @@ def run_session(
                 config.ready_timeout,
                 progress,
                 silence_build=config.silence_build,
+                pull=config.pull,
             )
             stream = _converge(executor, plan, actual, booth.name, interactive=interactive)
         except BaseException:

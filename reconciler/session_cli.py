@@ -38,6 +38,7 @@ SWITCHES = {
     "--daemon": "daemon",
     "--keep-alive": "keep-alive",
     "--silence-build": "silence-build",
+    "--pull": "pull",
 }
 
 # Flags about this invocation, not the booth.
@@ -47,7 +48,6 @@ MODE_FLAGS = {
     "--quiet": "quiet",
     "-q": "quiet",
     "--dryrun": "dryrun",
-    "--pull": "pull",
 }
 
 
@@ -66,7 +66,12 @@ class SessionArgs:
     log_format: str = "auto"
     context: str | None = None
     dryrun: bool = False
-    pull: bool = False
+
+    @property
+    def pull(self) -> bool:
+        """``--pull`` was given (``pull = true`` for this run; with ``--dryrun``, the plan
+        pulls first)."""
+        return ("pull", True) in self.overrides
 
 
 def is_session(words: Sequence[str], commands: Sequence[str]) -> bool:
@@ -108,7 +113,6 @@ def parse(words: Sequence[str]) -> SessionArgs:
         log_format=str(found.get("log_format", "auto")),
         context=_optional_str(found.get("context")),
         dryrun=bool(found.get("dryrun")),
-        pull=bool(found.get("pull")),
     )
 
 

@@ -23,7 +23,9 @@ from reconciler.config import (
 )
 from reconciler.desired import build_desired
 from reconciler.engine import Engine
+from reconciler.errors import ConfigError
 from reconciler.execute import BeforeStep, Executor, StepResult
+from reconciler.images import pull_images
 from reconciler.lock import instance_lock
 from reconciler.logs import get_logger
 from reconciler.model import ActualState, DesiredGraph, Kind, Role
@@ -125,14 +127,30 @@ class Workspace:
     def instance_ref(self) -> InstanceRef:
         return load_instance_ref(self.target.code_dir, self.target.config_file, self.resolve_port)
 
-    def plan(self, *, offline: bool = False) -> Plan:
+    def plan(self, *, offline: bool = False, pull: bool = False) -> Plan:
+        """``pull``: pull the images first, as ``apply`` with ``pull = true`` does (a plan
+        pulls only when asked: pulling moves local tags)."""
+        if pull and offline:
+            raise ConfigError("plan: --pull asks the engine to pull; it cannot be --offline")
         config, desired = self.load(offline=offline)
-        actual = ActualState() if offline else self.actual(config, desired)
+        if config.pull and not pull and not offline:
+            log.info(
+                "plan.not_pulled",
+                detail="pull = true: apply pulls the images first; "
+                "`booth plan --pull` pulls now and shows what that changes",
+            )
+        actual = ActualState() if offline else self.actual(config, desired, pull=pull)
         return make_plan(desired.instance, reconcile(desired, actual))
 
-    def actual(self, config: BoothConfig, desired: DesiredGraph) -> ActualState:
-        """What the engine has of this instance, the image it builds included."""
-        return self.engine().observe(config.name, config.port, built_image(desired))
+    def actual(
+        self, config: BoothConfig, desired: DesiredGraph, *, pull: bool = False
+    ) -> ActualState:
+        """What the engine has of this instance, the image it builds included; with
+        ``pull``, the images its containers run are pulled first and their new IDs kept."""
+        engine = self.engine()
+        pulled = pull_images(engine, images_to_pull(desired), self.progress) if pull else ()
+        actual = engine.observe(config.name, config.port, built_image(desired))
+        return attrs.evolve(actual, pulled=pulled) if pulled else actual
 
     def observe(self) -> tuple[InstanceRef, ActualState, Engine]:
         ref = self.instance_ref()
@@ -147,8 +165,9 @@ class Workspace:
             ready_timeout=config.ready_timeout,
             dry_run=dry_run,
             on_plan=on_plan,
-            image=built_image(desired),
+            observe=lambda: self.actual(config, desired, pull=config.pull),
             silence_build=config.silence_build,
+            pull=config.pull,
         )
 
     def destroy(
@@ -175,6 +194,7 @@ class Workspace:
         progress: Progress | None = None,
         *,
         silence_build: bool = False,
+        pull: bool = False,
     ) -> Executor:
         return Executor(
             engine,
@@ -185,6 +205,7 @@ class Workspace:
             progress=progress or self.progress,
             before_step=self.before_step,
             silence_build=silence_build,
+            pull=pull,
         )
 
     def _converge(
@@ -195,12 +216,13 @@ class Workspace:
         ready_timeout: float = 120.0,
         dry_run: bool = False,
         on_plan: OnPlan | None = None,
-        image: str | None = None,
+        observe: Callable[[], ActualState] | None = None,
         silence_build: bool = False,
+        pull: bool = False,
     ) -> Outcome:
         engine = self.engine()
         with instance_lock(engine.endpoint, ref.instance):
-            actual = engine.observe(ref.name, ref.port, image)
+            actual = observe() if observe is not None else engine.observe(ref.name, ref.port)
             plan = make_plan(ref.instance, changes_for(actual))
             if on_plan is not None:
                 on_plan(plan, actual)
@@ -208,7 +230,7 @@ class Workspace:
                 return Outcome(plan)
             check_engine(engine, plan)
             executor = self.executor(
-                engine, ref.instance, ready_timeout, silence_build=silence_build
+                engine, ref.instance, ready_timeout, silence_build=silence_build, pull=pull
             )
             return Outcome(plan, tuple(executor.run(plan, actual)))
 
@@ -241,6 +263,15 @@ def built_image(desired: DesiredGraph) -> str | None:
     """The tag of the image the graph builds, which observation must look at too."""
     image = desired.get(Role.IMAGE)
     return image.name if image is not None else None
+
+
+def images_to_pull(desired: DesiredGraph) -> list[str]:
+    """What ``pull = true`` pulls: every image a container of the graph runs, except the
+    one booth builds, and the base images of that build."""
+    images = {str(r.spec["Image"]) for r in desired if r.kind == Kind.CONTAINER}
+    image = desired.get(Role.IMAGE)
+    bases = set(image.base_images) if image is not None else set()
+    return sorted((images - {built_image(desired) or ""}) | bases)
 
 
 def network_existed(desired: DesiredGraph, actual: ActualState) -> bool:

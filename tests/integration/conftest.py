@@ -34,6 +34,7 @@ from engine_support import (
     ready_engine,
     remove_image,
 )
+from registry_support import LocalRegistry
 
 NETWORK_REMOVE_RETRY_SECONDS = 5.0
 
@@ -104,6 +105,8 @@ class Cleanup:
         self.networks: list[str] = []
         self.volumes: list[str] = []
         self.processes: list[Background] = []
+        # Run last, once the containers are gone (a registry's images: see local_registry).
+        self.finally_: list[Callable[[], list[str]]] = []
 
     def purge(self) -> list[str]:
         """Remove everything tracked; return what could not be removed.
@@ -135,6 +138,8 @@ class Cleanup:
         for volume in self.volumes:
             remove = partial(api.remove_volume, volume, force=True)
             failures += self._try(remove, f"volume {volume}")
+        for last in self.finally_:
+            failures += last()
         return failures
 
     def _remove_network(self, network: str) -> list[str]:
@@ -227,3 +232,17 @@ def failing_dind_image(docker_client: docker.DockerClient) -> Iterator[str]:
     dockerfile = f"FROM {BUSYBOX_IMAGE}\nCOPY dockerd /usr/local/bin/dockerd\n"
     yield build_image(docker_client, tag, dockerfile, {"dockerd": FAILING_DOCKERD})
     remove_image(docker_client, tag)
+
+
+@pytest.fixture
+def local_registry(
+    docker_client: docker.DockerClient, cleanup: Cleanup, tmp_path: Path
+) -> LocalRegistry:
+    """A registry on a free 127.0.0.1 port (``docker-registry``), with its storage under
+    the test's tmp dir; the process, every tag made through it and the images behind
+    them go at the end, after the test's containers (which may still run them)."""
+    workdir = tmp_path / "registry"
+    workdir.mkdir()
+    registry = LocalRegistry(docker_client, workdir)
+    cleanup.finally_.append(registry.close)
+    return registry

@@ -52,12 +52,16 @@ def test_a_booth_dockerfile_is_built_and_rebuilt_only_when_its_inputs_change(
         (booth_dir / "Dockerfile").write_text(DOCKERFILE + "RUN touch /second\n")
         plan = b.plan_json()
         changes = {c["resource"]: c for c in plan["changes"]}
-        assert "Dockerfile changed" in changes["image"]["reason"]
+        assert changes["image"]["reason"] == "Dockerfile changed"  # not the context too
         assert changes["booth"]["reason_code"] == "image_rebuilt"
         assert plan["steps"][0]["op"] == "build-image"
         b.ok("apply")
         assert in_booth(b.booth, "ls", "/second").rc == 0
         assert b.plan_json()["steps"] == []
+
+        (b.path / "greeting.txt").write_text("hello again\n")
+        changes = {c["resource"]: c for c in b.plan_json()["changes"]}
+        assert changes["image"]["reason"] == "build context changed"
     finally:
         b.ok("destroy", "--volumes")
         remove_image(docker_client, tag)

@@ -15,14 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.build_context import (
-    BuildFingerprint,
-    IgnoreMatcher,
-    MatchType,
-    changed,
-    dockerignore_patterns,
-    fingerprint_context,
-)
+from reconciler.build_context import BuildFingerprint, changed, fingerprint_context
+from reconciler.dockerignore import IgnoreMatcher, MatchType, dockerignore_patterns
 from reconciler.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -203,7 +197,46 @@ def test_dockerfile_and_args_are_their_own_hashes(tmp_path: Path) -> None:
     assert fingerprint(tmp_path, {"A": "2"}).build_args != before.build_args
     assert changed(before, fingerprint(tmp_path, {"A": "2"})) == ["build args changed"]
     edit(tmp_path / "Dockerfile", "FROM busybox\n")
-    assert "Dockerfile changed" in changed(before, fingerprint(tmp_path))
+    assert changed(before, fingerprint(tmp_path)) == ["Dockerfile changed"]
+
+
+@pytest.mark.parametrize("ignore", ["*.log\n", "Dockerfile\n"])  # kept or sent anyway
+@pytest.mark.parametrize("where", ["Dockerfile", ".booth/Dockerfile"])
+def test_each_input_is_the_only_reason_for_its_own_edit(
+    tmp_path: Path, ignore: str, where: str
+) -> None:
+    make_tree(tmp_path, {**TREE, ".dockerignore": ignore, where: "FROM scratch\n"})
+
+    def now(args: dict[str, str] | None = None) -> BuildFingerprint:
+        return fingerprint_context(tmp_path, tmp_path / where, args or {"A": "1"})
+
+    before = now()
+    edit(tmp_path / where, "FROM busybox\n")  # content and mtime: not the context
+    after_dockerfile = now()
+    assert changed(before, after_dockerfile) == ["Dockerfile changed"]
+    os.utime(tmp_path / where, ns=(1, 1))  # touched only: nothing to rebuild
+    assert now() == after_dockerfile
+    edit(tmp_path / "src/app.py", "print(3)\n")
+    assert changed(after_dockerfile, now()) == ["build context changed"]
+    assert changed(now(), now({"A": "2"})) == ["build args changed"]
+
+
+def test_a_dockerfile_outside_the_context_is_hashed_on_its_own(tmp_path: Path) -> None:
+    make_tree(tmp_path / "ctx", TREE)
+    (tmp_path / "Dockerfile.outside").write_text("FROM scratch\n")
+    before = fingerprint_context(tmp_path / "ctx", tmp_path / "Dockerfile.outside", {})
+    edit(tmp_path / "Dockerfile.outside", "FROM busybox\n")
+    after = fingerprint_context(tmp_path / "ctx", tmp_path / "Dockerfile.outside", {})
+    assert changed(before, after) == ["Dockerfile changed"]
+
+
+def test_a_dockerignore_edit_is_a_context_change(tmp_path: Path) -> None:
+    # Docker sends .dockerignore with the context (COPY . copies it), and its rules decide
+    # what else is sent: either way the context is what changed.
+    make_tree(tmp_path, TREE)
+    before = fingerprint(tmp_path)
+    edit(tmp_path / ".dockerignore", "*.log\n")  # build/out.bin is sent now
+    assert changed(before, fingerprint(tmp_path)) == ["build context changed"]
 
 
 def test_build_args_hash_ignores_mapping_order(tmp_path: Path) -> None:
@@ -231,18 +264,24 @@ def test_dockerfile_specific_ignore_file_wins(tmp_path: Path) -> None:
     assert fingerprint(tmp_path) == after
 
 
+def _refuse_to_open(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Directory ``name`` cannot be opened, as one without read permission (root, which
+    runs these tests in CI, could open it)."""
+    real = os.open
+
+    def refusing(path: str, flags: int, *args: object, **kwargs: object) -> int:
+        if os.fspath(path).endswith(name) and flags & os.O_DIRECTORY:
+            raise PermissionError(13, "Permission denied")
+        return real(path, flags, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", refusing)
+
+
 def test_unreadable_excluded_dir_is_not_walked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     make_tree(tmp_path, {**TREE, "secret/x": "x", ".dockerignore": "secret\n"})
-    real = os.scandir
-
-    def scandir(path: str) -> object:
-        if path.endswith("secret"):
-            raise PermissionError(13, "Permission denied")
-        return real(path)
-
-    monkeypatch.setattr(os, "scandir", scandir)
+    _refuse_to_open(monkeypatch, "secret")
     fingerprint(tmp_path)
 
 
@@ -250,14 +289,7 @@ def test_unreadable_kept_dir_is_a_one_line_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     make_tree(tmp_path, TREE)
-    real = os.scandir
-
-    def scandir(path: str) -> object:
-        if path.endswith("src"):
-            raise PermissionError(13, "Permission denied")
-        return real(path)
-
-    monkeypatch.setattr(os, "scandir", scandir)
+    _refuse_to_open(monkeypatch, "src")
     with pytest.raises(ConfigError) as err:
         fingerprint(tmp_path)
     assert str(err.value) == f"cannot read directory {tmp_path / 'src'}: Permission denied"
@@ -293,3 +325,20 @@ def test_symlinks_are_not_followed(tmp_path: Path) -> None:
     assert changed(before, before_link) == ["build context changed"]  # via src, not via link
     os.utime(tmp_path / "link", ns=(1, 1), follow_symlinks=False)
     assert fingerprint(tmp_path) != before_link  # the link's own lstat counts
+
+
+def test_a_context_reached_through_a_symlink_is_walked_and_no_directory_stays_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_tree(tmp_path / "real", TREE)
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    before = len(os.listdir("/proc/self/fd"))
+    direct = fingerprint(tmp_path / "real")
+    assert (
+        fingerprint_context(tmp_path / "link", tmp_path / "link" / "Dockerfile", {"A": "1"})
+        == direct
+    )
+    _refuse_to_open(monkeypatch, "src")
+    with pytest.raises(ConfigError):
+        fingerprint(tmp_path / "real")
+    assert len(os.listdir("/proc/self/fd")) == before

@@ -537,3 +537,26 @@ def test_arguments_that_are_not_utf8_are_refused(capsys: Capsys) -> None:
         code, out, err = run(capsys, *argv)
         assert code == 1 and out == ""
         assert "/srv/\\xff" in err and err.endswith(") is not valid UTF-8\n"), err
+
+
+def test_plan_offline_cannot_pull(capsys: Capsys) -> None:
+    assert_one_error_line(capsys, "-C", EXAMPLE, "plan", "--offline", "--pull")
+
+
+def test_pull_pulls_every_container_image_and_the_bases_of_a_build(tmp_path: Path) -> None:
+    from reconciler.config import load_config
+    from reconciler.workspace import images_to_pull
+
+    (tmp_path / ".booth").mkdir()
+    config = tmp_path / ".booth" / "config.toml"
+    config.write_text('dind = true\nimage = "team/booth:1"\ndind-image = "team/dind:2"\n')
+    assert images_to_pull(build_desired(load_config(str(tmp_path)))) == [
+        "team/booth:1",
+        "team/dind:2",
+    ]
+    (tmp_path / ".booth" / "Dockerfile").write_text("FROM team/base:3\n")
+    config.write_text('dind = true\ndind-image = "team/dind:2"\n')
+    assert images_to_pull(build_desired(load_config(str(tmp_path)))) == [
+        "team/base:3",
+        "team/dind:2",
+    ]

@@ -179,20 +179,34 @@ def test_run_args_as_array_or_semicolon_string(code: Path, run_args: str) -> Non
 
 
 def test_ignored_codingbooth_keys_give_one_warning_each(code: Path) -> None:
-    path = write_config(code, "dryrun = true\nverbose = true\npull = true\nport = 10001\n")
+    path = write_config(code, "dryrun = true\nverbose = true\nport = 10001\n")
     config = load_config(str(code), host_env={})
     assert config.port == 10001
-    assert len(config.warnings) == 3
-    for key, warning in zip(("dryrun", "verbose", "pull"), config.warnings, strict=True):
+    assert len(config.warnings) == 2
+    for key, warning in zip(("dryrun", "verbose"), config.warnings, strict=True):
         assert str(path) in warning
         assert repr(key) in warning
         assert "ignored" in warning
 
 
 def test_all_documented_ignored_keys_are_accepted(code: Path) -> None:
-    keys = ("dryrun", "verbose", "pull", "code", "config")
+    keys = ("dryrun", "verbose", "code", "config")
     config = load(code, "".join(f'{key} = "x"\n' for key in keys))
     assert len(config.warnings) == len(keys)
+
+
+def test_pull_is_a_boolean_key_off_by_default(code: Path) -> None:
+    assert load(code, "").pull is False
+    config = load(code, "pull = true\n")
+    assert config.pull is True and config.warnings == ()
+    with pytest.raises(ConfigError, match=r"pull.*true or false"):
+        load(code, 'pull = "yes"\n')
+
+
+def test_the_command_line_turns_pull_on(code: Path) -> None:
+    write_config(code, "pull = false\n")
+    config = load_config(str(code), cli=CliInputs(overrides=(("pull", True),)), host_env={})
+    assert config.pull is True
 
 
 def test_explicit_config_file(code: Path, tmp_path: Path) -> None:

@@ -178,3 +178,127 @@ def test_observed_field_order_does_not_matter() -> None:
         )
     )
     assert [r.spec_hash for r in reordered] == [r.spec_hash for r in DESIRED]
+
+
+def _running_images(actual: ActualState, ids: dict[str, str]) -> ActualState:
+    """The containers of ``actual``, created from the image IDs ``ids`` (by role)."""
+    objects = (attrs.evolve(o, image_id=ids.get(str(o.role))) for o in actual)
+    return ActualState(tuple(objects))
+
+
+def _images() -> dict[str, str]:
+    return {r.role: str(r.spec["Image"]) for r in DESIRED if r.kind == "container"}
+
+
+def test_a_booth_running_an_older_image_than_the_pull_gives_is_replaced() -> None:
+    actual = _running_images(actual_matching(DESIRED), {"booth": "sha256:old", "sidecar": "s1"})
+    pulled = ((_images()["booth"], "sha256:new"), (_images()["sidecar"], "s1"))
+    changes = {c.role: c for c in reconcile(DESIRED, attrs.evolve(actual, pulled=pulled))}
+    booth = changes["booth"]
+    assert (booth.action, booth.reason, booth.reason_code) == (
+        "replace",
+        "image updated by pull",
+        "image_updated",
+    )
+    assert changes["sidecar"].action == "none"
+    plan = make_plan(DESIRED.instance, tuple(changes.values()))
+    assert [(s.op, s.role, s.reason_code) for s in plan.steps] == [
+        ("stop-container", "booth", "image_updated"),
+        ("remove-container", "booth", "image_updated"),
+        ("create-container", "booth", "image_updated"),
+        ("wait-ready", "sidecar", "daemon_check"),
+        ("start-container", "booth", "image_updated"),
+    ]
+
+
+def test_an_updated_sidecar_image_replaces_the_sidecar_and_its_booth() -> None:
+    actual = _running_images(actual_matching(DESIRED), {"booth": "b1", "sidecar": "s1"})
+    pulled = ((_images()["booth"], "b1"), (_images()["sidecar"], "s2"))
+    result = actions(attrs.evolve(actual, pulled=pulled))
+    assert result["sidecar"] == ("replace", "image updated by pull")
+    assert result["booth"] == ("replace", "namespace owner replaced")
+
+
+def test_a_stopped_booth_on_an_older_image_is_replaced_not_started() -> None:
+    actual = _running_images(actual_matching(DESIRED, states={"booth": "exited"}), {"booth": "b1"})
+    pulled = ((_images()["booth"], "b2"),)
+    assert actions(attrs.evolve(actual, pulled=pulled))["booth"] == (
+        "replace",
+        "image updated by pull",
+    )
+
+
+@pytest.mark.parametrize(
+    "pulled",
+    [
+        (),  # no pull: a tag that moved locally replaces nothing
+        (("some/other:image", "sha256:new"),),  # a pull of an image no container runs
+    ],
+)
+def test_without_a_pull_of_its_image_nothing_is_replaced(
+    pulled: tuple[tuple[str, str], ...],
+) -> None:
+    actual = _running_images(actual_matching(DESIRED), {"booth": "b1", "sidecar": "s1"})
+    result = actions(attrs.evolve(actual, pulled=pulled))
+    assert {role: action for role, (action, _) in result.items()} == dict.fromkeys(
+        ("network", "volume", "sidecar", "booth"), "none"
+    )
+
+
+def test_the_same_image_id_after_a_pull_is_up_to_date() -> None:
+    actual = _running_images(actual_matching(DESIRED), {"booth": "b1", "sidecar": "s1"})
+    pulled = ((_images()["booth"], "b1"), (_images()["sidecar"], "s1"))
+    assert (
+        make_plan(DESIRED.instance, reconcile(DESIRED, attrs.evolve(actual, pulled=pulled))).steps
+        == ()
+    )
+
+
+def _built_graph(tmp_path: Any) -> Any:
+    from reconciler.config import load_config
+
+    (tmp_path / ".booth").mkdir()
+    (tmp_path / ".booth" / "Dockerfile").write_text("FROM team/base:1 AS b\nFROM b\n")
+    (tmp_path / ".booth" / "config.toml").write_text("dind = false\n")
+    return build_desired(load_config(str(tmp_path), host_env={}))
+
+
+@pytest.mark.parametrize(
+    ("recorded", "pulled", "expected"),
+    [
+        ((("team/base:1", "sha256:a"),), (("team/base:1", "sha256:a"),), ("none", "none")),
+        ((("team/base:1", "sha256:a"),), (), ("none", "none")),  # no pull: nothing known
+        (
+            (("team/base:1", "sha256:a"),),
+            (("team/base:1", "sha256:b"),),
+            ("replace", "base image updated by pull: team/base:1"),
+        ),
+        (
+            (),  # built without pull: its base is unknown, so a pull rebuilds it once
+            (("team/base:1", "sha256:b"),),
+            ("replace", "base image pulled: team/base:1 (not recorded by the last build)"),
+        ),
+    ],
+)
+def test_a_pulled_base_image_rebuilds_the_image_and_replaces_the_booth(
+    tmp_path: Any,
+    recorded: tuple[tuple[str, str], ...],
+    pulled: tuple[tuple[str, str], ...],
+    expected: tuple[str, str],
+) -> None:
+    desired = _built_graph(tmp_path)
+    assert desired.get("image").base_images == ("team/base:1",)
+    actual = ActualState(
+        tuple(
+            attrs.evolve(o, base_images=recorded) if o.role == "image" else o
+            for o in actual_matching(desired)
+        ),
+        pulled=pulled,
+    )
+    changes = {c.role: c for c in reconcile(desired, actual)}
+    image = changes["image"]
+    if expected[0] == "none":
+        assert (image.action, changes["booth"].action) == ("none", "none")
+        return
+    assert (image.action, image.reason, image.reason_code) == (*expected, "image_updated")
+    assert (changes["booth"].action, changes["booth"].reason_code) == ("replace", "image_rebuilt")

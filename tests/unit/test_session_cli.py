@@ -67,9 +67,15 @@ def test_codingbooth_flags_map_to_config_keys_and_the_rest_are_run_args() -> Non
 
 
 def test_mode_flags_are_about_the_invocation() -> None:
-    args = parse(["--dryrun", "--verbose", "--pull", "--log-format", "json"])
-    assert (args.dryrun, args.verbose, args.pull, args.log_format) == (True, True, True, "json")
+    args = parse(["--dryrun", "--verbose", "--log-format", "json"])
+    assert (args.dryrun, args.verbose, args.pull, args.log_format) == (True, True, False, "json")
     assert args.overrides == () and args.run_args == ()
+
+
+def test_pull_sets_the_pull_key_for_this_run() -> None:
+    args = parse(["--pull", "--dryrun"])
+    assert args.pull is True and args.dryrun is True
+    assert args.overrides == (("pull", True),) and args.run_args == ()
 
 
 @pytest.mark.parametrize("flag", ["--variant", "--port", "--name", "--build-arg", "--code"])
