@@ -27,6 +27,7 @@ from reconciler.lock import instance_lock
 from reconciler.logs import get_logger
 from reconciler.model import ActualState, DesiredGraph, Role
 from reconciler.plan import Op, Plan, Step, make_plan
+from reconciler.preflight import check_engine
 from reconciler.progress import Progress
 from reconciler.reconcile import reconcile
 
@@ -65,6 +66,9 @@ def run_session(
         actual = workspace.actual(config, desired, pull=config.pull)
         keep_network = network_existed(desired, actual)
         plan = make_plan(desired.instance, reconcile(desired, actual))
+        # As apply: what the engine cannot run fails here, before anything is created
+        # (and so before the clean-up below could remove what an earlier run left).
+        check_engine(engine, plan)
         try:
             progress = _WholePlanProgress(workspace.progress, len(plan.steps))
             executor = workspace.executor(

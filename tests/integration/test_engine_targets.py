@@ -74,11 +74,12 @@ def test_a_code_dir_missing_on_the_engines_host_is_named(
     make_booth: Callable[..., Any], docker_client: docker.DockerClient, engine: EngineTarget
 ) -> None:
     b = make_booth(on_engine_host=False)
-    failed = b.cli("apply")
-    assert failed.rc == 1, failed.explain()
-    assert f"{b.path} does not exist on the engine's host" in failed.stderr, failed.stderr
-    assert "nothing was created" in failed.stderr
-    assert labelled_containers(docker_client, b.instance) == {}
+    for command in (["apply"], ["run", "--", "true"]):
+        failed = b.cli(*command)
+        assert failed.rc == 1, failed.explain()
+        assert f"{b.path} does not exist on the engine's host" in failed.stderr, failed.stderr
+        assert "nothing was created" in failed.stderr
+        assert labelled_containers(docker_client, b.instance) == {}
 
 
 def test_a_docker_context_reaches_the_same_engine(
