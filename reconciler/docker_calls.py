@@ -185,6 +185,12 @@ def stop_until_logged(client: Any, container: str, timeout: int, line: bytes) ->
     streams: list[Any] = []
 
     def watch() -> None:
+        # Only a shortcut: whatever goes wrong here (docker-py's SSH socket has raised
+        # UnboundLocalError on close), the stop request below still decides.
+        with contextlib.suppress(Exception):
+            follow()
+
+    def follow() -> None:
         try:
             stream = client.logs(
                 container, stdout=True, stderr=True, stream=True, follow=True, tail=0
@@ -209,7 +215,9 @@ def stop_until_logged(client: Any, container: str, timeout: int, line: bytes) ->
     try:
         call(lambda: client.stop(container, timeout=timeout))
     finally:
-        for stream in streams:
-            with contextlib.suppress(*_SDK_ERRORS):
-                stream.close()
+        # The log ends with the container; close it only if the engine keeps it open.
         watcher.join(LOG_OPEN_SECONDS)
+        if watcher.is_alive():
+            for stream in streams:
+                with contextlib.suppress(Exception):
+                    stream.close()
