@@ -118,3 +118,20 @@ def test_port_next_keeps_the_same_instance_across_applies(make_booth, cleanup):
     assert status["instance"] == instance
     b.ok("destroy", "--volumes")
     assert json.loads(b.ok("plan", "--json").stdout)["steps"] != []
+
+
+def test_booth_without_a_command_names_the_engine_as_plan_and_apply_do(make_booth, cleanup):
+    """CodingBooth's `booth --dryrun` and `booth --daemon` print the same plan as
+    `booth plan` and `booth apply`: the engine's line first."""
+    b = make_booth(cmds=["sleep", "infinity"])
+    cleanup.instances.append(b.instance)
+
+    dry = b.ok("--dryrun")
+    assert dry.stdout.startswith("Engine: docker "), dry.stdout
+    assert dry.stdout == b.ok("plan").stdout
+
+    daemon = b.ok("--daemon")
+    assert daemon.stdout.startswith("Engine: docker "), daemon.stdout
+    assert "Apply complete" in daemon.stdout
+    assert b.container("booth")["State"]["Running"]
+    b.ok("destroy", "--volumes")
