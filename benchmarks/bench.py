@@ -32,6 +32,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from bench_support import compile_package
+
 DIND_IMAGE = os.environ.get("BENCH_DIND_IMAGE", "booth-test/dind:latest")
 BOOTH_IMAGE = os.environ.get("BENCH_BOOTH_IMAGE", "booth-test/booth:latest")
 BUSYBOX_IMAGE = os.environ.get("BENCH_BUSYBOX_IMAGE", "booth-test/busybox:latest")
@@ -413,6 +415,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="last line: one JSON object")
     args = parser.parse_args()
     runs = max(5, args.runs)
+    compile_package()
     root = Path(tempfile.mkdtemp(prefix="booth-bench-"))
     booths = {mode: Booth(root, f"bench-{BENCH_ID}-{mode}", mode) for mode in MODES}
     booth = booths[MODES[0]]

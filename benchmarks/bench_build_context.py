@@ -35,6 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import BUSYBOX_IMAGE, free_ports, timed
+from bench_support import compile_package
 
 from reconciler.build_context import fingerprint_context
 
@@ -160,6 +161,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--no-plan", action="store_true", help="only the in-process figure")
     args = parser.parse_args()
+    compile_package()
     plan: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
