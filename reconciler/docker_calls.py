@@ -123,8 +123,24 @@ def split_image(image: str) -> tuple[str, str | None]:
 
 
 class APIClient(docker.APIClient):
-    """requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE replace a session's own CA file on
-    every request (psf/requests#3829): the engine's CA must win, as in the docker CLI."""
+    """The SDK's client with two differences.
+
+    requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE replace a session's own CA file on
+    every request (psf/requests#3829): the engine's CA must win, as in the docker CLI.
+
+    The engine's unversioned ``/version`` is asked once: the SDK asks it to learn the API
+    version, and booth again for the engine's identity (the plan's first line), and
+    dockerd answers it by asking containerd and runc for theirs.
+    """
+
+    _unversioned: dict[str, Any] | None = None
+
+    def version(self, api_version: bool = True) -> dict[str, Any]:
+        if api_version:
+            return super().version(api_version)
+        if self._unversioned is None:
+            self._unversioned = super().version(api_version=False)
+        return self._unversioned
 
     def merge_environment_settings(
         self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any

@@ -98,7 +98,7 @@ class DockerEngine:
         return self._identity
 
     def _ask_identity(self) -> EngineInfo:
-        version = call(self.client.version)
+        version = call(lambda: self.client.version(api_version=False))
         components = {c.get("Name", ""): c for c in version.get("Components") or []}
         kind = "podman" if "Podman Engine" in components else "docker"
         return EngineInfo(

@@ -13,6 +13,7 @@ import docker
 import pytest
 from engine_support import BUSYBOX_IMAGE
 
+from reconciler.cli import main
 from reconciler.workspace import Target, Workspace
 
 pytestmark = pytest.mark.docker
@@ -21,7 +22,8 @@ pytestmark = pytest.mark.docker
 EXPECTED_REQUESTS = 8
 
 
-def count_converged_plan_requests(code_dir: str) -> tuple[int, bool]:
+def count_requests(action: Callable[[], Any]) -> tuple[int, Any]:
+    """How many API requests ``action`` makes, and what it returns."""
     count = 0
     original = docker.APIClient.send
 
@@ -32,9 +34,14 @@ def count_converged_plan_requests(code_dir: str) -> tuple[int, bool]:
 
     docker.APIClient.send = counting_send  # type: ignore[method-assign]
     try:
-        plan = Workspace(Target(code_dir)).plan()
+        result = action()
     finally:
         docker.APIClient.send = original  # type: ignore[method-assign]
+    return count, result
+
+
+def count_converged_plan_requests(code_dir: str) -> tuple[int, bool]:
+    count, plan = count_requests(lambda: Workspace(Target(code_dir)).plan())
     return count, plan.has_changes
 
 
@@ -54,3 +61,15 @@ def test_converged_plan_requests_do_not_grow_with_unrelated_containers(
         docker_client.api.start(unrelated["Id"])
     after, pending = count_converged_plan_requests(str(b.path))
     assert (after, pending) == (EXPECTED_REQUESTS, False)
+
+
+def test_the_plan_command_asks_the_engines_version_once(
+    make_booth: Callable[..., Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`booth plan` names the engine from the /version the connection already asked."""
+    b = make_booth()
+    b.ok("apply")
+    count, code = count_requests(lambda: main(["-C", str(b.path), "plan", "--detailed-exitcode"]))
+    assert code == 0
+    assert capsys.readouterr().out.startswith("Engine: docker ")
+    assert count == EXPECTED_REQUESTS
