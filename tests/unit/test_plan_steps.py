@@ -10,7 +10,18 @@ created while the inner daemon boots and started only once it answers.
 from __future__ import annotations
 
 import pytest
-from hand_graph import BOOTH, DESIRED, IMAGE, INSTANCE, NETWORK, SIDECAR, VOLUME, actual, seen
+from hand_graph import (
+    BOOTH,
+    DESIRED,
+    IMAGE,
+    INSTANCE,
+    NETWORK,
+    SIDECAR,
+    VOLUME,
+    actual,
+    graph,
+    seen,
+)
 
 from reconciler.model import ActualState, DesiredGraph
 from reconciler.plan import Plan, make_plan
@@ -103,6 +114,21 @@ def test_the_old_booth_goes_only_once_its_new_image_is_built() -> None:
         ("create-container", "booth", *rebuilt, (1, 2, 3)),
         ("wait-ready", "sidecar", *check, (2, 3)),
         ("start-container", "booth", *rebuilt, (4, 5)),
+    ]
+
+
+def test_a_build_goes_before_any_removal_even_one_that_does_not_wait_for_it() -> None:
+    # A build that fails has then changed nothing: the old sidecar is still there.
+    alone = graph(IMAGE, BOOTH)  # DinD turned off, with a new Dockerfile
+    state = actual(image=seen(IMAGE, spec_hash="0" * 64), booth=None, volume=None)
+    gone = ("not desired", "not_desired")
+    assert rows(plan_for(state, alone)) == [
+        ("build-image", "image", "spec changed", "build_inputs_changed", ()),
+        ("stop-container", "sidecar", *gone, ()),
+        ("remove-container", "sidecar", *gone, (2,)),
+        ("remove-network", "network", *gone, (3,)),
+        ("create-container", "booth", "not found", "not_found", (1, 2, 3, 4)),
+        ("start-container", "booth", "not found", "not_found", (5,)),
     ]
 
 
