@@ -256,6 +256,16 @@ def test_a_new_network_replaces_the_sidecar_attached_to_it() -> None:
     )
 
 
+def test_a_graph_without_an_image_still_cascades_from_the_sidecar() -> None:
+    pulled = graph(NETWORK, VOLUME, SIDECAR, BOOTH)  # the booth's image is pulled, not built
+    changes = by_role(reconcile(pulled, actual(image=None, sidecar=None)))
+    assert changes["booth"] == (
+        Action.REPLACE,
+        ReasonCode.NAMESPACE_OWNER_REPLACED,
+        "namespace owner replaced",
+    )
+
+
 # -- removal ----------------------------------------------------------------------------
 
 
@@ -318,13 +328,3 @@ def test_destroy_removes_what_booth_owns_in_teardown_order(remove_volumes: bool)
     assert {(c.action, c.reason_code, c.reason) for c in changes} == {
         (Action.REMOVE, ReasonCode.DESTROY, "not desired: destroy")
     }
-
-
-def test_a_graph_without_an_image_still_cascades_from_the_sidecar() -> None:
-    pulled = graph(NETWORK, VOLUME, SIDECAR, BOOTH)  # the booth's image is pulled, not built
-    changes = by_role(reconcile(pulled, actual(image=None, sidecar=None)))
-    assert changes["booth"] == (
-        Action.REPLACE,
-        ReasonCode.NAMESPACE_OWNER_REPLACED,
-        "namespace owner replaced",
-    )
