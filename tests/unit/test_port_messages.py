@@ -106,6 +106,13 @@ def test_the_bounds_themselves_are_accepted(spec: str, expected: PortMapping) ->
         ("target=80,protocol=udp:x", "protocol=udp:x must be a port, a range or a protocol"),
         ("published=8080", "container port is required"),
         ("target=80,host_ip=nope", "'nope' is not an IP address"),
+        # a value is everything after the first '='
+        ("target=8=0", "container port '8=0' is not a number"),
+        # an IPv6 host_ip stands for a bracketed address, and is judged as one
+        (
+            "target=80,host_ip=::1]",
+            "'[::1]]' is not an IP address (expected [ipv6]:hostPort:containerPort)",
+        ),
     ],
 )
 def test_long_syntax_errors(spec: str, reason: str) -> None:
