@@ -174,6 +174,16 @@ def test_range_and_its_units_are_one_mapping() -> None:
     assert "127.0.0.1:8000-8002:9000-9002/tcp" in folded.canonical()
 
 
+@pytest.mark.parametrize("neighbour", ["8011:81", "7999:79"])
+def test_a_pick_from_range_mapping_is_never_folded_with_its_neighbours(neighbour: str) -> None:
+    # "8000-8010:80" is one host port out of eleven, not eleven ports: a next unit that
+    # looks consecutive (host 8011 to 81, or host 7999 to 79) is a mapping of its own.
+    result = port_set("8000-8010:80", neighbour)
+    assert result.canonical() == sorted(
+        ["127.0.0.1:10000:10000/tcp", "127.0.0.1:8000-8010:80/tcp", f"127.0.0.1:{neighbour}/tcp"]
+    )
+
+
 def test_different_protocols_and_ips_are_different_mappings() -> None:
     result = port_set("8080:80", "8080:80/udp", "10.0.0.1:8080:80")
     assert result.canonical() == [
