@@ -184,6 +184,16 @@ def test_a_pick_from_range_mapping_is_never_folded_with_its_neighbours(neighbour
     )
 
 
+def test_an_ephemeral_mapping_never_splits_a_range() -> None:
+    # Ephemeral units sort before every host port (even port 1), so the units of a range
+    # stay next to each other and fold back into one line.
+    assert port_set("1-2:80-81", "81").canonical() == [
+        "127.0.0.1:1-2:80-81/tcp",
+        "127.0.0.1:10000:10000/tcp",
+        "127.0.0.1::81/tcp",
+    ]
+
+
 def test_different_protocols_and_ips_are_different_mappings() -> None:
     result = port_set("8080:80", "8080:80/udp", "10.0.0.1:8080:80")
     assert result.canonical() == [
