@@ -184,6 +184,22 @@ def test_a_pick_from_range_mapping_is_never_folded_with_its_neighbours(neighbour
     )
 
 
+def test_a_range_keeps_its_protocol_through_expansion() -> None:
+    result = port_set("8000-8001:9000-9001/udp", "[::1]:7000-7001:7000-7001/sctp")
+    assert result.canonical() == [
+        "127.0.0.1:10000:10000/tcp",
+        "127.0.0.1:8000-8001:9000-9001/udp",
+        "[::1]:7000-7001:7000-7001/sctp",
+    ]
+    assert result.docker_bindings() == {
+        "10000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "10000"}],
+        "7000/sctp": [{"HostIp": "::1", "HostPort": "7000"}],
+        "7001/sctp": [{"HostIp": "::1", "HostPort": "7001"}],
+        "9000/udp": [{"HostIp": "127.0.0.1", "HostPort": "8000"}],
+        "9001/udp": [{"HostIp": "127.0.0.1", "HostPort": "8001"}],
+    }
+
+
 def test_an_ephemeral_mapping_never_splits_a_range() -> None:
     # Ephemeral units sort before every host port (even port 1), so the units of a range
     # stay next to each other and fold back into one line.
