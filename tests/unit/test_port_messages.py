@@ -60,6 +60,10 @@ def test_an_error_without_a_source_has_no_parentheses() -> None:
             "'[[::1]]' is not an IP address (expected [ipv6]:hostPort:containerPort)",
         ),
         ("[:]:]:8080:80", "'[:]:]' is not an IP address (expected [ipv6]:hostPort:containerPort)"),
+        (
+            "[[::1]:8080:80",
+            "'[[::1]' is not an IP address (expected [ipv6]:hostPort:containerPort)",
+        ),
     ],
 )
 def test_short_syntax_errors(spec: str, reason: str) -> None:
@@ -79,6 +83,13 @@ def test_short_syntax_errors(spec: str, reason: str) -> None:
 )
 def test_the_bounds_themselves_are_accepted(spec: str, expected: PortMapping) -> None:
     assert parse_port(spec) == expected
+
+
+def test_a_default_address_that_is_not_one_is_an_error_too() -> None:
+    # The config checks host-ip first; a library caller gets the same kind of error.
+    with pytest.raises(PortError) as caught:
+        parse_port("80", default_host_ip="nowhere", source="cli")
+    assert str(caught.value) == "invalid port spec '80' (cli): 'nowhere' is not an IP address"
 
 
 # -- the long syntax --------------------------------------------------------------------
