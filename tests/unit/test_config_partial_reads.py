@@ -115,6 +115,12 @@ def test_daemon_mode_is_the_command_lines_over_the_files(
     assert load_daemon_mode(str(code), None, CliInputs(overrides=overrides)) is daemon
 
 
+def test_daemon_mode_is_read_from_an_explicit_config_file(code: Path, tmp_path: Path) -> None:
+    write(code, "daemon = false\n")
+    other = write(tmp_path, "daemon = true\n", "other.toml")
+    assert load_daemon_mode(str(code), str(other), CliInputs()) is True
+
+
 def test_a_daemon_value_that_is_not_a_boolean_names_the_file_and_line(code: Path) -> None:
     path = write(code, '# booth\ndaemon = "yes"\n')
     with pytest.raises(ConfigError) as caught:
