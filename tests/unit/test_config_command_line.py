@@ -91,3 +91,21 @@ def test_a_numbered_port_is_its_own_setting(code: Path) -> None:
     write(code, "port = 10004\n")
     config = load_config(str(code), host_env={})
     assert {"CB_HOST_PORT=10004", "CB_PORT=10004"} <= set(config.contract_env)
+
+
+def test_command_line_build_args_come_after_the_files(code: Path) -> None:
+    (code / ".booth").mkdir()
+    (code / ".booth" / "Dockerfile").write_text("FROM scratch\n", encoding="utf-8")
+    write(code, 'build-args = ["--build-arg", "A=1", "--build-arg", "C=1"]\n')
+    cli = CliInputs(build_args=("--build-arg", "B=2", "--build-arg", "A=3"))
+    build = load_config(str(code), cli=cli, host_env={}).build
+    assert build is not None
+    args = dict(build.build_args)
+    assert (args["A"], args["B"], args["C"]) == ("3", "2", "1")  # the command line's A wins
+
+
+def test_cmds_expand_the_host_environment(code: Path) -> None:
+    path = write(code, 'cmds = ["echo $GREETING", "$UNSET_X"]\n')
+    config = load_config(str(code), host_env={"GREETING": "hi"})
+    assert config.cmds == ("echo hi", "")
+    assert config.warnings == (f"{path}:1: cmds: $UNSET_X is not set (expanded to nothing)",)
