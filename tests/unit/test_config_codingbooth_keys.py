@@ -1,4 +1,5 @@
-"""``load_config`` with CodingBooth's command-line keys, and the booth port's resolver.
+"""``load_config`` and CodingBooth's keys: its command line, its session keys, the image
+contract (``CB_*``) and the booth port's resolver.
 
 ``booth`` with no command takes CodingBooth's flags (``--variant kde``, ``--port 10003``):
 they are config keys that win over the file's. The file is still the one read (its other
@@ -109,3 +110,26 @@ def test_cmds_expand_the_host_environment(code: Path) -> None:
     config = load_config(str(code), host_env={"GREETING": "hi"})
     assert config.cmds == ("echo hi", "")
     assert config.warnings == (f"{path}:1: cmds: $UNSET_X is not set (expanded to nothing)",)
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_codingbooths_session_keys_reach_the_config(code: Path, value: bool) -> None:
+    flag = str(value).lower()
+    write(code, f"silence-build = {flag}\nkeep-alive = {flag}\ndaemon = {flag}\n")
+    config = load_config(str(code), host_env={})
+    assert (config.silence_build, config.keep_alive, config.daemon) == (value, value, value)
+
+
+def test_the_image_contract_names_the_dockerfile_and_the_startup_command(code: Path) -> None:
+    (code / ".booth").mkdir()
+    dockerfile = code / ".booth" / "Dockerfile"
+    dockerfile.write_text("FROM scratch\n", encoding="utf-8")
+    write(code, 'startup = "make serve"\n')
+    contract = set(load_config(str(code), host_env={}).contract_env)
+    assert {f"CB_DOCKERFILE={dockerfile.resolve()}", "CB_STARTUP=make serve"} <= contract
+
+
+def test_without_a_dockerfile_or_startup_the_contract_says_so(code: Path) -> None:
+    contract = load_config(str(code), host_env={}).contract_env
+    assert "CB_DOCKERFILE=" in contract
+    assert not any(item.startswith("CB_STARTUP") for item in contract)
