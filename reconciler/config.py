@@ -164,12 +164,14 @@ def load_config(
     env = os.environ if host_env is None else host_env
     code, reader = _open(code_dir, config_file)
     warnings = reader.check_keys(KNOWN_KEYS, IGNORED_KEYS)
+    # Whether a file was read, judged before the command line's keys join the table.
+    read_file = reader.where if reader.text or reader.raw else None
     if cli.overrides:
         reader = KeyReader({**reader.raw, **dict(cli.overrides)}, reader.text, reader.where)
     return build_config(
         reader,
         code=code,
-        config_file=reader.where if reader.text or reader.raw else None,
+        config_file=read_file,
         cli=cli,
         env=env,
         warnings=warnings,

@@ -72,8 +72,23 @@ def _flag_bool(value: str, where: str, _context: ParseContext) -> bool:
     return values.parse_bool(value, where)
 
 
-def _context_free(parse: Callable[[str, str], Any]) -> Parser:
-    return lambda value, where, _context: parse(value, where)
+# Grammars that need no context, adapted to the parser signature. Plain functions, not a
+# wrapper built while the table is: code that runs only at import is code mutation
+# testing (tools/mutation.sh) cannot check.
+def _device(value: str, where: str, _context: ParseContext) -> dict[str, str]:
+    return values.parse_device(value, where)
+
+
+def _tmpfs(value: str, where: str, _context: ParseContext) -> tuple[str, str]:
+    return values.parse_tmpfs(value, where)
+
+
+def _size(value: str, where: str, _context: ParseContext) -> int:
+    return values.parse_size(value, where)
+
+
+def _cpus(value: str, where: str, _context: ParseContext) -> int:
+    return values.parse_cpus(value, where)
 
 
 @attrs.frozen
@@ -194,7 +209,7 @@ FLAGS = (
         "device",
         field="HostConfig.Devices",
         merge=Merge.APPEND,
-        parse=_context_free(values.parse_device),
+        parse=_device,
     ),
     FlagSpec("privileged", field="HostConfig.Privileged", parse=_flag_bool, boolean=True),
     FlagSpec("security-opt", field="HostConfig.SecurityOpt", merge=Merge.APPEND),
@@ -202,11 +217,11 @@ FLAGS = (
         "tmpfs",
         field="HostConfig.Tmpfs",
         merge=Merge.UPDATE,
-        parse=_context_free(values.parse_tmpfs),
+        parse=_tmpfs,
     ),
-    FlagSpec("shm-size", field="HostConfig.ShmSize", parse=_context_free(values.parse_size)),
-    FlagSpec("memory", "m", field="HostConfig.Memory", parse=_context_free(values.parse_size)),
-    FlagSpec("cpus", field="HostConfig.NanoCpus", parse=_context_free(values.parse_cpus)),
+    FlagSpec("shm-size", field="HostConfig.ShmSize", parse=_size),
+    FlagSpec("memory", "m", field="HostConfig.Memory", parse=_size),
+    FlagSpec("cpus", field="HostConfig.NanoCpus", parse=_cpus),
     FlagSpec("init", field="HostConfig.Init", parse=_flag_bool, boolean=True),
     FlagSpec("entrypoint", field="Entrypoint", parse=_entrypoint),
     FlagSpec("tty", "t", field="Tty", parse=_flag_bool, boolean=True),

@@ -103,7 +103,8 @@ def destroy_changes(actual: ActualState, *, remove_volumes: bool) -> tuple[Chang
     image stays (it is the next apply's build cache, and other instances may run it)."""
     changes = []
     for observed in sorted(_owned(actual), key=_teardown_key):
-        if observed.role == Role.IMAGE or (observed.role == Role.VOLUME and not remove_volumes):
+        role = _role(observed)
+        if role == Role.IMAGE or (role == Role.VOLUME and not remove_volumes):
             continue
         changes.append(_removal(observed, ReasonCode.DESTROY, "not desired: destroy"))
     return tuple(changes)
@@ -258,19 +259,24 @@ def _not_desired(desired: DesiredGraph, actual: ActualState) -> list[Change]:
     leftovers = [
         o
         for o in _owned(actual)
-        if (o.kind, o.name) not in wanted and o.role not in (Role.VOLUME, Role.IMAGE)
+        if (o.kind, o.name) not in wanted and _role(o) not in (Role.VOLUME, Role.IMAGE)
     ]
     leftovers.sort(key=_teardown_key)
     return [_removal(o, ReasonCode.NOT_DESIRED, "not desired") for o in leftovers]
 
 
 def _teardown_key(observed: Observed) -> tuple[int, str]:
-    role = observed.role or _ROLE_OF_KIND[observed.kind]
-    return TEARDOWN_RANK[role], observed.name
+    return TEARDOWN_RANK[_role(observed)], observed.name
 
 
-# An owned object whose role label is missing or unknown (written by hand, or by a newer
-# booth) is still removed, in the place that is safe for its kind: a container first.
+def _role(observed: Observed) -> Role:
+    """The role label's, or the one its kind implies when the label is missing or unknown
+    (written by hand, or by a newer booth): such an object is removed in the place that
+    is safe for its kind (a container first), and a volume or an image is kept exactly
+    as a labelled one is, since it may hold the inner daemon's data or a build cache."""
+    return observed.role or _ROLE_OF_KIND[observed.kind]
+
+
 _ROLE_OF_KIND = {
     Kind.CONTAINER: Role.BOOTH,
     Kind.NETWORK: Role.NETWORK,
@@ -280,5 +286,5 @@ _ROLE_OF_KIND = {
 
 
 def _removal(observed: Observed, code: ReasonCode, reason: str) -> Change:
-    role = observed.role or _ROLE_OF_KIND[observed.kind]
+    role = _role(observed)
     return Change(role, observed.name, observed.kind, Action.REMOVE, reason, code, None, observed)

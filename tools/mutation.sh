@@ -8,6 +8,11 @@
 #   tools/mutation.sh 'reconciler.ports*' ...   only the mutants matching these names
 #   tools/mutation.sh --score         per-module score of what has run so far
 #   tools/mutation.sh --survivors     the names of the surviving mutants
+#   tools/mutation.sh --sample        CI's run: the mutants of tools/mutation-sample.txt,
+#                                     in a fresh copy, tested by the core's unit tests only;
+#                                     fails on a survivor not listed as equivalent in
+#                                     docs/mutation-survivors.md
+#   tools/mutation.sh --make-sample   choose that sample again (after a complete run)
 #
 # A run resumes where the last one stopped; `rm -rf mutants` starts afresh. Show one
 # mutant with `.venv/bin/mutmut show NAME`.
@@ -44,9 +49,44 @@ if rows:
 PY
 }
 
+# The sample's tests: the unit tests of the six mutated modules. Every sampled mutant
+# that the whole suite kills, these kill too (the sample is chosen so; --sample checks it).
+SAMPLE_TESTS='["tests/unit/test_flag_parsers.py", "tests/unit/test_flag_spec_table.py",
+    "tests/unit/test_runargs.py", "tests/unit/test_runarg_messages.py",
+    "tests/unit/test_ports.py", "tests/unit/test_port_messages.py",
+    "tests/unit/test_reconcile.py", "tests/unit/test_reconcile_reasons.py",
+    "tests/unit/test_plan_steps.py", "tests/unit/test_config.py",
+    "tests/unit/test_config_partial_reads.py", "tests/unit/test_config_codingbooth_keys.py",
+    "tests/unit/test_config_names.py", "tests/unit/test_core_edges.py"]'
+
+sample() {
+    local copy
+    copy=$(mktemp -d)
+    # shellcheck disable=SC2064  # expand now: the trap runs after the function returns
+    trap "rm -rf '$copy'" EXIT
+    cp -r reconciler tests pyproject.toml README.md CHANGELOG.md docs examples .ci "$copy"
+    SAMPLE_TESTS=$SAMPLE_TESTS .venv/bin/python - "$copy/pyproject.toml" <<'PY'
+import os, re, sys
+path = sys.argv[1]
+text = open(path, encoding="utf-8").read()
+line = "pytest_add_cli_args_test_selection = " + os.environ["SAMPLE_TESTS"]
+text, count = re.subn(r"^pytest_add_cli_args_test_selection = .*$", line, text, flags=re.M)
+assert count == 1, "pyproject.toml: no pytest_add_cli_args_test_selection line"
+open(path, "w", encoding="utf-8").write(text)
+PY
+    local names
+    mapfile -t names < <(grep -v '^#' tools/mutation-sample.txt)
+    local root=$PWD
+    (cd "$copy" && "$root/.venv/bin/mutmut" run --max-children "$(nproc)" "${names[@]}") \
+        >"$copy/mutmut.log" 2>&1 || { tail -20 "$copy/mutmut.log" >&2; return 1; }
+    .venv/bin/python tools/mutation_sample.py check "$copy"
+}
+
 case "${1:-}" in
     --score) report score ;;
     --survivors) report survivors ;;
+    --sample) sample ;;
+    --make-sample) .venv/bin/python tools/mutation_sample.py make ;;
     *)
         .venv/bin/mutmut run --max-children "$(nproc)" "$@"
         report score

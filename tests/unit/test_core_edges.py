@@ -14,6 +14,13 @@ def test_container_fields_get_returns_the_given_default() -> None:
     assert ContainerFields({"User": "coder"}).get("User", "nobody") == "coder"
 
 
+def test_container_fields_with_values_is_a_new_value() -> None:
+    fields = ContainerFields({"User": "coder", "Tty": False})
+    changed = fields.with_values(Tty=True, OpenStdin=True)
+    assert changed == ContainerFields({"User": "coder", "Tty": True, "OpenStdin": True})
+    assert fields == ContainerFields({"User": "coder", "Tty": False})
+
+
 @pytest.mark.parametrize(("length", "shown_whole"), [(58, True), (59, False)])
 def test_a_wrong_value_is_shown_whole_up_to_sixty_characters(
     length: int, shown_whole: bool

@@ -174,6 +174,42 @@ def test_range_and_its_units_are_one_mapping() -> None:
     assert "127.0.0.1:8000-8002:9000-9002/tcp" in folded.canonical()
 
 
+@pytest.mark.parametrize("neighbour", ["8011:81", "7999:79"])
+def test_a_pick_from_range_mapping_is_never_folded_with_its_neighbours(neighbour: str) -> None:
+    # "8000-8010:80" is one host port out of eleven, not eleven ports: a next unit that
+    # looks consecutive (host 8011 to 81, or host 7999 to 79) is a mapping of its own.
+    result = port_set("8000-8010:80", neighbour)
+    assert result.canonical() == sorted(
+        ["127.0.0.1:10000:10000/tcp", "127.0.0.1:8000-8010:80/tcp", f"127.0.0.1:{neighbour}/tcp"]
+    )
+
+
+def test_a_range_keeps_its_protocol_through_expansion() -> None:
+    result = port_set("8000-8001:9000-9001/udp", "[::1]:7000-7001:7000-7001/sctp")
+    assert result.canonical() == [
+        "127.0.0.1:10000:10000/tcp",
+        "127.0.0.1:8000-8001:9000-9001/udp",
+        "[::1]:7000-7001:7000-7001/sctp",
+    ]
+    assert result.docker_bindings() == {
+        "10000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "10000"}],
+        "7000/sctp": [{"HostIp": "::1", "HostPort": "7000"}],
+        "7001/sctp": [{"HostIp": "::1", "HostPort": "7001"}],
+        "9000/udp": [{"HostIp": "127.0.0.1", "HostPort": "8000"}],
+        "9001/udp": [{"HostIp": "127.0.0.1", "HostPort": "8001"}],
+    }
+
+
+def test_an_ephemeral_mapping_never_splits_a_range() -> None:
+    # Ephemeral units sort before every host port (even port 1), so the units of a range
+    # stay next to each other and fold back into one line.
+    assert port_set("1-2:80-81", "81").canonical() == [
+        "127.0.0.1:1-2:80-81/tcp",
+        "127.0.0.1:10000:10000/tcp",
+        "127.0.0.1::81/tcp",
+    ]
+
+
 def test_different_protocols_and_ips_are_different_mappings() -> None:
     result = port_set("8080:80", "8080:80/udp", "10.0.0.1:8080:80")
     assert result.canonical() == [
