@@ -302,3 +302,42 @@ def test_a_pulled_base_image_rebuilds_the_image_and_replaces_the_booth(
         return
     assert (image.action, image.reason, image.reason_code) == (*expected, "image_updated")
     assert (changes["booth"].action, changes["booth"].reason_code) == ("replace", "image_rebuilt")
+
+
+def test_a_container_whose_image_the_engine_did_not_report_is_not_replaced_by_a_pull() -> None:
+    """No image ID observed (nothing to compare): a pull replaces nothing."""
+    actual = _running_images(actual_matching(DESIRED), {"sidecar": "s1"})  # booth: None
+    pulled = ((_images()["booth"], "sha256:new"), (_images()["sidecar"], "s1"))
+    assert actions(attrs.evolve(actual, pulled=pulled))["booth"][0] == "none"
+
+
+@pytest.mark.parametrize(
+    ("recorded", "expected"),
+    [
+        (
+            (("team/base:1", "sha256:a"), ("team/tools:2", "sha256:c")),
+            "base image updated by pull: team/base:1, team/tools:2",
+        ),
+        ((), "base image pulled: team/base:1, team/tools:2 (not recorded by the last build)"),
+    ],
+)
+def test_every_pulled_base_is_named_in_the_reason(
+    tmp_path: Any, recorded: tuple[tuple[str, str], ...], expected: str
+) -> None:
+    (tmp_path / ".booth").mkdir()
+    (tmp_path / ".booth" / "Dockerfile").write_text(
+        "FROM team/base:1 AS b\nFROM team/tools:2 AS t\nFROM b\n"
+    )
+    (tmp_path / ".booth" / "config.toml").write_text("dind = false\n")
+    from reconciler.config import load_config
+
+    desired = build_desired(load_config(str(tmp_path), host_env={}))
+    actual = ActualState(
+        tuple(
+            attrs.evolve(o, base_images=recorded) if o.role == "image" else o
+            for o in actual_matching(desired)
+        ),
+        pulled=(("team/base:1", "sha256:b"), ("team/tools:2", "sha256:d")),
+    )
+    image = {c.role: c for c in reconcile(desired, actual)}["image"]
+    assert (image.action, image.reason) == ("replace", expected)
