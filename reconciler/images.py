@@ -34,17 +34,8 @@ def ensure_images(engine: Engine, plan: Plan, progress: Progress) -> None:
         - built
     )
     for image in images:
-        if engine.image_present(image):
-            continue
-        log.debug("image.pull", image=image)
-        progress.note(f"pulling {image}")
-        try:
-            engine.pull(image, _layer_counter(image, progress))
-            pulled = engine.image_present(image)
-        except EngineError as err:
-            raise _unavailable(image, str(err)) from None
-        if not pulled:
-            raise _unavailable(image, "the pull reported no image")
+        if not engine.image_present(image):
+            _pull(engine, image, progress, _unavailable)
 
 
 def pull_images(
@@ -54,18 +45,29 @@ def pull_images(
     failure names the image: the caller has changed nothing yet."""
     pulled = []
     for image in sorted(set(images)):
-        log.debug("image.pull", image=image, reason="pull")
-        progress.note(f"pulling {image}")
-        try:
-            engine.pull(image, _layer_counter(image, progress))
-            image_id = engine.image_id(image)
-        except EngineError as err:
-            raise _pull_failed(image, str(err)) from None
-        if image_id is None:
-            raise _pull_failed(image, "the pull reported no image")
+        image_id = _pull(engine, image, progress, _pull_failed)
         log.debug("image.pulled", image=image, id=image_id)
         pulled.append((image, image_id))
     return tuple(pulled)
+
+
+def _pull(
+    engine: Engine,
+    image: str,
+    progress: Progress,
+    failure: Callable[[str, str], ImageUnavailableError],
+) -> str:
+    """Pull ``image`` with its layers as progress; the ID it has now, or ``failure``."""
+    log.debug("image.pull", image=image)
+    progress.note(f"pulling {image}")
+    try:
+        engine.pull(image, _layer_counter(image, progress))
+        image_id = engine.image_id(image)
+    except EngineError as err:
+        raise failure(image, str(err)) from None
+    if image_id is None:
+        raise failure(image, "the pull reported no image")
+    return image_id
 
 
 def _pull_failed(image: str, why: str) -> ImageUnavailableError:
