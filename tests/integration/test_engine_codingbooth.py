@@ -112,9 +112,11 @@ def test_port_next_keeps_the_same_instance_across_applies(make_booth, cleanup):
     port = int(instance.rpartition("-")[2])
     assert port % 1000 == 0 and port >= 10000
     b.ok("apply")
+    status = json.loads(b.ok("status", "--json").stdout)
+    # What apply made, removed even if another run took the planned port meanwhile.
+    cleanup.instances.append(status["instance"])
     again = json.loads(b.ok("plan", "--json").stdout)
     assert again["instance"] == instance and again["steps"] == []
-    status = json.loads(b.ok("status", "--json").stdout)
     assert status["instance"] == instance
     b.ok("destroy", "--volumes")
     assert json.loads(b.ok("plan", "--json").stdout)["steps"] != []
