@@ -199,12 +199,23 @@ def hash_context(context_dir: Path, matcher: IgnoreMatcher, skip: str | None = N
     return hashlib.sha256("\n".join(walk.lines).encode("utf-8", "surrogateescape")).hexdigest()
 
 
+def read_dockerfile(dockerfile: Path) -> bytes:
+    """The Dockerfile's bytes; an unreadable one is a one-line error."""
+    return _read_bytes(dockerfile, "Dockerfile")
+
+
 def fingerprint_context(
-    context_dir: Path, dockerfile: Path, build_args: Mapping[str, str]
+    context_dir: Path,
+    dockerfile: Path,
+    build_args: Mapping[str, str],
+    *,
+    content: bytes | None = None,
 ) -> BuildFingerprint:
     """The fingerprint of ``docker build -f dockerfile --build-arg ... context_dir`` (a
-    relative ``dockerfile`` is taken from the current directory, as ``docker build -f``)."""
-    content = _read_bytes(dockerfile, "Dockerfile")
+    relative ``dockerfile`` is taken from the current directory, as ``docker build -f``).
+    ``content``: the Dockerfile's bytes, when the caller has read them already."""
+    if content is None:
+        content = read_dockerfile(dockerfile)
     return BuildFingerprint(
         dockerfile=hashlib.sha256(content).hexdigest(),
         build_args=hash_build_args(build_args),

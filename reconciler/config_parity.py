@@ -13,7 +13,7 @@ from pathlib import Path
 import attrs
 
 from reconciler import codingbooth
-from reconciler.build_context import fingerprint_context
+from reconciler.build_context import fingerprint_context, read_dockerfile
 from reconciler.codingbooth import BuildSpec, HostIdentity
 from reconciler.config_reader import KeyReader
 from reconciler.dockerfile import base_images
@@ -103,9 +103,11 @@ def read_parity(
                 version=version,
                 user_args=pairs,
             )
-            fingerprint = fingerprint_context(code, dockerfile, dict(spec.build_args))
-            text = dockerfile.read_bytes().decode("utf-8", "replace")  # read just now
-            bases = base_images(text, dict(spec.build_args))
+            content = read_dockerfile(dockerfile)
+            fingerprint = fingerprint_context(
+                code, dockerfile, dict(spec.build_args), content=content
+            )
+            bases = base_images(content.decode("utf-8", "replace"), dict(spec.build_args))
             build = attrs.evolve(spec, fingerprint=fingerprint, bases=bases)
             image = spec.tag
     env_file = codingbooth.default_env_file(code, _optional(reader, "env-file"))
