@@ -64,75 +64,7 @@ DOCKERD=$(command -v dockerd)   # Debian: /usr/sbin/dockerd
 runtime_args=()
 capbnd=$(awk '/^CapBnd:/ {print $2}' /proc/self/status)
 if (( (0x$capbnd >> 24 & 1) == 0 )); then
-    mkdir -p "$(dirname "$WRAPPER")"
-    # Only create/run/exec hand runc a spec to rewrite; every other call (start, state,
-    # kill, delete, --version: most of them) goes straight to runc. Starting Python for
-    # those cost ~20 ms per call, several calls per container start, which the benchmarks
-    # would count against booth and the CLI alike but no real machine has.
-    cat > "$WRAPPER.tmp" <<SH
-#!/bin/sh
-# runc wrapper installed by booth-reconciler .ci/docker-up.sh (see $WRAPPER.py).
-for arg in "\$@"; do
-    case \$arg in
-        create | run | exec) exec /usr/bin/python3 -I -S $WRAPPER.py "\$@" ;;
-    esac
-done
-exec /usr/sbin/runc "\$@"
-SH
-    cat > "$WRAPPER.py.tmp" <<'PY'
-# runc wrapper installed by booth-reconciler .ci/docker-up.sh: this host's capability
-# bounding set lacks CAP_SYS_RESOURCE, so strip it from the OCI spec files runc is given
-# (bundle config.json for create/run, --process file for exec), then exec the real runc.
-import json, os, sys
-
-REAL_RUNC = "/usr/sbin/runc"
-CAP = "CAP_SYS_RESOURCE"
-args = sys.argv[1:]
-
-def opt_values(names):
-    """Values of options like --bundle DIR, -b DIR, --bundle=DIR."""
-    out = []
-    for i, a in enumerate(args):
-        if a in names and i + 1 < len(args):
-            out.append(args[i + 1])
-        for n in names:
-            if n.startswith("--") and a.startswith(n + "="):
-                out.append(a[len(n) + 1:])
-    return out
-
-def strip(caps):
-    if isinstance(caps, dict):
-        for k, v in caps.items():
-            if isinstance(v, list):
-                caps[k] = [c for c in v if c != CAP]
-
-def rewrite(path, get_caps):
-    try:
-        with open(path) as f:
-            spec = json.load(f)
-    except (OSError, ValueError):
-        return  # not ours to judge; let runc report it
-    strip(get_caps(spec))
-    tmp = path + ".booth-tmp"
-    with open(tmp, "w") as f:
-        json.dump(spec, f)
-    os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-    os.replace(tmp, path)
-
-cmds = [a for a in args if a in ("create", "run", "exec")]
-cmd = cmds[0] if cmds else None
-if cmd in ("create", "run"):
-    for d in opt_values(("--bundle", "-b")):
-        rewrite(os.path.join(d, "config.json"), lambda s: (s.get("process") or {}).get("capabilities"))
-elif cmd == "exec":
-    for p in opt_values(("--process", "-p")):
-        rewrite(p, lambda s: s.get("capabilities"))
-
-os.execv(REAL_RUNC, [REAL_RUNC] + args)
-PY
-    chmod 755 "$WRAPPER.tmp"
-    mv "$WRAPPER.py.tmp" "$WRAPPER.py"
-    mv "$WRAPPER.tmp" "$WRAPPER"
+    install_runc_wrapper "$WRAPPER"
     runtime_args=(--add-runtime "$RUNTIME_NAME=$WRAPPER" --default-runtime "$RUNTIME_NAME")
     log "CAP_SYS_RESOURCE missing from bounding set: default runtime is $WRAPPER"
 fi

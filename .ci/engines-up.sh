@@ -46,48 +46,7 @@ names=()
 # OCI spec. It is registered in our own containers.conf (CONTAINERS_CONF), not in /etc.
 start_podman() {
     local sock=$STATE/podman.sock conf=$STATE/containers.conf
-    cat > "$LIB/runc-podman.tmp" <<'PY'
-#!/usr/bin/python3
-# runc wrapper for Podman installed by booth-reconciler .ci/engines-up.sh: drop
-# CAP_SYS_RESOURCE (missing from this host's bounding set) and the rlimits (above its hard
-# limits) from the OCI spec files runc is given, then exec the real runc.
-import json, os, sys
-
-args = sys.argv[1:]
-
-def values(names):
-    out = []
-    for i, a in enumerate(args):
-        if a in names and i + 1 < len(args):
-            out.append(args[i + 1])
-        out += [a.split("=", 1)[1] for n in names if n.startswith("--") and a.startswith(n + "=")]
-    return out
-
-def rewrite(path, process):
-    try:
-        with open(path) as f:
-            spec = json.load(f)
-    except (OSError, ValueError):
-        return
-    proc = process(spec)
-    for kind, caps in (proc.get("capabilities") or {}).items():
-        proc["capabilities"][kind] = [c for c in caps if c != "CAP_SYS_RESOURCE"]
-    proc.pop("rlimits", None)
-    with open(path + ".booth-tmp", "w") as f:
-        json.dump(spec, f)
-    os.replace(path + ".booth-tmp", path)
-
-cmd = next((a for a in args if a in ("create", "run", "exec")), None)
-if cmd in ("create", "run"):
-    for d in values(("--bundle", "-b")):
-        rewrite(os.path.join(d, "config.json"), lambda s: s.setdefault("process", {}))
-elif cmd == "exec":
-    for p in values(("--process", "-p")):
-        rewrite(p, lambda s: s)
-os.execv("/usr/sbin/runc", ["/usr/sbin/runc"] + args)
-PY
-    chmod 755 "$LIB/runc-podman.tmp"
-    mv "$LIB/runc-podman.tmp" "$LIB/runc-podman"
+    install_runc_wrapper "$LIB/runc-podman" --drop-rlimits
     printf '[engine]\nruntime = "booth-runc"\n[engine.runtimes]\nbooth-runc = ["%s"]\n' \
         "$LIB/runc-podman" > "$conf"
     export CONTAINERS_CONF=$conf
