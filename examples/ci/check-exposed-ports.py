@@ -394,17 +394,9 @@ def main(argv: list[str] | None = None) -> int:
 def _report_grants(found: list[Grant], allowed: HostAllowList, instance: str) -> bool:
     if not found:
         return True
-    width = max(len(f"{g.kind} {g.value}") for g in found)
-    bad = 0
-    for grant in found:
-        reason = allowed.reason(grant)
-        what = f"{grant.kind} {grant.value}"
-        where = f"{grant.resource} {grant.name}"
-        if reason is None:
-            print(f"OK           {what:<{width}}  {where}")
-        else:
-            bad += 1
-            print(f"NOT ALLOWED  {what:<{width}}  {where}: {reason}")
+    bad = _print_verdicts(
+        [(f"{g.kind} {g.value}", f"{g.resource} {g.name}", allowed.reason(g)) for g in found]
+    )
     count = f"{bad} of {len(found)} are not" if bad else f"all {len(found)} are"
     print(
         f"check-exposed-ports: {count} allowed among the capabilities, devices, writable "
@@ -419,16 +411,12 @@ def _report_ports(
     if not found:
         print(f"check-exposed-ports: instance {instance} exposes no ports")
         return True
-    width = max(len(m.spec) for _, _, m in found)
-    bad = 0
-    for resource, name, mapping in found:
-        reason = verdict(mapping, allowed, allow_wildcard)
-        where = f"{resource} {name}"
-        if reason is None:
-            print(f"OK           {mapping.spec:<{width}}  {where}")
-        else:
-            bad += 1
-            print(f"NOT ALLOWED  {mapping.spec:<{width}}  {where}: {reason}")
+    bad = _print_verdicts(
+        [
+            (mapping.spec, f"{resource} {name}", verdict(mapping, allowed, allow_wildcard))
+            for resource, name, mapping in found
+        ]
+    )
     if bad:
         print(
             f"check-exposed-ports: {bad} of {len(found)} exposed port mappings of "
@@ -437,6 +425,19 @@ def _report_ports(
         return False
     print(f"check-exposed-ports: all {len(found)} exposed port mappings of {instance} are allowed")
     return True
+
+
+def _print_verdicts(rows: list[tuple[str, str, str | None]]) -> int:
+    """One line per (what, where, reason not to allow it or None); how many are refused."""
+    width = max(len(what) for what, _, _ in rows)
+    bad = 0
+    for what, where, reason in rows:
+        if reason is None:
+            print(f"OK           {what:<{width}}  {where}")
+        else:
+            bad += 1
+            print(f"NOT ALLOWED  {what:<{width}}  {where}: {reason}")
+    return bad
 
 
 if __name__ == "__main__":
