@@ -145,13 +145,24 @@ class Issuing:
 
 def install_in_sidecar(
     engine: Engine, sidecar: str, instance: str, issuing: Issuing | None = None
+) -> dict[str, bytes]:
+    """Install fresh files in a created sidecar; return the client's, by file name."""
+    files = issuing.files() if issuing is not None else issue(instance)
+    engine.put_files(sidecar, files)
+    return {f: files[f"{CLIENT_TLS_DIR}/{f}"] for f in FILES}
+
+
+def install_in_booth(
+    engine: Engine, sidecar: str, booth: str, client: Mapping[str, bytes] | None = None
 ) -> None:
-    engine.put_files(sidecar, issuing.files() if issuing is not None else issue(instance))
+    """Copy the client files into the booth's ``DOCKER_CERT_PATH``: those this run
+    installed in the sidecar, or else the ones the sidecar holds, read back from it.
 
-
-def install_in_booth(engine: Engine, sidecar: str, booth: str) -> None:
-    """Copy the sidecar's client files into the booth's ``DOCKER_CERT_PATH``."""
-    client = engine.read_files(sidecar, CLIENT_TLS_DIR)
+    Reading back costs the engine an archive request (tens of milliseconds of its CPU
+    while the inner daemon boots), so a run that issued the files uses them directly.
+    """
+    if client is None:
+        client = engine.read_files(sidecar, CLIENT_TLS_DIR)
     engine.put_files(booth, {f"{BOOTH_CERT_PATH}/{f}": client[f] for f in FILES})
 
 

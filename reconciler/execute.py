@@ -81,6 +81,9 @@ class Executor:
     created: set[Role] = attrs.field(factory=set)
     # The new sidecar's certificates, issued while the steps before its create run.
     issuing: certificates.Issuing | None = attrs.field(default=None, init=False)
+    # The client files installed in the sidecar this run created (by file name): its
+    # booth gets them without reading them back from the sidecar.
+    client_files: dict[str, bytes] | None = attrs.field(default=None, init=False)
 
     def run(self, plan: Plan, actual: ActualState | None = None) -> list[StepResult]:
         for step in plan.steps:
@@ -190,11 +193,13 @@ class Executor:
             return
         if role == Role.SIDECAR:
             issuing, self.issuing = self.issuing, None
-            certificates.install_in_sidecar(self.engine, self.ids[role], self.instance, issuing)
+            self.client_files = certificates.install_in_sidecar(
+                self.engine, self.ids[role], self.instance, issuing
+            )
         else:
             joined = str(resource.spec["HostConfig"]["NetworkMode"])
             sidecar = self.ids.get(Role.SIDECAR) or joined.removeprefix("container:")
-            certificates.install_in_booth(self.engine, sidecar, self.ids[role])
+            certificates.install_in_booth(self.engine, sidecar, self.ids[role], self.client_files)
 
     def _ensure_certificates(self, step: Step) -> None:
         """A container this run did not create may lack its certificates: an earlier run

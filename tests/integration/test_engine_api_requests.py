@@ -6,12 +6,13 @@ not change how many requests ``booth plan`` makes (the benchmark reports the tim
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
 import docker
 import pytest
-from engine_support import BUSYBOX_IMAGE
+from engine_support import BUSYBOX_IMAGE, docker_cli
 
 from reconciler.cli import main
 from reconciler.workspace import Target, Workspace
@@ -22,22 +23,27 @@ pytestmark = pytest.mark.docker
 EXPECTED_REQUESTS = 8
 
 
-def count_requests(action: Callable[[], Any]) -> tuple[int, Any]:
-    """How many API requests ``action`` makes, and what it returns."""
-    count = 0
+def record_requests(action: Callable[[], Any]) -> tuple[list[str], Any]:
+    """The API requests ``action`` makes ("METHOD path"), and what it returns."""
+    sent: list[str] = []
     original = docker.APIClient.send
 
-    def counting_send(self: docker.APIClient, *args: Any, **kwargs: Any) -> Any:
-        nonlocal count
-        count += 1
-        return original(self, *args, **kwargs)
+    def recording_send(self: docker.APIClient, request: Any, **kwargs: Any) -> Any:
+        sent.append(f"{request.method} {urllib.parse.urlsplit(request.url).path}")
+        return original(self, request, **kwargs)
 
-    docker.APIClient.send = counting_send  # type: ignore[method-assign]
+    docker.APIClient.send = recording_send  # type: ignore[method-assign]
     try:
         result = action()
     finally:
         docker.APIClient.send = original  # type: ignore[method-assign]
-    return count, result
+    return sent, result
+
+
+def count_requests(action: Callable[[], Any]) -> tuple[int, Any]:
+    """How many API requests ``action`` makes, and what it returns."""
+    sent, result = record_requests(action)
+    return len(sent), result
 
 
 def count_converged_plan_requests(code_dir: str) -> tuple[int, bool]:
@@ -73,3 +79,20 @@ def test_the_plan_command_asks_the_engines_version_once(
     assert code == 0
     assert capsys.readouterr().out.startswith("Engine: docker ")
     assert count == EXPECTED_REQUESTS
+
+
+def test_a_cold_tls_apply_hands_the_booth_the_client_files_it_issued(
+    make_booth: Callable[..., Any],
+) -> None:
+    """The booth created next to a new sidecar gets the client files this run issued;
+    reading them back from the sidecar is an archive request the engine pays for (tens
+    of milliseconds) while the inner daemon boots."""
+    b = make_booth(daemon_endpoint="tls")
+    sent, code = record_requests(lambda: main(["-q", "-C", str(b.path), "apply"]))
+    assert code == 0
+    archive = [r for r in sent if r.endswith("/archive")]
+    assert [r.split()[0] for r in archive] == ["PUT", "PUT"]  # sidecar, then booth
+    for name in ("ca.pem", "cert.pem", "key.pem"):
+        in_sidecar = docker_cli("exec", b.sidecar, "cat", f"/etc/booth/tls/client/{name}")
+        in_booth = docker_cli("exec", b.booth, "cat", f"/etc/booth/docker-tls/{name}")
+        assert in_booth.stdout == in_sidecar.stdout != ""
