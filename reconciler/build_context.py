@@ -204,6 +204,53 @@ def read_dockerfile(dockerfile: Path) -> bytes:
     return _read_bytes(dockerfile, "Dockerfile")
 
 
+@attrs.frozen
+class ContextWalk:
+    """What the context's hash walks: the directory, the ignore rules Docker applies to
+    it, and the path left out (the Dockerfile). Reading the ignore file is done; the walk
+    itself (the fingerprint's whole cost) is :meth:`digest`, so a caller can run it
+    where it overlaps other work (``context_hashing.py``)."""
+
+    context_dir: Path
+    matcher: IgnoreMatcher
+    skip: str | None
+
+    def digest(self) -> str:
+        return hash_context(self.context_dir, self.matcher, self.skip)
+
+
+@attrs.frozen
+class BuildInputs:
+    """A build's fingerprint but the context's hash, which :attr:`walk` gives."""
+
+    dockerfile: str
+    build_args: str
+    walk: ContextWalk
+
+    def fingerprint(self, context: str) -> BuildFingerprint:
+        return BuildFingerprint(self.dockerfile, self.build_args, context)
+
+
+def build_inputs(
+    context_dir: Path,
+    dockerfile: Path,
+    build_args: Mapping[str, str],
+    *,
+    content: bytes | None = None,
+) -> BuildInputs:
+    """Everything of ``docker build -f dockerfile --build-arg ... context_dir`` read but
+    the context's tree (a relative ``dockerfile`` is taken from the current directory, as
+    ``docker build -f``). ``content``: the Dockerfile's bytes, if read already."""
+    if content is None:
+        content = read_dockerfile(dockerfile)
+    walk = ContextWalk(
+        context_dir,
+        context_matcher(context_dir, dockerfile),
+        dockerfile_in_context(context_dir, dockerfile),
+    )
+    return BuildInputs(hashlib.sha256(content).hexdigest(), hash_build_args(build_args), walk)
+
+
 def fingerprint_context(
     context_dir: Path,
     dockerfile: Path,
@@ -211,17 +258,6 @@ def fingerprint_context(
     *,
     content: bytes | None = None,
 ) -> BuildFingerprint:
-    """The fingerprint of ``docker build -f dockerfile --build-arg ... context_dir`` (a
-    relative ``dockerfile`` is taken from the current directory, as ``docker build -f``).
-    ``content``: the Dockerfile's bytes, when the caller has read them already."""
-    if content is None:
-        content = read_dockerfile(dockerfile)
-    return BuildFingerprint(
-        dockerfile=hashlib.sha256(content).hexdigest(),
-        build_args=hash_build_args(build_args),
-        context=hash_context(
-            context_dir,
-            context_matcher(context_dir, dockerfile),
-            dockerfile_in_context(context_dir, dockerfile),
-        ),
-    )
+    """The whole fingerprint of a build, its context walked here and now."""
+    inputs = build_inputs(context_dir, dockerfile, build_args, content=content)
+    return inputs.fingerprint(inputs.walk.digest())

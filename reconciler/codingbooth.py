@@ -17,7 +17,7 @@ from pathlib import Path
 
 import attrs
 
-from reconciler.build_context import BuildFingerprint
+from reconciler.build_context import BuildFingerprint, BuildInputs
 from reconciler.errors import ConfigError
 
 PREBUILT_REPO = "nawaman/codingbooth"
@@ -30,7 +30,8 @@ ENV_FILE_DISABLED = "-"
 @attrs.frozen
 class BuildSpec:
     """A booth image booth builds: from where, how, and under which tag; ``fingerprint``
-    hashes its inputs (set by the config once it has read them)."""
+    hashes its inputs (set by the config once it has read them; ``inputs`` holds all but
+    the context's hash, for a caller that walks the context later)."""
 
     tag: str
     dockerfile: str
@@ -38,6 +39,7 @@ class BuildSpec:
     build_args: tuple[tuple[str, str], ...]
     fingerprint: BuildFingerprint | None = None
     bases: tuple[str, ...] = ()  # the images its FROM lines name (``pull = true`` pulls them)
+    inputs: BuildInputs | None = attrs.field(default=None, eq=False, repr=False)
 
 
 def find_dockerfile(code: Path, dockerfile: str | None, where: str) -> Path | None:

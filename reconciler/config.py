@@ -159,8 +159,11 @@ def load_config(
     cli: CliInputs = CliInputs(),
     host_env: Mapping[str, str] | None = None,
     resolve_port: PortResolver = first_slot,
+    *,
+    walk_context: bool = True,
 ) -> BoothConfig:
-    """Read, validate and combine config file and command line."""
+    """Read, validate and combine config file and command line. ``walk_context=False``
+    leaves a build's context hash to the caller (:func:`with_context_digest`)."""
     env = os.environ if host_env is None else host_env
     code, reader = _open(code_dir, config_file)
     warnings = reader.check_keys(KNOWN_KEYS, IGNORED_KEYS)
@@ -176,7 +179,18 @@ def load_config(
         env=env,
         warnings=warnings,
         resolve_port=resolve_port,
+        walk_context=walk_context,
     )
+
+
+def with_context_digest(config: BoothConfig, digest: str) -> BoothConfig:
+    """``config`` with its build's fingerprint complete: ``digest`` is the hash of the
+    context that ``config.build.inputs.walk`` describes."""
+    build = config.build
+    if build is None or build.inputs is None:
+        raise ValueError("with_context_digest: the config builds no image")
+    fingerprint = build.inputs.fingerprint(digest)
+    return attrs.evolve(config, build=attrs.evolve(build, fingerprint=fingerprint))
 
 
 def load_instance_ref(
@@ -225,6 +239,7 @@ def build_config(
     env: Mapping[str, str],
     warnings: Sequence[str],
     resolve_port: PortResolver = first_slot,
+    walk_context: bool = True,
 ) -> BoothConfig:
     project_name, name = _names(reader, code)
     port, port_setting = _port(reader, code, name, resolve_port)
@@ -241,6 +256,7 @@ def build_config(
         variant=variant,
         image_key=image_key,
         cli_build_args=cli.build_args,
+        walk_context=walk_context,
     )
     dind = reader.boolean("dind", False)
     dind_image = _non_empty(reader, "dind-image", DEFAULT_DIND_IMAGE)

@@ -2,7 +2,9 @@
 ``common-args``, the image contract's identity keys, run modes.
 
 Read at the boundary, like the rest of the config: files are read and fingerprinted
-here, so the builder and the plan stay pure functions of the result.
+here, so the builder and the plan stay pure functions of the result. The one exception
+is asked for: with ``walk_context=False`` the build context's walk is left to the
+caller (``BuildSpec.inputs``), which runs it alongside the engine's requests.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 import attrs
 
 from reconciler import codingbooth
-from reconciler.build_context import fingerprint_context, read_dockerfile
+from reconciler.build_context import build_inputs, read_dockerfile
 from reconciler.codingbooth import BuildSpec, HostIdentity
 from reconciler.config_reader import KeyReader
 from reconciler.dockerfile import base_images
@@ -81,6 +83,7 @@ def read_parity(
     variant: str,
     image_key: str | None,
     cli_build_args: Sequence[str] = (),
+    walk_context: bool = True,
 ) -> Parity:
     version = _string(reader, "version", codingbooth.DEFAULT_VERSION)
     common, warnings = expanded_list(reader, "common-args", env)
@@ -104,11 +107,11 @@ def read_parity(
                 user_args=pairs,
             )
             content = read_dockerfile(dockerfile)
-            fingerprint = fingerprint_context(
-                code, dockerfile, dict(spec.build_args), content=content
-            )
+            inputs = build_inputs(code, dockerfile, dict(spec.build_args), content=content)
             bases = base_images(content.decode("utf-8", "replace"), dict(spec.build_args))
-            build = attrs.evolve(spec, fingerprint=fingerprint, bases=bases)
+            build = attrs.evolve(spec, inputs=inputs, bases=bases)
+            if walk_context:
+                build = attrs.evolve(build, fingerprint=inputs.fingerprint(inputs.walk.digest()))
             image = spec.tag
     env_file = codingbooth.default_env_file(code, _optional(reader, "env-file"))
     before: list[Word] = []

@@ -7,7 +7,8 @@ instance, so a config whose ports or run-args no longer parse cannot block clean
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import attrs
@@ -20,7 +21,9 @@ from reconciler.config import (
     first_slot,
     load_config,
     load_instance_ref,
+    with_context_digest,
 )
+from reconciler.context_hashing import ContextHashing
 from reconciler.desired import build_desired
 from reconciler.engine import Engine
 from reconciler.errors import ConfigError
@@ -71,6 +74,34 @@ def connector(context: str | None) -> Callable[[], Engine]:
 
 
 @attrs.define
+class Loading:
+    """A config read, its build context perhaps still being hashed (``context_hashing``):
+    what needs no hash (the instance, the tag to observe) is known already, and
+    :meth:`result` completes config and desired graph once."""
+
+    config: BoothConfig
+    hashing: ContextHashing | None
+    _result: tuple[BoothConfig, DesiredGraph] | None = attrs.field(default=None, init=False)
+
+    def result(self) -> tuple[BoothConfig, DesiredGraph]:
+        """Config and desired graph; warnings are logged only once both are known to be
+        valid, so a bad input prints its one error line and nothing else."""
+        if self._result is None:
+            config = self.config
+            if self.hashing is not None:
+                config = with_context_digest(config, self.hashing.digest())
+            desired = build_desired(config)
+            for warning in config.warnings:
+                log.warning("config.warning", detail=warning)
+            self._result = config, desired
+        return self._result
+
+    def built_tag(self) -> str | None:
+        """The tag of the image the graph builds (``built_image`` of the result)."""
+        return self.config.build.tag if self.config.build is not None else None
+
+
+@attrs.define
 class Workspace:
     target: Target
     progress: Progress = attrs.field(factory=NullProgress)
@@ -102,27 +133,42 @@ class Workspace:
     def load(
         self, *, attached: bool = False, offline: bool = False
     ) -> tuple[BoothConfig, DesiredGraph]:
-        """Config and desired graph; warnings are logged only once both are known to be
-        valid, so a bad input prints its one error line and nothing else.
+        """Config and desired graph (see :meth:`Loading.result`).
 
         ``attached``: a terminal session's booth, with a TTY and an open stdin (as
         ``--run-arg=-t --run-arg=-i``), so plan and spec hash describe the booth that is
         really created.
         """
+        with self.loading(attached=attached, offline=offline, background=False) as loading:
+            return loading.result()
+
+    @contextlib.contextmanager
+    def loading(
+        self, *, attached: bool = False, offline: bool = False, background: bool = True
+    ) -> Iterator[Loading]:
+        """The config, read; with ``background``, a build context's hash is computed in a
+        child process meanwhile (reaped when the block ends), so observing the engine
+        overlaps the walk of a large code dir."""
         # Offline, nothing is asked of the machine either: NEXT is the first slot, so an
         # offline plan (a CI review) is the same everywhere.
         resolve = first_slot if offline else self.resolve_port
         config = load_config(
-            self.target.code_dir, self.target.config_file, self.target.cli, resolve_port=resolve
+            self.target.code_dir,
+            self.target.config_file,
+            self.target.cli,
+            resolve_port=resolve,
+            walk_context=False,
         )
         if attached:
             from reconciler.session import attached_config
 
             config = attached_config(config)
-        desired = build_desired(config)
-        for warning in config.warnings:
-            log.warning("config.warning", detail=warning)
-        return config, desired
+        inputs = config.build.inputs if config.build is not None else None
+        if inputs is None:
+            yield Loading(config, None)
+            return
+        with ContextHashing(inputs.walk, background=background) as hashing:
+            yield Loading(config, hashing)
 
     def instance_ref(self) -> InstanceRef:
         return load_instance_ref(self.target.code_dir, self.target.config_file, self.resolve_port)
@@ -132,14 +178,15 @@ class Workspace:
         pulls only when asked: pulling moves local tags)."""
         if pull and offline:
             raise ConfigError("plan: --pull asks the engine to pull; it cannot be --offline")
-        config, desired = self.load(offline=offline)
+        with self.loading(offline=offline, background=not offline) as loading:
+            actual = ActualState() if offline else self.observe_loading(loading, pull=pull)
+            config, desired = loading.result()
         if config.pull and not pull and not offline:
             log.info(
                 "plan.not_pulled",
                 detail="pull = true: apply pulls the images first; "
                 "`booth plan --pull` pulls now and shows what that changes",
             )
-        actual = ActualState() if offline else self.actual(config, desired, pull=pull)
         return make_plan(desired.instance, reconcile(desired, actual))
 
     def actual(
@@ -152,23 +199,33 @@ class Workspace:
         actual = engine.observe(config.name, config.port, built_image(desired))
         return attrs.evolve(actual, pulled=pulled) if pulled else actual
 
+    def observe_loading(self, loading: Loading, *, pull: bool = False) -> ActualState:
+        """:meth:`actual` for a config still being loaded: without ``pull`` the engine is
+        asked first and the context's hash waited for after (what to pull is known only
+        from the complete graph)."""
+        if pull:
+            return self.actual(*loading.result(), pull=True)
+        config = loading.config
+        return self.engine().observe(config.name, config.port, loading.built_tag())
+
     def observe(self) -> tuple[InstanceRef, ActualState, Engine]:
         ref = self.instance_ref()
         engine = self.engine()
         return ref, engine.observe(ref.name, ref.port), engine
 
     def apply(self, *, dry_run: bool = False, on_plan: OnPlan | None = None) -> Outcome:
-        config, desired = self.load()
-        return self._converge(
-            InstanceRef(config.name, config.port),
-            lambda actual: reconcile(desired, actual),
-            ready_timeout=config.ready_timeout,
-            dry_run=dry_run,
-            on_plan=on_plan,
-            observe=lambda: self.actual(config, desired, pull=config.pull),
-            silence_build=config.silence_build,
-            pull=config.pull,
-        )
+        with self.loading() as loading:
+            config = loading.config
+            return self._converge(
+                InstanceRef(config.name, config.port),
+                lambda actual: reconcile(loading.result()[1], actual),
+                ready_timeout=config.ready_timeout,
+                dry_run=dry_run,
+                on_plan=on_plan,
+                observe=lambda: self.observe_loading(loading, pull=config.pull),
+                silence_build=config.silence_build,
+                pull=config.pull,
+            )
 
     def destroy(
         self, *, volumes: bool = False, dry_run: bool = False, on_plan: OnPlan | None = None

@@ -5,9 +5,18 @@ Dockerfile and rebuilt only when its inputs change, the image contract's environ
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
-from engine_support import BUSYBOX_IMAGE, in_booth, remove_image
+from engine_support import (
+    BUSYBOX_IMAGE,
+    in_booth,
+    labelled_containers,
+    labelled_networks,
+    remove_image,
+)
+
+from reconciler.cli import main
 
 pytestmark = pytest.mark.docker
 
@@ -80,6 +89,35 @@ def test_a_failing_build_changes_nothing_and_shows_its_last_lines(make_booth, do
     assert result.stderr.count("\n") == 1, result.explain()
     assert "failed" in result.stderr and "building-step-output" in result.stderr
     assert docker_client.api.containers(all=True, filters={"name": b.instance}) == []
+
+
+def test_a_context_that_cannot_be_walked_is_one_error_and_changes_nothing(
+    make_booth, docker_client, monkeypatch, capsys
+):
+    """The context is walked in a child process while the engine is asked (a converged
+    plan of a large code dir costs about what it costs without a build); what the walk
+    finds wrong still ends the command with its one line, before anything is made."""
+    b = make_booth(cmds=["sleep", "infinity"])
+    b.write_config(image=None)
+    (b.path / ".booth" / "Dockerfile").write_text(DOCKERFILE)
+    (b.path / "greeting.txt").write_text("hello\n")
+    (b.path / "private").mkdir()
+    real_open = os.open
+
+    def refusing(path, flags, *args, **kwargs):  # root reads any directory: refuse here
+        if os.fspath(path).endswith("private") and flags & os.O_DIRECTORY:
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing)  # the forked child inherits it
+    for command in (["plan"], ["apply"]):
+        assert main(["-q", "-C", str(b.path), *command]) == 1
+        err = capsys.readouterr().err
+        assert (
+            err == f"booth: error: cannot read directory {b.path / 'private'}: Permission denied\n"
+        )
+    assert labelled_containers(docker_client, b.instance) == {}
+    assert labelled_networks(docker_client, b.instance) == []
 
 
 def test_the_image_contract_env_file_and_expansion_reach_the_booth(make_booth):
