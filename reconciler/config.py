@@ -242,7 +242,6 @@ def build_config(
     walk_context: bool = True,
 ) -> BoothConfig:
     project_name, name = _names(reader, code)
-    port, port_setting = _port(reader, code, name, resolve_port)
     variant_raw = reader.string("variant", "base")
     variant = VARIANT_ALIASES.get(variant_raw, variant_raw)
     if variant not in VARIANTS:
@@ -281,6 +280,9 @@ def build_config(
     words: list[Word] = [*parity.words_before, *words_from(run_args or (), config_source)]
     words += words_from(cli.run_args, f"{CLI_SOURCE} --run-arg")
     routed = route(words, dind=dind, context=context)
+    # Only now: NEXT/RANDOM may ask the engine, which must not hide an error in what the
+    # user wrote (or fail first when there is no engine to ask).
+    port, port_setting = _port(reader, code, name, resolve_port)
     specs = [*routed.ports, *(SourcedSpec(spec, f"{CLI_SOURCE} -p") for spec in cli.publish)]
     ports = build_port_set(
         specs,

@@ -322,6 +322,22 @@ def test_bad_input_is_one_error_line(capsys: Capsys, argv: tuple[str, ...], culp
     assert culprit in err
 
 
+def test_what_the_user_wrote_is_checked_before_the_engine_is_asked(
+    capsys: Capsys, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``port = "NEXT"`` (the default) asks the engine for a free port: a bad run-arg
+    must still be the one error, also where no engine answers."""
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+    (tmp_path / ".booth").mkdir()
+    (tmp_path / ".booth" / "config.toml").write_text('run-args = ["--restart", "always"]\n')
+    err = assert_one_error_line(capsys, "-C", str(tmp_path), "plan")
+    assert "--restart" in err and "no-engine.sock" not in err
+    (tmp_path / "plain").mkdir()  # no config: every default, NEXT included
+    err = assert_one_error_line(capsys, "-C", str(tmp_path / "plain"), "frobnicate")
+    assert "frobnicate" in err and "no-engine.sock" not in err
+
+
 def test_port_conflict_on_the_command_line_names_both_sources(capsys: Capsys) -> None:
     err = assert_one_error_line(capsys, "-C", EXAMPLE, "plan", "--offline", "-p", "8080:9090")
     assert "config.toml run-args)" in err
