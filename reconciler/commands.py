@@ -145,6 +145,7 @@ def cmd_render(args: argparse.Namespace, workspace: Workspace) -> int:
             namespace=args.namespace,
             ready_timeout=config.ready_timeout,
             code_volume=args.code_volume,
+            pull=config.pull,
         )
     )
     return EXIT_OK

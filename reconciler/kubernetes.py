@@ -70,6 +70,7 @@ def kubernetes_documents(
     code_volume: CodeVolume = "empty-dir",
     data_size: str = "20Gi",
     code_size: str = "5Gi",
+    pull: bool = False,
 ) -> list[dict[str, Any]]:
     """The objects :func:`render_kubernetes` prints, as plain data.
 
@@ -77,7 +78,9 @@ def kubernetes_documents(
     graph's port-owning container publishes. ``ready_timeout`` bounds the sidecar's
     startup probe. ``code_volume`` says what holds the code directory: an emptyDir
     (lost with the Pod) or a claim kept like the data claim; either is filled with
-    ``kubectl cp``.
+    ``kubectl cp``. ``pull`` (the config's ``pull = true``): the kubelet pulls the images
+    whenever it starts a container (``imagePullPolicy: Always``), as booth pulls them
+    before every apply.
     """
     roles = {str(resource.role): resource for resource in graph}
     booth, sidecar = _booth_and_sidecar(graph, roles)
@@ -97,6 +100,7 @@ def kubernetes_documents(
         sidecar_name=sidecar.name if sidecar else None,
         volume_name=volume.name if volume else None,
         code_claim=options.code_volume == "claim",
+        pull_policy="Always" if pull else "IfNotPresent",
     )
     init_containers = [] if sidecar is None else [_sidecar(pod, sidecar, ports, options)]
     main = pod.container(BOOTH_CONTAINER, booth, owner=sidecar is None, ports=ports)

@@ -35,7 +35,9 @@ class Pod:
         sidecar_name: str | None,
         volume_name: str | None,
         code_claim: bool,
+        pull_policy: str = "IfNotPresent",  # booth pulls only what is missing
     ) -> None:
+        self.pull_policy = pull_policy
         self.network_name = network.name if network is not None else None
         self.sidecar_name = sidecar_name
         self.volume_name = volume_name
@@ -67,7 +69,7 @@ class Pod:
         container: dict[str, Any] = {
             "name": name,
             "image": spec.pop("Image"),
-            "imagePullPolicy": "IfNotPresent",  # booth pulls only what is missing
+            "imagePullPolicy": self.pull_policy,
             "volumeMounts": [],
             **_process(role, spec),
         }

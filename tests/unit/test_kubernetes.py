@@ -574,3 +574,23 @@ def test_the_schema_check_is_strict_enough_to_see_native_sidecars() -> None:
     _, workload = kubernetes_documents(build_cluster_desired(config), ports=config.ports)
     with pytest.raises(kubernetes_validate.ValidationError, match="restartPolicy"):
         kubernetes_validate.validate(workload, "1.27", strict=True)
+
+
+@pytest.mark.parametrize(("pull", "policy"), [("true", "Always"), ("false", "IfNotPresent")])
+def test_pull_true_renders_as_pulling_on_every_start(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], pull: str, policy: str
+) -> None:
+    """``pull = true`` has booth pull before every apply; the cluster's equivalent is the
+    kubelet pulling whenever it starts the container."""
+    from reconciler.cli import main
+
+    (tmp_path / ".booth").mkdir()
+    (tmp_path / ".booth" / "config.toml").write_text(
+        f'dind = true\nport = 10000\nimage = "booth-test/booth:latest"\npull = {pull}\n'
+    )
+    assert main(["-C", str(tmp_path), "render", "kubernetes"]) == 0
+    documents = list(yaml.safe_load_all(capsys.readouterr().out))
+    pod = documents[1]["spec"]["template"]["spec"]
+    containers = pod["containers"] + pod["initContainers"]
+    assert len(containers) == 2
+    assert {c["imagePullPolicy"] for c in containers} == {policy}
