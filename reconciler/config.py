@@ -170,7 +170,9 @@ def load_config(
     # Whether a file was read, judged before the command line's keys join the table.
     read_file = reader.where if reader.text or reader.raw else None
     if cli.overrides:
-        reader = KeyReader({**reader.raw, **dict(cli.overrides)}, reader.text, reader.where)
+        overrides = dict(cli.overrides)
+        raw = {**reader.raw, **overrides}
+        reader = KeyReader(raw, reader.text, reader.where, from_cli=frozenset(overrides))
     return build_config(
         reader,
         code=code,
@@ -206,8 +208,9 @@ def load_daemon_mode(code_dir: str, config_file: str | None, cli: CliInputs) -> 
     """Only ``daemon`` (the command line's over the file's): how ``booth`` with no command
     runs, learned without building (and fingerprinting) the whole config twice."""
     _, reader = _open(code_dir, config_file)
-    raw = {**reader.raw, **dict(cli.overrides)}
-    return KeyReader(raw, reader.text, reader.where).boolean("daemon", False)
+    overrides = dict(cli.overrides)
+    raw = {**reader.raw, **overrides}
+    return KeyReader(raw, reader.text, reader.where, frozenset(overrides)).boolean("daemon", False)
 
 
 def _port(reader: KeyReader, code: Path, name: str, resolve: PortResolver) -> tuple[int, str]:

@@ -15,10 +15,15 @@ from reconciler.errors import ConfigError
 class KeyReader:
     """Typed access to the TOML table; every error names the file, key and line."""
 
-    def __init__(self, raw: dict[str, Any], text: str, where: str) -> None:
+    def __init__(
+        self, raw: dict[str, Any], text: str, where: str, from_cli: frozenset[str] = frozenset()
+    ) -> None:
         self.raw = raw
         self.text = text
         self.where = where
+        # Keys whose value came from a command-line flag (``--variant`` …): an error in
+        # one names the flag, not the file the user did not write it in.
+        self.from_cli = from_cli
 
     def check_keys(self, known: Sequence[str], ignored: Sequence[str]) -> tuple[str, ...]:
         """Warnings for keys booth accepts and ignores; an error for any other unknown key."""
@@ -35,6 +40,8 @@ class KeyReader:
         return tuple(warnings)
 
     def at(self, key: str) -> str:
+        if key in self.from_cli:
+            return f"command line --{key}"
         # `key = …`, a dotted `key.sub = …`, or a table header `[key]`, `[[key]]`, `[key.sub]`:
         # a mistyped table name deserves a line number as much as a mistyped key.
         quoted = rf"[\"']?{re.escape(key)}[\"']?"

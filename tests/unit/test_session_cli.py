@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from reconciler.cli import COMMANDS
+from reconciler.cli import COMMANDS, main
 from reconciler.errors import ConfigError
 from reconciler.session_cli import is_session, parse
 
@@ -84,3 +86,28 @@ def test_a_flag_without_its_value_is_an_error(flag: str) -> None:
         parse([flag])
     with pytest.raises(ConfigError, match="requires a value"):
         parse([flag, ""])
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "expected"),
+    [("--variant", "fancy", "variant must be one of"), ("--port", "abc", "port must be")],
+)
+def test_a_bad_flag_value_names_the_flag_not_the_config_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str, value: str, expected: str
+) -> None:
+    (tmp_path / ".booth").mkdir()
+    (tmp_path / ".booth" / "config.toml").write_text('variant = "base"\nport = 10000\n')
+    assert main(["-C", str(tmp_path), flag, value, "--dryrun"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"booth: error: command line {flag}: {expected}"), err
+    assert "config.toml" not in err and len(err.splitlines()) == 1
+
+
+def test_a_bad_value_in_the_config_file_still_names_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / ".booth").mkdir()
+    (tmp_path / ".booth" / "config.toml").write_text('port = 10000\nvariant = "fancy"\n')
+    assert main(["-C", str(tmp_path), "--port", "10001", "--dryrun"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"booth: error: {tmp_path / '.booth' / 'config.toml'}:2: variant"), err
