@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from reconciler.engine_endpoint import Endpoint
 from reconciler.model import ActualState
 
 
@@ -50,6 +51,20 @@ class EngineInfo:
     local: bool
     transport: str = "unix"  # unix | ssh | tcp | tcp+tls
     source: str = "default"  # default | DOCKER_HOST | context NAME
+
+    @classmethod
+    def from_version(cls, version: Mapping[str, Any], where: Endpoint) -> EngineInfo:
+        """From the engine's unversioned ``/version`` document, as both engines read it."""
+        components = {c.get("Name", ""): c for c in version.get("Components") or []}
+        return cls(
+            kind="podman" if "Podman Engine" in components else "docker",
+            version=str(version.get("Version", "?")),
+            api_version=str(version.get("ApiVersion", "?")),
+            endpoint=where.url,
+            local=where.is_local,
+            transport=where.transport,
+            source=where.source,
+        )
 
 
 class Engine(Protocol):
