@@ -26,6 +26,7 @@ from reconciler.config import (
 from reconciler.context_hashing import ContextHashing
 from reconciler.desired import build_desired
 from reconciler.engine import Engine
+from reconciler.engine_endpoint import resolve as resolve_endpoint
 from reconciler.errors import ConfigError
 from reconciler.execute import BeforeStep, Executor, StepResult
 from reconciler.images import pull_images
@@ -62,10 +63,17 @@ class Outcome:
 
 
 def _connect(context: str | None = None) -> Engine:
+    """The engine ``--context`` (None: DOCKER_HOST, DOCKER_CONTEXT, the current context)
+    names. A local socket gets ``unix_engine``, which reads without importing the Docker
+    SDK (most of a converged plan's time was that import); anything else the SDK's."""
+    where = resolve_endpoint(context)
+    if where.scheme == "unix":
+        from reconciler.unix_engine import UnixEngine
+
+        return UnixEngine.connect(where)
     from reconciler.docker_engine import DockerEngine
 
-    # Without a flag, the plain call: DOCKER_HOST, DOCKER_CONTEXT and the current context.
-    return DockerEngine.connect(context=context) if context else DockerEngine.connect()
+    return DockerEngine.at(where)
 
 
 def connector(context: str | None) -> Callable[[], Engine]:
