@@ -2,8 +2,10 @@
 session need, and nothing of any SDK.
 
 :class:`reconciler.docker_engine.DockerEngine` implements it over the Docker Engine API
-(which Podman's compatible service also speaks). The pure core never imports this
-module; the engine layer (execute, images, readiness, preflight, session) sees only it.
+(which Podman's compatible service also speaks), and
+:class:`reconciler.unix_engine.UnixEngine` on a local socket (its reads without the SDK).
+The pure core never imports this module; the engine layer (execute, images, readiness,
+preflight, session) sees only it.
 Failures surface as :class:`reconciler.errors.EngineError` and its subclasses.
 """
 
