@@ -388,17 +388,21 @@ def bench_scale(booth: Booth, runs: int) -> dict[str, float | int]:
 
 
 def count_plan_requests(booth: Booth) -> int:
-    """API requests of one converged plan, counted in a child process with a hook."""
+    """API requests of one converged plan, counted in a child process with a hook on
+    both clients (the SDK's, and ``unix_api``'s, which serves a local socket's reads)."""
     code = textwrap.dedent(f"""\
         import docker
         from reconciler import docker_engine
+        from reconciler.unix_api import UnixApi
         count = 0
-        original = docker.APIClient.send
-        def send(self, *a, **k):
-            global count
-            count += 1
-            return original(self, *a, **k)
-        docker.APIClient.send = send
+        def counted(original):
+            def send(self, *a, **k):
+                global count
+                count += 1
+                return original(self, *a, **k)
+            return send
+        docker.APIClient.send = counted(docker.APIClient.send)
+        UnixApi.send = counted(UnixApi.send)
         from reconciler.cli import main
         main(["-q", "-C", {str(booth.dir)!r}, "plan"])
         print("REQUESTS", count)

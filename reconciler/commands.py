@@ -5,17 +5,20 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from reconciler import render
 from reconciler.config import CliInputs, load_daemon_mode
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, ConfigError
-from reconciler.execute import BeforeStep
 from reconciler.model import ActualState, Kind, Role
 from reconciler.plan import Plan
 from reconciler.progress import Progress
 from reconciler.remote import as_dict, describe, reach_hints
 from reconciler.session_cli import SessionArgs
 from reconciler.workspace import Outcome, Target, Workspace, connector
+
+if TYPE_CHECKING:
+    from reconciler.execute import BeforeStep  # loaded only by a run that changes something
 
 
 def run(

@@ -17,6 +17,7 @@ from reconciler.docker_sdk import docker
 from reconciler.engine import BuildRequest
 from reconciler.engine_endpoint import Endpoint
 from reconciler.errors import BuildError, EngineConflict, EngineError, EngineNotFound, one_line
+from reconciler.model import Kind
 
 BUILD_TAIL_LINES = 8
 LOG_OPEN_SECONDS = 0.5
@@ -105,11 +106,33 @@ def tar(files: Mapping[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def inspect(call: Callable[[str], Mapping[str, Any]], name: str) -> Mapping[str, Any] | None:
-    try:
-        return call(name)
-    except docker.errors.NotFound:
-        return None
+class SdkLookups:
+    """The read calls of a snapshot (:class:`observe.Lookups`) through the SDK."""
+
+    def __init__(self, client: docker.APIClient) -> None:
+        self._client = client
+        self._inspects: dict[Kind, Callable[[str], Mapping[str, Any]]] = {
+            Kind.CONTAINER: client.inspect_container,
+            Kind.NETWORK: client.inspect_network,
+            Kind.VOLUME: client.inspect_volume,
+            Kind.IMAGE: client.inspect_image,
+        }
+
+    def containers(self, filters: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        return call(lambda: self._client.containers(all=True, filters=dict(filters)))
+
+    def networks(self, filters: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        return call(lambda: self._client.networks(filters=dict(filters)))
+
+    def volumes(self, filters: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        listed = call(lambda: self._client.volumes(filters=dict(filters)))
+        return list((listed or {}).get("Volumes") or [])
+
+    def inspect(self, kind: Kind, name: str) -> Mapping[str, Any] | None:
+        try:
+            return call(lambda: self._inspects[kind](name))
+        except EngineNotFound:
+            return None
 
 
 def split_image(image: str) -> tuple[str, str | None]:
@@ -134,6 +157,10 @@ class APIClient(docker.APIClient):
     """
 
     _unversioned: dict[str, Any] | None = None
+
+    def seed_version(self, document: Mapping[str, Any]) -> None:
+        """The ``/version`` another client of this engine already asked (see above)."""
+        self._unversioned = dict(document)
 
     def version(self, api_version: bool = True) -> dict[str, Any]:
         if api_version:

@@ -19,10 +19,10 @@ import requests.exceptions
 from reconciler import observe, remote
 from reconciler.docker_calls import (
     APIClient,
+    SdkLookups,
     build_image,
     call,
     client_kwargs,
-    inspect,
     split_image,
     stop_until_logged,
     tar,
@@ -39,16 +39,7 @@ from reconciler.errors import (
     one_line,
 )
 from reconciler.logs import get_logger
-from reconciler.model import (
-    LABEL_CODE_DIR,
-    LABEL_INSTANCE,
-    LABEL_MANAGED,
-    LABEL_ROLE,
-    ActualState,
-    Observed,
-    Role,
-    resource_names,
-)
+from reconciler.model import ActualState
 
 CONNECT_TIMEOUT = 5
 API_TIMEOUT = 60
@@ -71,9 +62,21 @@ class DockerEngine:
         """Connect as the docker CLI would (``--context``, ``DOCKER_HOST`` and the TLS
         variables, ``DOCKER_CONTEXT``, the current context); fail within ``timeout``
         with the endpoint in the message."""
-        where = resolve(context)
+        return cls.at(resolve(context), timeout)
+
+    @classmethod
+    def at(
+        cls,
+        where: Endpoint,
+        timeout: int = CONNECT_TIMEOUT,
+        version: Mapping[str, Any] | None = None,
+    ) -> DockerEngine:
+        """Connect to a resolved endpoint. ``version``: the engine's ``/version``, already
+        asked (by ``unix_engine``): the SDK then takes its API version from it instead of
+        asking again, and answers ``identity`` from it."""
+        api_version = str(version["ApiVersion"]) if version is not None else None
         try:
-            client = APIClient(**client_kwargs(where), timeout=timeout)
+            client = APIClient(**client_kwargs(where), timeout=timeout, version=api_version)
         except (
             docker.errors.DockerException,
             requests.exceptions.RequestException,
@@ -81,6 +84,8 @@ class DockerEngine:
         ) as err:
             raise DockerUnavailableError(unreachable(where, one_line(err, 200))) from None
         client.timeout = API_TIMEOUT
+        if version is not None:
+            client.seed_version(version)
         return cls(client, where)
 
     @property
@@ -99,70 +104,18 @@ class DockerEngine:
 
     def _ask_identity(self) -> EngineInfo:
         version = call(lambda: self.client.version(api_version=False))
-        components = {c.get("Name", ""): c for c in version.get("Components") or []}
-        kind = "podman" if "Podman Engine" in components else "docker"
-        return EngineInfo(
-            kind=kind,
-            version=str(version.get("Version", "?")),
-            api_version=str(version.get("ApiVersion", "?")),
-            endpoint=self._where.url,
-            local=self.is_local,
-            transport=self._where.transport,
-            source=self._where.source,
-        )
+        return EngineInfo.from_version(version, self._where)
 
     def observe(self, name: str, port: int, image: str | None = None) -> ActualState:
-        """Everything that matters to instance ``{name}-{port}``, in a constant number of
-        requests: label filters run in the engine, and our names are inspected one by one
-        (an inspect costs the same however many objects the host has)."""
-        names = resource_names(name, port)
-        instance = names[Role.BOOTH]
-        label = {"label": f"{LABEL_INSTANCE}={instance}"}
-        client = self.client
-        try:
-            found: list[Observed] = [
-                *(
-                    observe.listed_container(c, instance)
-                    for c in client.containers(all=True, filters=label)
-                ),
-                *(observe.network(n, instance) for n in client.networks(filters=label)),
-                *(
-                    observe.volume(v, instance)
-                    for v in (client.volumes(filters=label) or {}).get("Volumes") or []
-                ),
-            ]
-            for role in (Role.SIDECAR, Role.BOOTH):
-                raw = inspect(client.inspect_container, names[role])
-                if raw is not None:
-                    found.append(observe.inspected_container(raw, instance))
-            raw = inspect(client.inspect_network, names[Role.NETWORK])
-            if raw is not None and raw.get("Name") == names[Role.NETWORK]:
-                found.append(observe.network(raw, instance))
-            raw = inspect(client.inspect_volume, names[Role.VOLUME])
-            if raw is not None:
-                found.append(observe.volume(raw, instance))
-            if image is not None:
-                raw = inspect(client.inspect_image, image)
-                if raw is not None:
-                    found.append(observe.image(raw, image))
-        except (docker.errors.DockerException, requests.exceptions.RequestException) as err:
-            raise DockerUnavailableError(
-                f"Docker engine at {self.endpoint} failed: {one_line(err, 200)}"
-            ) from None
-        state = observe.snapshot(found)
-        log.debug("observe.snapshot", instance=instance, objects=len(state.objects))
+        """See :func:`observe.collect` (the same calls as ``unix_engine``, through the SDK)."""
+        state = observe.collect(SdkLookups(self.client), name, port, image, self.endpoint)
+        log.debug("observe.snapshot", instance=f"{name}-{port}", objects=len(state.objects))
         return state
 
     def instances_of(self, code_dir: str, name: str) -> list[int]:
-        labels = [f"{LABEL_MANAGED}=true", f"{LABEL_ROLE}=booth", f"{LABEL_CODE_DIR}={code_dir}"]
-        found = call(lambda: self.client.containers(all=True, filters={"label": labels}))
-        ports = []
-        for container in found:
-            instance = (container.get("Labels") or {}).get(LABEL_INSTANCE, "")
-            prefix, _, port = instance.rpartition("-")
-            if prefix == name and port.isdigit():
-                ports.append(int(port))
-        return sorted(ports)
+        filters = observe.code_dir_filters(code_dir)
+        found = call(lambda: self.client.containers(all=True, filters=filters))
+        return observe.instance_ports(found, name)
 
     # -- images ----------------------------------------------------------------------------
 

@@ -2,8 +2,10 @@
 session need, and nothing of any SDK.
 
 :class:`reconciler.docker_engine.DockerEngine` implements it over the Docker Engine API
-(which Podman's compatible service also speaks). The pure core never imports this
-module; the engine layer (execute, images, readiness, preflight, session) sees only it.
+(which Podman's compatible service also speaks), and
+:class:`reconciler.unix_engine.UnixEngine` on a local socket (its reads without the SDK).
+The pure core never imports this module; the engine layer (execute, images, readiness,
+preflight, session) sees only it.
 Failures surface as :class:`reconciler.errors.EngineError` and its subclasses.
 """
 
@@ -14,6 +16,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from reconciler.engine_endpoint import Endpoint
 from reconciler.model import ActualState
 
 
@@ -50,6 +53,20 @@ class EngineInfo:
     local: bool
     transport: str = "unix"  # unix | ssh | tcp | tcp+tls
     source: str = "default"  # default | DOCKER_HOST | context NAME
+
+    @classmethod
+    def from_version(cls, version: Mapping[str, Any], where: Endpoint) -> EngineInfo:
+        """From the engine's unversioned ``/version`` document, as both engines read it."""
+        components = {c.get("Name", ""): c for c in version.get("Components") or []}
+        return cls(
+            kind="podman" if "Podman Engine" in components else "docker",
+            version=str(version.get("Version", "?")),
+            api_version=str(version.get("ApiVersion", "?")),
+            endpoint=where.url,
+            local=where.is_local,
+            transport=where.transport,
+            source=where.source,
+        )
 
 
 class Engine(Protocol):

@@ -2,16 +2,22 @@
 
 The same object may arrive as a list entry and as an inspect result (different shapes);
 both become the same view, and one object per (kind, id) is kept.
+
+Two engines make the calls (``docker_engine`` through the SDK, ``unix_engine`` over a
+local socket); :func:`collect` says once which calls a snapshot takes and hands their
+documents to the parsers, so both observe alike, request for request.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
+from reconciler.errors import DockerUnavailableError, EngineError
 from reconciler.model import (
     LABEL_BASE_IMAGES,
+    LABEL_CODE_DIR,
     LABEL_INSTANCE,
     LABEL_MANAGED,
     LABEL_ROLE,
@@ -22,9 +28,85 @@ from reconciler.model import (
     Observed,
     Role,
     is_owned,
+    resource_names,
 )
 
 _ROLES = frozenset(r.value for r in Role)
+Document = Mapping[str, Any]
+
+
+class Lookups(Protocol):
+    """The engine's read calls a snapshot takes; failures are :class:`EngineError`."""
+
+    def containers(self, filters: Mapping[str, Any]) -> list[Document]:
+        """``GET /containers/json``, stopped containers included."""
+        ...
+
+    def networks(self, filters: Mapping[str, Any]) -> list[Document]: ...
+    def volumes(self, filters: Mapping[str, Any]) -> list[Document]:
+        """The ``Volumes`` of ``GET /volumes``."""
+        ...
+
+    def inspect(self, kind: Kind, name: str) -> Document | None:
+        """An inspect by name (None: the engine has no such object)."""
+        ...
+
+
+def collect(lookups: Lookups, name: str, port: int, image: str | None, where: str) -> ActualState:
+    """Everything that matters to instance ``{name}-{port}``, in a constant number of
+    requests: label filters run in the engine, and our names are inspected one by one
+    (an inspect costs the same however many objects the host has). A failed call is the
+    engine at ``where`` failing: nothing can be planned without the whole snapshot."""
+    try:
+        return snapshot(_gathered(lookups, name, port, image))
+    except EngineError as err:
+        text = str(err)
+        detail = text if len(text) < 200 else text[:197] + "..."
+        raise DockerUnavailableError(f"Docker engine at {where} failed: {detail}") from None
+
+
+def _gathered(lookups: Lookups, name: str, port: int, tag: str | None) -> list[Observed]:
+    names = resource_names(name, port)
+    instance = names[Role.BOOTH]
+    label = {"label": f"{LABEL_INSTANCE}={instance}"}
+    found: list[Observed] = [
+        *(listed_container(c, instance) for c in lookups.containers(label)),
+        *(network(n, instance) for n in lookups.networks(label)),
+        *(volume(v, instance) for v in lookups.volumes(label)),
+    ]
+    for role in (Role.SIDECAR, Role.BOOTH):
+        raw = lookups.inspect(Kind.CONTAINER, names[role])
+        if raw is not None:
+            found.append(inspected_container(raw, instance))
+    raw = lookups.inspect(Kind.NETWORK, names[Role.NETWORK])
+    # An inspect by name also matches an ID prefix: only the network of that name counts.
+    if raw is not None and raw.get("Name") == names[Role.NETWORK]:
+        found.append(network(raw, instance))
+    raw = lookups.inspect(Kind.VOLUME, names[Role.VOLUME])
+    if raw is not None:
+        found.append(volume(raw, instance))
+    if tag is not None:
+        raw = lookups.inspect(Kind.IMAGE, tag)
+        if raw is not None:
+            found.append(image(raw, tag))
+    return found
+
+
+def code_dir_filters(code_dir: str) -> dict[str, list[str]]:
+    """The label filter of booths made for ``code_dir`` (``port = "NEXT"``)."""
+    labels = [f"{LABEL_MANAGED}=true", f"{LABEL_ROLE}=booth", f"{LABEL_CODE_DIR}={code_dir}"]
+    return {"label": labels}
+
+
+def instance_ports(containers: Iterable[Document], name: str) -> list[int]:
+    """The ports of the instances named ``name`` among listed booth containers."""
+    ports = []
+    for container in containers:
+        instance = (container.get("Labels") or {}).get(LABEL_INSTANCE, "")
+        prefix, _, port = instance.rpartition("-")
+        if prefix == name and port.isdigit():
+            ports.append(int(port))
+    return sorted(ports)
 
 
 def snapshot(found: Iterable[Observed]) -> ActualState:

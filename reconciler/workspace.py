@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -26,16 +27,18 @@ from reconciler.config import (
 from reconciler.context_hashing import ContextHashing
 from reconciler.desired import build_desired
 from reconciler.engine import Engine
+from reconciler.engine_endpoint import resolve as resolve_endpoint
 from reconciler.errors import ConfigError
-from reconciler.execute import BeforeStep, Executor, StepResult
-from reconciler.images import pull_images
-from reconciler.lock import instance_lock
 from reconciler.logs import get_logger
 from reconciler.model import ActualState, DesiredGraph, Kind, Role
 from reconciler.plan import Plan, make_plan
-from reconciler.preflight import check_engine
 from reconciler.progress import NullProgress, Progress
 from reconciler.reconcile import Change, destroy_changes, reconcile
+
+if TYPE_CHECKING:
+    # Imported where a run changes something: a converged plan (the command run most
+    # often, and the one compared with `docker-compose up -d`) never loads them.
+    from reconciler.execute import BeforeStep, Executor, StepResult
 
 log = get_logger()
 
@@ -62,10 +65,17 @@ class Outcome:
 
 
 def _connect(context: str | None = None) -> Engine:
+    """The engine ``--context`` (None: DOCKER_HOST, DOCKER_CONTEXT, the current context)
+    names. A local socket gets ``unix_engine``, which reads without importing the Docker
+    SDK (most of a converged plan's time was that import); anything else the SDK's."""
+    where = resolve_endpoint(context)
+    if where.scheme == "unix":
+        from reconciler.unix_engine import UnixEngine
+
+        return UnixEngine.connect(where)
     from reconciler.docker_engine import DockerEngine
 
-    # Without a flag, the plain call: DOCKER_HOST, DOCKER_CONTEXT and the current context.
-    return DockerEngine.connect(context=context) if context else DockerEngine.connect()
+    return DockerEngine.at(where)
 
 
 def connector(context: str | None) -> Callable[[], Engine]:
@@ -194,6 +204,8 @@ class Workspace:
     ) -> ActualState:
         """What the engine has of this instance, the image it builds included; with
         ``pull``, the images its containers run are pulled first and their new IDs kept."""
+        from reconciler.images import pull_images
+
         engine = self.engine()
         pulled = pull_images(engine, images_to_pull(desired), self.progress) if pull else ()
         actual = engine.observe(config.name, config.port, built_image(desired))
@@ -253,6 +265,8 @@ class Workspace:
         silence_build: bool = False,
         pull: bool = False,
     ) -> Executor:
+        from reconciler.execute import Executor
+
         return Executor(
             engine,
             instance,
@@ -277,6 +291,8 @@ class Workspace:
         silence_build: bool = False,
         pull: bool = False,
     ) -> Outcome:
+        from reconciler.lock import instance_lock
+
         engine = self.engine()
         with instance_lock(engine.endpoint, ref.instance):
             actual = observe() if observe is not None else engine.observe(ref.name, ref.port)
@@ -285,6 +301,8 @@ class Workspace:
                 on_plan(plan, actual)
             if dry_run or not plan.has_changes:
                 return Outcome(plan)
+            from reconciler.preflight import check_engine
+
             check_engine(engine, plan)
             executor = self.executor(
                 engine, ref.instance, ready_timeout, silence_build=silence_build, pull=pull
@@ -310,6 +328,8 @@ class Workspace:
         if not locked:
             outcome = self._converge(ref, changes_for)
         else:
+            from reconciler.execute import Executor
+
             plan = make_plan(ref.instance, changes_for(engine.observe(ref.name, ref.port)))
             executor = Executor(engine, ref.instance)
             outcome = Outcome(plan, tuple(executor.run(plan)))

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import types
 from pathlib import Path
 from typing import Any
 
 import pytest
 from booth_builders import actual_matching, without_contract
 
+from reconciler import workspace
 from reconciler.cli import main
 from reconciler.desired import build_desired
 from reconciler.engine import EngineInfo
@@ -248,10 +248,6 @@ def test_detailed_exitcode_is_0_without_changes(
         endpoint = "fake://"
         is_local = False
 
-        @classmethod
-        def connect(cls) -> FakeEngine:
-            return cls()
-
         def observe(self, *args: object) -> ActualState:
             return observe(*args)
 
@@ -261,9 +257,7 @@ def test_detailed_exitcode_is_0_without_changes(
         def identity(self) -> EngineInfo:
             return EngineInfo("docker", "27.0", "1.46", "fake://", local=False, transport="tcp")
 
-    fake = types.ModuleType("reconciler.docker_engine")
-    fake.DockerEngine = FakeEngine  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "reconciler.docker_engine", fake)
+    monkeypatch.setattr(workspace, "_connect", lambda context=None: FakeEngine())
     code, out, _ = run(capsys, "-C", EXAMPLE, "plan", "--detailed-exitcode")
     # Online, the plan names the engine it asked first (--offline output has no such line).
     assert (code, out) == (

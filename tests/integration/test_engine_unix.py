@@ -1,0 +1,127 @@
+"""The unix engine (``unix_engine.py``) reads a local engine without the Docker SDK and
+must see exactly what ``DockerEngine`` sees through it: the same snapshot, the same
+identity, the same instances of a code directory. Compared on the real engine, in every
+state a plan meets; and a converged ``booth plan`` must not import the SDK at all."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+from engine_support import BUSYBOX_IMAGE, remove_image
+
+from reconciler import workspace
+from reconciler.docker_engine import DockerEngine
+from reconciler.engine_endpoint import Endpoint, resolve
+from reconciler.errors import DockerUnavailableError, EngineError, EngineNotFound
+from reconciler.model import LABEL_CODE_DIR, Kind
+from reconciler.unix_api import UnixApi, path_of
+from reconciler.unix_engine import UnixEngine, UnixLookups
+
+pytestmark = pytest.mark.docker
+
+DOCKERFILE = f"FROM {BUSYBOX_IMAGE}\nRUN echo built > /built\n"
+
+
+def assert_same_view(b: Any, tag: str | None = None) -> Any:
+    """Both engines' observe, identity and instances_of for booth ``b``; the snapshot."""
+    light, sdk = UnixEngine.connect(resolve()), DockerEngine.connect()
+    state = light.observe(b.name, b.port, tag)
+    assert state == sdk.observe(b.name, b.port, tag)
+    assert light.identity() == sdk.identity()
+    code_dir = str(b.path.resolve())
+    assert light.instances_of(code_dir, b.name) == sdk.instances_of(code_dir, b.name)
+    return state
+
+
+@pytest.mark.engines
+def test_the_unix_engine_sees_what_the_sdk_sees(
+    make_booth: Callable[..., Any], docker_client: docker.DockerClient
+) -> None:
+    """A missing instance, a converged one, one whose booth is stopped. On an engine
+    that is not behind a local socket (tcp, TLS, ssh) booth keeps the SDK's engine."""
+    if resolve().scheme != "unix":
+        assert isinstance(workspace._connect(), DockerEngine)
+        return
+    b = make_booth()
+    assert assert_same_view(b).objects == ()
+
+    b.ok("apply")
+    converged = assert_same_view(b)
+    assert {o.kind for o in converged} == {Kind.CONTAINER, Kind.NETWORK, Kind.VOLUME}
+    booth = docker_client.api.inspect_container(b.booth)
+    code_dir = booth["Config"]["Labels"][LABEL_CODE_DIR]
+    assert UnixEngine.connect(resolve()).instances_of(code_dir, b.name) == [b.port]
+
+    docker_client.api.stop(b.booth, timeout=1)
+    stopped = assert_same_view(b)
+    assert stopped.named(Kind.CONTAINER, b.booth).state == "exited"  # type: ignore[union-attr]
+
+
+def test_the_unix_engine_sees_the_built_image_as_the_sdk_does(
+    make_booth: Callable[..., Any], docker_client: docker.DockerClient
+) -> None:
+    b = make_booth()
+    b.write_config(image=None)
+    (b.path / ".booth" / "Dockerfile").write_text(DOCKERFILE)
+    tag = f"codingbooth-local:{b.path.name.lower()}-base-latest"
+    try:
+        assert assert_same_view(b, tag).named(Kind.IMAGE, tag) is None
+        b.ok("apply")
+        built = assert_same_view(b, tag).named(Kind.IMAGE, tag)
+        assert built is not None and built.owned
+    finally:
+        b.ok("destroy", "--volumes")
+        remove_image(docker_client, tag)
+
+
+def test_an_unserved_socket_is_the_message_the_sdk_gives(tmp_path: Path) -> None:
+    for url in (f"unix://{tmp_path}/missing.sock", f"unix://{tmp_path}"):
+        where = Endpoint(url, "DOCKER_HOST")
+        with pytest.raises(DockerUnavailableError) as light:
+            UnixEngine.connect(where)
+        with pytest.raises(DockerUnavailableError) as sdk:
+            DockerEngine.at(where)
+        assert str(light.value) == str(sdk.value)
+        assert "Error while fetching server API version" in str(light.value)
+
+
+def test_a_missing_object_is_absent_and_other_failures_are_the_engines_message() -> None:
+    api = UnixApi(path_of(resolve().url), 5)
+    api.api_version = str(api.get("/version", versioned=False)["ApiVersion"])
+    lookups = UnixLookups(api)
+    for kind in Kind:
+        assert lookups.inspect(kind, "booth-test-no-such-object-anywhere") is None
+    with pytest.raises(EngineNotFound, match=r"(?i)no such container"):
+        api.get("/containers/booth-test-no-such-object-anywhere/json")
+    with pytest.raises(EngineError) as bad:  # an invalid filter: 400, not absent
+        lookups.containers({"no-such-filter": ["x"]})
+    assert not isinstance(bad.value, EngineNotFound)
+    assert "no-such-filter" in str(bad.value)
+
+
+def test_a_converged_plan_imports_neither_the_sdk_nor_requests(
+    make_booth: Callable[..., Any],
+) -> None:
+    b = make_booth()
+    b.ok("apply")
+    script = "\n".join(
+        [
+            "import sys",
+            "from reconciler.cli import main",
+            f"code = main(['-q', '-C', {str(b.path)!r}, 'plan', '--detailed-exitcode'])",
+            "heavy = sorted(m for m in sys.modules",
+            "               if m.split('.')[0] in ('docker', 'requests', 'urllib3'))",
+            "print(code, heavy)",
+        ]
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "0 []"
