@@ -243,12 +243,18 @@ def build_inputs(
     ``docker build -f``). ``content``: the Dockerfile's bytes, if read already."""
     if content is None:
         content = read_dockerfile(dockerfile)
-    walk = ContextWalk(
+    walk = context_walk(context_dir, dockerfile)
+    return BuildInputs(hashlib.sha256(content).hexdigest(), hash_build_args(build_args), walk)
+
+
+def context_walk(context_dir: Path, dockerfile: Path) -> ContextWalk:
+    """The walk of ``context_dir`` that a build with ``dockerfile`` needs (reads the
+    ignore file; one-line errors)."""
+    return ContextWalk(
         context_dir,
         context_matcher(context_dir, dockerfile),
         dockerfile_in_context(context_dir, dockerfile),
     )
-    return BuildInputs(hashlib.sha256(content).hexdigest(), hash_build_args(build_args), walk)
 
 
 def fingerprint_context(

@@ -19,6 +19,7 @@ from reconciler import __version__, logs
 from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, BoothError, ConfigError
 
 if TYPE_CHECKING:
+    from reconciler.context_hashing import ContextHashing
     from reconciler.execute import BeforeStep
 
 EPILOG = """\
@@ -336,9 +337,10 @@ def main(
         logs.configure(args.log_format, -1 if args.quiet else min(args.verbose, 1))
         if command is not None and args.command not in ("plan", "apply", "run", "render", "exec"):
             raise ConfigError(f"booth {args.command}: takes no command after --")
+        prefetched = _prefetch(args)
         from reconciler import commands
 
-        return commands.run(args, command, before_step)
+        return commands.run(args, command, before_step, prefetched)
     except BoothError as err:
         _print_error(str(err))
         return err.exit_code
@@ -348,6 +350,16 @@ def main(
     except BrokenPipeError:
         # The reader of our output went away (`booth plan --json | head`): stop quietly.
         return EXIT_ERROR
+
+
+def _prefetch(args: argparse.Namespace) -> ContextHashing | None:
+    """For an online ``plan`` or an ``apply``: begin hashing the build context before the
+    modules that read the config are imported (``context_hashing.prefetch``)."""
+    if args.command not in ("plan", "apply") or getattr(args, "offline", False):
+        return None
+    from reconciler.context_hashing import prefetch
+
+    return prefetch(args.directory, args.config)
 
 
 def run() -> NoReturn:

@@ -18,11 +18,15 @@ from reconciler.session_cli import SessionArgs
 from reconciler.workspace import Outcome, Target, Workspace, connector
 
 if TYPE_CHECKING:
+    from reconciler.context_hashing import ContextHashing
     from reconciler.execute import BeforeStep  # loaded only by a run that changes something
 
 
 def run(
-    args: argparse.Namespace, command: tuple[str, ...] | None, before_step: BeforeStep | None
+    args: argparse.Namespace,
+    command: tuple[str, ...] | None,
+    before_step: BeforeStep | None,
+    prefetched: ContextHashing | None = None,
 ) -> int:
     handlers = {
         "plan": cmd_plan,
@@ -48,8 +52,12 @@ def run(
         progress=_progress(args),
         before_step=before_step,
         connect=connector(getattr(args, "context", None)),
+        prefetched=prefetched,
     )
-    return handlers[args.command](args, workspace)
+    try:
+        return handlers[args.command](args, workspace)
+    finally:
+        workspace.close()
 
 
 def _printer(as_json: bool, workspace: Workspace | None = None) -> render.PlanPrinter:

@@ -22,7 +22,7 @@ import signal
 import threading
 from types import TracebackType
 
-from reconciler.build_context import ContextWalk
+from reconciler.build_context import ContextWalk, context_walk
 from reconciler.errors import ConfigError
 from reconciler.logs import get_logger
 
@@ -46,7 +46,7 @@ class ContextHashing:
 
     def __init__(self, walk: ContextWalk, *, background: bool = True) -> None:
         """``background=False``: the walk runs when :meth:`digest` is called, here."""
-        self._walk = walk
+        self.walk = walk
         self._pid: int | None = None
         self._pipe: int | None = None
         self.forked = False
@@ -66,7 +66,7 @@ class ContextHashing:
             status = 1
             try:
                 os.close(read)
-                answer = memoryview(_answer(self._walk))
+                answer = memoryview(_answer(self.walk))
                 while answer:
                     answer = answer[os.write(write, answer) :]
                 status = 0
@@ -84,7 +84,7 @@ class ContextHashing:
             raise ConfigError(answer[len(_ERROR) :].decode("utf-8", "surrogateescape"))
         if self.forked:
             log.debug("context_hashing.child_failed")
-        return self._walk.digest()
+        return self.walk.digest()
 
     def _collect(self) -> bytes:
         """All the child wrote (empty without a child), once it has ended."""
@@ -125,3 +125,37 @@ class ContextHashing:
         _traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def prefetch(code_dir: str, config_file: str | None) -> ContextHashing | None:
+    """Begin hashing the build context that a ``plan`` or ``apply`` of ``code_dir`` will
+    most likely need, before the modules that read and validate the config are imported.
+
+    Why so early: the walk has to overlap the parent's work to cost nothing, and on a
+    local engine the work after the config is read is short (a converged plan asks the
+    engine in ~15 ms); importing the config's modules takes longer than the walk. So the
+    little that decides the walk is read here (the config file's ``image`` and
+    ``dockerfile``, CodingBooth's default ``.booth/Dockerfile``, the ignore file), with
+    no validation: the workspace uses the result only for a walk equal to the one the
+    validated config asks for (``ContextWalk`` equality: directory, ignore rules, the
+    path left out) and walks anew otherwise. Anything unclear here (a config that does
+    not parse, say) is left to the real load, which reports it: None.
+    """
+    from reconciler.codingbooth import find_dockerfile
+    from reconciler.configfile import code_directory, config_location, parse_toml, read_config
+
+    try:
+        code = code_directory(code_dir)
+        path, what = config_location(code, config_file)
+        text = read_config(path, what, required=config_file is not None)
+        raw = parse_toml(text, what) if text is not None else {}
+        if raw.get("image"):
+            return None
+        named = raw.get("dockerfile")
+        dockerfile = find_dockerfile(
+            code, named if isinstance(named, str) and named else None, what
+        )
+        walk = context_walk(code, dockerfile) if dockerfile is not None else None
+    except (ConfigError, OSError, ValueError):
+        return None
+    return ContextHashing(walk) if walk is not None else None

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from reconciler import port_choice
+from reconciler.build_context import ContextWalk
 from reconciler.config import (
     BoothConfig,
     CliInputs,
@@ -117,6 +118,9 @@ class Workspace:
     progress: Progress = attrs.field(factory=NullProgress)
     before_step: BeforeStep | None = None
     connect: Callable[[], Engine] = _connect
+    # A context hash begun before the config was read (``context_hashing.prefetch``):
+    # used if the config asks for the same walk, else ended.
+    prefetched: ContextHashing | None = None
     _engine: Engine | None = attrs.field(default=None, init=False)
 
     @property
@@ -174,11 +178,25 @@ class Workspace:
 
             config = attached_config(config)
         inputs = config.build.inputs if config.build is not None else None
+        prefetched = self._take_prefetched(inputs.walk if inputs is not None else None)
         if inputs is None:
             yield Loading(config, None)
             return
-        with ContextHashing(inputs.walk, background=background) as hashing:
+        with prefetched or ContextHashing(inputs.walk, background=background) as hashing:
             yield Loading(config, hashing)
+
+    def _take_prefetched(self, walk: ContextWalk | None) -> ContextHashing | None:
+        """The prefetched hashing if it walks ``walk``; any other is ended."""
+        prefetched, self.prefetched = self.prefetched, None
+        if prefetched is not None and prefetched.walk != walk:
+            log.debug("context_hashing.prefetch_unused")
+            prefetched.close()
+            return None
+        return prefetched
+
+    def close(self) -> None:
+        """End what this workspace began and no command used (a prefetched hashing)."""
+        self._take_prefetched(None)
 
     def instance_ref(self) -> InstanceRef:
         return load_instance_ref(self.target.code_dir, self.target.config_file, self.resolve_port)

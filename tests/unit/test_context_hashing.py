@@ -131,3 +131,117 @@ def test_the_child_does_not_flush_what_the_parent_buffered(tmp_path: Path) -> No
             assert hashing.forked
             hashing.digest()
     assert out.read_text() == "written once\n"
+
+
+def booth_dir(root: Path, config: str | None = None, dockerfile: bool = True) -> Path:
+    make_tree(root, TREE)
+    (root / ".booth").mkdir()
+    if dockerfile:
+        (root / ".booth" / "Dockerfile").write_text("FROM scratch\nCOPY . /code\n")
+    if config is not None:
+        (root / ".booth" / "config.toml").write_text(config)
+    return root
+
+
+def config_walk(root: Path, config_file: str | None = None) -> ContextWalk | None:
+    """The walk the validated config asks for (what the workspace compares with)."""
+    from reconciler.config import load_config
+
+    build = load_config(str(root), config_file, walk_context=False).build
+    return build.inputs.walk if build is not None and build.inputs is not None else None
+
+
+@pytest.mark.parametrize(
+    "config",
+    [None, 'name = "x"\n', 'dockerfile = "other/Dockerfile"\n', 'dockerfile = "other"\n'],
+)
+def test_a_prefetch_walks_what_the_validated_config_asks_for(
+    tmp_path: Path, config: str | None
+) -> None:
+    root = booth_dir(tmp_path, config)
+    (root / "other" / ".booth").mkdir(parents=True)
+    (root / "other" / "Dockerfile").write_text("FROM scratch\n")
+    (root / "other" / ".booth" / "Dockerfile").write_text("FROM scratch\n")
+    hashing = context_hashing.prefetch(str(root), None)
+    assert hashing is not None
+    with hashing:
+        assert hashing.forked
+        assert hashing.walk == config_walk(root)
+        assert hashing.digest() == hashing.walk.digest()
+
+
+@pytest.mark.parametrize(
+    ("config", "dockerfile"),
+    [
+        ('image = "busybox"\n', True),  # no build
+        (None, False),  # no Dockerfile: the prebuilt image
+        ("port = [\n", True),  # not TOML: the real load reports it
+        ('dockerfile = "missing"\n', True),  # likewise
+    ],
+)
+def test_no_prefetch_without_a_clear_build(
+    tmp_path: Path, config: str | None, dockerfile: bool
+) -> None:
+    root = booth_dir(tmp_path, config, dockerfile)
+    assert context_hashing.prefetch(str(root), None) is None
+    assert context_hashing.prefetch(str(tmp_path / "nowhere"), None) is None
+
+
+def test_the_workspace_uses_a_matching_prefetch_and_ends_any_other(tmp_path: Path) -> None:
+    from reconciler.workspace import Target, Workspace
+
+    root = booth_dir(tmp_path / "code", 'name = "x"\nport = 10000\n')
+    matching = context_hashing.prefetch(str(root), None)
+    assert matching is not None and matching.forked
+    workspace = Workspace(Target(str(root)), prefetched=matching)
+    with workspace.loading() as loading:
+        assert loading.hashing is matching
+        config, _ = loading.result()
+    assert config.build is not None and config.build.fingerprint is not None
+    expected = config_walk(root)
+    assert expected is not None
+    assert config.build.fingerprint.context == expected.digest()
+
+    other = booth_dir(tmp_path / "other")
+    stale = context_hashing.prefetch(str(other), None)
+    assert stale is not None
+    pid = stale._pid
+    assert pid is not None
+    workspace = Workspace(Target(str(root)), prefetched=stale)
+    with workspace.loading() as loading:
+        assert loading.hashing is not stale
+        loading.result()
+    assert reaped(pid)
+
+
+def test_a_workspace_closed_unused_reaps_its_prefetch(tmp_path: Path) -> None:
+    from reconciler.workspace import Target, Workspace
+
+    root = booth_dir(tmp_path)
+    hashing = context_hashing.prefetch(str(root), None)
+    assert hashing is not None
+    pid = hashing._pid
+    assert pid is not None
+    Workspace(Target(str(root)), prefetched=hashing).close()
+    assert reaped(pid)
+
+
+@pytest.mark.parametrize(
+    ("command", "offline", "expected"),
+    [("plan", False, True), ("apply", False, True), ("plan", True, False), ("run", False, False)],
+)
+def test_only_an_online_plan_or_an_apply_prefetches(
+    tmp_path: Path, command: str, offline: bool, expected: bool
+) -> None:
+    """An offline plan walks in process (nothing to overlap); `run`, `render` and the
+    rest walk in process too."""
+    import argparse
+
+    from reconciler.cli import _prefetch
+
+    root = booth_dir(tmp_path)
+    args = argparse.Namespace(command=command, offline=offline, directory=str(root), config=None)
+    hashing = _prefetch(args)
+    assert (hashing is not None) == expected
+    if hashing is not None:
+        hashing.close()
