@@ -361,6 +361,9 @@ def bench_destroy(booths: dict[str, Booth], runs: int) -> dict[str, float]:
     }
 
 
+SETTLE_SECONDS = 5.0
+
+
 def bench_scale(booth: Booth, runs: int) -> dict[str, float | int]:
     booth.remove_everything()
     subprocess.run(booth.cmd("apply"), check=True, capture_output=True)
@@ -372,12 +375,21 @@ def bench_scale(booth: Booth, runs: int) -> dict[str, float | int]:
         "sleep 3600 >/dev/null; done"
     )
     try:
+        # Starting 100 containers leaves the machine busy for a few seconds (load ~7 on
+        # two cores): measured at once, that, not the containers, would show.
+        time.sleep(SETTLE_SECONDS)
         loaded = [timed(plan) for _ in range(runs + 1)][1:]
         requests_loaded = count_plan_requests(booth)
     finally:
         ids = sh(f"docker ps -aq --filter label={BENCH_LABEL}", check=False).stdout.split()
         if ids:
             sh(f"docker rm -f {' '.join(ids)}", check=False)
+    try:
+        # The baseline again, after: a machine whose speed drifts over the minute the
+        # two take is measured on both sides.
+        time.sleep(SETTLE_SECONDS)
+        empty += [timed(plan) for _ in range(runs + 1)][1:]
+    finally:
         booth.remove_everything()
     return {
         "plan_s_no_unrelated": median(empty),
