@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import pytest
 
-from reconciler.config import CliInputs, load_config
+from reconciler.config import CliInputs, load_config, with_context_digest
 from reconciler.errors import ConfigError, RunArgError
 
 
@@ -133,3 +134,33 @@ def test_without_a_dockerfile_or_startup_the_contract_says_so(code: Path) -> Non
     contract = load_config(str(code), host_env={}).contract_env
     assert "CB_DOCKERFILE=" in contract
     assert not any(item.startswith("CB_STARTUP") for item in contract)
+
+
+def test_a_deferred_context_hash_completes_the_same_fingerprint(code: Path) -> None:
+    """``walk_context=False`` leaves the context's hash to the caller; completing it with
+    the walk's digest gives the fingerprint the config computes itself."""
+    write(code, "port = 10001\n")
+    (code / ".booth" / "Dockerfile").write_text("FROM scratch\nCOPY . /code\n")
+    (code / "app.py").write_text("print(1)\n")
+    whole = load_config(str(code), host_env={})
+    deferred = load_config(str(code), host_env={}, walk_context=False)
+    assert deferred.build is not None and deferred.build.fingerprint is None
+    assert deferred.build.inputs is not None
+    completed = with_context_digest(deferred, deferred.build.inputs.walk.digest())
+    assert completed.build is not None and whole.build is not None
+    assert completed.build.fingerprint == whole.build.fingerprint is not None
+    assert completed == whole
+
+
+def test_completing_a_config_without_a_build_is_a_caller_error(code: Path) -> None:
+    write(code, 'port = 10001\nimage = "busybox"\n')
+    config = load_config(str(code), host_env={}, walk_context=False)
+    with pytest.raises(ValueError, match=r"^with_context_digest: the config builds no image$"):
+        with_context_digest(config, "0" * 64)
+    write(code, "port = 10001\n")
+    (code / ".booth" / "Dockerfile").write_text("FROM scratch\n")
+    built = load_config(str(code), host_env={}, walk_context=False)
+    assert built.build is not None
+    no_inputs = attrs.evolve(built, build=attrs.evolve(built.build, inputs=None))
+    with pytest.raises(ValueError, match=r"^with_context_digest: the config builds no image$"):
+        with_context_digest(no_inputs, "0" * 64)
