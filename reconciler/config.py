@@ -208,9 +208,9 @@ def load_daemon_mode(code_dir: str, config_file: str | None, cli: CliInputs) -> 
     """Only ``daemon`` (the command line's over the file's): how ``booth`` with no command
     runs, learned without building (and fingerprinting) the whole config twice."""
     _, reader = _open(code_dir, config_file)
-    overrides = dict(cli.overrides)
-    raw = {**reader.raw, **overrides}
-    return KeyReader(raw, reader.text, reader.where, frozenset(overrides)).boolean("daemon", False)
+    # `--daemon` is a switch (always true): a bad value can only be the file's.
+    raw = {**reader.raw, **dict(cli.overrides)}
+    return KeyReader(raw, reader.text, reader.where).boolean("daemon", False)
 
 
 def _port(reader: KeyReader, code: Path, name: str, resolve: PortResolver) -> tuple[int, str]:
@@ -242,7 +242,7 @@ def build_config(
     env: Mapping[str, str],
     warnings: Sequence[str],
     resolve_port: PortResolver = first_slot,
-    walk_context: bool = True,
+    walk_context: bool,
 ) -> BoothConfig:
     project_name, name = _names(reader, code)
     variant_raw = reader.string("variant", "base")

@@ -62,6 +62,7 @@ def config_from_table(
         cli=cli or CliInputs(),
         env={**HOST_IDENTITY, **(env or {})},
         warnings=warnings,
+        walk_context=True,
     )
 
 
