@@ -10,7 +10,7 @@ the same modules loaded and no interpreter start-up. Forking is only safe while 
 thread runs (a lock another thread holds would stay locked in the child), so with a
 thread running, without ``os.fork``, or if the child dies without an answer, the walk
 runs here instead, with the same result and the same errors. The child answers through
-a pipe and ends with ``os._exit``: it never flushes the parent's buffers, runs its exit
+a pipe and ends with ``posix._exit``: it never flushes the parent's buffers, runs its exit
 handlers or reaches the code after the fork.
 """
 
@@ -71,7 +71,12 @@ class ContextHashing:
                     answer = answer[os.write(write, answer) :]
                 status = 0
             finally:
-                os._exit(status)
+                # The system call itself, not ``os._exit``: a tool may have wrapped that
+                # to save its state first (coverage does), which in a forked child would
+                # write into the parent's files.
+                import posix
+
+                posix._exit(status)
         os.close(write)
         self._pid, self._pipe, self.forked = pid, read, True
 
