@@ -30,7 +30,7 @@ from reconciler.docker_calls import (
     translated_iter,
 )
 from reconciler.docker_sdk import docker
-from reconciler.engine import BuildRequest, EngineInfo, Stream
+from reconciler.engine import API_TIMEOUT, CONNECT_TIMEOUT, BuildRequest, EngineInfo, Stream
 from reconciler.engine_endpoint import Endpoint, resolve, unreachable
 from reconciler.errors import (
     DockerUnavailableError,
@@ -41,8 +41,6 @@ from reconciler.errors import (
 from reconciler.logs import get_logger
 from reconciler.model import ActualState
 
-CONNECT_TIMEOUT = 5
-API_TIMEOUT = 60
 ATTACH_PARAMS = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
 
 log = get_logger()

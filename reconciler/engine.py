@@ -19,6 +19,11 @@ import attrs
 from reconciler.engine_endpoint import Endpoint
 from reconciler.model import ActualState
 
+# Both engines: the first request (``/version``) fails fast when nothing answers; later
+# ones may take a while (a pull's first answer, an exec on a busy engine).
+CONNECT_TIMEOUT = 5
+API_TIMEOUT = 60
+
 
 class Stream(Protocol):
     """An attach connection: a socket, a TLS socket or an SSH channel."""

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from reconciler.errors import DockerUnavailableError, EngineError
+from reconciler.errors import DockerUnavailableError, EngineError, one_line
 from reconciler.model import (
     LABEL_BASE_IMAGES,
     LABEL_CODE_DIR,
@@ -60,9 +60,9 @@ def collect(lookups: Lookups, name: str, port: int, image: str | None, where: st
     try:
         return snapshot(_gathered(lookups, name, port, image))
     except EngineError as err:
-        text = str(err)
-        detail = text if len(text) < 200 else text[:197] + "..."
-        raise DockerUnavailableError(f"Docker engine at {where} failed: {detail}") from None
+        raise DockerUnavailableError(
+            f"Docker engine at {where} failed: {one_line(err, 200)}"
+        ) from None
 
 
 def _gathered(lookups: Lookups, name: str, port: int, tag: str | None) -> list[Observed]:

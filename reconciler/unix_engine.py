@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from reconciler import observe
-from reconciler.engine import BuildRequest, EngineInfo, Stream
+from reconciler.engine import API_TIMEOUT, CONNECT_TIMEOUT, BuildRequest, EngineInfo, Stream
 from reconciler.engine_endpoint import Endpoint, unreachable
 from reconciler.errors import DockerUnavailableError, EngineError, EngineNotFound, one_line
 from reconciler.logs import get_logger
@@ -30,9 +30,6 @@ from reconciler.unix_api import UnixApi, path_of
 if TYPE_CHECKING:
     from reconciler.docker_engine import DockerEngine
 
-# As DockerEngine's: the first request (/version) fails fast, later ones may take a while.
-CONNECT_TIMEOUT = 5
-API_TIMEOUT = 60
 _INSPECT_PATHS = {
     Kind.CONTAINER: "/containers/{}/json",
     Kind.NETWORK: "/networks/{}",
