@@ -5,12 +5,14 @@ the build.
 
 1. ``ratio``: the fingerprint in this process against ``os.walk`` plus one ``lstat`` per
    file over the same tree (the system calls no fingerprint can avoid).
-2. ``plan_build_vs_image``: whole ``booth plan`` processes on the local engine, both
-   converged (nothing to do), alternating: a booth whose ``.booth/Dockerfile`` booth built
-   (every plan fingerprints the 10,000-file code dir) against the same code dir and image
-   with ``image`` set instead (no build, no walk). Goal: at most 1.2. Needs the engine
-   and BENCH_BUSYBOX_IMAGE (default booth-test/busybox:latest); ``--no-plan`` skips it.
-   Everything it creates is removed at the end, also on failure.
+2. ``plan_build_vs_image``: whole ``booth plan`` processes on the local engine, all
+   converged (nothing to do), in turn: a booth built from a Dockerfile that ``COPY``s from
+   the code dir (every plan fingerprints the 10,000-file tree) against the same code dir
+   with ``image`` set instead (no build, no walk). Goal: at most 1.2.
+   ``plan_unread_vs_image``: the same for a Dockerfile in CodingBooth's shape (``FROM``
+   and ``RUN``), which reads no file of the code dir, so no plan walks it.
+   Needs the engine and BENCH_BUSYBOX_IMAGE (default booth-test/busybox:latest);
+   ``--no-plan`` skips it. Everything it creates is removed at the end, also on failure.
 
 Prints JSON: medians in ms and the ratios. Nothing here asserts a time.
 
@@ -71,22 +73,36 @@ def interleaved_ms(fns: list[Callable[[], object]], runs: int) -> list[list[floa
     return times
 
 
-class PlanPair:
-    """Two converged booths on one code dir: ``build`` builds its image from
-    ``.booth/Dockerfile``; ``image`` runs that image by name (its own config file)."""
+# The two shapes of a booth's Dockerfile: one that copies from the code dir (every plan
+# walks its 10,000 files) and CodingBooth's own (``FROM`` its image, ``RUN`` a setup
+# script), which reads no file of it (no walk: ``dockerfile.trigger_bases``).
+SHAPES = {
+    "copy": f"FROM {BUSYBOX_IMAGE}\nCOPY pkg00/mod00/file00000.py /code/\n",
+    "unread": f"FROM {BUSYBOX_IMAGE}\nRUN echo built > /built\n",
+}
+
+
+class PlanSet:
+    """Converged booths on one code dir: one built from each of :data:`SHAPES`, and
+    ``image``, which runs the ``copy`` booth's image by name (no build, no walk)."""
 
     def __init__(self, code: Path) -> None:
         self.code = code
         bench_id = uuid.uuid4().hex[:8]
-        self.tag = f"booth-bench/ctx-{bench_id}:latest"  # what `image` runs: the same image
+        self.tag = f"booth-bench/ctx-{bench_id}:latest"  # what `image` runs
         (code / ".booth").mkdir()
-        (code / ".booth" / "Dockerfile").write_text(f"FROM {BUSYBOX_IMAGE}\n")
         self.configs: dict[str, Path] = {}
         self.booths: dict[str, str] = {}  # the booth container of each
-        for kind, port in zip(("build", "image"), free_ports(2), strict=True):
+        self.built: list[str] = []  # image IDs booth built, removed at the end
+        kinds = (*SHAPES, "image")
+        for kind, port in zip(kinds, free_ports(len(kinds)), strict=True):
             self.booths[kind] = f"bench-ctx-{bench_id}-{kind}-{port}"
+            if kind in SHAPES:
+                (code / ".booth" / f"{kind}.Dockerfile").write_text(SHAPES[kind])
+                source = f'dockerfile = ".booth/{kind}.Dockerfile"\n'
+            else:
+                source = f'image = "{self.tag}"\n'
             config = code / ".booth" / f"{kind}.toml"
-            image = "" if kind == "build" else f'image = "{self.tag}"\n'
             config.write_text(
                 textwrap.dedent(f"""\
                 name = "bench-ctx-{bench_id}-{kind}"
@@ -94,10 +110,9 @@ class PlanPair:
                 dind = false
                 cmds = ["sleep", "infinity"]
                 """)
-                + image
+                + source
             )
             self.configs[kind] = config
-        self.built: str | None = None
 
     def cmd(self, kind: str, *args: str) -> list[str]:
         config = str(self.configs[kind])
@@ -114,44 +129,49 @@ class PlanPair:
         ]
 
     def converge(self) -> None:
-        """Apply both: ``build`` builds the image; ``image`` then runs it under ``tag``."""
-        subprocess.run(self.cmd("build", "apply"), check=True, capture_output=True)
-        self.built = subprocess.run(
-            ["docker", "inspect", "-f", "{{.Image}}", self.booths["build"]],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        subprocess.run(["docker", "tag", self.built, self.tag], check=True)
+        """Apply all: each shape builds its image; ``image`` then runs ``copy``'s as ``tag``."""
+        for kind in SHAPES:
+            subprocess.run(self.cmd(kind, "apply"), check=True, capture_output=True)
+            self.built.append(
+                subprocess.run(
+                    ["docker", "inspect", "-f", "{{.Image}}", self.booths[kind]],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout.strip()
+            )
+        subprocess.run(["docker", "tag", self.built[0], self.tag], check=True)
         subprocess.run(self.cmd("image", "apply"), check=True, capture_output=True)
 
     def remove(self) -> None:
         for kind in self.configs:
             subprocess.run(self.cmd(kind, "destroy"), check=False, capture_output=True)
         subprocess.run(["docker", "rmi", self.tag], check=False, capture_output=True)
-        if self.built is not None:  # the build's own tag, codingbooth-local:...
-            subprocess.run(["docker", "rmi", "-f", self.built], check=False, capture_output=True)
+        for built in self.built:  # the builds' own tags, codingbooth-local:...
+            subprocess.run(["docker", "rmi", "-f", built], check=False, capture_output=True)
 
 
 def bench_plan(root: Path, runs: int) -> dict[str, float]:
-    pair = PlanPair(root)
+    plans = PlanSet(root)
     try:
-        pair.converge()
-        # --detailed-exitcode fails the timing (exit 2) unless both are converged.
-        build = pair.cmd("build", "plan", "--detailed-exitcode")
-        image = pair.cmd("image", "plan", "--detailed-exitcode")
-        timed(build), timed(image)  # warm-up
-        build_s, image_s = [], []
+        plans.converge()
+        # --detailed-exitcode fails the timing (exit 2) unless each is converged.
+        cmds = [plans.cmd(kind, "plan", "--detailed-exitcode") for kind in plans.configs]
+        for cmd in cmds:
+            timed(cmd)  # warm-up
+        seconds: list[list[float]] = [[] for _ in cmds]
         for _ in range(runs):
-            build_s.append(timed(build))
-            image_s.append(timed(image))
+            for cmd, out in zip(cmds, seconds, strict=True):
+                out.append(timed(cmd))
     finally:
-        pair.remove()
-    build_ms, image_ms = statistics.median(build_s) * 1000, statistics.median(image_s) * 1000
+        plans.remove()
+    ms = dict(zip(plans.configs, (statistics.median(s) * 1000 for s in seconds), strict=True))
     return {
-        "plan_build_ms": round(build_ms, 1),
-        "plan_image_ms": round(image_ms, 1),
-        "plan_build_vs_image": round(build_ms / image_ms, 3),
+        "plan_build_ms": round(ms["copy"], 1),
+        "plan_unread_ms": round(ms["unread"], 1),
+        "plan_image_ms": round(ms["image"], 1),
+        "plan_build_vs_image": round(ms["copy"] / ms["image"], 3),
+        "plan_unread_vs_image": round(ms["unread"] / ms["image"], 3),
     }
 
 

@@ -219,16 +219,35 @@ class ContextWalk:
         return hash_context(self.context_dir, self.matcher, self.skip)
 
 
+# The context's place in a fingerprint when the build reads no file of it: nothing in
+# the code dir can change the image, so no walk, and no rebuild for the context's sake
+# (``reconcile``: a context field counts only between two real hashes).
+CONTEXT_UNREAD = "unread"
+
+
 @attrs.frozen
 class BuildInputs:
-    """A build's fingerprint but the context's hash, which :attr:`walk` gives."""
+    """A build's fingerprint but the context's hash, which :attr:`walk` gives.
+
+    ``trigger_bases``: when the Dockerfile itself reads no file of the context
+    (``dockerfile.trigger_bases``), the base images whose ``ONBUILD`` triggers could
+    still read it; None when it may read the context itself."""
 
     dockerfile: str
     build_args: str
     walk: ContextWalk
+    trigger_bases: tuple[str, ...] | None = None
 
     def fingerprint(self, context: str) -> BuildFingerprint:
         return BuildFingerprint(self.dockerfile, self.build_args, context)
+
+    def context_unread(self, triggers: Mapping[str, tuple[str, ...]]) -> bool:
+        """Whether the build reads no file of the context, given the ``ONBUILD`` triggers
+        of the base images the engine has (``triggers``: base → its triggers): the
+        Dockerfile does not, and every base is there and has none. A base the engine
+        lacks is unknown, and unknown means read."""
+        bases = self.trigger_bases
+        return bases is not None and all(triggers.get(base, ("?",)) == () for base in bases)
 
 
 def build_inputs(

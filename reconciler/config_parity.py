@@ -18,7 +18,7 @@ from reconciler import codingbooth
 from reconciler.build_context import build_inputs, read_dockerfile
 from reconciler.codingbooth import BuildSpec, HostIdentity
 from reconciler.config_reader import KeyReader
-from reconciler.dockerfile import base_images
+from reconciler.dockerfile import base_images, trigger_bases
 from reconciler.expand import expand
 from reconciler.runargs import Word, words_from
 
@@ -108,7 +108,9 @@ def read_parity(
             )
             content = read_dockerfile(dockerfile)
             inputs = build_inputs(code, dockerfile, dict(spec.build_args), content=content)
-            bases = base_images(content.decode("utf-8", "replace"), dict(spec.build_args))
+            text = content.decode("utf-8", "replace")
+            bases = base_images(text, dict(spec.build_args))
+            inputs = attrs.evolve(inputs, trigger_bases=trigger_bases(text, dict(spec.build_args)))
             build = attrs.evolve(spec, inputs=inputs, bases=bases)
             if walk_context:
                 build = attrs.evolve(build, fingerprint=inputs.fingerprint(inputs.walk.digest()))

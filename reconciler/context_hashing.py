@@ -140,7 +140,9 @@ def prefetch(code_dir: str, config_file: str | None) -> ContextHashing | None:
     local engine the work after the config is read is short (a converged plan asks the
     engine in ~15 ms); importing the config's modules takes longer than the walk. So the
     little that decides the walk is read here (the config file's ``image`` and
-    ``dockerfile``, CodingBooth's default ``.booth/Dockerfile``, the ignore file), with
+    ``dockerfile``, CodingBooth's default ``.booth/Dockerfile`` and whether it reads the
+    context (``dockerfile.reads_context``: if not, there is no walk to begin), the
+    ignore file), with
     no validation: the workspace uses the result only for a walk equal to the one the
     validated config asks for (``ContextWalk`` equality: directory, ignore rules, the
     path left out) and walks anew otherwise. Anything unclear here (a config that does
@@ -148,6 +150,7 @@ def prefetch(code_dir: str, config_file: str | None) -> ContextHashing | None:
     """
     from reconciler.codingbooth import find_dockerfile
     from reconciler.configfile import code_directory, config_location, parse_toml, read_config
+    from reconciler.dockerfile import reads_context
 
     try:
         code = code_directory(code_dir)
@@ -160,7 +163,9 @@ def prefetch(code_dir: str, config_file: str | None) -> ContextHashing | None:
         dockerfile = find_dockerfile(
             code, named if isinstance(named, str) and named else None, what
         )
-        walk = context_walk(code, dockerfile) if dockerfile is not None else None
+        if dockerfile is None or not reads_context(dockerfile.read_text("utf-8", "replace")):
+            return None  # no build, or most likely no walk (``Loading.result``)
+        walk = context_walk(code, dockerfile)
     except (ConfigError, OSError, ValueError):
         return None
-    return ContextHashing(walk) if walk is not None else None
+    return ContextHashing(walk)

@@ -11,7 +11,7 @@ import contextlib
 import io
 import posixpath
 import tarfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import requests.exceptions
@@ -104,9 +104,11 @@ class DockerEngine:
         version = call(lambda: self.client.version(api_version=False))
         return EngineInfo.from_version(version, self._where)
 
-    def observe(self, name: str, port: int, image: str | None = None) -> ActualState:
+    def observe(
+        self, name: str, port: int, image: str | None = None, bases: Sequence[str] = ()
+    ) -> ActualState:
         """See :func:`observe.collect` (the same calls as ``unix_engine``, through the SDK)."""
-        state = observe.collect(SdkLookups(self.client), name, port, image, self.endpoint)
+        state = observe.collect(SdkLookups(self.client), name, port, image, self.endpoint, bases)
         log.debug("observe.snapshot", instance=f"{name}-{port}", objects=len(state.objects))
         return state
 

@@ -7,14 +7,20 @@ continuations, instructions in any case; ``FROM [--flag=…] image [AS name]``, 
 global ``ARG``s (those before the first ``FROM``, overridden by build args) substituted
 in ``$NAME``, ``${NAME}`` and ``${NAME:-default}``. A ``FROM`` of an earlier stage or of
 ``scratch`` is no image; one whose variables cannot be resolved here is left out.
+
+Also whether a build can read its context at all (:func:`trigger_bases`): most
+CodingBooth Dockerfiles only ``FROM`` the CodingBooth image and ``RUN`` its setup scripts,
+so their image does not depend on the code directory, and a plan need not walk it.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping
 
 _DIRECTIVE = re.compile(r"#\s*escape\s*=\s*(\S)\s*$", re.I)
+_SYNTAX = re.compile(r"#\s*syntax\s*=", re.I)
 _VARIABLE = re.compile(r"\$(?:\{(\w+)(?::-([^}]*))?\}|(\w+))")
 
 
@@ -65,10 +71,59 @@ def _global_args(words: list[str], build_args: Mapping[str, str], into: dict[str
 
 def base_images(text: str, build_args: Mapping[str, str]) -> tuple[str, ...]:
     """The images the ``FROM`` lines of a Dockerfile name, in order, each once."""
+    return _bases(text, build_args)[0]
+
+
+def trigger_bases(text: str, build_args: Mapping[str, str]) -> tuple[str, ...] | None:
+    """The base images whose ``ONBUILD`` triggers are the only way this Dockerfile's build
+    can read its context; None when it may read the context itself (see
+    :func:`reads_context`), or a ``FROM`` names an image not known here (an unset
+    variable), whose triggers nobody can look up."""
+    if reads_context(text):
+        return None
+    images, complete = _bases(text, build_args)
+    return images if complete else None
+
+
+def reads_context(text: str) -> bool:
+    """Whether the Dockerfile's own instructions may read files of the build context:
+    ``COPY`` (but ``COPY --from=``, which reads a stage or an image), ``ADD``, ``RUN
+    --mount`` (a bind mount's default source is the context), an ``ONBUILD`` (a later
+    stage built ``FROM`` this one runs it), or a ``syntax`` directive (another frontend,
+    which may do anything). Cautious by design: a heredoc's ``COPY <<EOF`` or an
+    ``ADD`` of a URL count as reads, which costs one walk, never a missed rebuild."""
+    if _syntax_directive(text):
+        return True
+    for line in _logical_lines(text):
+        instruction, *words = line.split()
+        flags = [w.lower() for w in itertools.takewhile(lambda w: w.startswith("--"), words)]
+        kind = instruction.upper()
+        if kind in ("ADD", "ONBUILD"):
+            return True
+        if kind == "COPY" and not any(flag.startswith("--from=") for flag in flags):
+            return True
+        if kind == "RUN" and any(flag.startswith("--mount") for flag in flags):
+            return True
+    return False
+
+
+def _syntax_directive(text: str) -> bool:
+    """A ``# syntax=`` parser directive among the comment lines that open the file."""
+    for raw in text.removeprefix("\ufeff").splitlines():
+        line = raw.strip()
+        if not line.startswith("#"):
+            return False
+        if _SYNTAX.match(line):
+            return True
+    return False
+
+
+def _bases(text: str, build_args: Mapping[str, str]) -> tuple[tuple[str, ...], bool]:
+    """:func:`base_images`, and whether every ``FROM`` could be resolved."""
     values: dict[str, str] = {}
     stages: set[str] = {"scratch"}
     images: list[str] = []
-    seen_from = False
+    seen_from, complete = False, True
     for line in _logical_lines(text):
         instruction, *words = line.split()
         if instruction.upper() == "ARG" and not seen_from:
@@ -78,10 +133,12 @@ def base_images(text: str, build_args: Mapping[str, str]) -> tuple[str, ...]:
         seen_from = True
         words = [w for w in words if not w.startswith("--")]
         if not words:
+            complete = False
             continue
         image = _substitute(words[0], values)
+        complete = complete and bool(image)
         if image and image.lower() not in stages and image not in images:
             images.append(image)
         if len(words) >= 3 and words[1].upper() == "AS":
             stages.add(words[2].lower())
-    return tuple(images)
+    return tuple(images), complete

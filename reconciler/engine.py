@@ -11,7 +11,7 @@ Failures surface as :class:`reconciler.errors.EngineError` and its subclasses.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 import attrs
@@ -83,8 +83,11 @@ class Engine(Protocol):
         ...
 
     def identity(self) -> EngineInfo: ...
-    def observe(self, name: str, port: int, image: str | None = None) -> ActualState:
-        """The instance's objects, and the image tag ``image`` when booth builds it."""
+    def observe(
+        self, name: str, port: int, image: str | None = None, bases: Sequence[str] = ()
+    ) -> ActualState:
+        """The instance's objects, the image tag ``image`` when booth builds it, and the
+        ONBUILD triggers of the ``bases`` the engine has (``ActualState.base_triggers``)."""
         ...
 
     def instances_of(self, code_dir: str, name: str) -> list[int]:

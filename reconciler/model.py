@@ -294,6 +294,9 @@ class ActualState:
 
     objects: tuple[Observed, ...] = ()
     pulled: tuple[tuple[str, str], ...] = ()
+    # The build's base images the engine has, each with its ONBUILD triggers: whether
+    # the build can read its context at all (``BuildInputs.context_unread``).
+    base_triggers: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def pulled_id(self, image: str) -> str | None:
         return next((i for ref, i in self.pulled if ref == image), None)

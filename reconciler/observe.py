@@ -11,8 +11,10 @@ documents to the parsers, so both observe alike, request for request.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
+
+import attrs
 
 from reconciler.errors import DockerUnavailableError, EngineError, one_line
 from reconciler.model import (
@@ -52,13 +54,24 @@ class Lookups(Protocol):
         ...
 
 
-def collect(lookups: Lookups, name: str, port: int, image: str | None, where: str) -> ActualState:
+def collect(
+    lookups: Lookups,
+    name: str,
+    port: int,
+    image: str | None,
+    where: str,
+    bases: Sequence[str] = (),
+) -> ActualState:
     """Everything that matters to instance ``{name}-{port}``, in a constant number of
     requests: label filters run in the engine, and our names are inspected one by one
-    (an inspect costs the same however many objects the host has). A failed call is the
-    engine at ``where`` failing: nothing can be planned without the whole snapshot."""
+    (an inspect costs the same however many objects the host has). ``bases``: images
+    whose ONBUILD triggers are wanted (one inspect each). A failed call is the engine at
+    ``where`` failing: nothing can be planned without the whole snapshot."""
     try:
-        return snapshot(_gathered(lookups, name, port, image))
+        state = snapshot(_gathered(lookups, name, port, image))
+        triggers = tuple(_triggers(lookups, base) for base in bases if base != image)
+        present = tuple((base, found) for base, found in triggers if found is not None)
+        return attrs.evolve(state, base_triggers=present) if present else state
     except EngineError as err:
         raise DockerUnavailableError(
             f"Docker engine at {where} failed: {one_line(err, 200)}"
@@ -90,6 +103,18 @@ def _gathered(lookups: Lookups, name: str, port: int, tag: str | None) -> list[O
         if raw is not None:
             found.append(image(raw, tag))
     return found
+
+
+def _triggers(lookups: Lookups, base: str) -> tuple[str, tuple[str, ...] | None]:
+    """A base image's ONBUILD triggers (None: the engine has no such image, or cannot
+    look it up, as for a name it finds invalid: a walk tells what the build reads)."""
+    try:
+        raw = lookups.inspect(Kind.IMAGE, base)
+    except EngineError:
+        return base, None
+    if raw is None:
+        return base, None
+    return base, tuple(str(t) for t in (raw.get("Config") or {}).get("OnBuild") or ())
 
 
 def code_dir_filters(code_dir: str) -> dict[str, list[str]]:

@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from reconciler.build_context import CONTEXT_UNREAD
 from reconciler.errors import ForeignObjectError
 from reconciler.model import (
     CREATION_ORDER,
@@ -26,6 +27,7 @@ from reconciler.model import (
     Resource,
     Role,
     changed_fields,
+    field_hashes,
 )
 
 
@@ -135,12 +137,14 @@ def _base_change(resource: Resource, actual: ActualState) -> Change:
     if observed.name != resource.name:
         why = f"spec changed: name (was {observed.name})"
         return make(Action.REPLACE, ReasonCode.NAME_CHANGED, why)
-    if observed.spec_hash != resource.spec_hash:
-        fields = changed_fields(dict(observed.field_hashes), dict(resource.field_hashes))
-        if resource.role == Role.IMAGE:
+    if observed.spec_hash != resource.spec_hash and resource.role == Role.IMAGE:
+        fields = _build_inputs_changed(observed, resource)
+        if fields is not None:
             reasons = dict.fromkeys(_BUILD_INPUTS.get(f, f"{f} changed") for f in fields)
             why = ", ".join(reasons) or "spec changed"
             return make(Action.REPLACE, ReasonCode.BUILD_INPUTS_CHANGED, why)
+    elif observed.spec_hash != resource.spec_hash:
+        fields = changed_fields(dict(observed.field_hashes), dict(resource.field_hashes))
         what = f"spec changed: {', '.join(fields) or 'spec'}"
         if resource.role == Role.VOLUME:
             # Replacing the data volume would drop the inner daemon's images and containers,
@@ -156,6 +160,22 @@ def _base_change(resource: Resource, actual: ActualState) -> Change:
     if resource.kind == Kind.CONTAINER and not observed.running:
         return make(Action.START, ReasonCode.STOPPED, "stopped")
     return make(Action.NONE, ReasonCode.UP_TO_DATE, "up to date")
+
+
+_UNREAD = dict(field_hashes({"Context": CONTEXT_UNREAD}))["Context"]
+
+
+def _build_inputs_changed(observed: Observed, resource: Resource) -> list[str] | None:
+    """The inputs that differ between a built image and the build wanted now (None: none
+    that matter). The context counts only between two hashes of it: a build that reads
+    no file of its context (before or now, with the same Dockerfile) is not rebuilt for
+    what its code dir holds."""
+    old, new = dict(observed.field_hashes), dict(resource.field_hashes)
+    fields = changed_fields(old, new)
+    if _UNREAD in (old.get("Context"), new.get("Context")) and "context" in fields:
+        fields.remove("context")
+        return fields or None
+    return fields
 
 
 def _pull_replaces(resource: Resource, observed: Observed, actual: ActualState) -> str:

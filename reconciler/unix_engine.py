@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from reconciler import observe
@@ -123,8 +123,10 @@ class UnixEngine:
     def identity(self) -> EngineInfo:
         return self._identity
 
-    def observe(self, name: str, port: int, image: str | None = None) -> ActualState:
-        state = observe.collect(UnixLookups(self._api), name, port, image, self.endpoint)
+    def observe(
+        self, name: str, port: int, image: str | None = None, bases: Sequence[str] = ()
+    ) -> ActualState:
+        state = observe.collect(UnixLookups(self._api), name, port, image, self.endpoint, bases)
         log.debug("observe.snapshot", instance=f"{name}-{port}", objects=len(state.objects))
         return state
 

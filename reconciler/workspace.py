@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from reconciler import port_choice
-from reconciler.build_context import ContextWalk
+from reconciler.build_context import CONTEXT_UNREAD, ContextWalk
 from reconciler.config import (
     BoothConfig,
     CliInputs,
@@ -94,22 +94,42 @@ class Loading:
     hashing: ContextHashing | None
     _result: tuple[BoothConfig, DesiredGraph] | None = attrs.field(default=None, init=False)
 
-    def result(self) -> tuple[BoothConfig, DesiredGraph]:
+    def result(self, actual: ActualState | None = None) -> tuple[BoothConfig, DesiredGraph]:
         """Config and desired graph; warnings are logged only once both are known to be
-        valid, so a bad input prints its one error line and nothing else."""
+        valid, so a bad input prints its one error line and nothing else.
+
+        ``actual``: what the engine has, the base images' ONBUILD triggers included. A
+        build that reads no file of its context is then known as such, and the context
+        is not walked at all (:data:`CONTEXT_UNREAD`)."""
         if self._result is None:
             config = self.config
             if self.hashing is not None:
-                config = with_context_digest(config, self.hashing.digest())
+                config = with_context_digest(config, self._context_digest(actual))
             desired = build_desired(config)
             for warning in config.warnings:
                 log.warning("config.warning", detail=warning)
             self._result = config, desired
         return self._result
 
+    def _context_digest(self, actual: ActualState | None) -> str:
+        assert self.hashing is not None and self.config.build is not None
+        inputs = self.config.build.inputs
+        assert inputs is not None, "a config loaded without its walk keeps the inputs"
+        if actual is not None and inputs.context_unread(dict(actual.base_triggers)):
+            log.debug("context_hashing.unread", bases=inputs.trigger_bases)
+            self.hashing.close()
+            return CONTEXT_UNREAD
+        return self.hashing.digest()
+
     def built_tag(self) -> str | None:
         """The tag of the image the graph builds (``built_image`` of the result)."""
         return self.config.build.tag if self.config.build is not None else None
+
+    def trigger_bases(self) -> tuple[str, ...]:
+        """The base images observation looks at for ONBUILD triggers (see :meth:`result`)."""
+        build = self.config.build
+        inputs = build.inputs if build is not None else None
+        return (inputs.trigger_bases or ()) if inputs is not None else ()
 
 
 @attrs.define
@@ -182,6 +202,9 @@ class Workspace:
         if inputs is None:
             yield Loading(config, None)
             return
+        # A Dockerfile that reads no file of the context is probably not walked at all
+        # (unless a base image's ONBUILD trigger may read it): no child for it.
+        background = background and inputs.trigger_bases is None
         with prefetched or ContextHashing(inputs.walk, background=background) as hashing:
             yield Loading(config, hashing)
 
@@ -208,7 +231,7 @@ class Workspace:
             raise ConfigError("plan: --pull asks the engine to pull; it cannot be --offline")
         with self.loading(offline=offline, background=not offline) as loading:
             actual = ActualState() if offline else self.observe_loading(loading, pull=pull)
-            config, desired = loading.result()
+            config, desired = loading.result(actual)
         if config.pull and not pull and not offline:
             log.info(
                 "plan.not_pulled",
@@ -236,7 +259,9 @@ class Workspace:
         if pull:
             return self.actual(*loading.result(), pull=True)
         config = loading.config
-        return self.engine().observe(config.name, config.port, loading.built_tag())
+        return self.engine().observe(
+            config.name, config.port, loading.built_tag(), loading.trigger_bases()
+        )
 
     def observe(self) -> tuple[InstanceRef, ActualState, Engine]:
         ref = self.instance_ref()
@@ -248,7 +273,7 @@ class Workspace:
             config = loading.config
             return self._converge(
                 InstanceRef(config.name, config.port),
-                lambda actual: reconcile(loading.result()[1], actual),
+                lambda actual: reconcile(loading.result(actual)[1], actual),
                 ready_timeout=config.ready_timeout,
                 dry_run=dry_run,
                 on_plan=on_plan,

@@ -4,6 +4,7 @@ Dockerfile and rebuilt only when its inputs change, the image contract's environ
 
 from __future__ import annotations
 
+import io
 import json
 import os
 
@@ -91,6 +92,22 @@ def test_a_failing_build_changes_nothing_and_shows_its_last_lines(make_booth, do
     assert docker_client.api.containers(all=True, filters={"name": b.instance}) == []
 
 
+def _refuse_directory(monkeypatch, name: str) -> None:  # type: ignore[no-untyped-def]
+    """``os.open`` refuses directory ``name`` (root reads any): a walk of the context fails."""
+    real_open = os.open
+
+    def refusing(path, flags, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if os.fspath(path).endswith(name) and flags & os.O_DIRECTORY:
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing)  # a forked child inherits it
+
+
+def _refused(directory: os.PathLike[str]) -> str:
+    return f"booth: error: cannot read directory {directory}: Permission denied\n"
+
+
 def test_a_context_that_cannot_be_walked_is_one_error_and_changes_nothing(
     make_booth, docker_client, monkeypatch, capsys
 ):
@@ -102,22 +119,54 @@ def test_a_context_that_cannot_be_walked_is_one_error_and_changes_nothing(
     (b.path / ".booth" / "Dockerfile").write_text(DOCKERFILE)
     (b.path / "greeting.txt").write_text("hello\n")
     (b.path / "private").mkdir()
-    real_open = os.open
-
-    def refusing(path, flags, *args, **kwargs):  # root reads any directory: refuse here
-        if os.fspath(path).endswith("private") and flags & os.O_DIRECTORY:
-            raise PermissionError(13, "Permission denied")
-        return real_open(path, flags, *args, **kwargs)
-
-    monkeypatch.setattr(os, "open", refusing)  # the forked child inherits it
+    _refuse_directory(monkeypatch, "private")
     for command in (["plan"], ["apply"]):
         assert main(["-q", "-C", str(b.path), *command]) == 1
-        err = capsys.readouterr().err
-        assert (
-            err == f"booth: error: cannot read directory {b.path / 'private'}: Permission denied\n"
-        )
+        assert capsys.readouterr().err == _refused(b.path / "private")
     assert labelled_containers(docker_client, b.instance) == {}
     assert labelled_networks(docker_client, b.instance) == []
+
+
+def test_a_dockerfile_that_reads_no_context_is_not_walked(
+    make_booth, docker_client, monkeypatch, capsys
+):
+    """CodingBooth's own shape (``FROM`` and ``RUN``) reads no file of the code dir: a plan
+    does not walk it (a walk would fail on the refused directory), and no edit there
+    rebuilds. A base image with an ONBUILD trigger may read it: then it is walked."""
+    b = make_booth(cmds=["sleep", "infinity"])
+    b.write_config(image=None)
+    dockerfile = b.path / ".booth" / "Dockerfile"
+    dockerfile.write_text(f"FROM {BUSYBOX_IMAGE}\nRUN echo built > /built\n")
+    tag = f"codingbooth-local:{b.path.name.lower()}-base-latest"
+    onbuild = f"booth-test/onbuild:{b.path.name.lower()}"
+    plan = ["-q", "-C", str(b.path), "plan", "--detailed-exitcode"]
+    try:
+        b.ok("apply")
+        built = docker_client.api.inspect_image(tag)["Id"]
+        (b.path / "notes.txt").write_text("a file no build step reads\n")
+        (b.path / "private").mkdir()
+        _refuse_directory(monkeypatch, "private")
+        assert main(plan) == 0, capsys.readouterr().err  # converged, nothing walked
+        assert capsys.readouterr().err == ""
+
+        docker_client.images.build(
+            fileobj=io.BytesIO(f"FROM {BUSYBOX_IMAGE}\nONBUILD RUN true\n".encode()),
+            tag=onbuild,
+            rm=True,
+        )
+        dockerfile.write_text(f"FROM {onbuild}\nRUN echo built > /built\n")
+        assert main(plan) == 1
+        assert capsys.readouterr().err == _refused(b.path / "private")
+
+        monkeypatch.undo()
+        dockerfile.write_text(f"FROM {BUSYBOX_IMAGE}\nCOPY notes.txt /notes.txt\n")
+        changes = {c["resource"]: c for c in b.plan_json()["changes"]}
+        assert changes["image"]["reason"] == "Dockerfile changed"  # not the context too
+        assert docker_client.api.inspect_image(tag)["Id"] == built
+    finally:
+        b.ok("destroy", "--volumes")
+        remove_image(docker_client, tag)
+        remove_image(docker_client, onbuild)
 
 
 def test_the_image_contract_env_file_and_expansion_reach_the_booth(make_booth):

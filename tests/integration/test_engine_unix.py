@@ -28,11 +28,11 @@ pytestmark = pytest.mark.docker
 DOCKERFILE = f"FROM {BUSYBOX_IMAGE}\nRUN echo built > /built\n"
 
 
-def assert_same_view(b: Any, tag: str | None = None) -> Any:
+def assert_same_view(b: Any, tag: str | None = None, bases: tuple[str, ...] = ()) -> Any:
     """Both engines' observe, identity and instances_of for booth ``b``; the snapshot."""
     light, sdk = UnixEngine.connect(resolve()), DockerEngine.connect()
-    state = light.observe(b.name, b.port, tag)
-    assert state == sdk.observe(b.name, b.port, tag)
+    state = light.observe(b.name, b.port, tag, bases)
+    assert state == sdk.observe(b.name, b.port, tag, bases)
     assert light.identity() == sdk.identity()
     code_dir = str(b.path.resolve())
     assert light.instances_of(code_dir, b.name) == sdk.instances_of(code_dir, b.name)
@@ -73,8 +73,11 @@ def test_the_unix_engine_sees_the_built_image_as_the_sdk_does(
     try:
         assert assert_same_view(b, tag).named(Kind.IMAGE, tag) is None
         b.ok("apply")
-        built = assert_same_view(b, tag).named(Kind.IMAGE, tag)
+        bases = (BUSYBOX_IMAGE, "booth-test/no-such-base:1", "Not A Valid Name")
+        state = assert_same_view(b, tag, bases)
+        built = state.named(Kind.IMAGE, tag)
         assert built is not None and built.owned
+        assert state.base_triggers == ((BUSYBOX_IMAGE, ()),)  # only the bases there
     finally:
         b.ok("destroy", "--volumes")
         remove_image(docker_client, tag)

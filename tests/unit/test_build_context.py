@@ -13,9 +13,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import attrs
 import pytest
 
-from reconciler.build_context import BuildFingerprint, changed, fingerprint_context
+from reconciler.build_context import (
+    BuildFingerprint,
+    build_inputs,
+    changed,
+    fingerprint_context,
+)
 from reconciler.dockerignore import IgnoreMatcher, MatchType, dockerignore_patterns
 from reconciler.errors import ConfigError
 
@@ -342,3 +348,24 @@ def test_a_context_reached_through_a_symlink_is_walked_and_no_directory_stays_op
     with pytest.raises(ConfigError):
         fingerprint(tmp_path / "real")
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+@pytest.mark.parametrize(
+    ("bases", "triggers", "unread"),
+    [
+        ((), {}, True),  # FROM scratch: nothing can read it
+        (("a", "b"), {"a": (), "b": ()}, True),
+        (("a", "b"), {"a": ()}, False),  # b not on the engine: unknown
+        (("a",), {"a": ("RUN true",)}, False),  # any trigger: walk
+        (None, {}, False),  # the Dockerfile itself may read it
+    ],
+)
+def test_a_build_reads_no_context_only_when_nothing_can(
+    tmp_path: Path,
+    bases: tuple[str, ...] | None,
+    triggers: dict[str, tuple[str, ...]],
+    unread: bool,
+) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    inputs = build_inputs(tmp_path, tmp_path / "Dockerfile", {})
+    assert attrs.evolve(inputs, trigger_bases=bases).context_unread(triggers) is unread

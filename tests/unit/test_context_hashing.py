@@ -161,8 +161,8 @@ def test_a_prefetch_walks_what_the_validated_config_asks_for(
 ) -> None:
     root = booth_dir(tmp_path, config)
     (root / "other" / ".booth").mkdir(parents=True)
-    (root / "other" / "Dockerfile").write_text("FROM scratch\n")
-    (root / "other" / ".booth" / "Dockerfile").write_text("FROM scratch\n")
+    (root / "other" / "Dockerfile").write_text("FROM scratch\nCOPY a /a\n")
+    (root / "other" / ".booth" / "Dockerfile").write_text("FROM scratch\nADD a /a\n")
     hashing = context_hashing.prefetch(str(root), None)
     assert hashing is not None
     with hashing:
@@ -178,12 +178,14 @@ def test_a_prefetch_walks_what_the_validated_config_asks_for(
         (None, False),  # no Dockerfile: the prebuilt image
         ("port = [\n", True),  # not TOML: the real load reports it
         ('dockerfile = "missing"\n', True),  # likewise
+        ('dockerfile = "reads-nothing"\n', True),  # no COPY: most likely no walk at all
     ],
 )
 def test_no_prefetch_without_a_clear_build(
     tmp_path: Path, config: str | None, dockerfile: bool
 ) -> None:
     root = booth_dir(tmp_path, config, dockerfile)
+    (root / "reads-nothing").write_text("FROM scratch\nCOPY --from=busybox /bin/sh /sh\n")
     assert context_hashing.prefetch(str(root), None) is None
     assert context_hashing.prefetch(str(tmp_path / "nowhere"), None) is None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.dockerfile import base_images
+from reconciler.dockerfile import base_images, reads_context, trigger_bases
 
 
 def test_every_from_in_order_once_without_stages_or_scratch() -> None:
@@ -44,3 +44,49 @@ def test_continuations_comments_and_the_escape_directive() -> None:
 @pytest.mark.parametrize("text", ["", "\n\n", "RUN x\n", "FROM\n", "FROM --platform=x\n"])
 def test_no_base_image(text: str) -> None:
     assert base_images(text, {}) == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FROM a\nCOPY . /code\n",
+        "FROM a\ncopy --chown=1:1 x /x\n",
+        "FROM a\nCOPY --link x /x\n",
+        "FROM a\nADD https://example.invalid/f /f\n",  # cautious: ADD counts
+        "FROM a\nRUN --mount=type=bind,target=/src make\n",
+        "FROM a\nRUN --network=none --mount=type=cache,target=/c make\n",
+        "FROM a\nONBUILD RUN true\n",  # a later stage FROM this one runs it
+        "# syntax=docker/dockerfile:1\nFROM a\n",
+        "# check=skip=all\n#SYNTAX = other/frontend\nFROM a\n",
+        "FROM a\nRUN echo \\\n  && true\nCOPY \\\n  x /x\n",
+    ],
+)
+def test_what_may_read_the_build_context(text: str) -> None:
+    assert reads_context(text)
+    assert trigger_bases(text, {}) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "bases"),
+    [
+        ("FROM a\nRUN echo COPY --mount ADD\n", ("a",)),
+        ("FROM a AS build\nRUN make\nFROM b\nCOPY --from=build /out /out\n", ("a", "b")),
+        ("FROM a\nCOPY --from=other/image:1 /x /x\n", ("a",)),
+        ("FROM scratch\n", ()),
+        ("# a comment\n\n# syntax=ignored after a blank line\nFROM a\n", ("a",)),
+        ("ARG V=1\nFROM a:${V}\nRUN echo $V\n", ("a:1",)),
+    ],
+)
+def test_a_dockerfile_that_reads_nothing_names_the_bases_to_check(
+    text: str, bases: tuple[str, ...]
+) -> None:
+    assert not reads_context(text)
+    assert trigger_bases(text, {}) == bases
+
+
+def test_a_base_not_known_here_cannot_be_checked() -> None:
+    text = "ARG BASE\nFROM ${BASE}\nFROM b\n"
+    assert trigger_bases(text, {}) is None
+    assert trigger_bases(text, {"BASE": "a:2"}) == ("a:2", "b")
+    assert trigger_bases("FROM $UNDECLARED\n", {"UNDECLARED": "x"}) is None
+    assert trigger_bases("FROM --platform=linux/amd64\n", {}) is None

@@ -24,8 +24,17 @@ from hand_graph import (
     seen,
 )
 
+from reconciler.build_context import CONTEXT_UNREAD
 from reconciler.errors import ForeignObjectError
-from reconciler.model import ActualState, Kind, Observed, Role, make_resource
+from reconciler.model import (
+    ActualState,
+    DesiredGraph,
+    Kind,
+    Observed,
+    Resource,
+    Role,
+    make_resource,
+)
 from reconciler.reconcile import Action, Change, ReasonCode, destroy_changes, reconcile
 
 
@@ -328,3 +337,43 @@ def test_destroy_removes_what_booth_owns_in_teardown_order(remove_volumes: bool)
     assert {(c.action, c.reason_code, c.reason) for c in changes} == {
         (Action.REMOVE, ReasonCode.DESTROY, "not desired: destroy")
     }
+
+
+def _image_graph(dockerfile: str, context: str) -> tuple[Resource, DesiredGraph]:
+    """The graph with an image spec keyed as ``desired._image`` keys it."""
+    spec = {"Tag": IMAGE.name, "Dockerfile": dockerfile, "Context": context}
+    image = make_resource(Role.IMAGE, IMAGE.name, spec, {})
+    return image, graph(image, *(r for r in DESIRED if r.role != Role.IMAGE))
+
+
+@pytest.mark.parametrize(
+    ("built", "wanted", "expected"),
+    [
+        # a build that reads no file of its context, before or now: not rebuilt for it
+        (("d1", "c-old"), ("d1", CONTEXT_UNREAD), UP_TO_DATE),
+        (("d1", CONTEXT_UNREAD), ("d1", "c-now"), UP_TO_DATE),
+        # the context is no reason when the Dockerfile changed from or to reading none
+        (
+            ("d0", CONTEXT_UNREAD),
+            ("d1", "c-now"),
+            (Action.REPLACE, ReasonCode.BUILD_INPUTS_CHANGED, "Dockerfile changed"),
+        ),
+        (
+            ("d0", "c-old"),
+            ("d1", CONTEXT_UNREAD),
+            (Action.REPLACE, ReasonCode.BUILD_INPUTS_CHANGED, "Dockerfile changed"),
+        ),
+        # between two hashes of the context, it counts
+        (
+            ("d1", "c-old"),
+            ("d1", "c-now"),
+            (Action.REPLACE, ReasonCode.BUILD_INPUTS_CHANGED, "build context changed"),
+        ),
+    ],
+)
+def test_the_context_counts_only_between_two_hashes_of_it(
+    built: tuple[str, str], wanted: tuple[str, str], expected: tuple[str, str, str]
+) -> None:
+    old, _ = _image_graph(*built)
+    _, desired = _image_graph(*wanted)
+    assert by_role(reconcile(desired, actual(image=seen(old))))["image"] == expected
