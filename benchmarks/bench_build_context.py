@@ -46,6 +46,7 @@ IGNORE = ".git\n**/node_modules\n*.log\n**/__pycache__\n!keep.log\n"
 
 def make_tree(root: Path, files: int) -> None:
     """``files`` files, 50 per directory, two levels deep, plus a few ignored ones."""
+    root.mkdir()
     (root / "Dockerfile").write_text("FROM scratch\nCOPY . /code\n")
     (root / ".dockerignore").write_text(IGNORE)
     for i in range(files):
@@ -83,23 +84,27 @@ SHAPES = {
 
 
 class PlanSet:
-    """Converged booths on one code dir: one built from each of :data:`SHAPES`, and
-    ``image``, which runs the ``copy`` booth's image by name (no build, no walk)."""
+    """Converged booths: one built from each of :data:`SHAPES`, each in its own copy of
+    the tree (the built image's tag is the code dir's name), and ``image`` in ``copy``'s
+    tree, which runs ``copy``'s image by name (no build, no walk)."""
 
-    def __init__(self, code: Path) -> None:
-        self.code = code
+    def __init__(self, root: Path, files: int) -> None:
         bench_id = uuid.uuid4().hex[:8]
         self.tag = f"booth-bench/ctx-{bench_id}:latest"  # what `image` runs
-        (code / ".booth").mkdir()
         self.configs: dict[str, Path] = {}
+        self.codes: dict[str, Path] = {}
         self.booths: dict[str, str] = {}  # the booth container of each
         self.built: list[str] = []  # image IDs booth built, removed at the end
         kinds = (*SHAPES, "image")
         for kind, port in zip(kinds, free_ports(len(kinds)), strict=True):
+            code = root / f"bench-{kind}" if kind in SHAPES else self.codes["copy"]
+            self.codes[kind] = code
             self.booths[kind] = f"bench-ctx-{bench_id}-{kind}-{port}"
             if kind in SHAPES:
-                (code / ".booth" / f"{kind}.Dockerfile").write_text(SHAPES[kind])
-                source = f'dockerfile = ".booth/{kind}.Dockerfile"\n'
+                make_tree(code, files)
+                (code / ".booth").mkdir()
+                (code / ".booth" / "Dockerfile").write_text(SHAPES[kind])
+                source = ""
             else:
                 source = f'image = "{self.tag}"\n'
             config = code / ".booth" / f"{kind}.toml"
@@ -122,7 +127,7 @@ class PlanSet:
             "reconciler",
             "-q",
             "-C",
-            str(self.code),
+            str(self.codes[kind]),
             "--config",
             config,
             *args,
@@ -151,8 +156,8 @@ class PlanSet:
             subprocess.run(["docker", "rmi", "-f", built], check=False, capture_output=True)
 
 
-def bench_plan(root: Path, runs: int) -> dict[str, float]:
-    plans = PlanSet(root)
+def bench_plan(root: Path, files: int, runs: int) -> dict[str, float]:
+    plans = PlanSet(root, files)
     try:
         plans.converge()
         # --detailed-exitcode fails the timing (exit 2) unless each is converged.
@@ -184,13 +189,13 @@ def main() -> int:
     compile_package()
     plan: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
+        root = Path(tmp) / "tree"
         make_tree(root, args.files)
         fingerprint = lambda: fingerprint_context(root, root / "Dockerfile", {"A": "1"})  # noqa: E731
         fingerprint()  # warm the page and dentry caches for both measurements
         fp_times, floor_times = interleaved_ms([fingerprint, lambda: floor(root)], args.runs)
         if not args.no_plan:
-            plan = bench_plan(root, args.runs)
+            plan = bench_plan(Path(tmp), args.files, args.runs)
     fp_ms, floor_ms = statistics.median(fp_times), statistics.median(floor_times)
     report = {
         "files": args.files,
