@@ -11,6 +11,9 @@ the build.
    with ``image`` set instead (no build, no walk). Goal: at most 1.2.
    ``plan_unread_vs_image``: the same for a Dockerfile in CodingBooth's shape (``FROM``
    and ``RUN``), which reads no file of the code dir, so no plan walks it.
+   ``plan_build_vs_filed`` and ``plan_unread_vs_filed``: the same against the converged
+   plan of the version the goal was set against (:data:`FILED`, extracted from git;
+   left out without git history), the goal's own words: "within 1.2x of today's".
    Needs the engine and BENCH_BUSYBOX_IMAGE (default booth-test/busybox:latest);
    ``--no-plan`` skips it. Everything it creates is removed at the end, also on failure.
 
@@ -22,6 +25,7 @@ Prints JSON: medians in ms and the ratios. Nothing here asserts a time.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import statistics
@@ -37,7 +41,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import BUSYBOX_IMAGE, free_ports, timed
-from bench_support import compile_package
+from bench_support import PACKAGE, compile_package
 
 from reconciler.build_context import fingerprint_context
 
@@ -83,19 +87,54 @@ SHAPES = {
 }
 
 
+# ``python -m reconciler`` from the source root in argv[1]: this checkout's editable
+# install would otherwise win over any PYTHONPATH (its finder is on sys.meta_path).
+FROM_SOURCE = """\
+import runpy, sys
+sys.meta_path[:] = [f for f in sys.meta_path if not type(f).__module__.startswith("__editable__")]
+sys.path.insert(0, sys.argv.pop(1))
+runpy.run_module("reconciler", run_name="__main__", alter_sys=True)
+"""
+
+# The version the goal was set against: issue 10 ("within 1.2x of today's") was filed on
+# it, before booth could build an image.
+FILED = "cfe76ae"
+
+
+def filed_version(into: Path, commit: str = FILED) -> Path | None:
+    """booth as it was at ``commit``, extracted from git and compiled (None: no history
+    to extract it from, as in a source tarball)."""
+    try:
+        archive = subprocess.run(
+            ["git", "-C", str(PACKAGE.parent), "archive", commit, "reconciler"],
+            check=True,
+            capture_output=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    into.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    compileall.compile_dir(str(into / "reconciler"), quiet=1)
+    return into
+
+
 class PlanSet:
     """Converged booths: one built from each of :data:`SHAPES`, each in its own copy of
-    the tree (the built image's tag is the code dir's name), and ``image`` in ``copy``'s
-    tree, which runs ``copy``'s image by name (no build, no walk)."""
+    the tree (the built image's tag is the code dir's name); ``image`` in ``copy``'s
+    tree, which runs ``copy``'s image by name (no build, no walk); and ``filed``, the
+    same as ``image`` applied and planned by the version at ``filed`` (its source root)."""
 
-    def __init__(self, root: Path, files: int) -> None:
+    def __init__(self, root: Path, files: int, filed: Path | None = None) -> None:
         bench_id = uuid.uuid4().hex[:8]
         self.tag = f"booth-bench/ctx-{bench_id}:latest"  # what `image` runs
         self.configs: dict[str, Path] = {}
         self.codes: dict[str, Path] = {}
         self.booths: dict[str, str] = {}  # the booth container of each
         self.built: list[str] = []  # image IDs booth built, removed at the end
-        kinds = (*SHAPES, "image")
+        self.sources = dict.fromkeys((*SHAPES, "image"), PACKAGE.parent)
+        if filed is not None:
+            self.sources["filed"] = filed
+        kinds = tuple(self.sources)
         for kind, port in zip(kinds, free_ports(len(kinds)), strict=True):
             code = root / f"bench-{kind}" if kind in SHAPES else self.codes["copy"]
             self.codes[kind] = code
@@ -105,7 +144,7 @@ class PlanSet:
                 (code / ".booth").mkdir()
                 (code / ".booth" / "Dockerfile").write_text(SHAPES[kind])
                 source = ""
-            else:
+            else:  # image, filed
                 source = f'image = "{self.tag}"\n'
             config = code / ".booth" / f"{kind}.toml"
             config.write_text(
@@ -120,11 +159,14 @@ class PlanSet:
             self.configs[kind] = config
 
     def cmd(self, kind: str, *args: str) -> list[str]:
+        """``python -m reconciler ...`` of the version at the kind's source root; every
+        kind starts the same way (:data:`FROM_SOURCE`)."""
         config = str(self.configs[kind])
         return [
             sys.executable,
-            "-m",
-            "reconciler",
+            "-c",
+            FROM_SOURCE,
+            str(self.sources[kind]),
             "-q",
             "-C",
             str(self.codes[kind]),
@@ -133,10 +175,13 @@ class PlanSet:
             *args,
         ]
 
+    def run(self, kind: str, *args: str, check: bool = True) -> None:
+        subprocess.run(self.cmd(kind, *args), check=check, capture_output=True)
+
     def converge(self) -> None:
-        """Apply all: each shape builds its image; ``image`` then runs ``copy``'s as ``tag``."""
+        """Apply all: each shape builds its image; the others then run ``copy``'s as ``tag``."""
         for kind in SHAPES:
-            subprocess.run(self.cmd(kind, "apply"), check=True, capture_output=True)
+            self.run(kind, "apply")
             self.built.append(
                 subprocess.run(
                     ["docker", "inspect", "-f", "{{.Image}}", self.booths[kind]],
@@ -146,22 +191,25 @@ class PlanSet:
                 ).stdout.strip()
             )
         subprocess.run(["docker", "tag", self.built[0], self.tag], check=True)
-        subprocess.run(self.cmd("image", "apply"), check=True, capture_output=True)
+        for kind in self.sources:
+            if kind not in SHAPES:
+                self.run(kind, "apply")
 
     def remove(self) -> None:
         for kind in self.configs:
-            subprocess.run(self.cmd(kind, "destroy"), check=False, capture_output=True)
+            self.run(kind, "destroy", check=False)
         subprocess.run(["docker", "rmi", self.tag], check=False, capture_output=True)
         for built in self.built:  # the builds' own tags, codingbooth-local:...
             subprocess.run(["docker", "rmi", "-f", built], check=False, capture_output=True)
 
 
 def bench_plan(root: Path, files: int, runs: int) -> dict[str, float]:
-    plans = PlanSet(root, files)
+    plans = PlanSet(root, files, filed_version(root / "filed"))
     try:
         plans.converge()
         # --detailed-exitcode fails the timing (exit 2) unless each is converged.
-        cmds = [plans.cmd(kind, "plan", "--detailed-exitcode") for kind in plans.configs]
+        kinds = list(plans.configs)
+        cmds = [plans.cmd(kind, "plan", "--detailed-exitcode") for kind in kinds]
         for cmd in cmds:
             timed(cmd)  # warm-up
         seconds: list[list[float]] = [[] for _ in cmds]
@@ -170,14 +218,21 @@ def bench_plan(root: Path, files: int, runs: int) -> dict[str, float]:
                 out.append(timed(cmd))
     finally:
         plans.remove()
-    ms = dict(zip(plans.configs, (statistics.median(s) * 1000 for s in seconds), strict=True))
-    return {
+    ms = dict(zip(kinds, (statistics.median(s) * 1000 for s in seconds), strict=True))
+    figures = {
         "plan_build_ms": round(ms["copy"], 1),
         "plan_unread_ms": round(ms["unread"], 1),
         "plan_image_ms": round(ms["image"], 1),
         "plan_build_vs_image": round(ms["copy"] / ms["image"], 3),
         "plan_unread_vs_image": round(ms["unread"] / ms["image"], 3),
     }
+    if "filed" in ms:
+        figures |= {
+            "plan_filed_ms": round(ms["filed"], 1),
+            "plan_build_vs_filed": round(ms["copy"] / ms["filed"], 3),
+            "plan_unread_vs_filed": round(ms["unread"] / ms["filed"], 3),
+        }
+    return figures
 
 
 def main() -> int:
