@@ -90,3 +90,26 @@ def test_a_base_not_known_here_cannot_be_checked() -> None:
     assert trigger_bases(text, {"BASE": "a:2"}) == ("a:2", "b")
     assert trigger_bases("FROM $UNDECLARED\n", {"UNDECLARED": "x"}) is None
     assert trigger_bases("FROM --platform=linux/amd64\n", {}) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "bases"),
+    [
+        ("\ufeffFROM a\n", ("a",)),  # a byte order mark before the first instruction
+        ("FROM a\n# escape=`\nFROM b \\\n  AS c\nFROM c\n", ("a", "b")),  # first line only
+        ("FROM a AS \\   \n  s\nFROM s\n", ("a",)),  # blanks after the escape: continued
+        ("FROM \\\n  a \\\n  AS s\nFROM s\n", ("a",)),  # continued over three lines
+        ("FROM ${UNDECLARED:-busybox}\n", ("busybox",)),  # a default needs no ARG
+        ("FROM ${BASE-busybox}\n", ()),  # not a form this reads: not known here
+        ("ARG BASE=Xbase\nFROM $BASE\n", ("Xbase",)),  # only quotes are stripped
+        ("FROM --platform=linux/amd64\nFROM b\n", ("b",)),  # a FROM without image
+    ],
+)
+def test_the_parser_edges_that_decide_a_base(text: str, bases: tuple[str, ...]) -> None:
+    assert base_images(text, {}) == bases
+
+
+def test_a_syntax_directive_after_a_byte_order_mark_and_a_file_of_comments() -> None:
+    assert reads_context("\ufeff# syntax=docker/dockerfile:1\nFROM a\n")
+    assert trigger_bases("# only a comment\n", {}) == ()
+    assert trigger_bases("FROM ${BASE-busybox}\n", {}) is None
