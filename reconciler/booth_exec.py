@@ -7,7 +7,6 @@ Both need only what identifies the instance, so they work whatever else the conf
 from __future__ import annotations
 
 import os
-import sys
 
 from reconciler import terminal
 from reconciler.engine import Engine
@@ -43,11 +42,7 @@ def exec_in_booth(workspace: Workspace, command: tuple[str, ...] | None) -> int:
         terminal.run_attached(stream, lambda rows, cols: engine.exec_resize(exec_id, rows, cols))
     else:
         exec_id, chunks = engine.exec_streamed(booth, argv)
-        for out, err in chunks:
-            for data, sink in ((out, sys.stdout), (err, sys.stderr)):
-                if data:
-                    sink.buffer.write(data)
-                    sink.flush()
+        terminal.write_streams(chunks)
     code = engine.exec_exit_code(exec_id)
     return 126 if code is None else code
 
@@ -64,6 +59,4 @@ def _print_log(
     observed = actual.owned_by_role(role)
     if observed is None:
         raise ExecutionError(f"the {role} {name} does not exist; `booth apply` creates it")
-    for chunk in engine.log_stream(observed.id, follow=follow, tail=tail):
-        sys.stdout.buffer.write(chunk)
-        sys.stdout.flush()
+    terminal.write_streams(engine.log_stream(observed.id, follow=follow, tail=tail))

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+import struct
 import tarfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import requests.exceptions
 
@@ -77,6 +78,57 @@ def build_image(
                     on_line(line)
             image_id = str((event.get("aux") or {}).get("ID", image_id))
     return image_id
+
+
+def demuxed_logs(
+    client: docker.APIClient, container: str, *, follow: bool, tail: int | None
+) -> Iterator[tuple[bytes | None, bytes | None]]:
+    """A container's log as (stdout, stderr) chunks, as ``docker logs`` splits it.
+
+    docker-py's ``logs`` joins the two streams into one: this is the same request, read
+    as its ``_multiplexed_response_stream_helper`` reads it but keeping each frame's
+    stream. A TTY container's log is one stream, as it arrives: all stdout."""
+    with translated():
+        tty = bool((client.inspect_container(container).get("Config") or {}).get("Tty"))
+        params = {
+            "stdout": 1,
+            "stderr": 1,
+            "timestamps": 0,
+            "follow": int(follow),
+            "tail": "all" if tail is None else tail,
+        }
+        api: Any = client  # the SDK's request helpers, private but stable across 7.x
+        response = api._get(api._url("/containers/{0}/logs", container), params=params, stream=True)
+        try:
+            api._raise_for_status(response)
+            # A followed log may stay silent for long: no read timeout (as the SDK does).
+            api._disable_socket_timeout(api._get_raw_response_socket(response))
+            if tty:
+                yield from ((data, None) for data in response.iter_content(None) if data)
+            else:
+                yield from log_frames(response.raw)
+        finally:
+            response.close()
+
+
+class _Readable(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
+_FRAME_HEADER = struct.Struct(">BxxxL")  # stream (1 stdout, 2 stderr), 3 bytes, length
+_STDERR = 2
+
+
+def log_frames(raw: _Readable) -> Iterator[tuple[bytes | None, bytes | None]]:
+    """The Engine API's multiplexed stream as (stdout, stderr) chunks: each frame is an
+    8-byte header (stream, length) and its payload."""
+    while len(header := raw.read(_FRAME_HEADER.size)) == _FRAME_HEADER.size:
+        stream, length = _FRAME_HEADER.unpack(header)
+        data = raw.read(length) if length else b""
+        if length and not data:
+            return
+        if data:
+            yield (None, data) if stream == _STDERR else (data, None)
 
 
 def translated_iter(

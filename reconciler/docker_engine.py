@@ -23,6 +23,7 @@ from reconciler.docker_calls import (
     build_image,
     call,
     client_kwargs,
+    demuxed_logs,
     split_image,
     stop_until_logged,
     tar,
@@ -250,22 +251,10 @@ class DockerEngine:
         raw = call(lambda: self.client.logs(container, tail=tail))
         return bytes(raw).decode(errors="replace")
 
-    def follow_logs(self, container: str) -> Iterator[bytes]:
-        with translated():
-            yield from self.client.logs(
-                container, stdout=True, stderr=True, stream=True, follow=True
-            )
-
-    def log_stream(self, container: str, *, follow: bool, tail: int | None) -> Iterator[bytes]:
-        with translated():
-            yield from self.client.logs(
-                container,
-                stdout=True,
-                stderr=True,
-                stream=True,
-                follow=follow,
-                tail="all" if tail is None else tail,
-            )
+    def log_stream(
+        self, container: str, *, follow: bool, tail: int | None
+    ) -> Iterator[tuple[bytes | None, bytes | None]]:
+        return demuxed_logs(self.client, container, follow=follow, tail=tail)
 
     def exec_attached(self, container: str, command: list[str]) -> tuple[str, Stream]:
         with translated():

@@ -139,9 +139,11 @@ class Engine(Protocol):
         ...
 
     def logs(self, container: str, tail: int) -> str: ...
-    def follow_logs(self, container: str) -> Iterator[bytes]: ...
-    def log_stream(self, container: str, *, follow: bool, tail: int | None) -> Iterator[bytes]:
-        """The container's log (stdout and stderr interleaved, as they were written)."""
+    def log_stream(
+        self, container: str, *, follow: bool, tail: int | None
+    ) -> Iterator[tuple[bytes | None, bytes | None]]:
+        """The container's log as (stdout, stderr) chunks, in the order they were
+        written (a TTY container's is all stdout); ``tail=None``: all of it."""
         ...
 
     def exec_attached(self, container: str, command: list[str]) -> tuple[str, Stream]:

@@ -13,7 +13,6 @@ own (130 when interrupted).
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
 import attrs
@@ -177,9 +176,7 @@ def _follow(engine: Engine, container: str) -> int:
     and never returns for a booth that has already exited; a followed log has all the
     output and ends when the container does.
     """
-    for chunk in engine.follow_logs(container):
-        sys.stdout.buffer.write(chunk)
-        sys.stdout.flush()
+    terminal.write_streams(engine.log_stream(container, follow=True, tail=None))
     return engine.wait(container)
 
 

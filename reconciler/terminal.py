@@ -8,7 +8,8 @@ TTY, exactly as with ``docker run -it``: Ctrl-C interrupts the booth's foregroun
 and the session ends when the booth's main process does.
 
 Everything below the Docker calls works on plain file descriptors and a socket-like
-stream, so the copying loop is testable without an engine.
+stream, so the copying loop is testable without an engine. Without a terminal, a
+container's output arrives as (stdout, stderr) chunks (:func:`write_streams`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from __future__ import annotations
 import contextlib
 import os
 import select
+import sys
 import termios
 import tty
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from reconciler.engine import Stream
 from reconciler.errors import EngineError
@@ -28,6 +30,16 @@ from reconciler.logs import get_logger
 BUFFER_SIZE = 64 * 1024
 
 log = get_logger()
+
+
+def write_streams(chunks: Iterable[tuple[bytes | None, bytes | None]]) -> None:
+    """A container's (stdout, stderr) chunks to this process's stdout and stderr, as
+    ``docker logs`` and ``docker exec`` without a TTY split them, each flushed at once."""
+    for out, err in chunks:
+        for data, sink in ((out, sys.stdout), (err, sys.stderr)):
+            if data:
+                sink.buffer.write(data)
+                sink.flush()
 
 
 def run_attached(

@@ -202,10 +202,9 @@ class UnixEngine:
     def logs(self, container: str, tail: int) -> str:
         return self.sdk().logs(container, tail)
 
-    def follow_logs(self, container: str) -> Iterator[bytes]:
-        return self.sdk().follow_logs(container)
-
-    def log_stream(self, container: str, *, follow: bool, tail: int | None) -> Iterator[bytes]:
+    def log_stream(
+        self, container: str, *, follow: bool, tail: int | None
+    ) -> Iterator[tuple[bytes | None, bytes | None]]:
         return self.sdk().log_stream(container, follow=follow, tail=tail)
 
     def exec_attached(self, container: str, command: list[str]) -> tuple[str, Stream]:

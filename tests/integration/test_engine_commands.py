@@ -4,6 +4,7 @@ doctor."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from engine_support import labelled_containers, labelled_networks
@@ -64,15 +65,32 @@ def test_exec_and_logs_without_a_running_booth_are_one_line_errors(make_booth):
         assert "booth apply" in result.stderr
 
 
-def test_logs_show_the_sidecar_daemon_and_the_booth(make_booth):
-    b = make_booth(cmds=["sh", "-c", "echo hello-from-booth; sleep infinity"])
+def test_logs_show_the_sidecar_daemon_and_the_booth_each_stream_to_its_own(make_booth):
+    """As ``docker logs``: a container's stdout to ours, its stderr to ours."""
+    script = "echo hello-from-booth; echo oops-from-booth >&2; sleep infinity"
+    b = make_booth(cmds=["sh", "-c", script])
     b.ok("apply")
 
     sidecar = b.ok("logs", "sidecar")
-    assert "API listen on" in sidecar.stdout
+    assert "API listen on" in sidecar.stderr and "API listen on" not in sidecar.stdout
     tail = b.ok("logs", "sidecar", "--tail", "2")
-    assert 1 <= len(tail.stdout.splitlines()) <= 2
-    assert "hello-from-booth" in b.ok("logs").stdout
+    assert 1 <= len(tail.stderr.splitlines()) <= 2
+    booth = b.ok("logs")
+    assert booth.stdout == "hello-from-booth\n"
+    assert "oops-from-booth\n" in booth.stderr
+
+
+def test_the_log_of_a_booth_with_a_tty_is_one_stream_on_stdout(make_booth):
+    """A TTY joins the two streams in the container already: ``docker logs`` prints it all
+    on stdout, and so does booth."""
+    script = "echo to-stdout; echo to-stderr >&2; sleep infinity"
+    b = make_booth(dind=False, run_args=["-t"], cmds=["sh", "-c", script])
+    b.ok("apply")
+    deadline = time.monotonic() + 30
+    while "to-stderr" not in (booth := b.ok("logs")).stdout and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert booth.stdout.replace("\r\n", "\n") == "to-stdout\nto-stderr\n"
+    assert "to-std" not in booth.stderr
 
 
 def test_doctor_passes_for_a_running_booth_and_names_a_taken_port(make_booth):

@@ -210,10 +210,11 @@ def test_ctrl_c_in_a_terminal_session_goes_to_the_booth(
 def test_run_with_piped_stdin_streams_plainly_and_exits_with_the_booths_code(
     make_booth, docker_client
 ):
-    """Not a terminal (a pipe with data): no TTY, output followed, stdin not forwarded."""
+    """Not a terminal (a pipe with data): no TTY, output followed (the booth's stderr to
+    ours, as ``docker run`` splits them), stdin not forwarded."""
     b = make_booth()
     argv = [sys.executable, "-m", "reconciler", "-C", str(b.path), "run", "--"]
-    script = "test -t 0 || echo no-tty; test -t 1 || echo plain; exit 3"
+    script = "test -t 0 || echo no-tty; test -t 1 || echo plain; echo to-stderr >&2; exit 3"
     env = {**os.environ, "XDG_RUNTIME_DIR": str(b.path.parent / "run")}
 
     proc = subprocess.run(
@@ -228,6 +229,7 @@ def test_run_with_piped_stdin_streams_plainly_and_exits_with_the_booths_code(
 
     assert proc.returncode == 3, proc.stderr
     assert proc.stdout.split() == ["no-tty", "plain"], proc.stdout + proc.stderr
+    assert "to-stderr\n" in proc.stderr
     assert_session_objects_gone(docker_client, b)
 
 
