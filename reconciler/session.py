@@ -24,14 +24,14 @@ from reconciler.errors import EXIT_INTERRUPTED, EngineError, ExecutionError
 from reconciler.execute import Executor
 from reconciler.lock import instance_lock
 from reconciler.logs import get_logger
-from reconciler.model import ActualState, DesiredGraph, Role
+from reconciler.model import ActualState, Role
 from reconciler.plan import Op, Plan, Step, make_plan
 from reconciler.preflight import check_engine
 from reconciler.progress import Progress
 from reconciler.reconcile import reconcile
 
 if TYPE_CHECKING:
-    from reconciler.workspace import Workspace
+    from reconciler.workspace import Loading, Workspace
 
 log = get_logger()
 
@@ -47,22 +47,24 @@ def attached_config(config: BoothConfig) -> BoothConfig:
     return attrs.evolve(config, booth_fields=fields)
 
 
-def run_session(
-    workspace: Workspace, config: BoothConfig, desired: DesiredGraph, *, interactive: bool
-) -> int:
+def run_session(workspace: Workspace, loading: Loading, *, interactive: bool) -> int:
     """Apply, attend the booth until its main process exits, tear down; the exit code.
 
-    ``interactive`` (stdin is a terminal, and ``desired`` was built attached) attaches
-    the terminal; otherwise the booth's output is followed.
+    ``interactive`` (stdin is a terminal, and ``loading`` read the config attached)
+    attaches the terminal; otherwise the booth's output is followed. The engine is asked
+    before the desired graph is completed, as ``apply`` does (a build that reads no file
+    of its context is then not walked).
     """
     from reconciler.workspace import network_existed
 
     engine = workspace.engine()
+    config = loading.config
     ref = InstanceRef(config.name, config.port)
-    booth = desired.get(Role.BOOTH)
-    assert booth is not None
     with instance_lock(engine.endpoint, config.instance):
-        actual = workspace.actual(config, desired, pull=config.pull)
+        actual = workspace.observe_loading(loading, pull=config.pull)
+        config, desired = loading.result(actual)
+        booth = desired.get(Role.BOOTH)
+        assert booth is not None
         keep_network = network_existed(desired, actual)
         plan = make_plan(desired.instance, reconcile(desired, actual))
         # As apply: what the engine cannot run fails here, before anything is created

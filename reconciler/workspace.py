@@ -295,8 +295,8 @@ class Workspace:
     def run(self, *, interactive: bool) -> int:
         from reconciler import session
 
-        config, desired = self.load(attached=interactive)
-        return session.run_session(self, config, desired, interactive=interactive)
+        with self.loading(attached=interactive) as loading:
+            return session.run_session(self, loading, interactive=interactive)
 
     def executor(
         self,
