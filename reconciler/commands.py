@@ -126,8 +126,8 @@ def _report_done(what: str, outcome: Outcome, as_json: bool) -> None:
 def cmd_status(args: argparse.Namespace, workspace: Workspace) -> int:
     from reconciler.status import status_rows
 
-    config, desired = workspace.load()
-    rows = status_rows(desired, workspace.actual(config, desired))
+    config, desired, actual = workspace.observed()
+    rows = status_rows(desired, actual)
     info = workspace.engine().identity()
     hints = reach_hints(info, [p for row in rows for p in row.ports])
     if args.json:

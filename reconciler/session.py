@@ -31,7 +31,8 @@ from reconciler.progress import Progress
 from reconciler.reconcile import reconcile
 
 if TYPE_CHECKING:
-    from reconciler.workspace import Loading, Workspace
+    from reconciler.loading import Loading
+    from reconciler.workspace import Workspace
 
 log = get_logger()
 

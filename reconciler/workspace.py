@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from reconciler import port_choice
-from reconciler.build_context import CONTEXT_UNREAD, ContextWalk
+from reconciler.build_context import ContextWalk
 from reconciler.config import (
     BoothConfig,
     CliInputs,
@@ -23,13 +23,12 @@ from reconciler.config import (
     first_slot,
     load_config,
     load_instance_ref,
-    with_context_digest,
 )
 from reconciler.context_hashing import ContextHashing
-from reconciler.desired import build_desired
 from reconciler.engine import Engine
 from reconciler.engine_endpoint import resolve as resolve_endpoint
 from reconciler.errors import ConfigError
+from reconciler.loading import Loading
 from reconciler.logs import get_logger
 from reconciler.model import ActualState, DesiredGraph, Kind, Role
 from reconciler.plan import Plan, make_plan
@@ -82,54 +81,6 @@ def _connect(context: str | None = None) -> Engine:
 def connector(context: str | None) -> Callable[[], Engine]:
     """``connect`` for a ``--context NAME`` (None: DOCKER_HOST, DOCKER_CONTEXT, ...)."""
     return lambda: _connect(context)
-
-
-@attrs.define
-class Loading:
-    """A config read, its build context perhaps still being hashed (``context_hashing``):
-    what needs no hash (the instance, the tag to observe) is known already, and
-    :meth:`result` completes config and desired graph once."""
-
-    config: BoothConfig
-    hashing: ContextHashing | None
-    _result: tuple[BoothConfig, DesiredGraph] | None = attrs.field(default=None, init=False)
-
-    def result(self, actual: ActualState | None = None) -> tuple[BoothConfig, DesiredGraph]:
-        """Config and desired graph; warnings are logged only once both are known to be
-        valid, so a bad input prints its one error line and nothing else.
-
-        ``actual``: what the engine has, the base images' ONBUILD triggers included. A
-        build that reads no file of its context is then known as such, and the context
-        is not walked at all (:data:`CONTEXT_UNREAD`)."""
-        if self._result is None:
-            config = self.config
-            if self.hashing is not None:
-                config = with_context_digest(config, self._context_digest(actual))
-            desired = build_desired(config)
-            for warning in config.warnings:
-                log.warning("config.warning", detail=warning)
-            self._result = config, desired
-        return self._result
-
-    def _context_digest(self, actual: ActualState | None) -> str:
-        assert self.hashing is not None and self.config.build is not None
-        inputs = self.config.build.inputs
-        assert inputs is not None, "a config loaded without its walk keeps the inputs"
-        if actual is not None and inputs.context_unread(dict(actual.base_triggers)):
-            log.debug("context_hashing.unread", bases=inputs.trigger_bases)
-            self.hashing.close()
-            return CONTEXT_UNREAD
-        return self.hashing.digest()
-
-    def built_tag(self) -> str | None:
-        """The tag of the image the graph builds (``built_image`` of the result)."""
-        return self.config.build.tag if self.config.build is not None else None
-
-    def trigger_bases(self) -> tuple[str, ...]:
-        """The base images observation looks at for ONBUILD triggers (see :meth:`result`)."""
-        build = self.config.build
-        inputs = build.inputs if build is not None else None
-        return (inputs.trigger_bases or ()) if inputs is not None else ()
 
 
 @attrs.define
@@ -262,6 +213,15 @@ class Workspace:
         return self.engine().observe(
             config.name, config.port, loading.built_tag(), loading.trigger_bases()
         )
+
+    def observed(self) -> tuple[BoothConfig, DesiredGraph, ActualState]:
+        """Config, desired graph and what the engine has of them (``status``): the engine
+        asked first, as a plan asks it, so a build that reads no file of its context is
+        not walked, and a walk overlaps the requests."""
+        with self.loading() as loading:
+            actual = self.observe_loading(loading)
+            config, desired = loading.result(actual)
+        return config, desired, actual
 
     def observe(self) -> tuple[InstanceRef, ActualState, Engine]:
         ref = self.instance_ref()

@@ -148,6 +148,7 @@ def test_a_dockerfile_that_reads_no_context_is_not_walked(
         _refuse_directory(monkeypatch, "private")
         assert main(plan) == 0, capsys.readouterr().err  # converged, nothing walked
         assert capsys.readouterr().err == ""
+        assert main(["-q", "-C", str(b.path), "status"]) == 0, capsys.readouterr().err
         # `booth run` asks the engine first too (its session ends by removing the booth).
         assert main(["-q", "-C", str(b.path), "run", "--", "true"]) == 0, capsys.readouterr()
 
