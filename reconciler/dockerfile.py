@@ -37,7 +37,7 @@ def _logical_lines(text: str) -> list[str]:
             continue  # a comment, also between continued lines
         line = raw.rstrip()
         if line.endswith(escape):
-            current += line[: -len(escape)] + " "
+            current += line[: -len(escape)]  # joined as BuildKit joins: no blank added
             continue
         lines.append(current + line)
         current = ""

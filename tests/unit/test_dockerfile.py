@@ -99,6 +99,7 @@ def test_a_base_not_known_here_cannot_be_checked() -> None:
         ("FROM a\n# escape=`\nFROM b \\\n  AS c\nFROM c\n", ("a", "b")),  # first line only
         ("FROM a AS \\   \n  s\nFROM s\n", ("a",)),  # blanks after the escape: continued
         ("FROM \\\n  a \\\n  AS s\nFROM s\n", ("a",)),  # continued over three lines
+        ("FROM busybox:\\\n1\n", ("busybox:1",)),  # the lines are joined as they are
         ("FROM ${UNDECLARED:-busybox}\n", ("busybox",)),  # a default needs no ARG
         ("FROM ${BASE-busybox}\n", ()),  # not a form this reads: not known here
         ("ARG BASE=Xbase\nFROM $BASE\n", ("Xbase",)),  # only quotes are stripped
