@@ -109,14 +109,10 @@ class DockerEngine:
         self, name: str, port: int, image: str | None = None, bases: Sequence[str] = ()
     ) -> ActualState:
         """See :func:`observe.collect` (the same calls as ``unix_engine``, through the SDK)."""
-        state = observe.collect(SdkLookups(self.client), name, port, image, self.endpoint, bases)
-        log.debug("observe.snapshot", instance=f"{name}-{port}", objects=len(state.objects))
-        return state
+        return observe.collect(SdkLookups(self.client), name, port, image, self.endpoint, bases)
 
     def instances_of(self, code_dir: str, name: str) -> list[int]:
-        filters = observe.code_dir_filters(code_dir)
-        found = call(lambda: self.client.containers(all=True, filters=filters))
-        return observe.instance_ports(found, name)
+        return observe.instances_of(SdkLookups(self.client), code_dir, name)
 
     # -- images ----------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import attrs
 
 from reconciler.errors import DockerUnavailableError, EngineError, one_line
+from reconciler.logs import get_logger
 from reconciler.model import (
     LABEL_BASE_IMAGES,
     LABEL_CODE_DIR,
@@ -34,6 +35,7 @@ from reconciler.model import (
 )
 
 _ROLES = frozenset(r.value for r in Role)
+log = get_logger()
 Document = Mapping[str, Any]
 
 
@@ -71,11 +73,12 @@ def collect(
         state = snapshot(_gathered(lookups, name, port, image))
         triggers = tuple(_triggers(lookups, base) for base in bases if base != image)
         present = tuple((base, found) for base, found in triggers if found is not None)
-        return attrs.evolve(state, base_triggers=present) if present else state
     except EngineError as err:
         raise DockerUnavailableError(
             f"Docker engine at {where} failed: {one_line(err, 200)}"
         ) from None
+    log.debug("observe.snapshot", instance=f"{name}-{port}", objects=len(state.objects))
+    return attrs.evolve(state, base_triggers=present) if present else state
 
 
 def _gathered(lookups: Lookups, name: str, port: int, tag: str | None) -> list[Observed]:
@@ -115,6 +118,12 @@ def _triggers(lookups: Lookups, base: str) -> tuple[str, tuple[str, ...] | None]
     if raw is None:
         return base, None
     return base, tuple(str(t) for t in (raw.get("Config") or {}).get("OnBuild") or ())
+
+
+def instances_of(lookups: Lookups, code_dir: str, name: str) -> list[int]:
+    """Ports of the booth instances named ``name`` made for ``code_dir`` (``port =
+    "NEXT"``), from one label-filtered list."""
+    return instance_ports(lookups.containers(code_dir_filters(code_dir)), name)
 
 
 def code_dir_filters(code_dir: str) -> dict[str, list[str]]:

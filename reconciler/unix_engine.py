@@ -126,13 +126,10 @@ class UnixEngine:
     def observe(
         self, name: str, port: int, image: str | None = None, bases: Sequence[str] = ()
     ) -> ActualState:
-        state = observe.collect(UnixLookups(self._api), name, port, image, self.endpoint, bases)
-        log.debug("observe.snapshot", instance=f"{name}-{port}", objects=len(state.objects))
-        return state
+        return observe.collect(UnixLookups(self._api), name, port, image, self.endpoint, bases)
 
     def instances_of(self, code_dir: str, name: str) -> list[int]:
-        found = UnixLookups(self._api).containers(observe.code_dir_filters(code_dir))
-        return observe.instance_ports(found, name)
+        return observe.instances_of(UnixLookups(self._api), code_dir, name)
 
     # -- through the SDK --------------------------------------------------------------------
 
