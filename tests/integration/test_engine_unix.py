@@ -5,14 +5,13 @@ state a plan meets; and a converged ``booth plan`` must not import the SDK at al
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import docker
 import pytest
+from cli_support import run_python
 from engine_support import BUSYBOX_IMAGE, remove_image
 
 from reconciler import workspace
@@ -123,8 +122,6 @@ def test_a_converged_plan_imports_neither_the_sdk_nor_requests(
             "print(code, heavy)",
         ]
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
-    )
+    result = run_python(script)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "0 []"

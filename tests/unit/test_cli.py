@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from booth_builders import actual_matching, without_contract
+from cli_support import run_python
 
 from reconciler import workspace
 from reconciler.cli import main
@@ -379,9 +378,7 @@ def test_pure_modules_import_nothing_from_docker() -> None:
             "print('pure-ok')",
         ]
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
-    )
+    result = run_python(script)
     assert result.returncode == 0, result.stderr
     assert result.stdout.rstrip().endswith("pure-ok")
 
@@ -393,18 +390,14 @@ def test_nothing_below_the_builder_imports_config(module: str) -> None:
         "assert 'reconciler.config' not in sys.modules, 'config'; "
         "assert 'reconciler.desired' not in sys.modules, 'desired'"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
-    )
+    result = run_python(script)
     assert result.returncode == 0, result.stderr
 
 
 def test_the_config_check_can_see_config() -> None:
     """Guards the test above: importing the builder does load the config module."""
     script = "import sys, reconciler.desired; assert 'reconciler.config' in sys.modules"
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
-    )
+    result = run_python(script)
     assert result.returncode == 0, result.stderr
 
 
@@ -414,9 +407,7 @@ def test_the_subprocess_check_can_see_docker() -> None:
         "import sys, docker; "
         "assert any(m == 'docker' or m.startswith('docker.') for m in sys.modules)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
-    )
+    result = run_python(script)
     assert result.returncode == 0, result.stderr
 
 
