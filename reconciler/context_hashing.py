@@ -155,6 +155,8 @@ def prefetch(code_dir: str, config_file: str | None) -> ContextHashing | None:
     try:
         code = code_directory(code_dir)
         path, what = config_location(code, config_file)
+        if config_file is not None and not path.is_file():
+            return None  # a pipe (`--config <(…)`) can be read once: that is the real load's
         text = read_config(path, what, required=config_file is not None)
         raw = parse_toml(text, what) if text is not None else {}
         if raw.get("image"):

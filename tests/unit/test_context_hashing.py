@@ -190,6 +190,25 @@ def test_no_prefetch_without_a_clear_build(
     assert context_hashing.prefetch(str(tmp_path / "nowhere"), None) is None
 
 
+def test_a_config_from_a_pipe_is_left_for_the_real_load(tmp_path: Path) -> None:
+    """``--config <(…)`` can be read only once: a prefetch that read it would leave the
+    real load an empty config (CodingBooth's defaults, another image)."""
+    root = booth_dir(tmp_path)
+    text = b'name = "from-a-pipe"\n'
+    read, write = os.pipe()
+    try:
+        os.write(write, text)
+        os.close(write)
+        assert context_hashing.prefetch(str(root), f"/dev/fd/{read}") is None
+        assert os.read(read, 1024) == text
+    finally:
+        os.close(read)
+    (tmp_path / "regular.toml").write_text('name = "from-a-file"\n')
+    hashing = context_hashing.prefetch(str(root), str(tmp_path / "regular.toml"))
+    assert hashing is not None  # a regular file is read twice, as before
+    hashing.close()
+
+
 def test_the_workspace_uses_a_matching_prefetch_and_ends_any_other(tmp_path: Path) -> None:
     from reconciler.workspace import Target, Workspace
 
