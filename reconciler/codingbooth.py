@@ -23,7 +23,11 @@ from reconciler.errors import ConfigError
 PREBUILT_REPO = "nawaman/codingbooth"
 LOCAL_REPO = "codingbooth-local"
 SETUPS_DIR = "/opt/codingbooth/setups"
-DEFAULT_VERSION = "latest"
+# The CodingBooth release whose images and contract this booth targets: its image
+# version when `version` is not set (`nawaman/codingbooth:base-0.13.0`), as CodingBooth
+# 0.13 itself uses its own version. Change it with the release that moves to another.
+CODINGBOOTH_VERSION = "0.13.0"
+DEFAULT_VERSION = CODINGBOOTH_VERSION
 ENV_FILE_DISABLED = "-"
 
 

@@ -28,7 +28,6 @@ from reconciler.configfile import (
 from reconciler.endpoints import DEFAULT_ENDPOINT, DaemonEndpoint
 from reconciler.errors import ConfigError
 from reconciler.flags import ParseContext
-from reconciler.model import instance_name
 from reconciler.ports import PortSet, SourcedSpec, build_port_set
 from reconciler.runargs import ContainerFields, Word, route, words_from
 
@@ -118,7 +117,8 @@ class BoothConfig:
 
     @property
     def instance(self) -> str:
-        return instance_name(self.name, self.port)
+        """The instance's identity: its name (the port is a setting of it)."""
+        return self.name
 
 
 @attrs.frozen
@@ -128,10 +128,11 @@ class InstanceRef:
 
     name: str
     port: int
+    code_dir: str = ""  # the code directory it is loaded for ("": not known)
 
     @property
     def instance(self) -> str:
-        return instance_name(self.name, self.port)
+        return self.name
 
 
 def derive_project_name(code_dir: str) -> str:

@@ -18,6 +18,7 @@ from reconciler.endpoints import SOCKET_DIR, DaemonEndpoint, booth_env, sidecar_
 from reconciler.model import (
     CODE_MOUNT,
     LABEL_CODE_DIR,
+    LABEL_PORT,
     DesiredGraph,
     Resource,
     Role,
@@ -50,7 +51,7 @@ def build_desired(config: BoothConfig) -> DesiredGraph:
             make_resource(Role.BOOTH, names[Role.BOOTH], *booth, config.ports), config
         )
         edges = edges_between({Role.BOOTH, *(r.role for r in image)})
-        return DesiredGraph(config.instance, False, (*image, alone), edges)
+        return DesiredGraph(config.instance, False, (*image, _with_port(alone, config)), edges)
 
     resources = [
         *image,
@@ -78,7 +79,8 @@ def build_desired(config: BoothConfig) -> DesiredGraph:
     booth_resource = make_resource(Role.BOOTH, names[Role.BOOTH], *booth, None, endpoint)
     resources.append(_with_code_dir(booth_resource, config))
     edges = edges_between({r.role for r in resources})
-    return DesiredGraph(config.instance, True, tuple(resources), edges)
+    labelled = tuple(r if r.role == Role.IMAGE else _with_port(r, config) for r in resources)
+    return DesiredGraph(config.instance, True, labelled, edges)
 
 
 def build_cluster_desired(config: BoothConfig) -> DesiredGraph:
@@ -109,6 +111,14 @@ def _cluster_value(item: str) -> str:
 
 def _with_code_dir(booth: Resource, config: BoothConfig) -> Resource:
     return attrs.evolve(booth, extra_labels=((LABEL_CODE_DIR, config.code_dir),))
+
+
+def _with_port(resource: Resource, config: BoothConfig) -> Resource:
+    """The instance's port as a label (outside the hash): ``port = "NEXT"`` reads it, and
+    it tells today's objects from an earlier booth's (``model.is_owned``). A built image
+    carries none: every instance of the project shares it."""
+    labels = (*resource.extra_labels, (LABEL_PORT, str(config.port)))
+    return attrs.evolve(resource, extra_labels=labels)
 
 
 def _image(build: BuildSpec) -> Resource:

@@ -42,6 +42,11 @@ class ForeignObjectError(BoothError):
     """An object with one of our names exists but was not created by booth."""
 
 
+class InstanceTakenError(BoothError):
+    """The instance's name is taken: by a booth of another code directory, or by a booth
+    another session is running (never replaced silently)."""
+
+
 class DockerUnavailableError(BoothError):
     """The Docker engine cannot be reached."""
 

@@ -76,35 +76,70 @@ LABEL_SPEC_HASH = "io.codingbooth.spec-hash"
 LABEL_SPEC_FIELDS = "io.codingbooth.spec-fields"
 # On a built image: {base image: its ID} as pulled for the build (``pull = true``).
 LABEL_BASE_IMAGES = "io.codingbooth.base-images"
-# The code directory a booth mounts: how `port = "NEXT"` finds the instance again.
+# The code directory a booth mounts: how `port = "NEXT"` finds the instance again, and
+# how a second code dir asking for the same name is told apart from the first.
 LABEL_CODE_DIR = "io.codingbooth.code-dir"
+# The instance's booth port, on every object (outside the spec hash). Its presence also
+# marks the naming by name: objects made before it carry ``{name}-{port}`` as instance.
+LABEL_PORT = "io.codingbooth.port"
 RESERVED_LABEL_PREFIX = "io.codingbooth."
 # Where the booth sees the code directory (CodingBooth's image contract).
 CODE_MOUNT = "/home/coder/code"
 
 
-def instance_name(name: str, port: int) -> str:
-    """``{name}-{port}``: the instance, and the prefix of every object's name."""
+def legacy_instance(name: str, port: int) -> str:
+    """``{name}-{port}``: the instance label (and the booth's name) booth gave objects
+    before the name alone was the identity. Such objects are still found, converged and
+    removed (see :func:`is_owned`)."""
     return f"{name}-{port}"
 
 
 def resource_names(name: str, port: int) -> dict[Role, str]:
-    base = instance_name(name, port)
+    """The booth is named as CodingBooth names it (``--name``, default the project name),
+    so ``docker exec <name>`` works; the sidecar and the network keep the port in their
+    names, as CodingBooth's do; the inner daemon's data follows the name, so a port
+    change keeps it."""
+    base = legacy_instance(name, port)
     return {
         Role.NETWORK: f"{base}-net",
-        Role.VOLUME: f"{base}-dind-data",
+        Role.VOLUME: f"{name}-dind-data",
         Role.SIDECAR: f"{base}-dind",
-        Role.BOOTH: base,
+        Role.BOOTH: name,
     }
 
 
-def is_owned(labels: Mapping[str, str] | None, instance: str) -> bool:
+def legacy_names(name: str, port: int) -> dict[Role, str]:
+    """The names of the objects an earlier booth made, where they differ from today's."""
+    base = legacy_instance(name, port)
+    return {Role.VOLUME: f"{base}-dind-data", Role.BOOTH: base}
+
+
+def is_owned(
+    labels: Mapping[str, str] | None, instance: str, *, legacy: str | None = None
+) -> bool:
     """The one ownership test: booth created this object, for this instance.
 
-    Anything else (no labels, another instance's labels) is never modified or removed.
+    ``legacy``: the instance label an earlier booth gave the same instance
+    (:func:`legacy_instance`); it counts only on an object without :data:`LABEL_PORT`,
+    which every object made since carries, so a later booth *named* ``{name}-{port}``
+    is never taken for this one. Anything else (no labels, another instance's labels,
+    a label that only starts like ours) is never modified or removed.
     """
+    return is_legacy(labels, legacy) or (
+        (labels or {}).get(LABEL_MANAGED) == "true"
+        and (labels or {}).get(LABEL_INSTANCE) == instance
+    )
+
+
+def is_legacy(labels: Mapping[str, str] | None, legacy: str | None) -> bool:
+    """Whether an earlier booth made this object for the instance ``legacy`` names."""
     labels = labels or {}
-    return labels.get(LABEL_MANAGED) == "true" and labels.get(LABEL_INSTANCE) == instance
+    return (
+        legacy is not None
+        and labels.get(LABEL_MANAGED) == "true"
+        and labels.get(LABEL_INSTANCE) == legacy
+        and LABEL_PORT not in labels
+    )
 
 
 # -- hashing -------------------------------------------------------------------------------
@@ -281,6 +316,9 @@ class Observed:
     ports: tuple[str, ...] = ()
     image_id: str | None = None  # containers only: the ID of the image it was created from
     base_images: tuple[tuple[str, str], ...] = ()  # built images: (base, ID) pulled for it
+    # Made by an earlier booth, labelled ``{name}-{port}`` (converged by replacing it).
+    legacy: bool = False
+    code_dir: str | None = None  # a booth container: the code dir it was made for
 
     @property
     def running(self) -> bool:

@@ -23,6 +23,7 @@ from reconciler.model import (
     LABEL_CODE_DIR,
     LABEL_INSTANCE,
     LABEL_MANAGED,
+    LABEL_PORT,
     LABEL_ROLE,
     LABEL_SPEC_FIELDS,
     LABEL_SPEC_HASH,
@@ -30,7 +31,10 @@ from reconciler.model import (
     Kind,
     Observed,
     Role,
+    is_legacy,
     is_owned,
+    legacy_instance,
+    legacy_names,
     resource_names,
 )
 
@@ -64,7 +68,8 @@ def collect(
     where: str,
     bases: Sequence[str] = (),
 ) -> ActualState:
-    """Everything that matters to instance ``{name}-{port}``, in a constant number of
+    """Everything that matters to instance ``name`` (at any port, and as an earlier booth
+    labelled it at ``port``), in a constant number of
     requests: label filters run in the engine, and our names are inspected one by one
     (an inspect costs the same however many objects the host has). ``bases``: images
     whose ONBUILD triggers are wanted (one inspect each). A failed call is the engine at
@@ -77,30 +82,34 @@ def collect(
         raise DockerUnavailableError(
             f"Docker engine at {where} failed: {one_line(err, 200)}"
         ) from None
-    log.debug("observe.snapshot", instance=f"{name}-{port}", objects=len(state.objects))
+    log.debug("observe.snapshot", instance=name, objects=len(state.objects))
     return attrs.evolve(state, base_triggers=present) if present else state
 
 
 def _gathered(lookups: Lookups, name: str, port: int, tag: str | None) -> list[Observed]:
     names = resource_names(name, port)
-    instance = names[Role.BOOTH]
-    label = {"label": f"{LABEL_INSTANCE}={instance}"}
+    old = legacy_names(name, port)
+    owner = Owner(name, legacy_instance(name, port))
+    label = {"label": f"{LABEL_INSTANCE}={name}"}
     found: list[Observed] = [
-        *(listed_container(c, instance) for c in lookups.containers(label)),
-        *(network(n, instance) for n in lookups.networks(label)),
-        *(volume(v, instance) for v in lookups.volumes(label)),
+        *(listed_container(c, owner) for c in lookups.containers(label)),
+        *(network(n, owner) for n in lookups.networks(label)),
+        *(volume(v, owner) for v in lookups.volumes(label)),
     ]
-    for role in (Role.SIDECAR, Role.BOOTH):
-        raw = lookups.inspect(Kind.CONTAINER, names[role])
+    # Today's names, and those an earlier booth gave (labelled by port: no label filter
+    # finds them, an inspect by name does).
+    for container in (names[Role.SIDECAR], names[Role.BOOTH], old[Role.BOOTH]):
+        raw = lookups.inspect(Kind.CONTAINER, container)
         if raw is not None:
-            found.append(inspected_container(raw, instance))
+            found.append(inspected_container(raw, owner))
     raw = lookups.inspect(Kind.NETWORK, names[Role.NETWORK])
     # An inspect by name also matches an ID prefix: only the network of that name counts.
     if raw is not None and raw.get("Name") == names[Role.NETWORK]:
-        found.append(network(raw, instance))
-    raw = lookups.inspect(Kind.VOLUME, names[Role.VOLUME])
-    if raw is not None:
-        found.append(volume(raw, instance))
+        found.append(network(raw, owner))
+    for data in (names[Role.VOLUME], old[Role.VOLUME]):
+        raw = lookups.inspect(Kind.VOLUME, data)
+        if raw is not None:
+            found.append(volume(raw, owner))
     if tag is not None:
         raw = lookups.inspect(Kind.IMAGE, tag)
         if raw is not None:
@@ -133,12 +142,18 @@ def code_dir_filters(code_dir: str) -> dict[str, list[str]]:
 
 
 def instance_ports(containers: Iterable[Document], name: str) -> list[int]:
-    """The ports of the instances named ``name`` among listed booth containers."""
+    """The ports of the instances named ``name`` among listed booth containers (the port
+    label; an earlier booth's has the port in its instance label)."""
     ports = []
     for container in containers:
-        instance = (container.get("Labels") or {}).get(LABEL_INSTANCE, "")
-        prefix, _, port = instance.rpartition("-")
-        if prefix == name and port.isdigit():
+        labels = container.get("Labels") or {}
+        instance = labels.get(LABEL_INSTANCE, "")
+        if LABEL_PORT in labels:
+            port = labels[LABEL_PORT] if instance == name else ""
+        else:
+            prefix, _, port = instance.rpartition("-")
+            port = port if prefix == name else ""
+        if port.isascii() and port.isdigit():
             ports.append(int(port))
     return sorted(ports)
 
@@ -166,9 +181,19 @@ def _json_pairs(text: str) -> tuple[tuple[str, str], ...]:
     )
 
 
-def _ownership(labels: Mapping[str, str] | None, instance: str) -> dict[str, Any]:
+@attrs.frozen
+class Owner:
+    """Whose objects a snapshot looks for: the instance, and the label an earlier booth
+    gave it (``None``: none to accept)."""
+
+    instance: str
+    legacy: str | None = None
+
+
+def _ownership(labels: Mapping[str, str] | None, owner: Owner | str) -> dict[str, Any]:
+    owner = owner if isinstance(owner, Owner) else Owner(owner)
     labels = labels or {}
-    if not is_owned(labels, instance):
+    if not is_owned(labels, owner.instance, legacy=owner.legacy):
         return {"owned": False}
     role = labels.get(LABEL_ROLE, "")
     return {
@@ -176,10 +201,12 @@ def _ownership(labels: Mapping[str, str] | None, instance: str) -> dict[str, Any
         "role": Role(role) if role in _ROLES else None,
         "spec_hash": labels.get(LABEL_SPEC_HASH),
         "field_hashes": _json_pairs(labels.get(LABEL_SPEC_FIELDS, "{}")),
+        "legacy": is_legacy(labels, owner.legacy),
+        "code_dir": labels.get(LABEL_CODE_DIR),
     }
 
 
-def listed_container(raw: Mapping[str, Any], instance: str) -> Observed:
+def listed_container(raw: Mapping[str, Any], instance: Owner | str) -> Observed:
     """A container from a list call (``GET /containers/json``)."""
     name = (raw.get("Names") or ["/"])[0].lstrip("/")
     ports = tuple(
@@ -200,7 +227,7 @@ def listed_container(raw: Mapping[str, Any], instance: str) -> Observed:
     )
 
 
-def inspected_container(raw: Mapping[str, Any], instance: str) -> Observed:
+def inspected_container(raw: Mapping[str, Any], instance: Owner | str) -> Observed:
     """The same view as :func:`listed_container`, from an inspect result."""
     bindings = (raw.get("NetworkSettings") or {}).get("Ports") or {}
     published = []
@@ -233,11 +260,11 @@ def image(raw: Mapping[str, Any], tag: str) -> Observed:
     )
 
 
-def network(raw: Mapping[str, Any], instance: str) -> Observed:
+def network(raw: Mapping[str, Any], instance: Owner | str) -> Observed:
     return Observed(Kind.NETWORK, raw["Name"], raw["Id"], **_ownership(raw.get("Labels"), instance))
 
 
-def volume(raw: Mapping[str, Any], instance: str) -> Observed:
+def volume(raw: Mapping[str, Any], instance: Owner | str) -> Observed:
     return Observed(
         Kind.VOLUME, raw["Name"], raw["Name"], **_ownership(raw.get("Labels"), instance)
     )

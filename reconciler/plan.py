@@ -247,11 +247,14 @@ def _ordered_steps(nodes: list[_Node]) -> tuple[Step, ...]:
 
 def _step(node: _Node, index: int, position: dict[int, int]) -> Step:
     change = node.change
+    # Teardown acts on the object that is there, whose name may be another (a port change
+    # renames the sidecar and the network): the executor finds it by that name.
+    old = change.actual.name if node.teardown and change.actual is not None else None
     return Step(
         index=index,
         op=node.op,
         role=change.role,
-        name=change.name,
+        name=old or change.name,
         reason=node.reason,
         reason_code=node.code,
         depends_on=tuple(sorted(position[d] for d in node.deps)),

@@ -15,9 +15,10 @@ from typing import Any
 import attrs
 
 from reconciler.build_context import CONTEXT_UNREAD
-from reconciler.errors import ForeignObjectError
+from reconciler.errors import ForeignObjectError, InstanceTakenError
 from reconciler.model import (
     CREATION_ORDER,
+    LABEL_CODE_DIR,
     TEARDOWN_ORDER,
     ActualState,
     DesiredGraph,
@@ -66,6 +67,7 @@ class ReasonCode(StrEnum):
     BUILD_INPUTS_CHANGED = "build_inputs_changed"
     IMAGE_REBUILT = "image_rebuilt"
     IMAGE_UPDATED = "image_updated"
+    LEGACY_LABELS = "legacy_labels"
 
 
 CREATION_RANK = {role: rank for rank, role in enumerate(CREATION_ORDER)}
@@ -91,13 +93,35 @@ class Change:
 
 def reconcile(desired: DesiredGraph, actual: ActualState) -> tuple[Change, ...]:
     """The changes that take ``actual`` to ``desired``, in creation order."""
+    check_code_dir(desired, actual)
     changes: dict[Role, Change] = {}
     for resource in desired:
         changes[resource.role] = _base_change(resource, actual)
     _cascade(desired, changes)
-    removals = _not_desired(desired, actual)
+    replaced = {(c.actual.kind, c.actual.id) for c in changes.values() if c.actual is not None}
+    removals = [
+        r
+        for r in _not_desired(desired, actual)
+        if (r.kind, r.actual.id if r.actual else "") not in replaced
+    ]
     ordered = sorted(changes.values(), key=lambda c: CREATION_RANK[c.role])
     return (*ordered, *removals)
+
+
+def check_code_dir(desired: DesiredGraph, actual: ActualState) -> None:
+    """A name is one instance: a booth of that name made for another code directory is
+    not taken over (its objects would be replaced, its data volume shared)."""
+    booth = desired.get(Role.BOOTH)
+    wanted = dict(booth.extra_labels).get(LABEL_CODE_DIR) if booth is not None else None
+    for observed in actual:
+        if observed.owned and observed.role == Role.BOOTH and wanted is not None:
+            other = observed.code_dir
+            if other is not None and other != wanted:
+                raise InstanceTakenError(
+                    f"a booth named {desired.instance!r} already exists for {other}; "
+                    "give this one another name (`name` in .booth/config.toml or "
+                    "--name), or remove that one (`booth -C " + other + " destroy`)"
+                )
 
 
 def destroy_changes(actual: ActualState, *, remove_volumes: bool) -> tuple[Change, ...]:
@@ -127,16 +151,24 @@ def _base_change(resource: Resource, actual: ActualState) -> Change:
             )
         why = f"{resource.kind} exists, not created by booth: used as is"
         return _change(resource, named, Action.EXTERNAL, ReasonCode.EXTERNAL, why)
-    observed = actual.owned_by_role(resource.role)
+    # The object of this name, else another of the role (renamed: a port change).
+    observed = named if named is not None else actual.owned_by_role(resource.role)
 
     def make(action: Action, code: ReasonCode, reason: str) -> Change:
         return _change(resource, observed, action, code, reason)
 
     if observed is None:
         return make(Action.CREATE, ReasonCode.NOT_FOUND, "not found")
+    if resource.role == Role.VOLUME and (observed.name != resource.name or observed.legacy):
+        # Data is never dropped implicitly: the other volume stays (``destroy --volumes``
+        # removes it) and this one is made next to it.
+        return _change(resource, None, Action.CREATE, ReasonCode.NOT_FOUND, "not found")
     if observed.name != resource.name:
         why = f"spec changed: name (was {observed.name})"
         return make(Action.REPLACE, ReasonCode.NAME_CHANGED, why)
+    if observed.legacy:
+        why = "made by an earlier booth (labelled by port): replaced to carry today's labels"
+        return make(Action.REPLACE, ReasonCode.LEGACY_LABELS, why)
     if observed.spec_hash != resource.spec_hash and resource.role == Role.IMAGE:
         fields = _build_inputs_changed(observed, resource)
         if fields is not None:

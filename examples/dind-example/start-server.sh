@@ -2,8 +2,8 @@
 # Start the example's web server *inside the booth*, on the booth's inner Docker daemon.
 #
 # Run it in the booth (a terminal in the desktop, or from the host):
-#   docker exec dind-example-10000 sh /home/coder/code/start-server.sh
-#   docker exec -i dind-example-10000 sh < start-server.sh      (works too: falls back to
+#   docker exec dind-example sh /home/coder/code/start-server.sh
+#   docker exec -i dind-example sh < start-server.sh      (works too: falls back to
 #                                                               /home/coder/code/www)
 # It builds a tiny image FROM $SERVER_BASE_IMAGE (default busybox:latest) that serves
 # www/index.html with busybox httpd on port 8080, and runs it as the container
@@ -31,7 +31,7 @@ die() { echo "start-server: error: $*" >&2; exit 1; }
 
 if [ -z "${DOCKER_HOST:-}" ]; then
     die "DOCKER_HOST is not set, so this is not the booth: run me inside it, e.g.
-  docker exec dind-example-10000 sh /home/coder/code/start-server.sh"
+  docker exec dind-example sh /home/coder/code/start-server.sh"
 fi
 command -v docker >/dev/null 2>&1 ||
     die "the docker CLI is not installed in this booth image (see README.md: What it needs)"
@@ -58,7 +58,7 @@ if ! docker image inspect "$BASE" >/dev/null 2>&1; then
         die "cannot pull $BASE. Without a registry, load an image with busybox httpd from the host:
   docker save booth-test/busybox:latest | docker exec -i <booth> docker load
 and run me again with SERVER_BASE_IMAGE=booth-test/busybox:latest
-(<booth> is the booth container, e.g. dind-example-10000; see 'booth status')."
+(<booth> is the booth container, e.g. dind-example; see 'booth status')."
     fi
 fi
 

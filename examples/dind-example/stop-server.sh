@@ -1,8 +1,8 @@
 #!/bin/sh
 # Stop and remove the example's web server container, on the booth's inner daemon.
 #
-#   docker exec dind-example-10000 sh /home/coder/code/stop-server.sh
-#   docker exec -i dind-example-10000 sh < stop-server.sh
+#   docker exec dind-example sh /home/coder/code/stop-server.sh
+#   docker exec -i dind-example sh < stop-server.sh
 #
 # With --image it also removes the image start-server.sh built. Removing a server that is
 # not there is not an error.
@@ -25,7 +25,7 @@ done
 
 if [ -z "${DOCKER_HOST:-}" ]; then
     die "DOCKER_HOST is not set, so this is not the booth: run me inside it, e.g.
-  docker exec dind-example-10000 sh /home/coder/code/stop-server.sh"
+  docker exec dind-example sh /home/coder/code/stop-server.sh"
 fi
 
 command -v docker >/dev/null 2>&1 ||

@@ -131,7 +131,7 @@ def walk(engine: Any, tmp_path: Path) -> Iterator[Walk]:
     )
     path = tmp_path / "config.toml"
     path.write_text("".join(f"{k} = {toml_value(v)}\n" for k, v in config.items()))
-    instance = f"dind-example-{booth_port}"
+    instance = "dind-example"
     try:
         yield Walk(path, instance, instance, booth_port, ports)
     finally:

@@ -191,7 +191,7 @@ def make_booth(
         on_engine_host = bool(settings.pop("on_engine_host", True))
         name = str(settings.pop("name", "") or f"bt-{uuid.uuid4().hex[:8]}")
         port = int(str(settings.pop("port", 0) or free_port()))
-        cleanup.instances.append(f"{name}-{port}")
+        cleanup.instances.append(name)
         code = tmp_path / name
         if code.exists():  # the same name with another port
             code = tmp_path / f"{name}-{port}"

@@ -258,23 +258,29 @@ class BoothDir:
 
     @property
     def instance(self) -> str:
-        return f"{self.name}-{self.port}"
+        """The instance's identity: its name (the port is a setting of it)."""
+        return self.name
 
     @property
     def booth(self) -> str:
-        return self.instance
+        return self.name
+
+    @property
+    def current_port(self) -> int:
+        """The port the config names now (a test may change it with write_config)."""
+        return int(str(self.settings.get("port", self.port)))
 
     @property
     def sidecar(self) -> str:
-        return f"{self.instance}-dind"
+        return f"{self.name}-{self.current_port}-dind"
 
     @property
     def network(self) -> str:
-        return f"{self.instance}-net"
+        return f"{self.name}-{self.current_port}-net"
 
     @property
     def volume(self) -> str:
-        return f"{self.instance}-dind-data"
+        return f"{self.name}-dind-data"
 
     def write_config(self, **changes: object) -> None:
         """Rewrite the config; keyword names use ``_`` for ``-`` (``run_args`` → ``run-args``)."""

@@ -39,10 +39,12 @@ def _fingerprint(client, instance: str) -> dict[str, object]:
 def test_apply_and_destroy_leave_instances_with_similar_names_alone(make_booth, docker_client):
     b = make_booth()
     # Same port, names extending this one's (their port is this one's, so they cannot run
-    # while it does: they are left exited); same name on another port, left running.
+    # while it does: they are left exited); a booth *named* as an earlier booth named b's
+    # (``{name}-{port}``, which b's observation inspects to find what an earlier booth
+    # left), on another port, left running: today's labels tell it is not b's.
     suffixed = make_booth(name=f"{b.name}-1", port=b.port)
     prefixed = make_booth(name=f"x{b.name}", port=b.port)  # every name of b is a substring
-    other_port = make_booth(name=b.name, port=free_port())
+    other_port = make_booth(name=f"{b.name}-{b.port}", port=free_port())
     running = other_port.start("apply")
     for neighbour in (suffixed, prefixed):
         neighbour.ok("apply")

@@ -59,14 +59,14 @@ def test_offline_plan_of_the_dind_example(capsys: Capsys) -> None:
     code, out, err = run(capsys, "-C", EXAMPLE, "plan", "--offline")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0] == "booth will perform the following actions on instance dind-example-10000:"
+    assert lines[0] == "booth will perform the following actions on instance dind-example:"
     resource_lines = [line.split()[:3] for line in lines if line.startswith("  + ")]
     assert resource_lines == [
-        ["+", "image", "codingbooth-local:dind-example-desktop-xfce-latest"],
+        ["+", "image", "codingbooth-local:dind-example-desktop-xfce-0.13.0"],
         ["+", "network", "dind-example-10000-net"],
-        ["+", "volume", "dind-example-10000-dind-data"],
+        ["+", "volume", "dind-example-dind-data"],
         ["+", "sidecar", "dind-example-10000-dind"],
-        ["+", "booth", "dind-example-10000"],
+        ["+", "booth", "dind-example"],
     ]
     (ports_line,) = [line for line in lines if line.strip().startswith("ports:")]
     ports = ports_line.split("ports:")[1].strip().split(", ")
@@ -104,7 +104,7 @@ def test_json_plan_has_the_documented_schema(capsys: Capsys) -> None:
     document = plan_json(capsys)
     assert set(document) == {"format_version", "instance", "changes", "steps", "summary"}
     assert document["format_version"] == 1
-    assert document["instance"] == "dind-example-10000"
+    assert document["instance"] == "dind-example"
     for item in document["changes"]:
         assert {"resource", "name", "action", "reason", "reason_code", "desired"} <= set(item)
         assert item["action"] in (
@@ -163,7 +163,7 @@ def test_json_plan_content_of_the_dind_example(capsys: Capsys) -> None:
     ]
     assert sidecar["desired"]["env"] == ["DOCKER_TLS_CERTDIR"]
     booth = change(document, "booth")["desired"]
-    assert booth["image"] == "codingbooth-local:dind-example-desktop-xfce-latest"
+    assert booth["image"] == "codingbooth-local:dind-example-desktop-xfce-0.13.0"
     assert booth["privileged"] is False
     assert booth["network_mode"] == "container:dind-example-10000-dind"
     assert booth["ports"] == []

@@ -76,7 +76,7 @@ def test_project_name_derivation_from_the_code_dir(tmp_path: Path) -> None:
     assert (config.project_name, config.name, config.instance) == (
         "hello-world",
         "hello-world",
-        "hello-world-10000",
+        "hello-world",
     )
 
 
@@ -87,7 +87,7 @@ def test_defaults_without_a_config_file(code: Path) -> None:
     assert config.project_name == config.name == "demo-app"
     assert config.port == 10000
     assert config.variant == "base"
-    assert config.image == "nawaman/codingbooth:base-latest"
+    assert config.image == "nawaman/codingbooth:base-0.13.0"
     assert config.dind is False
     assert config.dind_image == "docker:dind"
     assert config.cmds is None
@@ -119,7 +119,7 @@ def test_every_known_key(code: Path) -> None:
     """,
     )
     assert config.project_name == "proj"
-    assert config.instance == "box-10005"
+    assert config.instance == "box"
     assert config.variant == "codeserver"
     assert config.image == "example/booth:1"
     assert config.dind is True
@@ -156,7 +156,7 @@ def test_name_defaults_to_project_name(code: Path) -> None:
 def test_variants_aliases_and_image_default(code: Path, given: str, variant: str) -> None:
     config = load(code, f'variant = "{given}"\n')
     assert config.variant == variant
-    assert config.image == f"nawaman/codingbooth:{variant}-latest"
+    assert config.image == f"nawaman/codingbooth:{variant}-0.13.0"
 
 
 def test_image_overrides_variant(code: Path) -> None:

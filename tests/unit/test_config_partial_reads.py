@@ -41,7 +41,7 @@ def write(code: Path, text: str, name: str = ".booth/config.toml") -> Path:
 
 def test_the_instance_is_named_from_the_code_directory_by_default(code: Path) -> None:
     assert load_instance_ref(str(code)) == InstanceRef("demo-app", 10000)
-    assert load_instance_ref(str(code)).instance == "demo-app-10000"
+    assert load_instance_ref(str(code)).instance == "demo-app"
 
 
 def test_the_instance_ref_ignores_every_other_key(code: Path) -> None:

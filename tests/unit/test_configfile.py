@@ -145,7 +145,7 @@ def test_explicit_config_may_be_a_pipe(capsys: Capsys, tmp_path: Path) -> None:
     finally:
         os.close(read)
     assert code == 0
-    assert "-10123" in capsys.readouterr().out
+    assert "127.0.0.1:10123:10000/tcp" in capsys.readouterr().out
 
 
 def test_toml_text_writes_toml_not_python() -> None:

@@ -411,7 +411,7 @@ def test_host_network_is_refused(tmp_path: Path) -> None:
 
 def test_names_kubernetes_cannot_take_are_refused(tmp_path: Path) -> None:
     config = load(Case(toml='name = "My_App"\ndind = true\n'), tmp_path, "name")
-    with pytest.raises(ConfigError, match="'My_App-10000' is not a valid Kubernetes object"):
+    with pytest.raises(ConfigError, match="'My_App' is not a valid Kubernetes object"):
         render_kubernetes(build_cluster_desired(config), ports=config.ports)
     config = load(Case(toml="dind = true\n"), tmp_path, "ns")
     with pytest.raises(ConfigError, match="namespace 'Team_A'"):
