@@ -49,8 +49,11 @@ With a terminal on stdin this is `docker run -it`: the booth gets a TTY and an o
 stdin (as with --run-arg=-t --run-arg=-i), the terminal is raw and its size follows the
 window. Ctrl-C is then a key for the booth (it interrupts the booth's foreground
 program, as in docker run -it); the session ends when the booth's main process does, or
-on SIGTERM/SIGHUP (exit 130). Without a terminal, the booth's output is followed, it
-gets no stdin, and Ctrl-C ends the session (exit 130).
+on SIGTERM/SIGHUP (exit 130). Without a terminal, the booth's output is followed (its
+stdout and stderr to ours) and it gets no stdin, unless -i is given (docker run -i):
+then stdin is copied to the booth and closed at its end. Ctrl-C ends the session (exit
+130). The command after -- is run as given (an argv, as docker run runs it); `booth --
+WORDS` (CodingBooth's command line) runs WORDS in a login shell instead.
 """
 
 
@@ -161,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"booth {__version__}")
+    parser.add_argument("--version", action="version", version=version_line())
     _common(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -206,6 +209,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _inputs(run)
     _pull(run, PULL_HELP)
+    run.add_argument(
+        "-i",
+        "--interactive",
+        action="store_true",
+        help="keep stdin open without a terminal and pass it to the booth (docker run -i)",
+    )
 
     render = commands.add_parser(
         "render",
@@ -246,6 +255,14 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (plan, apply, destroy, status, run, render, exec_, logs, doctor, completion):
         _common(sub, suppress=True)
     return parser
+
+
+def version_line() -> str:
+    """booth's version, and the CodingBooth release whose command line and images it
+    follows (the default image version)."""
+    from reconciler.codingbooth import CODINGBOOTH_VERSION
+
+    return f"booth {__version__} (CodingBooth {CODINGBOOTH_VERSION} compatible)"
 
 
 def _count(text: str) -> int:
@@ -327,6 +344,13 @@ def main(
         terminate_as_interrupt()
     try:
         _check_utf8(given)
+        # CodingBooth's two words that are not a session (`coding-booth version`, `help`).
+        if list(given[:1]) in (["version"], ["help"]):
+            if given[0] == "version":
+                print(version_line())
+            else:
+                build_parser().print_help()
+            return 0
         from reconciler import session_cli
 
         if session_cli.is_session(given, COMMANDS):

@@ -8,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from reconciler import render
-from reconciler.config import CliInputs, load_daemon_mode
+from reconciler.config import CliInputs, load_run_mode
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, ConfigError
 from reconciler.model import ActualState, Kind, Role
 from reconciler.plan import Plan
@@ -139,8 +139,13 @@ def cmd_status(args: argparse.Namespace, workspace: Workspace) -> int:
 
 
 def cmd_run(args: argparse.Namespace, workspace: Workspace) -> int:
-    """With a terminal on stdin, a ``docker run -it`` session (see ``session.py``)."""
-    return workspace.run(interactive=os.isatty(0))
+    """With a terminal on stdin, a ``docker run -it`` session (see ``session.py``); with
+    ``-i``, ``docker run -i``; otherwise ``docker run``."""
+    from reconciler.session import Attach
+
+    if os.isatty(0):
+        return workspace.run(attach=Attach.TTY)
+    return workspace.run(attach=Attach.STDIN if args.interactive else Attach.FOLLOW)
 
 
 def cmd_render(args: argparse.Namespace, workspace: Workspace) -> int:
@@ -193,33 +198,46 @@ def cmd_completion(args: argparse.Namespace, _workspace: Workspace) -> int:
 
 def run_codingbooth(session: SessionArgs, before_step: BeforeStep | None) -> int:
     """``booth`` with no command, as CodingBooth: a session (``run``), ``apply`` when the
-    booth is a daemon, ``plan`` with ``--dryrun``."""
+    booth is a daemon, ``plan`` with ``--dryrun``.
+
+    As CodingBooth runs them: the command after ``--`` (or ``cmds``) in a login shell,
+    stdin always passed to the booth (``-i``; a TTY too when stdin and stdout are both
+    terminals), and a booth another session runs never replaced."""
     from reconciler import logs
     from reconciler.progress import choose
+    from reconciler.session import Attach, refuse_taking_over
 
     if session.verbose and session.quiet:
         raise ConfigError("command line: -v/--verbose and -q/--quiet exclude each other")
-    logs.configure(session.log_format, -1 if session.quiet else int(session.verbose))
     cli = CliInputs(
         run_args=session.run_args,
         cmds=session.cmds,
         overrides=session.overrides,
         build_args=session.build_args,
+        login_shell=True,
     )
+    mode = load_run_mode(session.code_dir, session.config_file, cli)
+    verbose = session.verbose or (mode.verbose and not session.quiet)
+    logs.configure(session.log_format, -1 if session.quiet else int(verbose))
     workspace = Workspace(
         Target(session.code_dir, session.config_file, cli),
         progress=choose(session.log_format, session.quiet),
         before_step=before_step,
         connect=connector(session.context),
     )
-    if session.dryrun:
+    if session.dryrun or mode.dryrun:
         _printer(False, workspace)(workspace.plan(pull=session.pull), ActualState())
         return EXIT_OK
-    if load_daemon_mode(session.code_dir, session.config_file, cli):
-        outcome = workspace.apply(on_plan=_printer(False, workspace))
+    if mode.daemon:
+
+        def guard(plan: Plan, _actual: ActualState) -> None:
+            refuse_taking_over(plan, attending=False)
+
+        outcome = workspace.apply(on_plan=_printer(False, workspace), check=guard)
         _report_done("Apply", outcome, False)
         return EXIT_OK
-    return workspace.run(interactive=os.isatty(0))
+    both_terminals = os.isatty(0) and os.isatty(1)
+    return workspace.run(attach=Attach.TTY if both_terminals else Attach.STDIN)
 
 
 def _progress(args: argparse.Namespace) -> Progress:

@@ -16,6 +16,7 @@ import attrs
 
 from reconciler import port_choice
 from reconciler.codingbooth import BuildSpec, Contract, contract_env
+from reconciler.codingbooth_env import config_from_env, settings_from_env
 from reconciler.config_parity import PARITY_KEYS, expanded_list, read_parity
 from reconciler.config_reader import KeyReader
 from reconciler.configfile import (
@@ -45,6 +46,9 @@ VARIANT_ALIASES = {
     "xfce": "desktop-xfce",
     "kde": "desktop-kde",
 }
+# CodingBooth's keys of one invocation: `booth` with no command honours them (and a
+# `dryrun` makes `apply` and `run` show the plan only); read by `load_run_mode`.
+RUN_MODE_KEYS = ("dryrun", "verbose")
 KNOWN_KEYS = (
     "project-name",
     "name",
@@ -61,10 +65,11 @@ KNOWN_KEYS = (
     "allow-daemon-port",
     "daemon-endpoint",
     "pull",
+    *RUN_MODE_KEYS,
     *PARITY_KEYS,
 )
-# CodingBooth keys with no meaning for booth (flags of one invocation, or its own paths).
-IGNORED_KEYS = ("dryrun", "verbose", "code", "config")
+# CodingBooth keys with no meaning in the file (set by the command line there too).
+IGNORED_KEYS = ("code", "config")
 _DOCKER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 CLI_SOURCE = "command line"
 MAX_NAME = 128  # leaves room for "-{port}-dind-data" in Docker's names
@@ -80,6 +85,16 @@ class CliInputs:
     # CodingBooth's flags (`booth` with no command): config keys the command line sets.
     overrides: tuple[tuple[str, object], ...] = ()
     build_args: tuple[str, ...] = ()
+    # CodingBooth's command line (`booth` with no command): the booth's command, from
+    # `--` or `cmds`, runs as CodingBooth runs it, `bash -lc '<words joined by spaces>'`.
+    login_shell: bool = False
+
+
+def login_shell_command(words: Sequence[str]) -> tuple[str, ...] | None:
+    """CodingBooth's ``bash -lc`` of the words joined by spaces: shell syntax works, and a
+    login shell's PATH (``/etc/profile.d``, where its setups install tools) applies. No
+    words: the image's own command."""
+    return ("bash", "-lc", " ".join(words)) if words else None
 
 
 @attrs.frozen
@@ -114,6 +129,8 @@ class BoothConfig:
     # Pull the containers' images (and a build's base images) again before planning
     # `apply` and `run`, and replace what runs an older image (`booth plan --pull`).
     pull: bool = False
+    dryrun: bool = False  # CodingBooth's `dryrun`: show what would be done, change nothing
+    verbose: bool = False  # CodingBooth's `verbose`: `booth` with no command logs more
 
     @property
     def instance(self) -> str:
@@ -128,7 +145,8 @@ class InstanceRef:
 
     name: str
     port: int
-    code_dir: str = ""  # the code directory it is loaded for ("": not known)
+    # The code directory it is loaded for ("": not known); not part of its identity.
+    code_dir: str = attrs.field(default="", eq=False)
 
     @property
     def instance(self) -> str:
@@ -166,14 +184,17 @@ def load_config(
     """Read, validate and combine config file and command line. ``walk_context=False``
     leaves a build's context hash to the caller (:func:`with_context_digest`)."""
     env = os.environ if host_env is None else host_env
-    code, reader = _open(code_dir, config_file)
+    code, reader = _open(code_dir, config_file, env)
     warnings = reader.check_keys(KNOWN_KEYS, IGNORED_KEYS)
     # Whether a file was read, judged before the command line's keys join the table.
-    read_file = reader.where if reader.text or reader.raw else None
+    read_file = reader.where if reader.text else None
     if cli.overrides:
         overrides = dict(cli.overrides)
         raw = {**reader.raw, **overrides}
-        reader = KeyReader(raw, reader.text, reader.where, from_cli=frozenset(overrides))
+        from_env = {k: v for k, v in reader.from_env.items() if k not in overrides}
+        reader = KeyReader(
+            raw, reader.text, reader.where, from_cli=frozenset(overrides), from_env=from_env
+        )
     return build_config(
         reader,
         code=code,
@@ -200,18 +221,34 @@ def load_instance_ref(
     code_dir: str, config_file: str | None = None, resolve_port: PortResolver = first_slot
 ) -> InstanceRef:
     """Only the keys that name the instance (``project-name``, ``name``, ``port``)."""
-    code, reader = _open(code_dir, config_file)
+    code, reader = _open(code_dir, config_file, os.environ)
     name = _names(reader, code)[1]
-    return InstanceRef(name, _port(reader, code, name, resolve_port)[0])
+    return InstanceRef(name, _port(reader, code, name, resolve_port)[0], str(code))
 
 
-def load_daemon_mode(code_dir: str, config_file: str | None, cli: CliInputs) -> bool:
-    """Only ``daemon`` (the command line's over the file's): how ``booth`` with no command
-    runs, learned without building (and fingerprinting) the whole config twice."""
-    _, reader = _open(code_dir, config_file)
-    # `--daemon` is a switch (always true): a bad value can only be the file's.
-    raw = {**reader.raw, **dict(cli.overrides)}
-    return KeyReader(raw, reader.text, reader.where).boolean("daemon", False)
+@attrs.frozen
+class RunMode:
+    """How ``booth`` with no command runs: CodingBooth's ``daemon``, ``dryrun`` and
+    ``verbose`` (command line over file over environment)."""
+
+    daemon: bool = False
+    dryrun: bool = False
+    verbose: bool = False
+
+
+def load_run_mode(code_dir: str, config_file: str | None, cli: CliInputs) -> RunMode:
+    """Only ``daemon``, ``dryrun`` and ``verbose``: how ``booth`` with no command runs,
+    learned without building (and fingerprinting) the whole config twice."""
+    _, reader = _open(code_dir, config_file, os.environ)
+    overrides = dict(cli.overrides)
+    raw = {**reader.raw, **overrides}
+    from_env = {k: v for k, v in reader.from_env.items() if k not in overrides}
+    keys = KeyReader(raw, reader.text, reader.where, frozenset(overrides), from_env)
+    return RunMode(
+        daemon=keys.boolean("daemon", False),
+        dryrun=keys.boolean("dryrun", False),
+        verbose=keys.boolean("verbose", False),
+    )
 
 
 def _port(reader: KeyReader, code: Path, name: str, resolve: PortResolver) -> tuple[int, str]:
@@ -226,12 +263,22 @@ def _port(reader: KeyReader, code: Path, name: str, resolve: PortResolver) -> tu
     return resolve(setting, code, name), setting
 
 
-def _open(code_dir: str, config_file: str | None) -> tuple[Path, KeyReader]:
+def _open(code_dir: str, config_file: str | None, env: Mapping[str, str]) -> tuple[Path, KeyReader]:
+    """The config file's table over the ``CB_*`` variables' (CodingBooth's precedence)."""
     code = code_directory(code_dir)
     path, what = config_location(code, config_file)
     text = read_config(path, what, required=config_file is not None)
+    if text is None and config_file is None and config_from_env(env):
+        # CB_CONFIG names the file only where neither --config nor the default does.
+        named = config_from_env(env)
+        assert named is not None
+        path, what = config_location(code, named)
+        what = f"environment CB_CONFIG={named}"
+        text = read_config(path, what, required=True)
     raw = parse_toml(text, what) if text is not None else {}
-    return code, KeyReader(raw, text or "", str(path))
+    from_env, sources = settings_from_env(env)
+    sources = {k: v for k, v in sources.items() if k not in raw}
+    return code, KeyReader({**from_env, **raw}, text or "", str(path), from_env=sources)
 
 
 def build_config(
@@ -277,6 +324,8 @@ def build_config(
         raise reader.fail("daemon-endpoint", "one of tls, unix, tcp")
     config_cmds, cmd_warnings = expanded_list(reader, "cmds", env)
     cmds = cli.cmds if cli.cmds is not None else config_cmds
+    if cli.login_shell and cmds is not None:
+        cmds = login_shell_command(cmds)
     run_args, run_arg_warnings = expanded_list(reader, "run-args", env)
 
     context = ParseContext(code, env)
@@ -347,6 +396,8 @@ def build_config(
         ),
         timezone=parity.host.timezone,
         pull=reader.boolean("pull", False),
+        dryrun=reader.boolean("dryrun", False),
+        verbose=reader.boolean("verbose", False),
     )
 
 

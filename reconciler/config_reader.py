@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.configfile import toml_text
@@ -16,17 +16,27 @@ class KeyReader:
     """Typed access to the TOML table; every error names the file, key and line."""
 
     def __init__(
-        self, raw: dict[str, Any], text: str, where: str, from_cli: frozenset[str] = frozenset()
+        self,
+        raw: dict[str, Any],
+        text: str,
+        where: str,
+        from_cli: frozenset[str] = frozenset(),
+        from_env: Mapping[str, str] | None = None,
     ) -> None:
         self.raw = raw
         self.text = text
         self.where = where
-        # Keys whose value came from a command-line flag (``--variant`` …): an error in
-        # one names the flag, not the file the user did not write it in.
+        # Keys whose value came from a command-line flag (``--variant`` …) or a CB_*
+        # variable (key → variable): an error in one names the flag or the variable,
+        # not the file the user did not write it in.
         self.from_cli = from_cli
+        self.from_env = dict(from_env or {})
 
     def check_keys(self, known: Sequence[str], ignored: Sequence[str]) -> tuple[str, ...]:
-        """Warnings for keys booth accepts and ignores; an error for any other unknown key."""
+        """Warnings for keys booth does not use: CodingBooth's own that booth ignores, and
+        any other key, named with its file and line and the closest known key. As
+        CodingBooth (whose TOML decoder skips unknown keys), the run goes on: a folder
+        written for a newer CodingBooth still loads."""
         warnings = []
         for key in self.raw:
             if key in known:
@@ -35,13 +45,15 @@ class KeyReader:
                 warnings.append(f"{self.where}: key {key!r} is accepted but ignored by booth")
                 continue
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(known)}"
-            raise ConfigError(f"{self.at(key)}: unknown key {key!r}{hint}")
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            warnings.append(f"{self.at(key)}: unknown key {key!r} ignored{hint}")
         return tuple(warnings)
 
     def at(self, key: str) -> str:
         if key in self.from_cli:
             return f"command line --{key}"
+        if key in self.from_env:
+            return f"environment {self.from_env[key]}"
         # `key = …`, a dotted `key.sub = …`, or a table header `[key]`, `[[key]]`, `[key.sub]`:
         # a mistyped table name deserves a line number as much as a mistyped key.
         quoted = rf"[\"']?{re.escape(key)}[\"']?"

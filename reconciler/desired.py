@@ -187,6 +187,10 @@ def _booth(
     }
     if config.cmds is not None:
         spec["Cmd"] = list(config.cmds)
+    if config.daemon and not config.keep_alive:
+        # CodingBooth's daemon booth runs with --rm: gone once its command ends
+        # (`keep-alive` keeps it, stopped, as there).
+        spec["HostConfig"]["AutoRemove"] = True
     if ports is not None:
         bindings = ports.docker_bindings()
         spec["HostConfig"]["PortBindings"] = bindings

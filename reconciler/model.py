@@ -114,9 +114,7 @@ def legacy_names(name: str, port: int) -> dict[Role, str]:
     return {Role.VOLUME: f"{base}-dind-data", Role.BOOTH: base}
 
 
-def is_owned(
-    labels: Mapping[str, str] | None, instance: str, *, legacy: str | None = None
-) -> bool:
+def is_owned(labels: Mapping[str, str] | None, instance: str, *, legacy: str | None = None) -> bool:
     """The one ownership test: booth created this object, for this instance.
 
     ``legacy``: the instance label an earlier booth gave the same instance

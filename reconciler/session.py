@@ -13,14 +13,15 @@ own (130 when interrupted).
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import attrs
 
-from reconciler import terminal
+from reconciler import piping, terminal
 from reconciler.config import BoothConfig, InstanceRef
 from reconciler.engine import Engine, Stream
-from reconciler.errors import EXIT_INTERRUPTED, EngineError, ExecutionError
+from reconciler.errors import EXIT_INTERRUPTED, EngineError, ExecutionError, InstanceTakenError
 from reconciler.execute import Executor
 from reconciler.lock import instance_lock
 from reconciler.logs import get_logger
@@ -28,7 +29,7 @@ from reconciler.model import ActualState, Role
 from reconciler.plan import Op, Plan, Step, make_plan
 from reconciler.preflight import check_engine
 from reconciler.progress import Progress
-from reconciler.reconcile import reconcile
+from reconciler.reconcile import Action, reconcile
 
 if TYPE_CHECKING:
     from reconciler.loading import Loading
@@ -37,24 +38,53 @@ if TYPE_CHECKING:
 log = get_logger()
 
 
-def attached_config(config: BoothConfig) -> BoothConfig:
-    """The config of a terminal session: the booth with a TTY and an open stdin.
+class Attach(StrEnum):
+    """How a session connects to its booth's main process."""
 
-    The same as ``--run-arg=-t --run-arg=-i``, applied before the desired graph is built,
-    so the plan and the spec hash describe the booth that is really created. (A later
-    ``booth apply`` sees a different spec; it never meets this booth, which ``run`` removes.)
+    FOLLOW = "follow"  # its output is followed; no stdin (`docker run`)
+    STDIN = "stdin"  # stdin open and copied, no TTY (`docker run -i`)
+    TTY = "tty"  # the local terminal, raw (`docker run -it`)
+
+
+def attached_config(config: BoothConfig, attach: Attach = Attach.TTY) -> BoothConfig:
+    """The config of a session's booth: with a TTY and an open stdin, or an open stdin
+    that closes when this session closes it.
+
+    The same as ``--run-arg=-t --run-arg=-i`` (or ``-i``), applied before the desired
+    graph is built, so the plan and the spec hash describe the booth that is really
+    created. (A later ``booth apply`` sees a different spec; it never meets this booth,
+    which ``run`` removes.)
     """
-    fields = config.booth_fields.with_values(Tty=True, OpenStdin=True)
+    if attach == Attach.FOLLOW:
+        return config
+    values = {"Tty": True} if attach == Attach.TTY else {"StdinOnce": True}
+    fields = config.booth_fields.with_values(OpenStdin=True, **values)
     return attrs.evolve(config, booth_fields=fields)
 
 
-def run_session(workspace: Workspace, loading: Loading, *, interactive: bool) -> int:
+def refuse_taking_over(plan: Plan, *, attending: bool) -> None:
+    """A booth another session runs is never replaced, restarted or removed by a session
+    (CodingBooth's ``docker run --name`` fails the same way); and a session that attends
+    its booth (and removes it at the end) does not take over one that runs already."""
+    for change in plan.changes:
+        running = change.actual is not None and change.actual.running
+        if change.role != Role.BOOTH or not running:
+            continue
+        if change.action in (Action.REPLACE, Action.RESTART, Action.REMOVE) or attending:
+            raise InstanceTakenError(
+                f"the booth {change.name!r} is running already (another session started it); "
+                "booth will not take it over: open a shell in it with `booth exec`, or "
+                "remove it with `booth destroy` first"
+            )
+
+
+def run_session(workspace: Workspace, loading: Loading, *, attach: Attach) -> int:
     """Apply, attend the booth until its main process exits, tear down; the exit code.
 
-    ``interactive`` (stdin is a terminal, and ``loading`` read the config attached)
-    attaches the terminal; otherwise the booth's output is followed. The engine is asked
-    before the desired graph is completed, as ``apply`` does (a build that reads no file
-    of its context is then not walked).
+    ``attach`` (``loading`` read the config for it) says how the booth's main process is
+    connected: the local terminal, this process's stdin and output, or its output
+    followed. The engine is asked before the desired graph is completed, as ``apply``
+    does (a build that reads no file of its context is then not walked).
     """
     from reconciler.workspace import network_existed
 
@@ -68,6 +98,7 @@ def run_session(workspace: Workspace, loading: Loading, *, interactive: bool) ->
         assert booth is not None
         keep_network = network_existed(desired, actual)
         plan = make_plan(desired.instance, reconcile(desired, actual))
+        refuse_taking_over(plan, attending=True)
         # As apply: what the engine cannot run fails here, before anything is created
         # (and so before the clean-up below could remove what an earlier run left).
         check_engine(engine, plan)
@@ -81,13 +112,13 @@ def run_session(workspace: Workspace, loading: Loading, *, interactive: bool) ->
                 silence_build=config.silence_build,
                 pull=config.pull,
             )
-            stream = _converge(executor, plan, actual, booth.name, interactive=interactive)
+            stream = _converge(executor, plan, actual, booth.name, attach=attach)
         except BaseException:
             workspace.remove_session_objects(engine, ref, keep_network=keep_network, locked=True)
             raise
     exit_code = EXIT_INTERRUPTED
     try:
-        exit_code = _attend(engine, executor.ids.get(Role.BOOTH, booth.name), stream)
+        exit_code = _attend(engine, executor.ids.get(Role.BOOTH, booth.name), stream, attach)
     except KeyboardInterrupt:
         log.warning("session.interrupted")
     finally:
@@ -102,15 +133,15 @@ def run_session(workspace: Workspace, loading: Loading, *, interactive: bool) ->
 
 
 def _converge(
-    executor: Executor, plan: Plan, actual: ActualState, booth: str, *, interactive: bool
+    executor: Executor, plan: Plan, actual: ActualState, booth: str, *, attach: Attach
 ) -> Stream | None:
-    """Run the plan; in a terminal session, return the booth's open attach connection.
+    """Run the plan; in an attached session, return the booth's open attach connection.
 
     The connection is opened after the booth is created and before it starts, as
-    ``docker run -it`` does: attaching to a started booth loses what it wrote first (a
+    ``docker run -i`` does: attaching to a started booth loses what it wrote first (a
     shell's prompt), and never returns for one that has already exited.
     """
-    if not interactive:
+    if attach == Attach.FOLLOW:
         executor.run(plan, actual)
         return None
     before, start = split_at_booth_start(plan)
@@ -163,12 +194,15 @@ def _running(engine: Engine, container: str) -> bool:
         return False
 
 
-def _attend(engine: Engine, container: str, stream: Stream | None) -> int:
+def _attend(engine: Engine, container: str, stream: Stream | None, attach: Attach) -> int:
     """Wait for the booth's main process, attached or following its output; its exit code."""
-    if stream is not None:
+    if stream is None:
+        return _follow(engine, container)
+    if attach == Attach.TTY:
         terminal.run_attached(stream, lambda rows, cols: engine.resize(container, rows, cols))
-        return engine.wait(container)
-    return _follow(engine, container)
+    else:
+        piping.run_piped(stream)
+    return engine.wait(container)
 
 
 def _follow(engine: Engine, container: str) -> int:

@@ -11,10 +11,12 @@ or ``booth apply`` with ``--daemon`` (or ``daemon = true``), or ``booth plan`` w
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import attrs
 
+from reconciler.codingbooth_env import parse_bool
 from reconciler.errors import ConfigError
 
 # booth's own global options, which may come before a command (and their value counts).
@@ -41,14 +43,19 @@ SWITCHES = {
     "--pull": "pull",
 }
 
-# Flags about this invocation, not the booth.
+# Flags about this invocation, not the booth. (`-v` is not one: CodingBooth passes it to
+# docker run, where it is a volume; `booth -v plan` still means booth's own -v.)
 MODE_FLAGS = {
     "--verbose": "verbose",
-    "-v": "verbose",
     "--quiet": "quiet",
     "-q": "quiet",
     "--dryrun": "dryrun",
 }
+# Paths CodingBooth resolves against the working directory, as every CLI does (the
+# config file's keys are relative to the code directory instead).
+CWD_RELATIVE = ("--dockerfile", "--env-file")
+# Flags whose value may be attached with `=` (`--port=31705`), besides VALUE_FLAGS.
+OTHER_VALUE_FLAGS = ("--code", "-C", "--config", "--build-arg", "--log-format", "--context")
 
 
 @attrs.frozen
@@ -75,7 +82,10 @@ class SessionArgs:
 
 
 def is_session(words: Sequence[str], commands: Sequence[str]) -> bool:
-    """Whether ``words`` name no booth command (after booth's global options)."""
+    """Whether ``words`` name no booth command (after booth's global options).
+
+    ``--version`` alone prints booth's version; followed by a value it is CodingBooth's
+    image version, as ``--version 0.12.0`` is there."""
     index = 0
     while index < len(words):
         word = words[index]
@@ -83,7 +93,9 @@ def is_session(words: Sequence[str], commands: Sequence[str]) -> bool:
         if name in GLOBAL_OPTIONS:
             index += 1 + (GLOBAL_OPTIONS[name] if "=" not in word else 0)
             continue
-        return word not in commands and word not in ("-h", "--help", "--version")
+        if word == "--version":
+            return index + 1 < len(words)
+        return word not in commands and word not in ("-h", "--help")
     return True
 
 
@@ -96,6 +108,16 @@ def parse(words: Sequence[str]) -> SessionArgs:
         if word == "--":
             found["cmds"] = tuple(words[index + 1 :])
             break
+        name, equals, attached = word.partition("=")
+        if equals and (name in VALUE_FLAGS or name in OTHER_VALUE_FLAGS):
+            # `--port=31705`: the value attached, as every GNU-style CLI takes it.
+            _take(name, [name, attached], 0, values, found)
+            index += 1
+            continue
+        if equals and name in SWITCHES:
+            values[SWITCHES[name]] = _switch(name, attached)
+            index += 1
+            continue
         step = _take(word, words, index, values, found)
         index += step
     run_args = found["run_args"]
@@ -135,6 +157,8 @@ def _take(
         return 2
     if word in VALUE_FLAGS or word in ("--code", "-C", "--config", "--build-arg"):
         value = _value(words, index)
+        if word in CWD_RELATIVE and not (word == "--env-file" and value == "-"):
+            value = os.path.abspath(os.path.expanduser(value))
         if word in VALUE_FLAGS:
             values[VALUE_FLAGS[word]] = value
         elif word == "--build-arg":
@@ -155,6 +179,14 @@ def _value(words: Sequence[str], index: int) -> str:
     if index + 1 >= len(words) or words[index + 1] == "":
         raise ConfigError(f"command line {words[index]} requires a value")
     return words[index + 1]
+
+
+def _switch(flag: str, text: str) -> bool:
+    """``--dind=false``: a switch with its value attached (Go's ParseBool spellings)."""
+    value = parse_bool(text)
+    if value is None:
+        raise ConfigError(f"command line {flag}={text}: expected true or false")
+    return value
 
 
 def _optional_str(value: object) -> str | None:

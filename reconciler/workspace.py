@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     # Imported where a run changes something: a converged plan (the command run most
     # often, and the one compared with `docker-compose up -d`) never loads them.
     from reconciler.execute import BeforeStep, Executor, StepResult
+    from reconciler.session import Attach
 
 log = get_logger()
 
@@ -115,25 +116,22 @@ class Workspace:
         published = engine.published_ports()
         return port_choice.choose(setting, existing, lambda port: port not in published)
 
-    def load(
-        self, *, attached: bool = False, offline: bool = False
-    ) -> tuple[BoothConfig, DesiredGraph]:
-        """Config and desired graph (see :meth:`Loading.result`).
-
-        ``attached``: a terminal session's booth, with a TTY and an open stdin (as
-        ``--run-arg=-t --run-arg=-i``), so plan and spec hash describe the booth that is
-        really created.
-        """
-        with self.loading(attached=attached, offline=offline, background=False) as loading:
+    def load(self, *, offline: bool = False) -> tuple[BoothConfig, DesiredGraph]:
+        """Config and desired graph (see :meth:`Loading.result`)."""
+        with self.loading(offline=offline, background=False) as loading:
             return loading.result()
 
     @contextlib.contextmanager
     def loading(
-        self, *, attached: bool = False, offline: bool = False, background: bool = True
+        self, *, attach: Attach | None = None, offline: bool = False, background: bool = True
     ) -> Iterator[Loading]:
         """The config, read; with ``background``, a build context's hash is computed in a
         child process meanwhile (reaped when the block ends), so observing the engine
-        overlaps the walk of a large code dir."""
+        overlaps the walk of a large code dir.
+
+        ``attach``: a session's booth, with a TTY and an open stdin (as ``--run-arg=-t
+        --run-arg=-i``) or an open stdin, so plan and spec hash describe the booth that
+        is really created."""
         # Offline, nothing is asked of the machine either: NEXT is the first slot, so an
         # offline plan (a CI review) is the same everywhere.
         resolve = first_slot if offline else self.resolve_port
@@ -144,10 +142,10 @@ class Workspace:
             resolve_port=resolve,
             walk_context=False,
         )
-        if attached:
+        if attach is not None:
             from reconciler.session import attached_config
 
-            config = attached_config(config)
+            config = attached_config(config, attach)
         inputs = config.build.inputs if config.build is not None else None
         prefetched = self._take_prefetched(inputs.walk if inputs is not None else None)
         if inputs is None:
@@ -228,15 +226,23 @@ class Workspace:
         engine = self.engine()
         return ref, engine.observe(ref.name, ref.port), engine
 
-    def apply(self, *, dry_run: bool = False, on_plan: OnPlan | None = None) -> Outcome:
+    def apply(
+        self,
+        *,
+        dry_run: bool = False,
+        on_plan: OnPlan | None = None,
+        check: OnPlan | None = None,
+    ) -> Outcome:
+        """``check``: called with the plan before it is shown or run (it may refuse it).
+        CodingBooth's ``dryrun = true`` shows the plan as ``--dry-run`` does."""
         with self.loading() as loading:
             config = loading.config
             return self._converge(
                 InstanceRef(config.name, config.port),
                 lambda actual: reconcile(loading.result(actual)[1], actual),
                 ready_timeout=config.ready_timeout,
-                dry_run=dry_run,
-                on_plan=on_plan,
+                dry_run=dry_run or config.dryrun,
+                on_plan=_checked(check, on_plan),
                 observe=lambda: self.observe_loading(loading, pull=config.pull),
                 silence_build=config.silence_build,
                 pull=config.pull,
@@ -252,11 +258,11 @@ class Workspace:
             on_plan=on_plan,
         )
 
-    def run(self, *, interactive: bool) -> int:
+    def run(self, *, attach: Attach) -> int:
         from reconciler import session
 
-        with self.loading(attached=interactive) as loading:
-            return session.run_session(self, loading, interactive=interactive)
+        with self.loading(attach=attach) as loading:
+            return session.run_session(self, loading, attach=attach)
 
     def executor(
         self,
@@ -337,6 +343,19 @@ class Workspace:
             executor = Executor(engine, ref.instance)
             outcome = Outcome(plan, tuple(executor.run(plan)))
         log.info("session.ended", removed=len(outcome.plan.changes))
+
+
+def _checked(check: OnPlan | None, on_plan: OnPlan | None) -> OnPlan | None:
+    """``on_plan`` after ``check`` (which may refuse the plan by raising)."""
+    if check is None:
+        return on_plan
+
+    def both(plan: Plan, actual: ActualState) -> None:
+        check(plan, actual)
+        if on_plan is not None:
+            on_plan(plan, actual)
+
+    return both
 
 
 def built_image(desired: DesiredGraph) -> str | None:

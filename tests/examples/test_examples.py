@@ -102,7 +102,7 @@ def test_dind_example_keeps_codingbooth_settings() -> None:
     assert rc == 0 and plan is not None, text
     booth = next(c for c in plan["changes"] if c["resource"] == "booth")
     # Its .booth/Dockerfile (CodingBooth's shape) is built: the booth runs the local tag.
-    assert booth["desired"]["image"] == "codingbooth-local:dind-example-desktop-xfce-latest"
+    assert booth["desired"]["image"] == "codingbooth-local:dind-example-desktop-xfce-0.13.0"
     image = next(c for c in plan["changes"] if c["resource"] == "image")
     assert image["desired"]["dockerfile"].endswith("examples/dind-example/.booth/Dockerfile")
     sidecar = next(c for c in plan["changes"] if c["resource"] == "sidecar")

@@ -45,7 +45,7 @@ def test_a_booth_dockerfile_is_built_and_rebuilt_only_when_its_inputs_change(
     (b.path / "greeting.txt").write_text("hello\n")
     (b.path / ".dockerignore").write_text("scratch/\n")
     (b.path / "scratch").mkdir()
-    tag = f"codingbooth-local:{b.path.name.lower()}-base-latest"
+    tag = f"codingbooth-local:{b.path.name.lower()}-base-0.13.0"
     try:
         plan = b.plan_json()
         assert plan["steps"][0]["op"] == "build-image"
@@ -137,7 +137,7 @@ def test_a_dockerfile_that_reads_no_context_is_not_walked(
     b.write_config(image=None)
     dockerfile = b.path / ".booth" / "Dockerfile"
     dockerfile.write_text(f"FROM {BUSYBOX_IMAGE}\nRUN echo built > /built\n")
-    tag = f"codingbooth-local:{b.path.name.lower()}-base-latest"
+    tag = f"codingbooth-local:{b.path.name.lower()}-base-0.13.0"
     onbuild = f"booth-test/onbuild:{b.path.name.lower()}"
     plan = ["-q", "-C", str(b.path), "plan", "--detailed-exitcode"]
     try:

@@ -126,7 +126,7 @@ def test_a_build_with_pull_pulls_its_base_image_and_rebuilds_when_it_changes(
     old_tag, _ = _version_image(docker_client, "1")
     b = make_booth(dind=False, pull=True)
     b.write_config(image=None)
-    built = f"codingbooth-local:{b.path.name.lower()}-base-latest"
+    built = f"codingbooth-local:{b.path.name.lower()}-base-0.13.0"
     try:
         local_registry.push(old_tag, ref)
         _publish_update(local_registry, ref, old_tag)  # the base here is older than there

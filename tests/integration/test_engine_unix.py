@@ -68,7 +68,7 @@ def test_the_unix_engine_sees_the_built_image_as_the_sdk_does(
     b = make_booth()
     b.write_config(image=None)
     (b.path / ".booth" / "Dockerfile").write_text(DOCKERFILE)
-    tag = f"codingbooth-local:{b.path.name.lower()}-base-latest"
+    tag = f"codingbooth-local:{b.path.name.lower()}-base-0.13.0"
     try:
         assert assert_same_view(b, tag).named(Kind.IMAGE, tag) is None
         b.ok("apply")

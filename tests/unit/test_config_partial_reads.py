@@ -2,9 +2,9 @@
 
 ``destroy`` and ``status`` must work on a booth whose config no longer parses as a whole
 (a bad port spec must not block clean-up), so ``load_instance_ref`` reads only
-``project-name``, ``name`` and ``port``. ``load_daemon_mode`` reads only ``daemon``, the
-command line's over the file's. Both still refuse, with the usual one line, what they do
-read.
+``project-name``, ``name`` and ``port``. ``load_run_mode`` reads only ``daemon``,
+``dryrun`` and ``verbose``, the command line's over the file's. Both still refuse, with
+the usual one line, what they do read.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from reconciler.config import (
     CliInputs,
     InstanceRef,
     load_config,
-    load_daemon_mode,
     load_instance_ref,
+    load_run_mode,
 )
 from reconciler.errors import ConfigError
 
@@ -112,17 +112,17 @@ def test_daemon_mode_is_the_command_lines_over_the_files(
     code: Path, text: str, overrides: tuple[tuple[str, object], ...], daemon: bool
 ) -> None:
     write(code, text)
-    assert load_daemon_mode(str(code), None, CliInputs(overrides=overrides)) is daemon
+    assert load_run_mode(str(code), None, CliInputs(overrides=overrides)).daemon is daemon
 
 
 def test_daemon_mode_is_read_from_an_explicit_config_file(code: Path, tmp_path: Path) -> None:
     write(code, "daemon = false\n")
     other = write(tmp_path, "daemon = true\n", "other.toml")
-    assert load_daemon_mode(str(code), str(other), CliInputs()) is True
+    assert load_run_mode(str(code), str(other), CliInputs()).daemon is True
 
 
 def test_a_daemon_value_that_is_not_a_boolean_names_the_file_and_line(code: Path) -> None:
     path = write(code, '# booth\ndaemon = "yes"\n')
     with pytest.raises(ConfigError) as caught:
-        load_daemon_mode(str(code), None, CliInputs())
+        load_run_mode(str(code), None, CliInputs())
     assert str(caught.value).startswith(f'{path}:2: daemon must be true or false, got "yes"')

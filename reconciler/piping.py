@@ -1,0 +1,107 @@
+"""A booth's main process wired to this process's stdin, stdout and stderr without a
+terminal, as ``docker run -i`` does (CodingBooth passes ``-i`` to every booth).
+
+The booth is created with an open stdin that closes once its attached client closes it
+(``OpenStdin`` and ``StdinOnce``) and attached to before it starts. Local input is copied
+to it until it ends, and then the write half of the connection is shut, which is how the
+engine learns to close the booth's stdin: ``echo hi | booth -- cat`` prints ``hi`` and
+ends. Without a TTY the engine sends the booth's output as frames, each marked stdout or
+stderr (an 8-byte header: the stream, three zero bytes, the payload's length), which go
+to our stdout and stderr as ``docker run`` splits them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import socket
+import struct
+from collections.abc import Iterator
+
+import attrs
+
+from reconciler.engine import Stream
+from reconciler.terminal import BUFFER_SIZE, write_all
+
+HEADER = struct.Struct(">BxxxL")
+# The engine's stream numbers in a frame header; 0 (stdin) is never sent back.
+_SINKS = {1: 1, 2: 2}
+
+
+@attrs.define
+class Frames:
+    """Reassembles the engine's frames from chunks as they arrive (a frame may span many
+    chunks, a chunk hold many frames)."""
+
+    pending: bytearray = attrs.field(factory=bytearray)
+
+    def feed(self, data: bytes) -> Iterator[tuple[int, bytes]]:
+        """The (stream, payload) of every frame ``data`` completes."""
+        self.pending += data
+        while len(self.pending) >= HEADER.size:
+            stream, size = HEADER.unpack_from(self.pending)
+            end = HEADER.size + size
+            if len(self.pending) < end:
+                return
+            payload = bytes(self.pending[HEADER.size : end])
+            del self.pending[:end]
+            yield stream, payload
+
+
+def run_piped(stream: Stream, *, stdin_fd: int = 0, stdout_fd: int = 1, stderr_fd: int = 2) -> None:
+    """Copy local input to the booth and its framed output back until the booth's end of
+    the connection closes (its main process has exited)."""
+    frames = Frames()
+    sources = [stream.fileno(), stdin_fd]
+    try:
+        os.fstat(stdin_fd)
+    except OSError:  # no stdin at all (`booth -- cmd <&-`): the booth's is closed at once
+        sources.remove(stdin_fd)
+        close_input(stream)
+    try:
+        while True:
+            readable = select.select(sources, [], [])[0]
+            if stream.fileno() in readable:
+                data = _receive(stream)
+                if not data:
+                    return
+                for number, payload in frames.feed(data):
+                    write_all(stdout_fd if _SINKS.get(number) == 1 else stderr_fd, payload)
+            if stdin_fd in readable and not _forward(stdin_fd, stream):
+                sources.remove(stdin_fd)
+                close_input(stream)
+    finally:
+        with contextlib.suppress(OSError):
+            stream.close()
+
+
+def close_input(stream: Stream) -> None:
+    """Shut the write half: the engine then closes the booth's stdin (``StdinOnce``). A
+    socket and an SSH channel both take ``shutdown(SHUT_WR)``."""
+    shutdown = getattr(stream, "shutdown", None)
+    if shutdown is not None:
+        with contextlib.suppress(OSError, EOFError):
+            shutdown(socket.SHUT_WR)
+
+
+def _receive(stream: Stream) -> bytes:
+    try:
+        return stream.recv(BUFFER_SIZE)
+    except (ConnectionResetError, BrokenPipeError):
+        return b""
+
+
+def _forward(stdin_fd: int, stream: Stream) -> bool:
+    """One read of local input sent to the booth; False at its end (or a closed stdin)."""
+    try:
+        data = os.read(stdin_fd, BUFFER_SIZE)
+    except OSError:
+        return False
+    if not data:
+        return False
+    try:
+        stream.sendall(data)
+    except OSError:
+        return False
+    return True
