@@ -16,14 +16,10 @@ import attrs
 
 from reconciler import port_choice
 from reconciler.codingbooth import BuildSpec, Contract, contract_env
-from reconciler.codingbooth_env import config_from_env, settings_from_env
 from reconciler.config_parity import PARITY_KEYS, expanded_list, read_parity
 from reconciler.config_reader import KeyReader
+from reconciler.config_table import RunMode, open_table, read_run_mode
 from reconciler.configfile import (
-    code_directory,
-    config_location,
-    parse_toml,
-    read_config,
     toml_text,
 )
 from reconciler.endpoints import DEFAULT_ENDPOINT, DaemonEndpoint
@@ -184,7 +180,7 @@ def load_config(
     """Read, validate and combine config file and command line. ``walk_context=False``
     leaves a build's context hash to the caller (:func:`with_context_digest`)."""
     env = os.environ if host_env is None else host_env
-    code, reader = _open(code_dir, config_file, env)
+    code, reader = open_table(code_dir, config_file, env)
     warnings = reader.check_keys(KNOWN_KEYS, IGNORED_KEYS)
     # Whether a file was read, judged before the command line's keys join the table.
     read_file = reader.where if reader.text else None
@@ -221,34 +217,14 @@ def load_instance_ref(
     code_dir: str, config_file: str | None = None, resolve_port: PortResolver = first_slot
 ) -> InstanceRef:
     """Only the keys that name the instance (``project-name``, ``name``, ``port``)."""
-    code, reader = _open(code_dir, config_file, os.environ)
+    code, reader = open_table(code_dir, config_file, os.environ)
     name = _names(reader, code)[1]
     return InstanceRef(name, _port(reader, code, name, resolve_port)[0], str(code))
 
 
-@attrs.frozen
-class RunMode:
-    """How ``booth`` with no command runs: CodingBooth's ``daemon``, ``dryrun`` and
-    ``verbose`` (command line over file over environment)."""
-
-    daemon: bool = False
-    dryrun: bool = False
-    verbose: bool = False
-
-
 def load_run_mode(code_dir: str, config_file: str | None, cli: CliInputs) -> RunMode:
-    """Only ``daemon``, ``dryrun`` and ``verbose``: how ``booth`` with no command runs,
-    learned without building (and fingerprinting) the whole config twice."""
-    _, reader = _open(code_dir, config_file, os.environ)
-    overrides = dict(cli.overrides)
-    raw = {**reader.raw, **overrides}
-    from_env = {k: v for k, v in reader.from_env.items() if k not in overrides}
-    keys = KeyReader(raw, reader.text, reader.where, frozenset(overrides), from_env)
-    return RunMode(
-        daemon=keys.boolean("daemon", False),
-        dryrun=keys.boolean("dryrun", False),
-        verbose=keys.boolean("verbose", False),
-    )
+    """How ``booth`` with no command runs (``config_table.read_run_mode``)."""
+    return read_run_mode(code_dir, config_file, dict(cli.overrides))
 
 
 def _port(reader: KeyReader, code: Path, name: str, resolve: PortResolver) -> tuple[int, str]:
@@ -261,24 +237,6 @@ def _port(reader: KeyReader, code: Path, name: str, resolve: PortResolver) -> tu
     if isinstance(setting, int):
         return setting, str(setting)
     return resolve(setting, code, name), setting
-
-
-def _open(code_dir: str, config_file: str | None, env: Mapping[str, str]) -> tuple[Path, KeyReader]:
-    """The config file's table over the ``CB_*`` variables' (CodingBooth's precedence)."""
-    code = code_directory(code_dir)
-    path, what = config_location(code, config_file)
-    text = read_config(path, what, required=config_file is not None)
-    if text is None and config_file is None and config_from_env(env):
-        # CB_CONFIG names the file only where neither --config nor the default does.
-        named = config_from_env(env)
-        assert named is not None
-        path, what = config_location(code, named)
-        what = f"environment CB_CONFIG={named}"
-        text = read_config(path, what, required=True)
-    raw = parse_toml(text, what) if text is not None else {}
-    from_env, sources = settings_from_env(env)
-    sources = {k: v for k, v in sources.items() if k not in raw}
-    return code, KeyReader({**from_env, **raw}, text or "", str(path), from_env=sources)
 
 
 def build_config(

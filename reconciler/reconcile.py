@@ -139,51 +139,50 @@ def destroy_changes(actual: ActualState, *, remove_volumes: bool) -> tuple[Chang
 def _base_change(resource: Resource, actual: ActualState) -> Change:
     named = actual.named(resource.kind, resource.name)
     if named is not None and not named.owned:
-        if resource.kind == Kind.IMAGE:
-            # Building again only moves the tag: the other image stays, untagged.
-            why = "tag exists, not built by booth: built again"
-            return _change(resource, None, Action.REPLACE, ReasonCode.BUILD_INPUTS_CHANGED, why)
-        if resource.kind == Kind.CONTAINER:
-            raise ForeignObjectError(
-                f"container {resource.name!r} exists but was not created by booth "
-                "(no io.codingbooth labels for this instance); booth will not touch it: "
-                "remove or rename it yourself, or choose another `name` or `port`"
-            )
-        why = f"{resource.kind} exists, not created by booth: used as is"
-        return _change(resource, named, Action.EXTERNAL, ReasonCode.EXTERNAL, why)
+        return _foreign_change(resource, named)
     # The object of this name, else another of the role (renamed: a port change).
     observed = named if named is not None else actual.owned_by_role(resource.role)
-
-    def make(action: Action, code: ReasonCode, reason: str) -> Change:
-        return _change(resource, observed, action, code, reason)
-
     if observed is None:
-        return make(Action.CREATE, ReasonCode.NOT_FOUND, "not found")
+        return _change(resource, None, Action.CREATE, ReasonCode.NOT_FOUND, "not found")
     if resource.role == Role.VOLUME and (observed.name != resource.name or observed.legacy):
         # Data is never dropped implicitly: the other volume stays (``destroy --volumes``
         # removes it) and this one is made next to it.
         return _change(resource, None, Action.CREATE, ReasonCode.NOT_FOUND, "not found")
+    return _owned_change(resource, observed, actual)
+
+
+def _foreign_change(resource: Resource, named: Observed) -> Change:
+    """An object of our name that booth did not create."""
+    if resource.kind == Kind.IMAGE:
+        # Building again only moves the tag: the other image stays, untagged.
+        why = "tag exists, not built by booth: built again"
+        return _change(resource, None, Action.REPLACE, ReasonCode.BUILD_INPUTS_CHANGED, why)
+    if resource.kind == Kind.CONTAINER:
+        raise ForeignObjectError(
+            f"container {resource.name!r} exists but was not created by booth "
+            "(no io.codingbooth labels for this instance); booth will not touch it: "
+            "remove or rename it yourself, or choose another `name` or `port`"
+        )
+    why = f"{resource.kind} exists, not created by booth: used as is"
+    return _change(resource, named, Action.EXTERNAL, ReasonCode.EXTERNAL, why)
+
+
+def _owned_change(resource: Resource, observed: Observed, actual: ActualState) -> Change:
+    """What happens to an object this instance owns that plays ``resource``'s role."""
+
+    def make(action: Action, code: ReasonCode, reason: str) -> Change:
+        return _change(resource, observed, action, code, reason)
+
     if observed.name != resource.name:
         why = f"spec changed: name (was {observed.name})"
         return make(Action.REPLACE, ReasonCode.NAME_CHANGED, why)
     if observed.legacy:
         why = "made by an earlier booth (labelled by port): replaced to carry today's labels"
         return make(Action.REPLACE, ReasonCode.LEGACY_LABELS, why)
-    if observed.spec_hash != resource.spec_hash and resource.role == Role.IMAGE:
-        fields = _build_inputs_changed(observed, resource)
-        if fields is not None:
-            reasons = dict.fromkeys(_BUILD_INPUTS.get(f, f"{f} changed") for f in fields)
-            why = ", ".join(reasons) or "spec changed"
-            return make(Action.REPLACE, ReasonCode.BUILD_INPUTS_CHANGED, why)
-    elif observed.spec_hash != resource.spec_hash:
-        fields = changed_fields(dict(observed.field_hashes), dict(resource.field_hashes))
-        what = f"spec changed: {', '.join(fields) or 'spec'}"
-        if resource.role == Role.VOLUME:
-            # Replacing the data volume would drop the inner daemon's images and containers,
-            # and the engine refuses to remove it while the sidecar mounts it (the mount
-            # edge does not cascade): keep it, as a volume that is no longer desired is kept.
-            return make(Action.NONE, ReasonCode.DATA_KEPT, f"{what}; kept: holds data")
-        return make(Action.REPLACE, ReasonCode.SPEC_CHANGED, what)
+    if observed.spec_hash != resource.spec_hash:
+        changed = _spec_change(resource, observed)
+        if changed is not None:
+            return make(*changed)
     pulled_why = _pull_replaces(resource, observed, actual)
     if pulled_why:
         return make(Action.REPLACE, ReasonCode.IMAGE_UPDATED, pulled_why)
@@ -192,6 +191,25 @@ def _base_change(resource: Resource, actual: ActualState) -> Change:
     if resource.kind == Kind.CONTAINER and not observed.running:
         return make(Action.START, ReasonCode.STOPPED, "stopped")
     return make(Action.NONE, ReasonCode.UP_TO_DATE, "up to date")
+
+
+def _spec_change(resource: Resource, observed: Observed) -> tuple[Action, ReasonCode, str] | None:
+    """The change a different spec hash makes (None: none that matters, for an image
+    whose only difference is a context it does not read)."""
+    if resource.role == Role.IMAGE:
+        fields = _build_inputs_changed(observed, resource)
+        if fields is None:
+            return None
+        reasons = dict.fromkeys(_BUILD_INPUTS.get(f, f"{f} changed") for f in fields)
+        return Action.REPLACE, ReasonCode.BUILD_INPUTS_CHANGED, ", ".join(reasons) or "spec changed"
+    fields = changed_fields(dict(observed.field_hashes), dict(resource.field_hashes))
+    what = f"spec changed: {', '.join(fields) or 'spec'}"
+    if resource.role == Role.VOLUME:
+        # Replacing the data volume would drop the inner daemon's images and containers,
+        # and the engine refuses to remove it while the sidecar mounts it (the mount
+        # edge does not cascade): keep it, as a volume that is no longer desired is kept.
+        return Action.NONE, ReasonCode.DATA_KEPT, f"{what}; kept: holds data"
+    return Action.REPLACE, ReasonCode.SPEC_CHANGED, what
 
 
 _UNREAD = dict(field_hashes({"Context": CONTEXT_UNREAD}))["Context"]
