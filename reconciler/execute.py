@@ -42,7 +42,7 @@ from reconciler.model import (
 )
 from reconciler.plan import Op, Plan, Step
 from reconciler.preflight import check_host_ports
-from reconciler.progress import NullProgress, Progress
+from reconciler.progress import BUILD_NOTE, NullProgress, Progress
 from reconciler.readiness import SHUTDOWN_COMPLETE, wait_ready
 
 STOP_TIMEOUT = 10
@@ -143,7 +143,7 @@ class Executor:
         if self.silence_build:
             self.engine.build(request, lambda _line: None)
         else:
-            self.engine.build(request, lambda line: self.progress.note(f"build: {line}"))
+            self.engine.build(request, lambda line: self.progress.note(BUILD_NOTE + line))
 
     def _base_label(self, resource: Resource) -> dict[str, str]:
         """The IDs of the base images pulled for this build, for the next pull to compare."""

@@ -7,6 +7,7 @@ and a pipe wants silence.
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
@@ -111,6 +112,27 @@ class TerminalProgress:
         self.stream.flush()
 
 
+# A build's lines as the executor notes them (execute.py ``_build_image``).
+BUILD_NOTE = "build: "
+# CSI and OSC escape sequences: colours and cursor moves a build's output may carry.
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\))")
+
+
+class PipedProgress(NullProgress):
+    """Output that is not a terminal: no step lines, but an image build's output goes to
+    stderr, as ``docker build`` (and CodingBooth) show it, without escape sequences (a
+    log file or a CI log shows them as noise)."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream
+
+    def note(self, message: str) -> None:
+        if message.startswith(BUILD_NOTE):
+            stream = self.stream or sys.stderr
+            stream.write(_ANSI.sub("", message.removeprefix(BUILD_NOTE)) + "\n")
+            stream.flush()
+
+
 def choose(log_format: str, quiet: bool) -> Progress:
     if log_format == "json":
         return JsonProgress()
@@ -119,4 +141,4 @@ def choose(log_format: str, quiet: bool) -> Progress:
     on_terminal = sys.stderr.isatty() and sys.stdout.isatty()
     if log_format == "console" or on_terminal:
         return TerminalProgress()
-    return NullProgress()
+    return PipedProgress()
