@@ -241,7 +241,14 @@ class Executor:
     def _remove_container(self, step: Step) -> None:
         target = self.ids.pop(step.role, step.name)
         with _missing_is_done():
-            self.engine.remove_container(target)
+            try:
+                self.engine.remove_container(target)
+            except EngineError as err:
+                if "already in progress" not in str(err):
+                    raise
+                # A booth with AutoRemove (CodingBooth's --rm) is removed by the engine
+                # once it stops: wait for that removal instead of making a second one.
+                _wait_gone(self.engine, target)
 
     def _remove_network(self, step: Step) -> None:
         deadline = time.monotonic() + NETWORK_REMOVE_RETRY_SECONDS
@@ -331,6 +338,15 @@ def _explain_start_error(text: str) -> str:
     if "port is already allocated" in text or "address already in use" in text:
         return f"a declared host port is already in use ({text})"
     return text
+
+
+def _wait_gone(engine: Engine, container: str, seconds: float = 30.0) -> None:
+    """Until the engine no longer has ``container`` (its own removal finishes)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        engine.container_state(container)  # EngineNotFound once it is gone
+        time.sleep(0.05)
+    raise ExecutionError(f"container {container} is still being removed after {seconds:.0f}s")
 
 
 @contextlib.contextmanager
