@@ -122,6 +122,11 @@ class BoothConfig:
     daemon: bool = False  # `booth` with no command applies instead of attaching
     contract_env: tuple[str, ...] = ()  # CodingBooth's image contract, before run-args
     timezone: str = ""  # TZ, after run-args (it wins, as in CodingBooth)
+    # With common-args (or an env file): what run-args alone set in Env and WorkingDir,
+    # which win over CodingBooth's contract, which wins over common-args.
+    common_args: bool = False
+    run_arg_env: tuple[str, ...] = ()
+    run_arg_workdir: str | None = None
     # Pull the containers' images (and a build's base images) again before planning
     # `apply` and `run`, and replace what runs an older image (`booth plan --pull`).
     pull: bool = False
@@ -288,9 +293,12 @@ def build_config(
 
     context = ParseContext(code, env)
     config_source = f"{reader.where} run-args"
-    words: list[Word] = [*parity.words_before, *words_from(run_args or (), config_source)]
-    words += words_from(cli.run_args, f"{CLI_SOURCE} --run-arg")
-    routed = route(words, dind=dind, context=context)
+    late: list[Word] = [*words_from(run_args or (), config_source)]
+    late += words_from(cli.run_args, f"{CLI_SOURCE} --run-arg")
+    routed = route([*parity.words_before, *late], dind=dind, context=context)
+    # CodingBooth's order: common-args, then its own -w, HOST_UID, CB_* (which win over
+    # them), then run-args (which win over those): what run-args alone set is kept apart.
+    late_fields = route(late, dind=dind, context=context).booth if parity.words_before else None
     # Only now: NEXT/RANDOM may ask the engine, which must not hide an error in what the
     # user wrote (or fail first when there is no engine to ask).
     port, port_setting = _port(reader, code, name, resolve_port)
@@ -353,6 +361,9 @@ def build_config(
             )
         ),
         timezone=parity.host.timezone,
+        run_arg_env=tuple(late_fields.get("Env", ())) if late_fields else (),
+        run_arg_workdir=late_fields.get("WorkingDir") if late_fields else None,
+        common_args=bool(parity.words_before),
         pull=reader.boolean("pull", False),
         dryrun=reader.boolean("dryrun", False),
         verbose=reader.boolean("verbose", False),

@@ -200,11 +200,14 @@ def _booth(
     _merge_fields(spec, config.booth_fields)
     host = spec["HostConfig"]
     host["Binds"] = [f"{config.code_dir}:{CODE_MOUNT}", *host.get("Binds", [])]
-    # CodingBooth's order: its contract and DOCKER_HOST before the run-args (a run-arg -e
-    # overrides them), TZ after them (the timezone key wins).
-    env = [*config.contract_env, *spec.get("Env", [])]
-    if config.dind:
-        env[:0] = booth_env(config.daemon_endpoint)
+    # CodingBooth's order: common-args, then DOCKER_HOST and its contract (-w included),
+    # then the run-args (a run-arg -e overrides them), TZ last (the timezone key wins).
+    contract = [*(booth_env(config.daemon_endpoint) if config.dind else ()), *config.contract_env]
+    if config.common_args:
+        env = [*spec.get("Env", []), *contract, *config.run_arg_env]
+        spec["WorkingDir"] = config.run_arg_workdir or CODE_MOUNT
+    else:
+        env = [*contract, *spec.get("Env", [])]
     if config.timezone:
         env.append(f"TZ={config.timezone}")
     spec["Env"] = _canonical_env(env)
