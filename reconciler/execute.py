@@ -84,6 +84,12 @@ class Executor:
     # The client files installed in the sidecar this run created (by file name): its
     # booth gets them without reading them back from the sidecar.
     client_files: dict[str, bytes] | None = attrs.field(default=None, init=False)
+    # The instance label an earlier booth gave this instance (``{name}-{port}``): what
+    # it made is removed as this instance's own (``model.is_owned``).
+    legacy: str | None = None
+
+    def _owns(self, labels: Any) -> bool:
+        return is_owned(labels, self.instance, legacy=self.legacy)
 
     def run(self, plan: Plan, actual: ActualState | None = None) -> list[StepResult]:
         for step in plan.steps:
@@ -256,7 +262,7 @@ class Executor:
             try:
                 with _missing_is_done():
                     network_id, labels = self.engine.network(step.name)
-                    if not is_owned(labels, self.instance):
+                    if not self._owns(labels):
                         log.warning("network.kept_foreign", name=step.name)
                         return
                     self.engine.remove_network(network_id)
@@ -268,7 +274,7 @@ class Executor:
 
     def _remove_volume(self, step: Step) -> None:
         with _missing_is_done():
-            if not is_owned(self.engine.volume_labels(step.name), self.instance):
+            if not self._owns(self.engine.volume_labels(step.name)):
                 log.warning("volume.kept_foreign", name=step.name)
                 return
             self.engine.remove_volume(step.name)

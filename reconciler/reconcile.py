@@ -8,7 +8,7 @@ lives in its sidecar's network namespace, so a new sidecar means a new booth, an
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from typing import Any
 
@@ -113,15 +113,32 @@ def check_code_dir(desired: DesiredGraph, actual: ActualState) -> None:
     not taken over (its objects would be replaced, its data volume shared)."""
     booth = desired.get(Role.BOOTH)
     wanted = dict(booth.extra_labels).get(LABEL_CODE_DIR) if booth is not None else None
+    if wanted is not None:
+        check_owner_dir(desired.instance, wanted, actual)
+
+
+def check_owner_dir(
+    instance: str,
+    code_dir: str,
+    actual: ActualState,
+    *,
+    exists: Callable[[str], bool] = lambda _path: True,
+) -> None:
+    """The error of :func:`check_code_dir`, for a booth of ``instance`` that another code
+    directory made. ``exists``: whether that directory is still there (``destroy`` asks:
+    a booth whose code directory was moved or deleted may be removed from the new one)."""
     for observed in actual:
-        if observed.owned and observed.role == Role.BOOTH and wanted is not None:
-            other = observed.code_dir
-            if other is not None and other != wanted:
-                raise InstanceTakenError(
-                    f"a booth named {desired.instance!r} already exists for {other}; "
-                    "give this one another name (`name` in .booth/config.toml or "
-                    "--name), or remove that one (`booth -C " + other + " destroy`)"
-                )
+        other = observed.code_dir
+        if not (observed.owned and observed.role == Role.BOOTH and other not in (None, code_dir)):
+            continue
+        assert other is not None
+        if not exists(other):
+            continue
+        raise InstanceTakenError(
+            f"a booth named {instance!r} already exists for {other}; give this one another "
+            f"name (`name` in .booth/config.toml or --name), or remove that one (`booth -C "
+            f"{other} destroy`)"
+        )
 
 
 def destroy_changes(actual: ActualState, *, remove_volumes: bool) -> tuple[Change, ...]:

@@ -25,7 +25,7 @@ from reconciler.errors import EXIT_INTERRUPTED, EngineError, ExecutionError, Ins
 from reconciler.execute import Executor
 from reconciler.lock import instance_lock
 from reconciler.logs import get_logger
-from reconciler.model import ActualState, Role
+from reconciler.model import ActualState, Role, legacy_instance
 from reconciler.plan import Op, Plan, Step, make_plan
 from reconciler.preflight import check_engine
 from reconciler.progress import Progress
@@ -111,6 +111,7 @@ def run_session(workspace: Workspace, loading: Loading, *, attach: Attach) -> in
                 progress,
                 silence_build=config.silence_build,
                 pull=config.pull,
+                legacy=legacy_instance(config.name, config.port),
             )
             stream = _converge(executor, plan, actual, booth.name, attach=attach)
         except BaseException:

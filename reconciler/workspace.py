@@ -8,6 +8,7 @@ instance, so a config whose ports or run-args no longer parse cannot block clean
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,10 +31,10 @@ from reconciler.engine_endpoint import resolve as resolve_endpoint
 from reconciler.errors import ConfigError
 from reconciler.loading import Loading
 from reconciler.logs import get_logger
-from reconciler.model import ActualState, DesiredGraph, Kind, Role
+from reconciler.model import ActualState, DesiredGraph, Kind, Role, legacy_instance
 from reconciler.plan import Plan, make_plan
 from reconciler.progress import NullProgress, Progress
-from reconciler.reconcile import Change, destroy_changes, reconcile
+from reconciler.reconcile import Change, check_owner_dir, destroy_changes, reconcile
 
 if TYPE_CHECKING:
     # Imported where a run changes something: a converged plan (the command run most
@@ -251,9 +252,15 @@ class Workspace:
     def destroy(
         self, *, volumes: bool = False, dry_run: bool = False, on_plan: OnPlan | None = None
     ) -> Outcome:
+        ref = self.instance_ref()
+
+        def changes_for(actual: ActualState) -> Sequence[Change]:
+            check_owner_dir(ref.instance, ref.code_dir, actual, exists=os.path.isdir)
+            return destroy_changes(actual, remove_volumes=volumes)
+
         return self._converge(
-            self.instance_ref(),
-            lambda actual: destroy_changes(actual, remove_volumes=volumes),
+            ref,
+            changes_for,
             dry_run=dry_run,
             on_plan=on_plan,
         )
@@ -273,6 +280,7 @@ class Workspace:
         *,
         silence_build: bool = False,
         pull: bool = False,
+        legacy: str | None = None,
     ) -> Executor:
         from reconciler.execute import Executor
 
@@ -280,6 +288,7 @@ class Workspace:
             engine,
             instance,
             ready_timeout,
+            legacy=legacy,
             # On a remote engine the check asks the engine instead of probing this host.
             check_host_ports=True,
             progress=progress or self.progress,
@@ -314,7 +323,12 @@ class Workspace:
 
             check_engine(engine, plan)
             executor = self.executor(
-                engine, ref.instance, ready_timeout, silence_build=silence_build, pull=pull
+                engine,
+                ref.instance,
+                ready_timeout,
+                silence_build=silence_build,
+                pull=pull,
+                legacy=legacy_instance(ref.name, ref.port),
             )
             return Outcome(plan, tuple(executor.run(plan, actual)))
 
@@ -340,7 +354,7 @@ class Workspace:
             from reconciler.execute import Executor
 
             plan = make_plan(ref.instance, changes_for(engine.observe(ref.name, ref.port)))
-            executor = Executor(engine, ref.instance)
+            executor = Executor(engine, ref.instance, legacy=legacy_instance(ref.name, ref.port))
             outcome = Outcome(plan, tuple(executor.run(plan)))
         log.info("session.ended", removed=len(outcome.plan.changes))
 

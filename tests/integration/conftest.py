@@ -225,6 +225,28 @@ def gated_dind_image(docker_client: docker.DockerClient) -> Iterator[str]:
     remove_image(docker_client, tag)
 
 
+# A stand-in for CodingBooth's images: bash, a `coder` user with its home, and a tool on
+# the PATH of a login shell only (/etc/profile.d, where CodingBooth's setups put go,
+# python, the JDK …). No registry has the real ones here.
+CODINGBOOTH_STANDIN = f"""\
+FROM {BOOTH_IMAGE}
+RUN useradd -m -u 1000 -s /bin/bash coder \\
+ && mkdir -p /opt/profile-tool/bin /home/coder/code \\
+ && printf '#!/bin/sh\\necho profile-tool-ran\\n' > /opt/profile-tool/bin/profile-tool \\
+ && chmod 755 /opt/profile-tool/bin/profile-tool \\
+ && echo 'export PATH=/opt/profile-tool/bin:$PATH' > /etc/profile.d/profile-tool.sh
+CMD ["sleep", "infinity"]
+"""
+
+
+@pytest.fixture(scope="session")
+def codingbooth_image(docker_client: docker.DockerClient) -> Iterator[str]:
+    """A CodingBooth-shaped booth image (``CODINGBOOTH_STANDIN``), built once."""
+    tag = f"booth-test/codingbooth-standin:{uuid.uuid4().hex[:8]}"
+    yield build_image(docker_client, tag, CODINGBOOTH_STANDIN, {})
+    remove_image(docker_client, tag)
+
+
 @pytest.fixture(scope="session")
 def failing_dind_image(docker_client: docker.DockerClient) -> Iterator[str]:
     """A sidecar image whose ``dockerd`` prints "fake-dockerd: cannot start" and exits 1."""

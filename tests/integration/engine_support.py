@@ -308,9 +308,14 @@ class BoothDir:
         return {**os.environ, "XDG_RUNTIME_DIR": str(runtime), **(env or {})}
 
     def cli(
-        self, *args: str, env: Mapping[str, str] | None = None, timeout: float = CLI_TIMEOUT
+        self,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        timeout: float = CLI_TIMEOUT,
+        stdin: str | None = None,
     ) -> CliResult:
-        """``python -m reconciler -C <dir> args…`` as a user would run it."""
+        """``python -m reconciler -C <dir> args…`` as a user would run it; ``stdin`` is
+        what it reads (nothing by default: never the terminal pytest runs in)."""
         proc = subprocess.run(
             self._argv(*args),
             capture_output=True,
@@ -318,6 +323,7 @@ class BoothDir:
             timeout=timeout,
             env=self._env(env),
             check=False,
+            **({"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}),
         )
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
