@@ -300,14 +300,16 @@ def main(
         terminate_as_interrupt()
     try:
         _check_utf8(given)
-        # CodingBooth's two words that are not a session (`coding-booth version`, `help`).
-        if list(given[:1]) in (["version"], ["help"]):
-            if given[0] == "version":
-                print(version_line())
-            else:
-                build_parser().print_help()
-            return 0
         from reconciler import session_cli
+
+        # CodingBooth's two words that are not a session (`coding-booth version`, `help`).
+        word = session_cli.first_word(words)
+        if word == "version":
+            print(version_line())
+            return 0
+        if word == "help":
+            build_parser().print_help()
+            return 0
 
         if session_cli.is_session(given, COMMANDS):
             from reconciler import commands

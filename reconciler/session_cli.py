@@ -81,6 +81,18 @@ class SessionArgs:
         return ("pull", True) in self.overrides
 
 
+def first_word(words: Sequence[str]) -> str | None:
+    """The first word after booth's global options (None: there is none)."""
+    index = 0
+    while index < len(words):
+        word = words[index]
+        name = word.partition("=")[0]
+        if name not in GLOBAL_OPTIONS:
+            return word
+        index += 1 + (GLOBAL_OPTIONS[name] if "=" not in word else 0)
+    return None
+
+
 def is_session(words: Sequence[str], commands: Sequence[str]) -> bool:
     """Whether ``words`` name no booth command (after booth's global options).
 
