@@ -333,3 +333,20 @@ def test_piped_output_shows_a_builds_lines_without_escapes(tmp_path: Path) -> No
         progress.note("build: \x1b[32mStep 1/2\x1b[0m : FROM x")
         progress.note("pulling docker:dind: 3/7 layers")
     assert path.read_text() == "Step 1/2 : FROM x\n"
+
+
+# -- the migration guide covers all of it -------------------------------------------------
+
+GUIDE = (Path(__file__).resolve().parents[2] / "docs" / "migrating-from-codingbooth.md").read_text()
+
+
+def test_the_migration_guide_names_every_codingbooth_flag_key_and_variable() -> None:
+    from reconciler.codingbooth_env import CONFIG_VARIABLE, ENV_KEYS
+    from reconciler.session_cli import MODE_FLAGS, SWITCHES, VALUE_FLAGS
+
+    flags = {*VALUE_FLAGS, *SWITCHES, *MODE_FLAGS, "--code", "--config", "--build-arg"}
+    flags -= {"--quiet", "-q"}  # booth's own
+    keys = {*ENV_KEYS.values(), "code", "config"}
+    variables = {*ENV_KEYS, CONFIG_VARIABLE, "CB_CODE"}
+    missing = [f for f in sorted(flags | keys | variables) if f"`{f}" not in GUIDE]
+    assert missing == []
