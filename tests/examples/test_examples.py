@@ -79,7 +79,7 @@ def test_example_config_plans_offline(directory: Path) -> None:
     assert rc == 0, text
     assert plan is not None
     assert plan["format_version"] == 1
-    assert plan["instance"] == f"{directory.name}-10000"
+    assert plan["instance"] == directory.name
     actions = {c["resource"]: c["action"] for c in plan["changes"]}
     # An example with a .booth/Dockerfile has its booth image built first.
     built = {"image": "create"} if (directory / ".booth" / "Dockerfile").exists() else {}

@@ -22,8 +22,9 @@ from reconciler.workspace import Target, Workspace
 
 pytestmark = pytest.mark.docker
 
-# /version (connect), three label-filtered lists, inspects of the four expected names.
-EXPECTED_REQUESTS = 8
+# /version (connect), three label-filtered lists, inspects of the four expected names
+# and of the two names an earlier booth gave (its booth and data volume, `{name}-{port}`).
+EXPECTED_REQUESTS = 10
 
 
 def record_requests(action: Callable[[], Any]) -> tuple[list[str], Any]:

@@ -55,7 +55,7 @@ def test_host_sees_sidecar_and_booth_and_only_declared_ports(make_booth, docker_
 
     assert set(labelled_containers(docker_client, b.instance)) == {
         f"{b.name}-{b.port}-dind",
-        f"{b.name}-{b.port}",
+        b.name,
     }
     assert in_booth(b.booth, "docker", "ps", "-q").stdout.strip() == ""
 

@@ -9,7 +9,14 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from engine_support import BUSYBOX_IMAGE, build_image, free_port, in_booth, remove_image
+from engine_support import (
+    BUSYBOX_IMAGE,
+    build_image,
+    docker_cli,
+    free_port,
+    in_booth,
+    remove_image,
+)
 
 pytestmark = pytest.mark.docker
 
@@ -73,8 +80,14 @@ def test_pull_replaces_a_booth_whose_image_was_updated_in_the_registry(
         assert "No changes." in again.stdout
         assert b.container_id("booth") == booth_id
 
-        # CodingBooth's command line: `booth --daemon` applies, pulling as the config says.
+        # CodingBooth's command line: `booth --daemon` applies, pulling as the config says;
+        # it never replaces a running booth (as `docker run --name` fails there), so the
+        # update is taken once that booth has stopped.
         third_id = _publish_update(local_registry, ref, old_tag, version="3")
+        refused = b.cli("--daemon")
+        assert refused.rc == 1 and "running already" in refused.stderr, refused.explain()
+        assert b.container("booth")["Image"] == new_id
+        docker_cli("stop", b.booth)
         b.ok("--daemon")
         assert b.container("booth")["Image"] == third_id
         assert in_booth(b.booth, "cat", "/version").stdout == "3\n"
