@@ -60,11 +60,18 @@ def run(
         workspace.close()
 
 
-def _printer(as_json: bool, workspace: Workspace | None = None) -> render.PlanPrinter:
-    """Plan text (after a line naming the engine, when one was asked) or JSON."""
+def _printer(
+    as_json: bool, workspace: Workspace | None = None, *, docker: bool = False
+) -> render.PlanPrinter:
+    """Plan text (after a line naming the engine, when one was asked), JSON, or the
+    docker commands that do the same."""
 
     def print_plan(plan: Plan, _actual: ActualState) -> None:
-        if as_json:
+        if docker:
+            from reconciler.render_docker import plan_docker
+
+            sys.stdout.write(plan_docker(plan))
+        elif as_json:
             sys.stdout.write(render.plan_json(plan))
         else:
             if workspace is not None and workspace.connected is not None:
@@ -75,21 +82,37 @@ def _printer(as_json: bool, workspace: Workspace | None = None) -> render.PlanPr
     return print_plan
 
 
+def _plan_printer(args: argparse.Namespace, workspace: Workspace) -> render.PlanPrinter:
+    """``--format`` (``--json`` is ``--format json``); docker only where nothing runs."""
+    chosen = args.format or ("json" if args.json else "text")
+    if args.json and chosen != "json":
+        raise ConfigError(f"{args.command}: --json and --format {chosen} contradict each other")
+    if chosen == "docker" and not getattr(args, "dry_run", True):
+        raise ConfigError(
+            f"{args.command}: --format docker prints the commands instead of running them: "
+            "add --dry-run"
+        )
+    args.json = chosen != "text"  # stdout carries only the document: messages go to stderr
+    return _printer(chosen == "json", workspace, docker=chosen == "docker")
+
+
 def cmd_plan(args: argparse.Namespace, workspace: Workspace) -> int:
+    show = _plan_printer(args, workspace)
     plan = workspace.plan(offline=args.offline, pull=args.pull)
     # --offline connects to nothing: its output stays byte for byte what it was.
-    _printer(args.json, workspace)(plan, ActualState())
+    show(plan, ActualState())
     return EXIT_CHANGES if args.detailed_exitcode and plan.has_changes else EXIT_OK
 
 
 def cmd_apply(args: argparse.Namespace, workspace: Workspace) -> int:
-    outcome = workspace.apply(dry_run=args.dry_run, on_plan=_printer(args.json, workspace))
+    show = _plan_printer(args, workspace)
+    outcome = workspace.apply(dry_run=args.dry_run, on_plan=show)
     _report_done("Apply", outcome, args.json)
     return EXIT_OK
 
 
 def cmd_destroy(args: argparse.Namespace, workspace: Workspace) -> int:
-    show = _printer(args.json, workspace)
+    show = _plan_printer(args, workspace)
 
     def on_plan(plan: Plan, actual: ActualState) -> None:
         show(plan, actual)
@@ -213,7 +236,8 @@ def run_codingbooth(session: SessionArgs, before_step: BeforeStep | None) -> int
         connect=connector(session.context),
     )
     if session.dryrun:
-        _printer(False, workspace)(workspace.plan(pull=session.pull), ActualState())
+        # As CodingBooth's --dryrun: the docker commands, here those booth's plan stands for.
+        _printer(False, workspace, docker=True)(workspace.plan(pull=session.pull), ActualState())
         return EXIT_OK
     if load_daemon_mode(session.code_dir, session.config_file, cli):
         outcome = workspace.apply(on_plan=_printer(False, workspace))

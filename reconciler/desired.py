@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from reconciler.codingbooth import BuildSpec
+from reconciler.codingbooth import OWN_BUILD_ARGS, BuildSpec
 from reconciler.config import BoothConfig
 from reconciler.endpoints import SOCKET_DIR, DaemonEndpoint, booth_env, sidecar_command
 from reconciler.model import (
@@ -37,6 +37,8 @@ SIDECAR_COMMAND = tuple(sidecar_command(DaemonEndpoint.TCP))
 # /run/docker/containerd/containerd.pid whose number a new process happens to reuse makes
 # dockerd wait for a containerd that is not there ("timeout waiting for containerd").
 SIDECAR_TMPFS = (("/run", ""),)
+# docker:dind makes its own certificates unless this is empty; booth makes them.
+SIDECAR_ENV = ["DOCKER_TLS_CERTDIR="]
 
 
 def build_desired(config: BoothConfig) -> DesiredGraph:
@@ -49,6 +51,7 @@ def build_desired(config: BoothConfig) -> DesiredGraph:
         alone = _with_code_dir(
             make_resource(Role.BOOTH, names[Role.BOOTH], *booth, config.ports), config
         )
+        alone = _with_public_env(alone, _booths_own_env(config))
         edges = edges_between({Role.BOOTH, *(r.role for r in image)})
         return DesiredGraph(config.instance, False, (*image, alone), edges)
 
@@ -65,9 +68,10 @@ def build_desired(config: BoothConfig) -> DesiredGraph:
     volume = names[Role.VOLUME] if config.keep_dind_data else None
     endpoint = config.daemon_endpoint
     sidecar = _sidecar(config, names[Role.NETWORK], volume)
-    resources.append(
-        make_resource(Role.SIDECAR, names[Role.SIDECAR], *sidecar, config.ports, endpoint)
+    sidecar_resource = make_resource(
+        Role.SIDECAR, names[Role.SIDECAR], *sidecar, config.ports, endpoint
     )
+    resources.append(_with_public_env(sidecar_resource, SIDECAR_ENV))
     booth = _booth(
         config, network_mode=f"container:{names[Role.SIDECAR]}", ports=None, in_namespace=True
     )
@@ -76,6 +80,7 @@ def build_desired(config: BoothConfig) -> DesiredGraph:
         host = booth[0]["HostConfig"]
         host["VolumesFrom"] = [*host.get("VolumesFrom", []), f"{names[Role.SIDECAR]}:ro"]
     booth_resource = make_resource(Role.BOOTH, names[Role.BOOTH], *booth, None, endpoint)
+    booth_resource = _with_public_env(booth_resource, _booths_own_env(config))
     resources.append(_with_code_dir(booth_resource, config))
     edges = edges_between({r.role for r in resources})
     return DesiredGraph(config.instance, True, tuple(resources), edges)
@@ -107,6 +112,19 @@ def _cluster_value(item: str) -> str:
     return f"{name}={_HOST_PATHS[name]}" if name in _HOST_PATHS else f"{name}={value}"
 
 
+def _with_public_env(resource: Resource, own: list[str]) -> Resource:
+    """Mark the env entries booth set itself and the run-args did not override."""
+    kept = frozenset(own)
+    public = tuple(item for item in resource.spec.get("Env", []) if item in kept)
+    return attrs.evolve(resource, public_env=public)
+
+
+def _booths_own_env(config: BoothConfig) -> list[str]:
+    """Every entry booth may give the booth's env (see ``_booth``)."""
+    own = [*config.contract_env, *booth_env(config.daemon_endpoint)]
+    return [*own, f"TZ={config.timezone}"] if config.timezone else own
+
+
 def _with_code_dir(booth: Resource, config: BoothConfig) -> Resource:
     return attrs.evolve(booth, extra_labels=((LABEL_CODE_DIR, config.code_dir),))
 
@@ -133,7 +151,8 @@ def _image(build: BuildSpec) -> Resource:
         "build_args": sorted(name for name, _ in build.build_args),  # names only
     }
     resource = make_resource(Role.IMAGE, build.tag, spec, summary)
-    return attrs.evolve(resource, base_images=build.bases)
+    public = tuple(f"{k}={v}" for k, v in build.build_args if k in OWN_BUILD_ARGS)
+    return attrs.evolve(resource, base_images=build.bases, public_env=public)
 
 
 def _sidecar(
@@ -143,7 +162,7 @@ def _sidecar(
     spec: dict[str, Any] = {
         "Image": config.dind_image,
         "Cmd": sidecar_command(config.daemon_endpoint),
-        "Env": ["DOCKER_TLS_CERTDIR="],
+        "Env": list(SIDECAR_ENV),
         "ExposedPorts": {key: {} for key in bindings},
         "HostConfig": {
             "Privileged": True,
