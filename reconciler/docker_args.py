@@ -251,6 +251,6 @@ def _volume_fields(options: Mapping[str, Any]) -> list[str]:
 
 def _csv_field(field: str) -> str:
     """Go's encoding/csv quoting: a field with a comma, a quote or a line break."""
-    if any(c in field for c in ',"\r\n') or field[:1].isspace():
+    if any(c in field for c in ',"\r\n'):
         return '"' + field.replace('"', '""') + '"'
     return field

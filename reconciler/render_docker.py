@@ -17,11 +17,18 @@ import shlex
 from collections.abc import Callable
 
 from reconciler.docker_args import build_args, create_args, label_args
-from reconciler.endpoints import CLIENT_TLS_DIR, LOCAL_SOCKET, DaemonEndpoint
+from reconciler.endpoints import (
+    BOOTH_CERT_PATH,
+    CLIENT_TLS_DIR,
+    LOCAL_SOCKET,
+    SERVER_TLS_DIR,
+    DaemonEndpoint,
+)
 from reconciler.model import Resource, Role
 from reconciler.plan import Op, Plan, Step
 from reconciler.ports import DAEMON_PORT
 
+_TLS = DaemonEndpoint.TLS
 # booth's own stop timeout (execute.STOP_TIMEOUT), as `docker stop` spells it.
 STOP_SECONDS = 10
 
@@ -56,7 +63,7 @@ booth_tls=$(mktemp -d)
 trap 'rm -rf "$booth_tls"' EXIT
 booth_tls_sidecar() {  # CONTAINER INSTANCE
   c=$1 i=$2 d="$booth_tls/$1"
-  mkdir -p "$d/root/tls/server" "$d/root/tls/client"
+  mkdir -p "$d/etc-booth/tls/server" "$d/etc-booth/tls/client"
   cat >"$d/openssl.cnf" <<'EOF'
 [req]
 distinguished_name = dn
@@ -76,23 +83,26 @@ EOF
     -keyout "$d/ca-key.pem" -out "$d/ca.pem" 2>/dev/null
   for side in server client; do
     if [ "$side" = client ]; then cn="booth $i"; else cn=localhost; fi
-    openssl req -new "$@" -subj "/CN=$cn" -keyout "$d/root/tls/$side/key.pem" \\
+    openssl req -new "$@" -subj "/CN=$cn" -keyout "$d/etc-booth/tls/$side/key.pem" \\
       -out "$d/$side.csr" 2>/dev/null
     openssl x509 -req -in "$d/$side.csr" -CA "$d/ca.pem" -CAkey "$d/ca-key.pem" \\
       -CAcreateserial -CAserial "$d/ca.srl" -days 825 -extfile "$d/openssl.cnf" \\
-      -extensions "$side" -out "$d/root/tls/$side/cert.pem" 2>/dev/null
-    cp "$d/ca.pem" "$d/root/tls/$side/ca.pem"
+      -extensions "$side" -out "$d/etc-booth/tls/$side/cert.pem" 2>/dev/null
+    cp "$d/ca.pem" "$d/etc-booth/tls/$side/ca.pem"
   done
   rm -f "$d/ca-key.pem"
-  chmod 755 "$d/root" "$d/root/tls" "$d/root/tls/server" "$d/root/tls/client"
-  chmod 644 "$d"/root/tls/*/*.pem
-  docker cp "$d/root/." "$c:/etc/booth"
+  chmod 755 "$d/etc-booth" "$d/etc-booth/tls" "$d/etc-booth/tls/server" "$d/etc-booth/tls/client"
+  chmod 644 "$d"/etc-booth/tls/*/*.pem
+  docker cp "$d/etc-booth/." "$c:/etc/booth"
+}
+booth_tls_present() {  # CONTAINER DIRECTORY
+  for f in ca cert key; do docker cp "$1:$2/$f.pem" - >/dev/null 2>&1 || return 1; done
 }
 booth_tls_booth() {  # SIDECAR BOOTH
-  d="$booth_tls/$2" && mkdir -p "$d/root/docker-tls"
-  docker cp "$1:{client_dir}/." "$d/root/docker-tls"
-  chmod 755 "$d/root" "$d/root/docker-tls" && chmod 644 "$d"/root/docker-tls/*.pem
-  docker cp "$d/root/." "$2:/etc/booth"
+  d="$booth_tls/$2" && mkdir -p "$d/etc-booth/docker-tls"
+  docker cp "$1:{client_dir}/." "$d/etc-booth/docker-tls"
+  chmod 755 "$d/etc-booth" "$d/etc-booth/docker-tls" && chmod 644 "$d"/etc-booth/docker-tls/*.pem
+  docker cp "$d/etc-booth/." "$2:/etc/booth"
 }
 """.replace("{client_dir}", CLIENT_TLS_DIR)
 
@@ -112,7 +122,7 @@ def plan_docker(plan: Plan) -> str:
         parts.append("# No changes. The booth matches the configuration.\n")
     if hidden:
         parts.append(SECRETS.format(names=" ".join(shlex.quote(n) for n in hidden)))
-    if any(_tls_copy(step) for step in plan.steps):
+    if any(line.startswith("booth_tls_") for line in commands):
         parts.append(TLS_FUNCTIONS)
     return "\n".join([*parts, "\n".join(commands)]).rstrip("\n") + "\n"
 
@@ -153,24 +163,26 @@ def _create_container(step: Step, instance: str, created: set[Role]) -> Lines:
     lines = [_line(*words)]
     created.add(step.role)
     if resource.endpoint == DaemonEndpoint.TLS:
-        if step.role == Role.SIDECAR:
-            lines.append(_line("booth_tls_sidecar", resource.name, instance))
-        else:
-            lines.append(_line("booth_tls_booth", _sidecar_of(resource), resource.name))
+        lines.append(_install_tls(step.role, resource, instance))
     return lines, hidden
 
 
-def _sidecar_of(booth: Resource) -> str:
-    return str(booth.spec["HostConfig"]["NetworkMode"]).removeprefix("container:")
+def _install_tls(role: Role, resource: Resource, instance: str) -> str:
+    if role == Role.SIDECAR:
+        return _line("booth_tls_sidecar", resource.name, instance)
+    sidecar = str(resource.spec["HostConfig"]["NetworkMode"]).removeprefix("container:")
+    return _line("booth_tls_booth", sidecar, resource.name)
 
 
-def _start(step: Step, _instance: str, created: set[Role]) -> Lines:
+def _start(step: Step, instance: str, created: set[Role]) -> Lines:
+    """A tls container this script did not create may lack its files (a run stopped
+    between its create and its copy): booth checks, and copies them if so."""
     lines = []
-    if step.role not in created and _tls_copy(step):
-        lines.append(
-            f"# booth first checks that {step.name} holds its tls files (a run stopped "
-            "between its create and its copy leaves them out) and copies them if not"
-        )
+    resource = step.desired
+    if step.role not in created and resource is not None and resource.endpoint == _TLS:
+        where = SERVER_TLS_DIR if step.role == Role.SIDECAR else BOOTH_CERT_PATH
+        check = _line("booth_tls_present", step.name, where)
+        lines.append(f"{check} || {_install_tls(step.role, resource, instance)}")
     return [*lines, _line("docker", "start", step.name)], []
 
 
@@ -210,11 +222,6 @@ def _wait(step: Step, _instance: str, _created: set[Role]) -> Lines:
         f"{running} | grep -qx true || {{ {stopped} >&2; exit 1; }}; sleep 0.2; done"
     )
     return [loop], []
-
-
-def _tls_copy(step: Step) -> bool:
-    starts = step.op in (Op.CREATE_CONTAINER, Op.START_CONTAINER)
-    return starts and step.desired is not None and step.desired.endpoint == DaemonEndpoint.TLS
 
 
 _STEPS: dict[Op, Callable[[Step, str, set[Role]], Lines]] = {
