@@ -35,8 +35,8 @@ examples:
 
 without a command, booth reads CodingBooth's command line and runs its session:
   booth                                (as coding-booth in the project folder)
-  booth -p 5000:5000 --variant ide     (--daemon applies, --dryrun shows the plan,
-                                        --pull pulls the images again first)
+  booth -p 5000:5000 --variant ide     (--daemon applies, --dryrun prints the docker
+                                        commands, --pull pulls the images again first)
 see docs/migrating-from-codingbooth.md
 """
 
@@ -150,12 +150,9 @@ def _pull(parser: argparse.ArgumentParser, help_text: str) -> None:
 
 def _plan_format(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
-    parser.add_argument(
-        "--format",
-        choices=("text", "json", "docker"),
-        help="text (default), json (as --json) or docker: the docker commands that do the "
-        "same, as a script (with apply and destroy: only with --dry-run)",
-    )
+    formats = ("text", "json", "docker")
+    docker = "docker: the same changes as docker commands (apply/destroy: with --dry-run)"
+    parser.add_argument("--format", choices=formats, help=f"text (default), json, {docker}")
 
 
 PULL_HELP = (

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from engine_support import (
+    BOOTH_IMAGE,
     BoothDir,
     docker_cli,
     free_port,
@@ -27,6 +28,7 @@ from engine_support import (
     labelled_containers,
     labelled_networks,
     labelled_volumes,
+    remove_image,
 )
 
 pytestmark = pytest.mark.docker
@@ -173,3 +175,28 @@ def test_codingbooth_dryrun_prints_the_script_and_creates_nothing(
     assert len(booth) == 1 and " -p " not in booth[0]
     assert docker_client.api.containers(all=True, filters={"name": project}) == []
     assert docker_client.api.networks(filters={"name": project}) == []
+
+
+def test_the_build_script_builds_what_booth_builds(make_booth, cleanup) -> None:
+    """A booth image booth builds: `docker build` with booth's labels and build args (the
+    user's from the environment) converges as booth's own build does."""
+    b = make_booth(dind=False, build_args=["--build-arg", f"NPM_TOKEN={TOKEN}"])
+    b.write_config(image=None, project_name=b.name)
+    (b.path / ".booth").mkdir(exist_ok=True)
+    (b.path / ".booth" / "Dockerfile").write_text(
+        f'FROM {BOOTH_IMAGE}\nARG NPM_TOKEN\nRUN test -n "$NPM_TOKEN"\n', encoding="utf-8"
+    )
+    tag = next(c["name"] for c in b.plan_json()["changes"] if c["resource"] == "image")
+
+    def remove_built_image() -> list[str]:
+        remove_image(b.client, tag)
+        return []
+
+    cleanup.finally_.append(remove_built_image)
+    script = b.ok("plan", "--format", "docker").stdout
+    assert TOKEN not in script
+    assert f"--tag {tag} " in script
+    done = run_script(b, script, NPM_TOKEN=TOKEN)
+    assert done.returncode == 0, done.stderr
+    plan = b.cli("plan", "--detailed-exitcode")
+    assert plan.rc == 0, plan.explain()
