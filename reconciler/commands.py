@@ -236,14 +236,37 @@ def run_codingbooth(session: SessionArgs, before_step: BeforeStep | None) -> int
         connect=connector(session.context),
     )
     if session.dryrun:
-        # As CodingBooth's --dryrun: the docker commands, here those booth's plan stands for.
-        _printer(False, workspace, docker=True)(workspace.plan(pull=session.pull), ActualState())
-        return EXIT_OK
+        # As coding-booth --dryrun: the docker commands of what booth would run, pulling nothing.
+        return _print_dryrun(
+            workspace, daemon=load_daemon_mode(session.code_dir, session.config_file, cli)
+        )
     if load_daemon_mode(session.code_dir, session.config_file, cli):
         outcome = workspace.apply(on_plan=_printer(False, workspace))
         _report_done("Apply", outcome, False)
         return EXIT_OK
     return workspace.run(interactive=os.isatty(0))
+
+
+def _print_dryrun(workspace: Workspace, *, daemon: bool) -> int:
+    """CodingBooth's ``--dryrun``: the plan as docker commands (a daemon booth's is the
+    plan alone); a session's with the booth in the foreground and its clean-up after
+    (``render_session.py``). Nothing is pulled or changed, as with CodingBooth."""
+    from reconciler.plan import make_plan
+    from reconciler.reconcile import reconcile
+    from reconciler.render_docker import plan_docker
+    from reconciler.render_session import session_docker
+
+    interactive = not daemon and os.isatty(0)
+    with workspace.loading(attached=interactive) as loading:
+        actual = workspace.observe_loading(loading, pull=False)
+        config, desired = loading.result(actual)
+    plan = make_plan(desired.instance, reconcile(desired, actual))
+    if daemon:
+        sys.stdout.write(plan_docker(plan))
+    else:
+        keep = config.keep_alive
+        sys.stdout.write(session_docker(plan, interactive=interactive, keep_alive=keep))
+    return EXIT_OK
 
 
 def _progress(args: argparse.Namespace) -> Progress:

@@ -18,7 +18,7 @@ from typing import Any
 
 from reconciler.errors import ConfigError
 from reconciler.model import Resource
-from reconciler.ports import BOOTH_CONTAINER_PORT, PortMapping
+from reconciler.ports import PortMapping
 from reconciler.remote import code_dir_as_mount
 
 Words = list[str]
@@ -167,17 +167,12 @@ def _ports(resource: Resource, spec: Mapping[str, Any]) -> Words:
         raise ConfigError(f"--format docker: {resource.name} publishes ports of no port set")
     words: Words = []
     if bindings and resource.ports is not None:
-        mappings = sorted(resource.ports.mappings, key=_booth_port_first)
+        mappings = resource.ports.in_declared_order()  # as CodingBooth writes them
         words = [w for m in mappings for w in ("-p", publish_value(m))]
     for key in spec.get("ExposedPorts", {}):
         if key not in bindings:
             words += ["--expose", key]
     return words
-
-
-def _booth_port_first(mapping: PortMapping) -> tuple[bool, tuple[str, str, int, int, int]]:
-    """The booth's own port first, as CodingBooth writes it, then in numeric order."""
-    return (not mapping.covers_container_port(BOOTH_CONTAINER_PORT), mapping.sort_key())
 
 
 def publish_value(mapping: PortMapping) -> str:

@@ -14,7 +14,9 @@ Env values booth did not choose itself are never printed (``docker_args``).
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+
+import attrs
 
 from reconciler.docker_args import build_args, create_args, label_args
 from reconciler.endpoints import (
@@ -107,16 +109,27 @@ booth_tls_booth() {  # SIDECAR BOOTH
 """.replace("{client_dir}", CLIENT_TLS_DIR)
 
 
-def plan_docker(plan: Plan) -> str:
-    """The plan as a POSIX shell script (see the module's docstring)."""
+@attrs.define
+class _State:
+    """What the rendering of one script learns on the way."""
+
+    created: set[Role] = attrs.field(factory=set)  # containers the script creates
+    attach: bool = False  # the booth starts attached (a terminal session, ``docker run -it``)
+
+
+def plan_docker(plan: Plan, *, attach_booth: bool = False, tail: Sequence[str] = ()) -> str:
+    """The plan as a POSIX shell script (see the module's docstring). ``attach_booth``:
+    the booth's ``docker start`` is attached to this terminal and sets ``booth_status``;
+    ``tail``: lines after the plan's (a session's, ``render_session.py``)."""
     commands: list[str] = []
     hidden: list[str] = []
-    created: set[Role] = set()
+    state = _State(attach=attach_booth)
     for step in plan.steps:
         commands.append(f"# step {step.index}: {step.op} {step.role} {step.name} ({step.reason})")
-        lines, names = _STEPS[step.op](step, plan.instance, created)
+        lines, names = _STEPS[step.op](step, plan.instance, state)
         commands += lines
         hidden += [name for name in names if name not in hidden]
+    commands += tail
     parts = [HEADER.format(instance=plan.instance, count=len(plan.steps))]
     if not plan.steps:
         parts.append("# No changes. The booth matches the configuration.\n")
@@ -130,7 +143,8 @@ def plan_docker(plan: Plan) -> str:
 Lines = tuple[list[str], list[str]]  # commands, env names left unprinted
 
 
-def _line(*words: str) -> str:
+def shell_line(*words: str) -> str:
+    """One command: each word quoted with ``shlex.quote``."""
     return " ".join(shlex.quote(word) for word in words)
 
 
@@ -140,28 +154,28 @@ def _desired(step: Step) -> Resource:
     return step.desired
 
 
-def _build(step: Step, instance: str, _created: set[Role]) -> Lines:
+def _build(step: Step, instance: str, _state: _State) -> Lines:
     words, hidden = build_args(_desired(step), instance)
-    return [_line(*words)], hidden
+    return [shell_line(*words)], hidden
 
 
-def _create_network(step: Step, instance: str, _created: set[Role]) -> Lines:
+def _create_network(step: Step, instance: str, _state: _State) -> Lines:
     resource = _desired(step)
     words = ["docker", "network", "create", "--driver", resource.spec["Driver"]]
-    return [_line(*words, *label_args(resource.labels(instance)), resource.name)], []
+    return [shell_line(*words, *label_args(resource.labels(instance)), resource.name)], []
 
 
-def _create_volume(step: Step, instance: str, _created: set[Role]) -> Lines:
+def _create_volume(step: Step, instance: str, _state: _State) -> Lines:
     resource = _desired(step)
     words = ["docker", "volume", "create", "--driver", resource.spec["Driver"]]
-    return [_line(*words, *label_args(resource.labels(instance)), resource.name)], []
+    return [shell_line(*words, *label_args(resource.labels(instance)), resource.name)], []
 
 
-def _create_container(step: Step, instance: str, created: set[Role]) -> Lines:
+def _create_container(step: Step, instance: str, state: _State) -> Lines:
     resource = _desired(step)
     words, hidden = create_args(resource, instance)
-    lines = [_line(*words)]
-    created.add(step.role)
+    lines = [shell_line(*words)]
+    state.created.add(step.role)
     if resource.endpoint == DaemonEndpoint.TLS:
         lines.append(_install_tls(step.role, resource, instance))
     return lines, hidden
@@ -169,44 +183,47 @@ def _create_container(step: Step, instance: str, created: set[Role]) -> Lines:
 
 def _install_tls(role: Role, resource: Resource, instance: str) -> str:
     if role == Role.SIDECAR:
-        return _line("booth_tls_sidecar", resource.name, instance)
+        return shell_line("booth_tls_sidecar", resource.name, instance)
     sidecar = str(resource.spec["HostConfig"]["NetworkMode"]).removeprefix("container:")
-    return _line("booth_tls_booth", sidecar, resource.name)
+    return shell_line("booth_tls_booth", sidecar, resource.name)
 
 
-def _start(step: Step, instance: str, created: set[Role]) -> Lines:
+def _start(step: Step, instance: str, state: _State) -> Lines:
     """A tls container this script did not create may lack its files (a run stopped
     between its create and its copy): booth checks, and copies them if so."""
     lines = []
     resource = step.desired
-    if step.role not in created and resource is not None and resource.endpoint == _TLS:
+    if step.role not in state.created and resource is not None and resource.endpoint == _TLS:
         where = SERVER_TLS_DIR if step.role == Role.SIDECAR else BOOTH_CERT_PATH
-        check = _line("booth_tls_present", step.name, where)
+        check = shell_line("booth_tls_present", step.name, where)
         lines.append(f"{check} || {_install_tls(step.role, resource, instance)}")
-    return [*lines, _line("docker", "start", step.name)], []
+    if state.attach and step.role == Role.BOOTH:
+        attached = shell_line("docker", "start", "--attach", "--interactive", step.name)
+        return [*lines, f"{attached} || booth_status=$?"], []
+    return [*lines, shell_line("docker", "start", step.name)], []
 
 
-def _restart(step: Step, _instance: str, _created: set[Role]) -> Lines:
-    return [_line("docker", "restart", "-t", str(STOP_SECONDS), step.name)], []
+def _restart(step: Step, _instance: str, _state: _State) -> Lines:
+    return [shell_line("docker", "restart", "-t", str(STOP_SECONDS), step.name)], []
 
 
-def _stop(step: Step, _instance: str, _created: set[Role]) -> Lines:
-    return [_line("docker", "stop", "-t", str(STOP_SECONDS), step.name)], []
+def _stop(step: Step, _instance: str, _state: _State) -> Lines:
+    return [shell_line("docker", "stop", "-t", str(STOP_SECONDS), step.name)], []
 
 
-def _remove_container(step: Step, _instance: str, _created: set[Role]) -> Lines:
-    return [_line("docker", "rm", "--force", "--volumes", step.name)], []
+def _remove_container(step: Step, _instance: str, _state: _State) -> Lines:
+    return [shell_line("docker", "rm", "--force", "--volumes", step.name)], []
 
 
-def _remove_network(step: Step, _instance: str, _created: set[Role]) -> Lines:
-    return [_line("docker", "network", "rm", step.name)], []
+def _remove_network(step: Step, _instance: str, _state: _State) -> Lines:
+    return [shell_line("docker", "network", "rm", step.name)], []
 
 
-def _remove_volume(step: Step, _instance: str, _created: set[Role]) -> Lines:
-    return [_line("docker", "volume", "rm", step.name)], []
+def _remove_volume(step: Step, _instance: str, _state: _State) -> Lines:
+    return [shell_line("docker", "volume", "rm", step.name)], []
 
 
-def _wait(step: Step, _instance: str, _created: set[Role]) -> Lines:
+def _wait(step: Step, _instance: str, _state: _State) -> Lines:
     """Until the inner daemon answers, as booth asks it (``readiness.py``); stop when the
     sidecar does."""
     endpoint = step.desired.endpoint if step.desired is not None else None
@@ -215,16 +232,18 @@ def _wait(step: Step, _instance: str, _created: set[Role]) -> Lines:
         probe = ["sh", "-c", f"wget -q -O- {url} || busybox wget -q -O- {url}"]
     else:
         probe = ["docker", "-H", f"unix://{LOCAL_SOCKET}", "version"]
-    running = _line("docker", "inspect", "--format", "{{.State.Running}}", step.name)
-    stopped = _line("echo", f"booth: the sidecar {step.name} stopped before its daemon answered")
+    running = shell_line("docker", "inspect", "--format", "{{.State.Running}}", step.name)
+    stopped = shell_line(
+        "echo", f"booth: the sidecar {step.name} stopped before its daemon answered"
+    )
     loop = (
-        f"until {_line('docker', 'exec', step.name, *probe)} >/dev/null 2>&1; do "
+        f"until {shell_line('docker', 'exec', step.name, *probe)} >/dev/null 2>&1; do "
         f"{running} | grep -qx true || {{ {stopped} >&2; exit 1; }}; sleep 0.2; done"
     )
     return [loop], []
 
 
-_STEPS: dict[Op, Callable[[Step, str, set[Role]], Lines]] = {
+_STEPS: dict[Op, Callable[[Step, str, _State], Lines]] = {
     Op.BUILD_IMAGE: _build,
     Op.CREATE_NETWORK: _create_network,
     Op.CREATE_VOLUME: _create_volume,

@@ -53,6 +53,7 @@ HOST_KEYS += ("DnsSearch", "DnsOptions", "ExtraHosts", "VolumesFrom")
 def run_script(b: BoothDir, script: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["sh", "-c", script],
+        stdin=subprocess.DEVNULL,
         env={**os.environ, **env},
         capture_output=True,
         text=True,
@@ -200,3 +201,30 @@ def test_the_build_script_builds_what_booth_builds(make_booth, cleanup) -> None:
     assert done.returncode == 0, done.stderr
     plan = b.cli("plan", "--detailed-exitcode")
     assert plan.rc == 0, plan.explain()
+
+
+def test_the_dryrun_session_script_runs_the_session(make_booth) -> None:
+    """`booth --dryrun` (a session): the script runs the booth in the foreground, exits
+    with its code and removes what the session removes; the data volume stays."""
+    b = make_booth(
+        keep_dind_data=True,
+        cmds=["sh", "-c", "echo hello-from-the-booth; docker version >/dev/null && exit 3"],
+    )
+    # stdin is no terminal (as under CI): the session follows the booth's output
+    dryrun = subprocess.run(
+        [sys.executable, "-m", "reconciler", "-C", str(b.path), "--dryrun"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert dryrun.returncode == 0, dryrun.stderr
+    script = dryrun.stdout
+    assert labelled_containers(b.client, b.instance) == {}  # a dry run changes nothing
+    done = run_script(b, script)
+    assert done.returncode == 3, done.stderr  # the booth's code: it reached its daemon
+    assert "hello-from-the-booth" in done.stdout
+    assert labelled_containers(b.client, b.instance) == {}
+    assert labelled_networks(b.client, b.instance) == []
+    assert [v["Name"] for v in labelled_volumes(b.client, b.instance)] == [b.volume]

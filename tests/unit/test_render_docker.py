@@ -28,10 +28,11 @@ from reconciler.flags import FLAGS, ParseContext, Route
 from reconciler.model import ActualState, DesiredGraph, Resource, Role, make_resource
 from reconciler.mounts import parse_mount
 from reconciler.plan import Plan, make_plan
-from reconciler.ports import PortSet, parse_port
+from reconciler.ports import PortSet, SourcedSpec, build_port_set, parse_port
 from reconciler.reconcile import destroy_changes, reconcile
 from reconciler.remote import code_dir_as_mount
 from reconciler.render_docker import plan_docker
+from reconciler.render_session import session_docker
 from reconciler.runargs import route, words_from
 
 EXAMPLE = str(Path(__file__).resolve().parents[2] / "examples" / "dind-example")
@@ -242,12 +243,34 @@ def test_codingbooth_dryrun_facts_every_port_once_on_the_sidecar_none_on_the_boo
     for port in (10000, 8080, 3000, 5000):
         assert sidecar_lines[0].count(f"-p 127.0.0.1:{port}:{port}") == 1, port
         assert sidecar_lines[0].count(f":{port} ") == 1, port
-    assert "-p 127.0.0.1:10000:10000 -p 127.0.0.1:3000:3000" in sidecar_lines[0]
+    # in the order declared (the booth's own first, duplicates where first given), as
+    # CodingBooth writes them
+    ports = "-p 127.0.0.1:10000:10000 -p 127.0.0.1:8080:8080 -p 127.0.0.1:3000:3000"
+    assert f" {ports} -p 127.0.0.1:5000:5000 " in sidecar_lines[0]
     sidecar, booth = desired.get(Role.SIDECAR), desired.get(Role.BOOTH)
     assert sidecar is not None and booth is not None
     booth_line = " ".join(create_line(script, booth.name))
     assert f"--network container:{sidecar.name}" in booth_line
     assert " -p " not in booth_line
+
+
+def test_ports_keep_the_order_they_were_declared_in() -> None:
+    specs = ["9001:9001", "8080:80", "9000:9000", "8080:80", "7000-7001:7000-7001/udp"]
+    ports = build_port_set(
+        [SourcedSpec(spec, "test") for spec in specs],
+        booth_port=20000,
+        default_host_ip="",
+        dind=True,
+        allow_daemon_port=False,
+    )
+    # 9000 and 9001 fold into one range, first declared where 9001 was
+    assert [m.canonical() for m in ports.in_declared_order()] == [
+        ":20000:10000/tcp",
+        ":9000-9001:9000-9001/tcp",
+        ":8080:80/tcp",
+        ":7000-7001:7000-7001/udp",
+    ]
+    assert ports == PortSet(ports.mappings)  # the order is no part of the set
 
 
 def test_publish_values_read_back_as_the_same_mapping() -> None:
@@ -340,3 +363,50 @@ def test_booth_port_mapping_is_first_and_code_dir_is_a_mount() -> None:
     words = create_line(plan_docker(fresh_plan(desired)), booth.name)
     assert f"type=bind,source={FIXED_CODE},target=/home/coder/code" in words
     assert "-v" not in words  # a --mount, so a missing code dir fails as with booth
+
+
+# -- CodingBooth's --dryrun: the session -------------------------------------------------
+
+
+def session_lines(script: str) -> list[str]:
+    return script.split("# Running booth in foreground", 1)[1].splitlines()
+
+
+def test_a_session_follows_the_booth_then_removes_what_the_session_removes() -> None:
+    desired = build_desired(config_from_toml(CODINGBOOTH_DIND))
+    script = session_docker(fresh_plan(desired), interactive=False, keep_alive=False)
+    shell_check(script)
+    booth, sidecar = desired.get(Role.BOOTH), desired.get(Role.SIDECAR)
+    network, volume = desired.get(Role.NETWORK), desired.get(Role.VOLUME)
+    assert booth and sidecar and network and volume
+    assert session_lines(script)[1:] == [
+        f"docker logs --follow {booth.name}",
+        f"booth_status=$(docker wait {booth.name})",
+        "# the session ends: booth removes the booth and the sidecar, and the network this "
+        "run created (the data volume stays)",
+        f"docker stop -t 10 {booth.name}",
+        f"docker rm --force --volumes {booth.name}",
+        f"docker stop -t 10 {sidecar.name}",
+        f"docker rm --force --volumes {sidecar.name}",
+        f"docker network rm {network.name}",
+        'exit "$booth_status"',
+    ]
+    assert volume.name not in "\n".join(session_lines(script))
+
+
+def test_a_terminal_session_starts_the_booth_attached_and_keeps_what_existed() -> None:
+    desired = build_desired(config_from_toml(CODINGBOOTH_DIND))
+    stopped = actual_matching(desired, states={"sidecar": "exited", "booth": "exited"})
+    plan = make_plan(desired.instance, reconcile(desired, stopped))
+    script = session_docker(plan, interactive=True, keep_alive=False)
+    shell_check(script)
+    booth, network = desired.get(Role.BOOTH), desired.get(Role.NETWORK)
+    assert booth and network
+    assert "\nset -e\nbooth_status=0\n" in script
+    assert f"\ndocker start --attach --interactive {booth.name} || booth_status=$?\n" in script
+    assert f"network rm {network.name}" not in script  # it existed before the session
+    kept = session_docker(plan, interactive=True, keep_alive=True)
+    assert "docker stop" not in kept and "docker rm" not in kept
+    running = make_plan(desired.instance, reconcile(desired, actual_matching(desired)))
+    attached = session_docker(running, interactive=True, keep_alive=True)
+    assert f"\ndocker attach {booth.name} || booth_status=$?\n" in attached
