@@ -257,7 +257,7 @@ def _print_dryrun(workspace: Workspace, *, daemon: bool) -> int:
     from reconciler.render_session import session_docker
 
     interactive = not daemon and os.isatty(0)
-    with workspace.loading(attached=interactive) as loading:
+    with workspace.loading(attached=interactive) as loading:  # the session's booth
         actual = workspace.observe_loading(loading, pull=False)
         config, desired = loading.result(actual)
     plan = make_plan(desired.instance, reconcile(desired, actual))
@@ -265,7 +265,8 @@ def _print_dryrun(workspace: Workspace, *, daemon: bool) -> int:
         sys.stdout.write(plan_docker(plan))
     else:
         keep = config.keep_alive
-        sys.stdout.write(session_docker(plan, interactive=interactive, keep_alive=keep))
+        attach = "tty" if interactive else "follow"
+        sys.stdout.write(session_docker(plan, attach=attach, keep_alive=keep))
     return EXIT_OK
 
 

@@ -77,10 +77,13 @@ FIELD_FLAGS: dict[str, Callable[[Any], Words]] = {
     "Entrypoint": lambda value: ["--entrypoint", *value[:1]],
     "Tty": _switch("--tty"),
     "OpenStdin": _switch("--interactive"),
+    # `docker create -i` sets it too: no flag of its own (see render_docker's note).
+    "StdinOnce": lambda _value: [],
     "Volumes": _anonymous_volumes,
     "HostConfig.NetworkMode": _one("--network"),
     "HostConfig.Init": _switch("--init"),
     "HostConfig.Privileged": _switch("--privileged"),
+    "HostConfig.AutoRemove": _switch("--rm"),
     "HostConfig.Binds": _each("-v"),
     "HostConfig.Mounts": _mounts,
     "HostConfig.VolumesFrom": _each("--volumes-from"),
@@ -99,7 +102,9 @@ FIELD_FLAGS: dict[str, Callable[[Any], Words]] = {
 }
 _APART = frozenset({"Image", "Cmd", "Env", "Labels", "ExposedPorts", "HostConfig.PortBindings"})
 # Engine defaults: a false value of these sends nothing the engine would not assume.
-_FALSE_IS_DEFAULT = frozenset({"HostConfig.Privileged", "Tty", "OpenStdin"})
+_FALSE_IS_DEFAULT = frozenset(
+    {"HostConfig.Privileged", "HostConfig.AutoRemove", "Tty", "OpenStdin", "StdinOnce"}
+)
 
 
 def create_args(resource: Resource, instance: str) -> tuple[Words, list[str]]:

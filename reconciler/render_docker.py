@@ -31,6 +31,10 @@ from reconciler.plan import Op, Plan, Step
 from reconciler.ports import DAEMON_PORT
 
 _TLS = DaemonEndpoint.TLS
+STDIN_NOTE = (
+    "# booth creates it with a stdin that stays open after an attached client leaves; "
+    "docker create -i closes it then (StdinOnce), and no docker create flag keeps it open"
+)
 # booth's own stop timeout (execute.STOP_TIMEOUT), as `docker stop` spells it.
 STOP_SECONDS = 10
 
@@ -175,6 +179,8 @@ def _create_container(step: Step, instance: str, state: _State) -> Lines:
     resource = _desired(step)
     words, hidden = create_args(resource, instance)
     lines = [shell_line(*words)]
+    if resource.spec.get("OpenStdin") and not resource.spec.get("StdinOnce"):
+        lines[:0] = [STDIN_NOTE]
     state.created.add(step.role)
     if resource.endpoint == DaemonEndpoint.TLS:
         lines.append(_install_tls(step.role, resource, instance))

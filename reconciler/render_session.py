@@ -17,8 +17,14 @@ from reconciler.reconcile import Action
 from reconciler.render_docker import STOP_SECONDS, plan_docker, shell_line
 
 
-def session_docker(plan: Plan, *, interactive: bool, keep_alive: bool) -> str:
-    """The plan's commands, the booth in the foreground, then the session's clean-up."""
+def session_docker(plan: Plan, *, attach: str, keep_alive: bool) -> str:
+    """The plan's commands, the booth in the foreground, then the session's clean-up.
+
+    ``attach`` is how the session meets the booth's main process (``session.py``):
+    ``follow`` its output, or ``stdin`` / ``tty``: this script's stdin attached (the
+    booth created with an open stdin, and a TTY for ``tty``, as the session creates it).
+    """
+    interactive = attach != "follow"
     booth = _named(plan, Role.BOOTH)
     if booth is None:  # pragma: no cover - a session's plan always has its booth
         return plan_docker(plan)
@@ -26,7 +32,7 @@ def session_docker(plan: Plan, *, interactive: bool, keep_alive: bool) -> str:
     tail = [
         "",
         "# Running booth in foreground: the session stays with the booth's main process"
-        + (" (attached to this terminal)" if interactive else " (following its output)"),
+        + (" (attached to this script's stdin)" if interactive else " (following its output)"),
     ]
     if interactive and not starts:
         tail.append(f"{shell_line('docker', 'attach', booth)} || booth_status=$?")

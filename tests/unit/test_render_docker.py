@@ -27,9 +27,9 @@ from reconciler.errors import ConfigError
 from reconciler.flags import FLAGS, ParseContext, Route
 from reconciler.model import ActualState, DesiredGraph, Resource, Role, make_resource
 from reconciler.mounts import parse_mount
-from reconciler.plan import Plan, make_plan
+from reconciler.plan import Op, Plan, Step, make_plan
 from reconciler.ports import PortSet, SourcedSpec, build_port_set, parse_port
-from reconciler.reconcile import destroy_changes, reconcile
+from reconciler.reconcile import ReasonCode, destroy_changes, reconcile
 from reconciler.remote import code_dir_as_mount
 from reconciler.render_docker import plan_docker
 from reconciler.render_session import session_docker
@@ -374,7 +374,7 @@ def session_lines(script: str) -> list[str]:
 
 def test_a_session_follows_the_booth_then_removes_what_the_session_removes() -> None:
     desired = build_desired(config_from_toml(CODINGBOOTH_DIND))
-    script = session_docker(fresh_plan(desired), interactive=False, keep_alive=False)
+    script = session_docker(fresh_plan(desired), attach="follow", keep_alive=False)
     shell_check(script)
     booth, sidecar = desired.get(Role.BOOTH), desired.get(Role.SIDECAR)
     network, volume = desired.get(Role.NETWORK), desired.get(Role.VOLUME)
@@ -398,15 +398,41 @@ def test_a_terminal_session_starts_the_booth_attached_and_keeps_what_existed() -
     desired = build_desired(config_from_toml(CODINGBOOTH_DIND))
     stopped = actual_matching(desired, states={"sidecar": "exited", "booth": "exited"})
     plan = make_plan(desired.instance, reconcile(desired, stopped))
-    script = session_docker(plan, interactive=True, keep_alive=False)
+    script = session_docker(plan, attach="tty", keep_alive=False)
     shell_check(script)
     booth, network = desired.get(Role.BOOTH), desired.get(Role.NETWORK)
     assert booth and network
     assert "\nset -e\nbooth_status=0\n" in script
     assert f"\ndocker start --attach --interactive {booth.name} || booth_status=$?\n" in script
     assert f"network rm {network.name}" not in script  # it existed before the session
-    kept = session_docker(plan, interactive=True, keep_alive=True)
+    kept = session_docker(plan, attach="tty", keep_alive=True)
     assert "docker stop" not in kept and "docker rm" not in kept
     running = make_plan(desired.instance, reconcile(desired, actual_matching(desired)))
-    attached = session_docker(running, interactive=True, keep_alive=True)
+    attached = session_docker(running, attach="tty", keep_alive=True)
     assert f"\ndocker attach {booth.name} || booth_status=$?\n" in attached
+
+
+def test_fields_booth_sets_without_a_run_arg_have_their_flags() -> None:
+    """--rm (a daemon booth's AutoRemove), and an open stdin with and without StdinOnce:
+    `docker create -i` sets StdinOnce, so a stdin booth keeps open gets a note."""
+    spec: dict[str, Any] = {
+        "Image": "img",
+        "OpenStdin": True,
+        "StdinOnce": True,
+        "HostConfig": {"NetworkMode": "default", "AutoRemove": True, "Init": True},
+    }
+    words, _ = create_args(make_resource(Role.BOOTH, "b", spec, {}), "b-1")
+    assert words[:4] == ["docker", "create", "--name", "b"]
+    assert {"--interactive", "--rm", "--init"} <= set(words)
+    once = plan_docker(Plan("b-1", (), (_create_step(spec),)))
+    assert "# booth creates it with a stdin" not in once
+    spec["StdinOnce"] = False
+    kept_open = plan_docker(Plan("b-1", (), (_create_step(spec),)))
+    assert "# booth creates it with a stdin that stays open" in kept_open
+
+
+def _create_step(spec: dict[str, Any]) -> Step:
+    resource = make_resource(Role.BOOTH, "b", spec, {})
+    return Step(
+        0, Op.CREATE_CONTAINER, Role.BOOTH, "b", "not found", ReasonCode.NOT_FOUND, (), resource
+    )
