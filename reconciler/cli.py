@@ -35,8 +35,8 @@ examples:
 
 without a command, booth reads CodingBooth's command line and runs its session:
   booth                                (as coding-booth in the project folder)
-  booth -p 5000:5000 --variant ide     (--daemon applies, --dryrun prints the docker
-                                        commands, --pull pulls the images again first)
+  booth -p 5000:5000 --variant ide     (--daemon applies, --dryrun shows the plan,
+                                        --pull pulls the images again first)
 see docs/migrating-from-codingbooth.md
 """
 

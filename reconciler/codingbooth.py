@@ -23,8 +23,6 @@ from reconciler.errors import ConfigError
 PREBUILT_REPO = "nawaman/codingbooth"
 LOCAL_REPO = "codingbooth-local"
 SETUPS_DIR = "/opt/codingbooth/setups"
-# The build args booth gives every build itself (``build_spec``): no secrets.
-OWN_BUILD_ARGS = ("CB_VARIANT_TAG", "CB_VERSION_TAG", "CB_SETUPS")
 DEFAULT_VERSION = "latest"
 ENV_FILE_DISABLED = "-"
 

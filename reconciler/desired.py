@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from reconciler.codingbooth import OWN_BUILD_ARGS, BuildSpec
+from reconciler.codingbooth import BuildSpec
 from reconciler.config import BoothConfig
 from reconciler.endpoints import SOCKET_DIR, DaemonEndpoint, booth_env, sidecar_command
 from reconciler.model import (
@@ -37,6 +37,8 @@ SIDECAR_COMMAND = tuple(sidecar_command(DaemonEndpoint.TCP))
 # /run/docker/containerd/containerd.pid whose number a new process happens to reuse makes
 # dockerd wait for a containerd that is not there ("timeout waiting for containerd").
 SIDECAR_TMPFS = (("/run", ""),)
+# The build args booth gives every build itself (``codingbooth.build_spec``): no secrets.
+OWN_BUILD_ARGS = ("CB_VARIANT_TAG", "CB_VERSION_TAG", "CB_SETUPS")
 # docker:dind makes its own certificates unless this is empty; booth makes them.
 SIDECAR_ENV = ["DOCKER_TLS_CERTDIR="]
 
