@@ -206,10 +206,11 @@ def test_the_build_script_builds_what_booth_builds(make_booth, cleanup) -> None:
 def test_the_dryrun_session_script_runs_the_session(make_booth) -> None:
     """`booth --dryrun` (a session): the script runs the booth in the foreground, exits
     with its code and removes what the session removes; the data volume stays."""
-    b = make_booth(
-        keep_dind_data=True,
-        cmds=["sh", "-c", "echo hello-from-the-booth; docker version >/dev/null && exit 3"],
-    )
+    # A script in the code dir: the same command whether cmds run as argv or joined
+    # into a login shell's command line.
+    b = make_booth(keep_dind_data=True, cmds=["sh", "/home/coder/code/session.sh"])
+    session = "echo hello-from-the-booth\ndocker version >/dev/null && exit 3\n"
+    (b.path / "session.sh").write_text(session, encoding="utf-8")
     # stdin is no terminal (as under CI): the session follows the booth's output
     dryrun = subprocess.run(
         [sys.executable, "-m", "reconciler", "-C", str(b.path), "--dryrun"],
