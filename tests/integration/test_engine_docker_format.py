@@ -97,6 +97,7 @@ def test_the_plan_script_creates_what_booth_creates(make_booth, tmp_path: Path) 
 
     script = b.ok("plan", "--format", "docker").stdout
     assert TOKEN not in script and FILE_VALUE not in script
+    assert b.ok("apply", "--dry-run", "--format", "docker").stdout == script
     # Without the values exported, the script stops before it creates anything.
     refused = run_script(b, script)
     assert refused.returncode == 1, refused.stderr
