@@ -107,6 +107,13 @@ def _pull(parser: argparse.ArgumentParser, help_text: str) -> None:
     parser.add_argument("--pull", action="store_true", help=help_text)
 
 
+def _plan_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the plan as JSON")
+    formats = ("text", "json", "docker")
+    docker = "docker: the same changes as docker commands (apply/destroy: with --dry-run)"
+    parser.add_argument("--format", choices=formats, help=f"text (default), json, {docker}")
+
+
 PULL_HELP = (
     "pull the booth's and the sidecar's images again first (as `pull = true`); a "
     "container running an older image is replaced, a build pulls its base images"
@@ -126,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     plan = commands.add_parser("plan", help="show what apply would change")
     _inputs(plan)
-    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    _plan_format(plan)
     plan.add_argument(
         "--detailed-exitcode",
         action="store_true",
@@ -146,13 +153,13 @@ def build_parser() -> argparse.ArgumentParser:
     apply = commands.add_parser("apply", help="converge the booth to the configuration")
     _inputs(apply)
     apply.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
-    apply.add_argument("--json", action="store_true", help="print the plan as JSON")
+    _plan_format(apply)
     _pull(apply, PULL_HELP)
 
     destroy = commands.add_parser("destroy", help="remove everything booth created")
     destroy.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
     destroy.add_argument("--volumes", action="store_true", help="also remove the data volume")
-    destroy.add_argument("--json", action="store_true", help="print the plan as JSON")
+    _plan_format(destroy)
 
     status = commands.add_parser("status", help="show the booth's resources and their state")
     status.add_argument("--json", action="store_true", help="print status as JSON")

@@ -20,6 +20,7 @@ from reconciler.workspace import Outcome, Target, Workspace, connector
 if TYPE_CHECKING:
     from reconciler.context_hashing import ContextHashing
     from reconciler.execute import BeforeStep  # loaded only by a run that changes something
+    from reconciler.session import Attach
 
 
 def run(
@@ -60,11 +61,18 @@ def run(
         workspace.close()
 
 
-def _printer(as_json: bool, workspace: Workspace | None = None) -> render.PlanPrinter:
-    """Plan text (after a line naming the engine, when one was asked) or JSON."""
+def _printer(
+    as_json: bool, workspace: Workspace | None = None, *, docker: bool = False
+) -> render.PlanPrinter:
+    """Plan text (after a line naming the engine, when one was asked), JSON, or the
+    docker commands that do the same."""
 
     def print_plan(plan: Plan, _actual: ActualState) -> None:
-        if as_json:
+        if docker:
+            from reconciler.render_docker import plan_docker
+
+            sys.stdout.write(plan_docker(plan))
+        elif as_json:
             sys.stdout.write(render.plan_json(plan))
         else:
             if workspace is not None and workspace.connected is not None:
@@ -75,21 +83,37 @@ def _printer(as_json: bool, workspace: Workspace | None = None) -> render.PlanPr
     return print_plan
 
 
+def _plan_printer(args: argparse.Namespace, workspace: Workspace) -> render.PlanPrinter:
+    """``--format`` (``--json`` is ``--format json``); docker only where nothing runs."""
+    chosen = args.format or ("json" if args.json else "text")
+    if args.json and chosen != "json":
+        raise ConfigError(f"{args.command}: --json and --format {chosen} contradict each other")
+    if chosen == "docker" and not getattr(args, "dry_run", True):
+        raise ConfigError(
+            f"{args.command}: --format docker prints the commands instead of running them: "
+            "add --dry-run"
+        )
+    args.json = chosen != "text"  # stdout carries only the document: messages go to stderr
+    return _printer(chosen == "json", workspace, docker=chosen == "docker")
+
+
 def cmd_plan(args: argparse.Namespace, workspace: Workspace) -> int:
+    show = _plan_printer(args, workspace)
     plan = workspace.plan(offline=args.offline, pull=args.pull)
     # --offline connects to nothing: its output stays byte for byte what it was.
-    _printer(args.json, workspace)(plan, ActualState())
+    show(plan, ActualState())
     return EXIT_CHANGES if args.detailed_exitcode and plan.has_changes else EXIT_OK
 
 
 def cmd_apply(args: argparse.Namespace, workspace: Workspace) -> int:
-    outcome = workspace.apply(dry_run=args.dry_run, on_plan=_printer(args.json, workspace))
+    show = _plan_printer(args, workspace)
+    outcome = workspace.apply(dry_run=args.dry_run, on_plan=show)
     _report_done("Apply", outcome, args.json)
     return EXIT_OK
 
 
 def cmd_destroy(args: argparse.Namespace, workspace: Workspace) -> int:
-    show = _printer(args.json, workspace)
+    show = _plan_printer(args, workspace)
 
     def on_plan(plan: Plan, actual: ActualState) -> None:
         show(plan, actual)
@@ -226,8 +250,10 @@ def run_codingbooth(session: SessionArgs, before_step: BeforeStep | None) -> int
         connect=connector(session.context),
     )
     if session.dryrun or mode.dryrun:
-        _printer(False, workspace)(workspace.plan(pull=session.pull), ActualState())
-        return EXIT_OK
+        # As coding-booth --dryrun: the docker commands of what booth would run, pulling nothing.
+        both = os.isatty(0) and os.isatty(1)
+        attach = None if mode.daemon else (Attach.TTY if both else Attach.STDIN)
+        return _print_dryrun(workspace, attach=attach)
     if mode.daemon:
 
         def guard(plan: Plan, _actual: ActualState) -> None:
@@ -238,6 +264,28 @@ def run_codingbooth(session: SessionArgs, before_step: BeforeStep | None) -> int
         return EXIT_OK
     both_terminals = os.isatty(0) and os.isatty(1)
     return workspace.run(attach=Attach.TTY if both_terminals else Attach.STDIN)
+
+
+def _print_dryrun(workspace: Workspace, *, attach: Attach | None) -> int:
+    """CodingBooth's ``--dryrun``: the plan as docker commands (a daemon booth's, ``attach``
+    None, is the plan alone); a session's with the booth in the foreground and its
+    clean-up after (``render_session.py``). Nothing is pulled or changed, as with
+    CodingBooth."""
+    from reconciler.plan import make_plan
+    from reconciler.reconcile import reconcile
+    from reconciler.render_docker import plan_docker
+    from reconciler.render_session import session_docker
+
+    with workspace.loading(attach=attach) as loading:  # the session's booth
+        actual = workspace.observe_loading(loading, pull=False)
+        config, desired = loading.result(actual)
+    plan = make_plan(desired.instance, reconcile(desired, actual))
+    if attach is None:
+        sys.stdout.write(plan_docker(plan))
+    else:
+        keep = config.keep_alive
+        sys.stdout.write(session_docker(plan, attach=attach.value, keep_alive=keep))
+    return EXIT_OK
 
 
 def _progress(args: argparse.Namespace) -> Progress:

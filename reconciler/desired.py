@@ -38,6 +38,10 @@ SIDECAR_COMMAND = tuple(sidecar_command(DaemonEndpoint.TCP))
 # /run/docker/containerd/containerd.pid whose number a new process happens to reuse makes
 # dockerd wait for a containerd that is not there ("timeout waiting for containerd").
 SIDECAR_TMPFS = (("/run", ""),)
+# The build args booth gives every build itself (``codingbooth.build_spec``): no secrets.
+OWN_BUILD_ARGS = ("CB_VARIANT_TAG", "CB_VERSION_TAG", "CB_SETUPS")
+# docker:dind makes its own certificates unless this is empty; booth makes them.
+SIDECAR_ENV = ["DOCKER_TLS_CERTDIR="]
 
 
 def build_desired(config: BoothConfig) -> DesiredGraph:
@@ -50,6 +54,7 @@ def build_desired(config: BoothConfig) -> DesiredGraph:
         alone = _with_code_dir(
             make_resource(Role.BOOTH, names[Role.BOOTH], *booth, config.ports), config
         )
+        alone = _with_public_env(alone, _booths_own_env(config))
         edges = edges_between({Role.BOOTH, *(r.role for r in image)})
         return DesiredGraph(config.instance, False, (*image, _with_port(alone, config)), edges)
 
@@ -66,9 +71,10 @@ def build_desired(config: BoothConfig) -> DesiredGraph:
     volume = names[Role.VOLUME] if config.keep_dind_data else None
     endpoint = config.daemon_endpoint
     sidecar = _sidecar(config, names[Role.NETWORK], volume)
-    resources.append(
-        make_resource(Role.SIDECAR, names[Role.SIDECAR], *sidecar, config.ports, endpoint)
+    sidecar_resource = make_resource(
+        Role.SIDECAR, names[Role.SIDECAR], *sidecar, config.ports, endpoint
     )
+    resources.append(_with_public_env(sidecar_resource, SIDECAR_ENV))
     booth = _booth(
         config, network_mode=f"container:{names[Role.SIDECAR]}", ports=None, in_namespace=True
     )
@@ -77,6 +83,7 @@ def build_desired(config: BoothConfig) -> DesiredGraph:
         host = booth[0]["HostConfig"]
         host["VolumesFrom"] = [*host.get("VolumesFrom", []), f"{names[Role.SIDECAR]}:ro"]
     booth_resource = make_resource(Role.BOOTH, names[Role.BOOTH], *booth, None, endpoint)
+    booth_resource = _with_public_env(booth_resource, _booths_own_env(config))
     resources.append(_with_code_dir(booth_resource, config))
     edges = edges_between({r.role for r in resources})
     labelled = tuple(r if r.role == Role.IMAGE else _with_port(r, config) for r in resources)
@@ -107,6 +114,19 @@ _HOST_PATHS = {
 def _cluster_value(item: str) -> str:
     name, _, value = item.partition("=")
     return f"{name}={_HOST_PATHS[name]}" if name in _HOST_PATHS else f"{name}={value}"
+
+
+def _with_public_env(resource: Resource, own: list[str]) -> Resource:
+    """Mark the env entries booth set itself and the run-args did not override."""
+    kept = frozenset(own)
+    public = tuple(item for item in resource.spec.get("Env", []) if item in kept)
+    return attrs.evolve(resource, public_env=public)
+
+
+def _booths_own_env(config: BoothConfig) -> list[str]:
+    """Every entry booth may give the booth's env (see ``_booth``)."""
+    own = [*config.contract_env, *booth_env(config.daemon_endpoint)]
+    return [*own, f"TZ={config.timezone}"] if config.timezone else own
 
 
 def _with_code_dir(booth: Resource, config: BoothConfig) -> Resource:
@@ -143,7 +163,8 @@ def _image(build: BuildSpec) -> Resource:
         "build_args": sorted(name for name, _ in build.build_args),  # names only
     }
     resource = make_resource(Role.IMAGE, build.tag, spec, summary)
-    return attrs.evolve(resource, base_images=build.bases)
+    public = tuple(f"{k}={v}" for k, v in build.build_args if k in OWN_BUILD_ARGS)
+    return attrs.evolve(resource, base_images=build.bases, public_env=public)
 
 
 def _sidecar(
@@ -153,7 +174,7 @@ def _sidecar(
     spec: dict[str, Any] = {
         "Image": config.dind_image,
         "Cmd": sidecar_command(config.daemon_endpoint),
-        "Env": ["DOCKER_TLS_CERTDIR="],
+        "Env": list(SIDECAR_ENV),
         "ExposedPorts": {key: {} for key in bindings},
         "HostConfig": {
             "Privileged": True,

@@ -214,6 +214,10 @@ class Resource:
     # A built image only: the images its Dockerfile builds on (outside the hash: only a
     # pull tells whether they changed).
     base_images: tuple[str, ...] = ()
+    # ``NAME=value`` entries of the spec's ``Env`` (a built image: of its build args) whose
+    # values booth chose itself: the daemon endpoint's, CodingBooth's contract, the
+    # timezone. A rendering may print these; any other value may be a secret and is not.
+    public_env: tuple[str, ...] = ()
 
     @property
     def kind(self) -> Kind:

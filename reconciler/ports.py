@@ -254,6 +254,14 @@ class PortSet:
     """
 
     mappings: tuple[PortMapping, ...]
+    # Per mapping, where it was first declared (the booth's own port is 0): the order a
+    # `docker run -p` list is written in (`plan --format docker`). No part of equality.
+    declared: tuple[int, ...] = attrs.field(default=(), eq=False)
+
+    def in_declared_order(self) -> list[PortMapping]:
+        if len(self.declared) != len(self.mappings):
+            return list(self.mappings)
+        return [m for _, m in sorted(zip(self.declared, self.mappings, strict=True))]
 
     def canonical(self) -> list[str]:
         return [m.canonical() for m in self.mappings]
@@ -297,7 +305,10 @@ def build_port_set(
             units.setdefault(unit, item)
     ordered = sorted(units, key=PortMapping.sort_key)
     _check_conflicts(ordered, units)
-    return PortSet(tuple(sorted(_fold(ordered), key=PortMapping.canonical)))
+    mappings = tuple(sorted(_fold(ordered), key=PortMapping.canonical))
+    rank = {unit: index for index, unit in enumerate(units)}
+    declared = tuple(min(rank[unit] for unit in m.units()) for m in mappings)
+    return PortSet(mappings, declared)
 
 
 def _check_conflicts(ordered: list[PortMapping], sources: dict[PortMapping, SourcedSpec]) -> None:

@@ -30,7 +30,18 @@ PURE_MODULES = tuple(
     )
 )
 # The core below the builder: it must not know where a graph came from.
-BELOW_THE_BUILDER = ("model", "ports", "reconcile", "plan", "render", "status", "observe", "errors")
+BELOW_THE_BUILDER = (
+    "model",
+    "ports",
+    "reconcile",
+    "plan",
+    "render",
+    "render_docker",
+    "docker_args",
+    "status",
+    "observe",
+    "errors",
+)
 
 
 def run(capsys: Capsys, *argv: str) -> tuple[int, str, str]:

@@ -20,6 +20,7 @@ from reconciler.model import ActualState, DesiredGraph, Observed
 from reconciler.plan import Plan, make_plan
 from reconciler.reconcile import destroy_changes, reconcile
 from reconciler.render import plan_json, plan_text
+from reconciler.render_docker import plan_docker
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 UPDATE = os.environ.get("BOOTH_UPDATE_GOLDEN") == "1"
@@ -95,6 +96,13 @@ JSON_CASES: dict[str, Callable[[], Plan]] = {
     "sidecar_stopped": sidecar_stopped,
 }
 
+# The same plans as docker commands (``--format docker``).
+DOCKER_CASES: dict[str, Callable[[], Plan]] = {
+    "fresh_create": fresh_create,
+    "sidecar_stopped": sidecar_stopped,
+    "destroy_keeping_volume": destroy_keeping_volume,
+}
+
 
 def check_golden(path: Path, actual: str) -> None:
     if UPDATE:
@@ -117,15 +125,23 @@ def test_plan_json_matches_golden(name: str) -> None:
     check_golden(GOLDEN / f"{name}.json", plan_json(JSON_CASES[name]()))
 
 
+@pytest.mark.parametrize("name", sorted(DOCKER_CASES))
+def test_plan_docker_matches_golden(name: str) -> None:
+    check_golden(GOLDEN / f"{name}.sh", plan_docker(DOCKER_CASES[name]()))
+
+
 def test_no_stale_golden_files() -> None:
     expected = {f"{name}.txt" for name in TEXT_CASES} | {f"{name}.json" for name in JSON_CASES}
-    assert {p.name for p in GOLDEN.iterdir() if p.suffix in (".txt", ".json")} == expected
+    expected |= {f"{name}.sh" for name in DOCKER_CASES}
+    suffixes = (".txt", ".json", ".sh")
+    assert {p.name for p in GOLDEN.iterdir() if p.suffix in suffixes} == expected
 
 
 def test_rendering_is_deterministic() -> None:
     for case in TEXT_CASES.values():
         assert plan_text(case()) == plan_text(case())
         assert plan_json(case()) == plan_json(case())
+        assert plan_docker(case()) == plan_docker(case())
 
 
 def test_golden_texts_are_machine_independent() -> None:
