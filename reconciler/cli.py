@@ -16,53 +16,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from reconciler import __version__, logs
+from reconciler.cli_help import EPILOG, RENDER_DESCRIPTION, RUN_DESCRIPTION, takes_command
 from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, BoothError, ConfigError
 
 if TYPE_CHECKING:
     from reconciler.context_hashing import ContextHashing
     from reconciler.execute import BeforeStep
-
-EPILOG = """\
-examples:
-  booth plan --offline                 show what apply would create, without Docker
-  booth -C examples/dind-example apply -p 5000:5000
-  booth plan --json --detailed-exitcode   (exit 2 when changes are pending)
-  booth apply --pull                   pull the images again; replace what runs an older one
-  booth status
-  booth destroy --volumes
-  booth run -- bash -l
-  booth exec                           a login shell in the running booth
-
-without a command, booth reads CodingBooth's command line and runs its session:
-  booth                                (as coding-booth in the project folder)
-  booth -p 5000:5000 --variant ide     (--daemon applies, --dryrun shows the plan,
-                                        --pull pulls the images again first)
-see docs/migrating-from-codingbooth.md
-"""
-
-RUN_DESCRIPTION = """\
-Apply, attach to the booth's main process until it exits, then remove the booth and the
-sidecar (and the network if this run created it; the data volume stays). The exit code
-is the booth's.
-
-With a terminal on stdin this is `docker run -it`: the booth gets a TTY and an open
-stdin (as with --run-arg=-t --run-arg=-i), the terminal is raw and its size follows the
-window. Ctrl-C is then a key for the booth (it interrupts the booth's foreground
-program, as in docker run -it); the session ends when the booth's main process does, or
-on SIGTERM/SIGHUP (exit 130). Without a terminal, the booth's output is followed, it
-gets no stdin, and Ctrl-C ends the session (exit 130).
-"""
-
-
-RENDER_DESCRIPTION = """\
-Print the same desired graph for another platform, without contacting an engine.
-
-kubernetes: multi-document YAML (a ClusterIP Service with exactly the declared ports, and
-a StatefulSet of one Pod: the DinD sidecar as a native sidecar with a startup probe, the
-booth in the Pod's network namespace, a claim for the inner daemon's data when
-keep-dind-data). Apply with `booth render kubernetes | kubectl apply --server-side -f -`;
-docs/kubernetes.md says what maps to what.
-"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -230,6 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
         "exec -it` when stdin is a terminal (raw mode, resizes follow) and like `docker exec` "
         "otherwise. The exit code is the command's.",
     )
+    exec_.add_argument(
+        "-i",
+        "--interactive",
+        action="store_true",
+        help="pass stdin on when it is not a terminal, like docker exec -i",
+    )
     logs = commands.add_parser("logs", help="show the booth's or the sidecar's log")
     logs.add_argument(
         "container", nargs="?", choices=("booth", "sidecar"), default="booth", help="whose log"
@@ -245,6 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     for sub in (plan, apply, destroy, status, run, render, exec_, logs, doctor, completion):
         _common(sub, suppress=True)
+    for sub in (plan, apply, run, render, exec_):
+        takes_command(sub)
     return parser
 
 
@@ -381,5 +348,8 @@ def run() -> NoReturn:
 
 
 def _print_error(message: str) -> None:
+    from reconciler import colour
+
     one_line = " ".join(message.split("\n"))
-    print(f"booth: error: {one_line}", file=sys.stderr)
+    label = colour.paint("error:", colour.RED, colour.BOLD, on=colour.enabled(sys.stderr))
+    print(f"booth: {label} {one_line}", file=sys.stderr)

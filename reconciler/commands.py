@@ -7,7 +7,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from reconciler import render
+from reconciler import colour, render
 from reconciler.config import CliInputs, load_daemon_mode
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, ConfigError
 from reconciler.model import ActualState, Kind, Role
@@ -35,7 +35,7 @@ def run(
         "status": cmd_status,
         "run": cmd_run,
         "render": cmd_render,
-        "exec": lambda args, workspace: _exec(workspace, command),
+        "exec": lambda args, workspace: _exec(workspace, command, args.interactive),
         "logs": cmd_logs,
         "doctor": cmd_doctor,
         "completion": cmd_completion,
@@ -69,7 +69,7 @@ def _printer(as_json: bool, workspace: Workspace | None = None) -> render.PlanPr
         else:
             if workspace is not None and workspace.connected is not None:
                 sys.stdout.write(describe(workspace.connected.identity()) + "\n\n")
-            sys.stdout.write(render.plan_text(plan))
+            sys.stdout.write(render.plan_text(plan, coloured=colour.enabled(sys.stdout)))
         sys.stdout.flush()
 
     return print_plan
@@ -162,10 +162,10 @@ def cmd_render(args: argparse.Namespace, workspace: Workspace) -> int:
     return EXIT_OK
 
 
-def _exec(workspace: Workspace, command: tuple[str, ...] | None) -> int:
+def _exec(workspace: Workspace, command: tuple[str, ...] | None, interactive: bool) -> int:
     from reconciler.booth_exec import exec_in_booth
 
-    return exec_in_booth(workspace, command)
+    return exec_in_booth(workspace, command, interactive=interactive)
 
 
 def cmd_logs(args: argparse.Namespace, workspace: Workspace) -> int:

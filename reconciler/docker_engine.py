@@ -269,6 +269,15 @@ class DockerEngine:
             chunks = self.client.exec_start(exec_id, stream=True, demux=True)
         return str(exec_id), translated_iter(chunks)
 
+    def exec_piped(self, container: str, command: list[str]) -> tuple[str, Stream]:
+        with translated():
+            exec_id = self.client.exec_create(
+                container, command, stdin=True, tty=False, stdout=True, stderr=True
+            )["Id"]
+            handle: Any = self.client.exec_start(exec_id, tty=False, socket=True)
+        stream: Stream = getattr(handle, "_sock", handle)
+        return str(exec_id), stream
+
     def exec_exit_code(self, exec_id: str) -> int | None:
         code = call(lambda: self.client.exec_inspect(exec_id)).get("ExitCode")
         return None if code is None else int(code)

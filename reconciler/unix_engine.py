@@ -212,6 +212,9 @@ class UnixEngine:
     ) -> tuple[str, Iterator[tuple[bytes | None, bytes | None]]]:
         return self.sdk().exec_streamed(container, command)
 
+    def exec_piped(self, container: str, command: list[str]) -> tuple[str, Stream]:
+        return self.sdk().exec_piped(container, command)
+
     def exec_exit_code(self, exec_id: str) -> int | None:
         return self.sdk().exec_exit_code(exec_id)
 

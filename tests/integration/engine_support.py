@@ -302,12 +302,18 @@ class BoothDir:
         return {**os.environ, "XDG_RUNTIME_DIR": str(runtime), **(env or {})}
 
     def cli(
-        self, *args: str, env: Mapping[str, str] | None = None, timeout: float = CLI_TIMEOUT
+        self,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        timeout: float = CLI_TIMEOUT,
+        input: str | None = None,
     ) -> CliResult:
-        """``python -m reconciler -C <dir> args…`` as a user would run it."""
+        """``python -m reconciler -C <dir> args…`` as a user would run it (``input``:
+        what its stdin, a pipe then, holds)."""
         proc = subprocess.run(
             self._argv(*args),
             capture_output=True,
+            input=input,
             text=True,
             timeout=timeout,
             env=self._env(env),
