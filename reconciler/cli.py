@@ -205,10 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
         "doctor", help="check this machine and engine for what a booth needs"
     )
     doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
+    list_ = commands.add_parser("list", help="list every booth on the engine (any code directory)")
+    list_.add_argument("--json", action="store_true", help="print the list as JSON")
     completion = commands.add_parser("completion", help="print a shell completion script")
     completion.add_argument("shell", choices=("bash", "zsh"))
 
-    for sub in (plan, apply, destroy, status, run, render, exec_, logs, doctor, completion):
+    for sub in (plan, apply, destroy, status, run, render, exec_, logs, doctor, list_, completion):
         _common(sub, suppress=True)
     for sub in (plan, apply, run, render, exec_):
         takes_command(sub)
@@ -269,6 +271,7 @@ COMMANDS = (
     "exec",
     "logs",
     "doctor",
+    "list",
     "completion",
 )
 

@@ -38,6 +38,7 @@ def run(
         "exec": lambda args, workspace: _exec(workspace, command, args.interactive),
         "logs": cmd_logs,
         "doctor": cmd_doctor,
+        "list": cmd_list,
         "completion": cmd_completion,
     }
     cli = CliInputs(
@@ -92,7 +93,10 @@ def cmd_destroy(args: argparse.Namespace, workspace: Workspace) -> int:
     show = _printer(args.json, workspace)
 
     def on_plan(plan: Plan, actual: ActualState) -> None:
-        show(plan, actual)
+        if plan.has_changes or args.json:
+            show(plan, actual)
+        else:  # not "matches the configuration": destroy has no configuration to match
+            print(f"Nothing to destroy: the engine has no objects of instance {plan.instance}.")
         if not args.volumes:
             _mention_kept_volumes(actual, args.json)
 
@@ -133,7 +137,9 @@ def cmd_status(args: argparse.Namespace, workspace: Workspace) -> int:
     if args.json:
         sys.stdout.write(render.status_json(config.instance, rows, as_dict(info), hints))
     else:
-        sys.stdout.write(render.status_text(config.instance, rows))
+        sys.stdout.write(
+            render.status_text(config.instance, rows, coloured=colour.enabled(sys.stdout))
+        )
         sys.stdout.write("\n" + "\n".join([describe(info), *hints]) + "\n")
     return EXIT_OK
 
@@ -181,6 +187,18 @@ def cmd_doctor(args: argparse.Namespace, workspace: Workspace) -> int:
     checks = doctor.run_checks(workspace.engine, config, desired)
     sys.stdout.write(doctor.render_json(checks) if args.json else doctor.render_text(checks))
     return EXIT_OK if doctor.passed(checks) else EXIT_ERROR
+
+
+def cmd_list(args: argparse.Namespace, workspace: Workspace) -> int:
+    """Every booth on the engine; needs no config (any directory will do)."""
+    from reconciler import listing
+
+    rows = listing.list_booths(workspace.engine())
+    if args.json:
+        sys.stdout.write(listing.render_json(rows))
+    else:
+        sys.stdout.write(listing.render_text(rows, coloured=colour.enabled(sys.stdout)))
+    return EXIT_OK
 
 
 def cmd_completion(args: argparse.Namespace, _workspace: Workspace) -> int:

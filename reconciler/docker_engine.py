@@ -111,6 +111,9 @@ class DockerEngine:
         """See :func:`observe.collect` (the same calls as ``unix_engine``, through the SDK)."""
         return observe.collect(SdkLookups(self.client), name, port, image, self.endpoint, bases)
 
+    def managed_containers(self) -> list[Mapping[str, Any]]:
+        return SdkLookups(self.client).containers(observe.MANAGED_FILTER)
+
     def instances_of(self, code_dir: str, name: str) -> list[int]:
         return observe.instances_of(SdkLookups(self.client), code_dir, name)
 

@@ -90,6 +90,11 @@ class Engine(Protocol):
         ONBUILD triggers of the ``bases`` the engine has (``ActualState.base_triggers``)."""
         ...
 
+    def managed_containers(self) -> list[Mapping[str, Any]]:
+        """Every container booth created on this engine, of any code directory and
+        instance (``GET /containers/json`` documents, stopped ones included)."""
+        ...
+
     def instances_of(self, code_dir: str, name: str) -> list[int]:
         """Ports of the booth instances named ``name`` made for ``code_dir`` (by label)."""
         ...

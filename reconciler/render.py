@@ -15,7 +15,7 @@ from reconciler import colour
 from reconciler.model import CODE_MOUNT, ActualState, Kind, Role
 from reconciler.plan import Plan, Step
 from reconciler.reconcile import Action, Change
-from reconciler.status import StatusRow
+from reconciler.status import StatusRow, urls
 
 FORMAT_VERSION = 1
 SYMBOL = {
@@ -181,7 +181,8 @@ def _change_json(change: Change) -> dict[str, Any]:
     return item
 
 
-def status_text(instance: str, rows: Sequence[StatusRow]) -> str:
+def status_text(instance: str, rows: Sequence[StatusRow], *, coloured: bool = False) -> str:
+    """A table of the instance's resources, then the URLs of its published TCP ports."""
     headers = ("RESOURCE", "NAME", "STATE", "UP TO DATE", "PORTS")
     table = [headers] + [
         (
@@ -195,13 +196,19 @@ def status_text(instance: str, rows: Sequence[StatusRow]) -> str:
     ]
     widths = [max(len(line[i]) for line in table) for i in range(len(headers) - 1)]
     lines = [f"Instance {instance}", ""]
-    for line in table:
-        lines.append(
-            "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=False))
-            + "  "
-            + line[-1]
-        )
+    for number, line in enumerate(table):
+        cells = [cell.ljust(w) for cell, w in zip(line, widths, strict=False)]
+        if number and coloured:
+            cells[2] = colour.paint(cells[2], STATE_COLOUR.get(line[2], colour.YELLOW))
+            cells[3] = colour.paint(cells[3], colour.GREEN if line[3] == "yes" else colour.YELLOW)
+        lines.append("  ".join([*cells, line[-1]]))
+    published = urls(port for row in rows for port in row.ports)
+    if published:
+        lines += ["", "URLs: " + "  ".join(published)]
     return "\n".join(lines) + "\n"
+
+
+STATE_COLOUR = {"running": colour.GREEN, "external": colour.GREEN, "missing": colour.RED}
 
 
 def status_json(
@@ -222,6 +229,7 @@ def status_json(
             }
             for row in rows
         ],
+        "urls": list(urls(port for row in rows for port in row.ports)),
     }
     if engine is not None:
         document["engine"] = engine

@@ -128,6 +128,9 @@ class UnixEngine:
     ) -> ActualState:
         return observe.collect(UnixLookups(self._api), name, port, image, self.endpoint, bases)
 
+    def managed_containers(self) -> list[Mapping[str, Any]]:
+        return UnixLookups(self._api).containers(observe.MANAGED_FILTER)
+
     def instances_of(self, code_dir: str, name: str) -> list[int]:
         return observe.instances_of(UnixLookups(self._api), code_dir, name)
 
