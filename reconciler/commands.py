@@ -10,12 +10,15 @@ from typing import TYPE_CHECKING
 from reconciler import colour, render
 from reconciler.config import CliInputs, load_daemon_mode
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, ConfigError
+from reconciler.logs import get_logger
 from reconciler.model import ActualState, Kind, Role
 from reconciler.plan import Plan
 from reconciler.progress import Progress
 from reconciler.remote import as_dict, describe, reach_hints
 from reconciler.session_cli import SessionArgs
 from reconciler.workspace import Outcome, Target, Workspace, connector
+
+log = get_logger()
 
 if TYPE_CHECKING:
     from reconciler.context_hashing import ContextHashing
@@ -165,6 +168,8 @@ def cmd_render(args: argparse.Namespace, workspace: Workspace) -> int:
             pull=config.pull,
         )
     )
+    if config.build is not None:  # a cluster cannot pull what only this engine has
+        log.warning("render.local_image", image=config.build.tag)
     return EXIT_OK
 
 
@@ -185,7 +190,10 @@ def cmd_doctor(args: argparse.Namespace, workspace: Workspace) -> int:
 
     config, desired = workspace.load()
     checks = doctor.run_checks(workspace.engine, config, desired)
-    sys.stdout.write(doctor.render_json(checks) if args.json else doctor.render_text(checks))
+    if args.json:
+        sys.stdout.write(doctor.render_json(checks))
+    else:
+        sys.stdout.write(doctor.render_text(checks, coloured=colour.enabled(sys.stdout)))
     return EXIT_OK if doctor.passed(checks) else EXIT_ERROR
 
 

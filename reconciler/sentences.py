@@ -43,6 +43,12 @@ SENTENCES: dict[str, Callable[[Values], str]] = {
     "plan.not_pulled": lambda v: f"{v['detail']}.",
     "podman.init": lambda v: str(v["detail"]),
     "ports.unchecked": lambda v: str(v["detail"]),
+    "render.local_image": lambda v: (
+        f"the booth's image {v['image']} is built by booth on this machine, and a cluster "
+        "cannot pull it: push it where the cluster pulls from (`docker tag "
+        f"{v['image']} REGISTRY/NAME:TAG && docker push REGISTRY/NAME:TAG`) and set `image` "
+        "to that name (docs/kubernetes.md)."
+    ),
     "session.ended": _session_ended,
     "session.interrupted": lambda v: "Session interrupted.",
     "session.kept": lambda v: (

@@ -12,7 +12,7 @@ from reconciler import doctor
 from reconciler.cli import build_parser, main
 from reconciler.completion import script
 from reconciler.config import load_config
-from reconciler.desired import build_cluster_desired
+from reconciler.desired import build_cluster_desired, build_desired
 from reconciler.kubernetes import render_kubernetes
 
 EXAMPLE = str(Path(__file__).resolve().parents[2] / "examples" / "dind-example")
@@ -83,3 +83,53 @@ def test_doctor_text_shows_fixes_for_problems_only_and_fails_on_fail() -> None:
     assert text.splitlines()[1].startswith("FAIL  ports ")
     assert not doctor.passed(checks)
     assert doctor.passed(checks[:1])
+
+
+class _Images:
+    """What doctor's image checks ask an engine: whether it has an image."""
+
+    def __init__(self, present: set[str]) -> None:
+        self.present = present
+
+    def image_present(self, image: str) -> bool:
+        return image in self.present
+
+
+def test_doctor_names_every_missing_image_and_how_to_provide_it() -> None:
+    desired = build_desired(load_config(EXAMPLE))  # builds its booth FROM a CodingBooth image
+    checks = list(doctor._images(_Images({"docker:dind"}), desired))  # type: ignore[arg-type]
+    by_name = {c.name: c for c in checks}
+    built = by_name["image codingbooth-local:dind-example-desktop-xfce-latest"]
+    assert built.status == doctor.OK and "builds it" in built.detail
+    assert by_name["image docker:dind"].status == doctor.OK
+    base = by_name["image nawaman/codingbooth:desktop-xfce-latest"]
+    assert base.status == doctor.WARN and "FROM" in base.detail
+    assert "docker save nawaman/codingbooth:desktop-xfce-latest" in base.fix
+    assert "docker load" in base.fix
+
+    none = list(doctor._images(_Images(set()), desired))  # type: ignore[arg-type]
+    missing = [c.name for c in none if c.status == doctor.WARN]
+    assert missing == ["image nawaman/codingbooth:desktop-xfce-latest", "image docker:dind"]
+    sidecar = next(c for c in none if c.name == "image docker:dind")
+    assert "`dind-image`" in sidecar.detail
+
+
+def test_doctor_colours_its_verdicts_only_when_asked() -> None:
+    checks = [doctor.Check("a", doctor.OK, "x"), doctor.Check("b", doctor.FAIL, "y", "z")]
+    assert "\033[" not in doctor.render_text(checks)
+    coloured = doctor.render_text(checks, coloured=True)
+    assert "\033[32mOK  \033[0m" in coloured and "\033[31mFAIL\033[0m" in coloured
+
+
+def test_render_of_a_locally_built_image_says_how_to_push_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["-C", EXAMPLE, "render", "kubernetes"]) == 0
+    err = capsys.readouterr().err
+    tag = "codingbooth-local:dind-example-desktop-xfce-latest"
+    assert err.startswith(f"booth: warning: the booth's image {tag} is built by booth")
+    assert f"docker tag {tag} REGISTRY/NAME:TAG && docker push" in err and "`image`" in err
+    (tmp_path / ".booth").mkdir()
+    (tmp_path / ".booth" / "config.toml").write_text('image = "team/booth:1"\n')
+    assert main(["-C", str(tmp_path), "render", "kubernetes"]) == 0
+    assert capsys.readouterr().err == ""
