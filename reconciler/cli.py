@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from reconciler import __version__, logs
 from reconciler.cli_help import EPILOG, RENDER_DESCRIPTION, RUN_DESCRIPTION, takes_command
+from reconciler.completion import DIRECTORY, FILE, SHELLS
 from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, BoothError, ConfigError
 
 if TYPE_CHECKING:
@@ -50,13 +51,13 @@ def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         metavar="DIR",
         default=default if suppress else ".",
         help="code directory (default: current directory)",
-    )
+    ).complete = DIRECTORY  # type: ignore[attr-defined]  # shtab's completion hint
     parser.add_argument(
         "--config",
         metavar="FILE",
         default=default,
         help="config file (default: DIR/.booth/config.toml)",
-    )
+    ).complete = FILE  # type: ignore[attr-defined]
     parser.add_argument(
         "--context",
         metavar="NAME",
@@ -208,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     list_ = commands.add_parser("list", help="list every booth on the engine (any code directory)")
     list_.add_argument("--json", action="store_true", help="print the list as JSON")
     completion = commands.add_parser("completion", help="print a shell completion script")
-    completion.add_argument("shell", choices=("bash", "zsh"))
+    completion.add_argument("shell", choices=SHELLS)
 
     for sub in (plan, apply, destroy, status, run, render, exec_, logs, doctor, list_, completion):
         _common(sub, suppress=True)

@@ -19,27 +19,49 @@ EXAMPLE = str(Path(__file__).resolve().parents[2] / "examples" / "dind-example")
 COMMANDS = ("plan", "apply", "destroy", "status", "run", "exec", "logs", "render", "doctor")
 
 
-@pytest.mark.parametrize("shell", ["bash", "zsh"])
-def test_completion_names_every_command_and_is_valid_shell(shell: str) -> None:
+@pytest.mark.parametrize("shell", ["bash", "zsh", "tcsh"])
+def test_completion_names_every_command_and_every_option(shell: str) -> None:
     text = script(build_parser(), shell)
-    for command in (*COMMANDS, "completion"):
-        assert f"        {command}) COMPREPLY" in text
-    assert "--detailed-exitcode" in text and "kubernetes" in text
-    bash = shutil.which("bash")
-    assert bash is not None
-    check = subprocess.run([bash, "-n"], input=text, text=True, capture_output=True, check=False)
-    assert check.returncode == 0, check.stderr
+    for command in (*COMMANDS, "list", "completion"):
+        assert command in text
+    assert "kubernetes" in text and "sidecar" in text  # positional choices
+    # shtab's tcsh completes commands and positional choices only.
+    options = ("--detailed-exitcode", "--interactive", "--code-volume")
+    assert all(option in text for option in options) or shell == "tcsh"
+    if shell == "bash":
+        bash = shutil.which("bash")
+        assert bash is not None
+        check = subprocess.run(
+            [bash, "-n"], input=text, text=True, capture_output=True, check=False
+        )
+        assert check.returncode == 0, check.stderr
 
 
-def test_completion_completes_a_subcommand_and_an_option_value() -> None:
-    text = script(build_parser(), "bash")
+def _complete(line: str, cwd: Path | None = None) -> list[str]:
+    """What bash completes at the end of ``line`` with booth's completion loaded."""
+    words = line.split(" ")
     probe = (
-        text
-        + '\nCOMP_WORDS=(booth re); COMP_CWORD=1; _booth; echo "${COMPREPLY[*]}"'
-        + "\nCOMP_WORDS=(booth --log-format ''); COMP_CWORD=2; _booth; echo \"${COMPREPLY[*]}\""
+        script(build_parser(), "bash")
+        + f"\nCOMP_WORDS=({' '.join(repr(w) for w in words)}); COMP_CWORD={len(words) - 1}"
+        + f"; COMP_LINE={line!r}; COMP_POINT={len(line)}; _shtab_booth"
+        + '; printf "%s\\n" "${COMPREPLY[@]}"'
     )
-    out = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True)
-    assert out.stdout.splitlines() == ["render", "auto console json"]
+    out = subprocess.run(
+        ["bash", "-c", probe], capture_output=True, text=True, cwd=cwd, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.split()
+
+
+def test_completion_completes_commands_options_choices_and_directories(tmp_path: Path) -> None:
+    assert _complete("booth re") == ["render"]
+    assert _complete("booth --log-format ") == ["auto", "console", "json"]
+    assert _complete("booth logs ") == ["booth", "sidecar"]
+    assert "--interactive" in _complete("booth exec -")
+    (tmp_path / "code").mkdir()
+    (tmp_path / "cfile").write_text("")
+    assert _complete("booth -C c", cwd=tmp_path) == ["code"]  # directories only
+    assert _complete("booth --config c", cwd=tmp_path) == ["cfile", "code"]
 
 
 def test_render_kubernetes_prints_the_renderer_s_document(
