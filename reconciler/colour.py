@@ -7,8 +7,9 @@ before. ``NO_COLOR`` (https://no-color.org) turns it off and ``FORCE_COLOR``
 (https://force-color.org) on, each when set to anything but the empty string;
 ``NO_COLOR`` wins when both are set. ``TERM=dumb`` is a terminal without colour.
 
-Twenty lines of ANSI codes rather than a library: ``rich`` costs ~60 ms to import, half
-a converged ``booth plan``, to print the same escape sequences.
+Twenty lines of ANSI codes rather than a library: importing ``rich.console`` takes 47 ms
+(rich 15, median of 5 here), half of a converged ``booth plan`` (~0.1 s, benchmarked),
+to print the same escape sequences.
 """
 
 from __future__ import annotations

@@ -131,7 +131,7 @@ def _images(engine: Engine, desired: DesiredGraph) -> Iterator[Check]:
     for resource in sorted(desired, key=lambda r: r.name):
         image = resource.spec.get("Image")
         if resource.kind == Kind.CONTAINER and image and (built is None or image != built.name):
-            yield _image(engine, str(image), f"`{IMAGE_KEYS[resource.role]}`")
+            yield _image(engine, str(image), IMAGE_KEYS[resource.role])
 
 
 # Which config key names the image each container runs.

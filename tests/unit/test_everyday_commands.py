@@ -133,7 +133,7 @@ def test_doctor_names_every_missing_image_and_how_to_provide_it() -> None:
     missing = [c.name for c in none if c.status == doctor.WARN]
     assert missing == ["image nawaman/codingbooth:desktop-xfce-latest", "image docker:dind"]
     sidecar = next(c for c in none if c.name == "image docker:dind")
-    assert "`dind-image`" in sidecar.detail
+    assert "(dind-image)" in sidecar.detail
 
 
 def test_doctor_colours_its_verdicts_only_when_asked() -> None:
