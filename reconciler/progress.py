@@ -18,6 +18,7 @@ import threading
 import time
 from typing import Protocol, TextIO
 
+from reconciler import colour
 from reconciler.logs import get_logger
 from reconciler.plan import Step
 
@@ -112,7 +113,11 @@ class TerminalProgress:
         self._stop.set()
         if self._ticker is not None:
             self._ticker.join()
-        outcome = "done" if ok else "FAILED"
+        outcome = colour.paint(
+            "done" if ok else "FAILED",
+            colour.GREEN if ok else colour.RED,
+            on=colour.enabled(self.stream),
+        )
         self.stream.write(f"\r{self._label(step, total)}  {outcome} {seconds:.2f}s   \n")
         self.stream.flush()
 

@@ -9,9 +9,16 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
-from engine_support import LABEL_INSTANCE, eventually, http_get, labelled_containers
+from engine_support import (
+    LABEL_INSTANCE,
+    eventually,
+    free_port,
+    http_get,
+    labelled_containers,
+)
 
 pytestmark = pytest.mark.docker
 
@@ -178,3 +185,28 @@ def labelled_instance_of(text: str) -> str:
 
 
 assert LABEL_INSTANCE == "io.codingbooth.instance"
+
+
+def test_doctor_names_every_missing_image_and_apply_points_at_it(make_booth):
+    """Without registry access a newcomer learns all missing images at once, each with
+    how to load it (the engine here has only the local test images)."""
+    # A registry on a closed local port: apply's pull fails at once, asking only 127.0.0.1.
+    registry = f"127.0.0.1:{free_port()}"
+    sidecar_image = f"{registry}/booth-test/missing-dind:{uuid.uuid4().hex[:8]}"
+    booth_image = f"{registry}/booth-test/missing-booth:{uuid.uuid4().hex[:8]}"
+    b = make_booth(dind_image=sidecar_image, image=booth_image)
+
+    doctor = b.cli("doctor")
+    assert doctor.rc == 0, doctor.explain()  # a warning: apply may still pull them
+    for image, key in ((sidecar_image, "dind-image"), (booth_image, "image")):
+        line = next(ln for ln in doctor.stdout.splitlines() if f"image {image} " in ln)
+        assert line.startswith("WARN") and f"not present ({key})" in line, doctor.stdout
+        assert f"`docker save {image} -o image.tar`" in doctor.stdout
+    checks = json.loads(b.ok("doctor", "--json").stdout)["checks"]
+    assert {c["name"] for c in checks if c["status"] == "warn"} >= {
+        f"image {sidecar_image}",
+        f"image {booth_image}",
+    }
+
+    apply = b.cli("apply")
+    assert apply.rc == 1 and "`booth doctor` lists every image" in apply.stderr, apply.explain()
