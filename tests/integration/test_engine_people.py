@@ -14,6 +14,7 @@ import uuid
 import pytest
 from engine_support import (
     LABEL_INSTANCE,
+    PAUSE_MARKER,
     eventually,
     free_port,
     http_get,
@@ -138,6 +139,21 @@ def test_ctrl_c_during_apply_and_run_is_said_in_sentences(make_booth, gated_dind
     assert result.stderr.splitlines()[-1].startswith("booth: error: interrupted"), result.explain()
     assert_no_raw_events(result.stderr)
     b.ok("destroy", "--volumes")
+
+    # Between steps, the first Ctrl-C lets the current step finish and says so.
+    held = make_booth(dind=False)
+    held.ok("apply")
+    destroy = held.start("destroy", pause_before="stop-container:booth")
+    destroy.wait_for(PAUSE_MARKER)
+    destroy.send(signal.SIGINT)
+    stopped = destroy.result(timeout=30)
+    assert stopped.rc == 130, stopped.explain()
+    assert (
+        "booth: warning: SIGINT received: stopping after the current step "
+        "(press Ctrl-C again to stop at once)."
+    ) in stopped.stderr.splitlines(), stopped.explain()
+    assert_no_raw_events(stopped.stderr.replace(PAUSE_MARKER, ""))
+    held.ok("destroy")
 
     plain = make_booth(dind=False)
     run = plain.start("run", "--", "sleep", "60")

@@ -199,3 +199,15 @@ def test_coloured_plans_are_the_golden_plans_with_escapes_added() -> None:
         coloured = plan_text(case(), coloured=True)
         assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == plan_text(case()), name
         assert ESC in coloured, name
+
+
+@pytest.mark.parametrize(
+    ("command", "takes"),
+    [("plan", True), ("apply", True), ("run", True), ("exec", True), ("destroy", False)],
+)
+def test_help_shows_the_command_after_double_dash(command: str, takes: bool) -> None:
+    proc = _booth(Path(EXAMPLE), command, "--help")
+    assert proc.returncode == 0, proc.stderr
+    usage = proc.stdout.split("\n\n", 1)[0]
+    assert usage.startswith(f"usage: booth {command} ")
+    assert usage.endswith(" [-- CMD...]") == takes, usage
