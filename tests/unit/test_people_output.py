@@ -26,27 +26,37 @@ ESC = "\033["
 RAW_EVENT = ("[info", "[warning", "config.warning", "session.ended", "detail=")
 
 
-def _events_logged_at(levels: tuple[str, ...]) -> set[str]:
-    """Event names passed as a literal to ``log.<level>(...)`` anywhere in the package."""
-    found = set()
+def _call_sites() -> dict[str, set[str]]:
+    """Event name → the keyword names its ``log.info``/``log.warning`` calls pass."""
+    sites: dict[str, set[str]] = {}
     for path in (REPO / "reconciler").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
-                and node.func.attr in levels
+                and node.func.attr in ("info", "warning")
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
                 and isinstance(node.args[0].value, str)
             ):
-                found.add(node.args[0].value)
-    return found
+                keywords = {k.arg for k in node.keywords if k.arg}
+                sites.setdefault(node.args[0].value, set()).update(keywords)
+    return sites
 
 
 def test_every_info_and_warning_event_has_a_sentence() -> None:
-    events = _events_logged_at(("info", "warning"))
+    events = set(_call_sites())
     assert "session.ended" in events and "config.warning" in events  # the scan works
     assert sorted(events - set(sentences.SENTENCES)) == []
+
+
+def test_every_sentence_can_be_said_with_what_its_call_sites_pass() -> None:
+    """A keyword renamed at a call site would otherwise fail only when the event fires."""
+    numbers = {"signal": 15, "removed": 2}
+    for event, keywords in _call_sites().items():
+        values = {k: numbers.get(k, f"<{k}>") for k in keywords}
+        said = sentences.sentence(event, values)
+        assert said and "=" not in said and event not in said, (event, said)
 
 
 def test_sentences_read_as_sentences() -> None:
