@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from reconciler import __version__, logs
-from reconciler.cli_help import EPILOG, RENDER_DESCRIPTION, RUN_DESCRIPTION, takes_command
 from reconciler.completion import DIRECTORY, FILE, SHELLS
 from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, BoothError, ConfigError
+from reconciler.help_text import EPILOG, RENDER_DESCRIPTION, RUN_DESCRIPTION
 
 if TYPE_CHECKING:
     from reconciler.context_hashing import ContextHashing
@@ -214,8 +214,15 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (plan, apply, destroy, status, run, render, exec_, logs, doctor, list_, completion):
         _common(sub, suppress=True)
     for sub in (plan, apply, run, render, exec_):
-        takes_command(sub)
+        _takes_command(sub)
     return parser
+
+
+def _takes_command(parser: argparse.ArgumentParser) -> None:
+    """Show ``[-- CMD...]`` in the usage: the words after ``--`` are split off before
+    argparse sees them (``cli.split_command``), so it cannot know about them."""
+    usage = parser.format_usage().removeprefix("usage: ").rstrip("\n")
+    parser.usage = f"{usage} [-- CMD...]"
 
 
 def _count(text: str) -> int:

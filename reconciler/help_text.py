@@ -1,8 +1,5 @@
-"""The CLI's help texts, and the usage line argparse cannot write by itself."""
-
-from __future__ import annotations
-
-import argparse
+"""The prose of ``booth --help``: the examples and the longer descriptions of commands
+(kept apart from the parser so ``cli.py`` stays about arguments and exit codes)."""
 
 EPILOG = """\
 examples:
@@ -45,10 +42,3 @@ booth in the Pod's network namespace, a claim for the inner daemon's data when
 keep-dind-data). Apply with `booth render kubernetes | kubectl apply --server-side -f -`;
 docs/kubernetes.md says what maps to what.
 """
-
-
-def takes_command(parser: argparse.ArgumentParser) -> None:
-    """Show ``[-- CMD...]`` in the usage: the words after ``--`` are split off before
-    argparse sees them (``cli.split_command``), so it cannot know about them."""
-    usage = parser.format_usage().removeprefix("usage: ").rstrip("\n")
-    parser.usage = f"{usage} [-- CMD...]"
