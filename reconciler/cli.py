@@ -114,6 +114,13 @@ PULL_HELP = (
 )
 
 
+def _takes_command(parser: argparse.ArgumentParser) -> None:
+    """Show ``[-- CMD...]`` in the usage: the words after ``--`` are split off before
+    argparse sees them (``cli.split_command``), so it cannot know about them."""
+    usage = parser.format_usage().removeprefix("usage: ").rstrip("\n")
+    parser.usage = f"{usage} [-- CMD...]"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="booth",
@@ -216,13 +223,6 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (plan, apply, run, render, exec_):
         _takes_command(sub)
     return parser
-
-
-def _takes_command(parser: argparse.ArgumentParser) -> None:
-    """Show ``[-- CMD...]`` in the usage: the words after ``--`` are split off before
-    argparse sees them (``cli.split_command``), so it cannot know about them."""
-    usage = parser.format_usage().removeprefix("usage: ").rstrip("\n")
-    parser.usage = f"{usage} [-- CMD...]"
 
 
 def _count(text: str) -> int:

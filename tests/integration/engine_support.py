@@ -306,18 +306,18 @@ class BoothDir:
         *args: str,
         env: Mapping[str, str] | None = None,
         timeout: float = CLI_TIMEOUT,
-        input: str | None = None,
+        stdin: str | None = None,
     ) -> CliResult:
-        """``python -m reconciler -C <dir> args…`` as a user would run it (``input``:
-        what its stdin, a pipe then, holds)."""
+        """``python -m reconciler -C <dir> args…`` as a user would run it; ``stdin`` is
+        what it reads (nothing by default: never the terminal pytest runs in)."""
         proc = subprocess.run(
             self._argv(*args),
             capture_output=True,
-            input=input,
             text=True,
             timeout=timeout,
             env=self._env(env),
             check=False,
+            **({"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}),
         )
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 

@@ -48,10 +48,10 @@ def test_exec_i_passes_piped_stdin_on_and_a_failed_start_goes_to_stderr(make_boo
     b.ok("apply")
     script = 'wc -l; echo "to stderr" >&2; exit 5'
 
-    piped = b.cli("exec", "-i", "--", "sh", "-c", script, input="one\ntwo\nthree\n")
+    piped = b.cli("exec", "-i", "--", "sh", "-c", script, stdin="one\ntwo\nthree\n")
     assert piped.rc == 5, piped.explain()
     assert piped.stdout.strip() == "3" and piped.stderr == "to stderr\n"
-    without = b.cli("exec", "--", "sh", "-c", script, input="one\ntwo\nthree\n")
+    without = b.cli("exec", "--", "sh", "-c", script, stdin="one\ntwo\nthree\n")
     assert without.rc == 5 and without.stdout.strip() == "0", without.explain()
 
     missing = b.cli("exec", "--", "no-such-command-here")
