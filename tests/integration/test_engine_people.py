@@ -100,7 +100,7 @@ def test_status_shows_the_urls_of_the_published_ports(make_booth):
 
 def test_run_says_sentences_not_log_events(make_booth):
     b = make_booth(
-        dryrun=True, cmds=["sh", "-c", "echo hi; echo to-stderr >&2; echo $BOOTH_IT_NOPE"]
+        code="/elsewhere", cmds=["sh", "-c", "echo hi; echo to-stderr >&2; echo $BOOTH_IT_NOPE"]
     )
 
     result = b.cli("run", timeout=90)
@@ -109,7 +109,7 @@ def test_run_says_sentences_not_log_events(make_booth):
     assert result.stdout.split() == ["hi"], result.explain()
     lines = result.stderr.splitlines()
     assert "to-stderr" in lines
-    assert any(line.startswith("booth: warning: ") and "'dryrun'" in line for line in lines)
+    assert any(line.startswith("booth: warning: ") and "'code'" in line for line in lines)
     assert any(
         line.startswith("booth: warning: ") and "$BOOTH_IT_NOPE is not set" in line
         for line in lines

@@ -89,7 +89,8 @@ def _booth(
 def warned_dir(tmp_path: Path) -> Path:
     (tmp_path / ".booth").mkdir()
     (tmp_path / ".booth" / "config.toml").write_text(
-        'dryrun = true\nimage = "busybox"\ncmds = ["$BOOTH_UNIT_UNSET_VAR"]\n', encoding="utf-8"
+        'code = "/elsewhere"\nimage = "busybox"\ncmds = ["$BOOTH_UNIT_UNSET_VAR"]\n',
+        encoding="utf-8",
     )
     return tmp_path
 
@@ -99,7 +100,7 @@ def test_config_warnings_are_sentences_on_stderr_when_piped(warned_dir: Path) ->
     assert proc.returncode == 0, proc.stderr
     lines = proc.stderr.splitlines()
     assert lines == [
-        f"booth: warning: {warned_dir}/.booth/config.toml: key 'dryrun' is accepted but "
+        f"booth: warning: {warned_dir}/.booth/config.toml: key 'code' is accepted but "
         "ignored by booth",
         f"booth: warning: {warned_dir}/.booth/config.toml:3: cmds: $BOOTH_UNIT_UNSET_VAR is "
         "not set (expanded to nothing)",
@@ -169,7 +170,7 @@ def test_errors_are_red_and_warnings_yellow_on_a_terminal(tmp_path: Path) -> Non
     code, out = _on_a_terminal(["-C", str(tmp_path / "missing"), "plan"], {})
     assert code == 1 and out.startswith(f"booth: {ESC}31;1merror:{ESC}0m "), out
     (tmp_path / ".booth").mkdir()
-    (tmp_path / ".booth" / "config.toml").write_text('verbose = true\nimage = "x"\n')
+    (tmp_path / ".booth" / "config.toml").write_text('config = "x"\nimage = "x"\n')
     code, out = _on_a_terminal(["-C", str(tmp_path), "plan", "--offline"], {})
     assert f"booth: {ESC}33mwarning:{ESC}0m " in out
     code, out = _on_a_terminal(["-C", str(tmp_path), "plan", "--offline"], {"NO_COLOR": "1"})
