@@ -118,20 +118,25 @@ class _Images:
 
 
 def test_doctor_names_every_missing_image_and_how_to_provide_it() -> None:
-    desired = build_desired(load_config(EXAMPLE))  # builds its booth FROM a CodingBooth image
+    config = load_config(EXAMPLE)  # builds its booth FROM a CodingBooth image
+    assert config.build is not None
+    tag = config.build.tag
+    version = tag.split("-desktop-xfce-", 1)[1]  # the CodingBooth version the config names
+    base_image = f"nawaman/codingbooth:desktop-xfce-{version}"
+    desired = build_desired(config)
     checks = list(doctor._images(_Images({"docker:dind"}), desired))  # type: ignore[arg-type]
     by_name = {c.name: c for c in checks}
-    built = by_name["image codingbooth-local:dind-example-desktop-xfce-latest"]
+    built = by_name[f"image {tag}"]
     assert built.status == doctor.OK and "builds it" in built.detail
     assert by_name["image docker:dind"].status == doctor.OK
-    base = by_name["image nawaman/codingbooth:desktop-xfce-latest"]
+    base = by_name[f"image {base_image}"]
     assert base.status == doctor.WARN and "FROM" in base.detail
-    assert "docker save nawaman/codingbooth:desktop-xfce-latest" in base.fix
+    assert f"docker save {base_image}" in base.fix
     assert "docker load" in base.fix
 
     none = list(doctor._images(_Images(set()), desired))  # type: ignore[arg-type]
     missing = [c.name for c in none if c.status == doctor.WARN]
-    assert missing == ["image nawaman/codingbooth:desktop-xfce-latest", "image docker:dind"]
+    assert missing == [f"image {base_image}", "image docker:dind"]
     sidecar = next(c for c in none if c.name == "image docker:dind")
     assert "(dind-image)" in sidecar.detail
 
@@ -148,7 +153,9 @@ def test_render_of_a_locally_built_image_says_how_to_push_it(
 ) -> None:
     assert main(["-C", EXAMPLE, "render", "kubernetes"]) == 0
     err = capsys.readouterr().err
-    tag = "codingbooth-local:dind-example-desktop-xfce-latest"
+    build = load_config(EXAMPLE).build
+    assert build is not None
+    tag = build.tag
     assert err.startswith(f"booth: warning: the booth's image {tag} is built by booth")
     assert f"docker tag {tag} REGISTRY/NAME:TAG && docker push" in err and "`image`" in err
     (tmp_path / ".booth").mkdir()
