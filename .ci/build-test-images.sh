@@ -39,12 +39,20 @@ TMP=
 cleanup() { if [[ -n $TMP ]]; then rm -rf "$TMP"; fi; }
 trap cleanup EXIT
 
-# The Debian mirror apt itself uses here (handles both sources.list and deb822 .sources).
+# The Debian mirror apt itself uses here (handles both sources.list and deb822 .sources):
+# bookworm's, else any Debian suite's (a mirror serves every suite). Only the machine's own
+# apt sources are read, or BOOTH_DEBIAN_MIRROR; no host is written into this repository.
 debian_mirror() {
-    local uri
+    local uri=${BOOTH_DEBIAN_MIRROR:-}
     # shellcheck disable=SC2016  # $(REPO_URI) is apt's placeholder, not a shell expansion
-    uri=$(apt-get indextargets --format '$(REPO_URI)' 'Created-By: Packages' 'Origin: Debian' 'Label: Debian' 'Codename: bookworm' 2>/dev/null | head -n1)
-    echo "${uri:-http://deb.debian.org/debian/}"
+    [[ -n $uri ]] || uri=$(apt-get indextargets --format '$(REPO_URI)' 'Created-By: Packages' 'Origin: Debian' 'Label: Debian' 'Codename: bookworm' 2>/dev/null | head -n1)
+    # shellcheck disable=SC2016
+    [[ -n $uri ]] || uri=$(apt-get indextargets --format '$(REPO_URI)' 'Created-By: Packages' 'Origin: Debian' 2>/dev/null | head -n1)
+    if [[ -z $uri ]]; then
+        log "no Debian mirror in apt's sources (run apt-get update first), and BOOTH_DEBIAN_MIRROR is not set"
+        exit 1
+    fi
+    echo "$uri"
 }
 
 build_dind_and_booth() {

@@ -3,7 +3,7 @@
 
 Every figure is a wall-clock median of whole processes, measured in this one run on this
 one engine, and reported as a ratio against its baseline, so numbers from different
-machines can be compared. Nothing here asserts a time; the README records the ratios.
+machines can be compared. Nothing here asserts a time; docs/benchmarks.md records the ratios.
 
     python benchmarks/bench.py [--runs 5] [--json]
 

@@ -6,10 +6,14 @@ Both need only what identifies the instance, so they work whatever else the conf
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import threading
+from collections.abc import Iterable, Iterator
 
 from reconciler import terminal
-from reconciler.engine import Engine
+from reconciler.engine import Engine, Stream
 from reconciler.errors import ExecutionError
 from reconciler.model import ActualState, Role, resource_names
 from reconciler.workspace import Workspace
@@ -27,11 +31,19 @@ def running_container(actual: ActualState, role: Role, name: str) -> str:
     return observed.id
 
 
-def exec_in_booth(workspace: Workspace, command: tuple[str, ...] | None) -> int:
+# What the engine writes into an exec's *stdout* when it cannot start the command (moby
+# writes the error into the already hijacked stream); it belongs on stderr.
+EXEC_FAILED = b"OCI runtime exec failed"
+
+
+def exec_in_booth(
+    workspace: Workspace, command: tuple[str, ...] | None, *, interactive: bool = False
+) -> int:
     """Run ``command`` (default: a login shell) in the booth; its exit code.
 
     With a terminal on stdin: a TTY, stdin forwarded, raw mode and resizes, as
-    ``docker exec -it``. Otherwise: output only, as ``docker exec``.
+    ``docker exec -it``. Otherwise: output only, as ``docker exec``, and with
+    ``interactive`` our stdin is passed on until it ends, as ``docker exec -i``.
     """
     ref, actual, engine = workspace.observe()
     names = resource_names(ref.name, ref.port)
@@ -40,16 +52,79 @@ def exec_in_booth(workspace: Workspace, command: tuple[str, ...] | None) -> int:
     if os.isatty(0):
         exec_id, stream = engine.exec_attached(booth, argv)
         terminal.run_attached(stream, lambda rows, cols: engine.exec_resize(exec_id, rows, cols))
+    elif interactive:
+        exec_id, stream = engine.exec_piped(booth, argv)
+        terminal.write_streams(_failures_to_stderr(_piped(stream, stdin_fd=0)))
     else:
         exec_id, chunks = engine.exec_streamed(booth, argv)
-        terminal.write_streams(chunks)
+        terminal.write_streams(_failures_to_stderr(chunks))
     code = engine.exec_exit_code(exec_id)
     return 126 if code is None else code
 
 
+def _failures_to_stderr(
+    chunks: Iterable[tuple[bytes | None, bytes | None]],
+) -> Iterator[tuple[bytes | None, bytes | None]]:
+    """The chunks as they are, except the engine's own "cannot start it" message, which
+    arrives as the first chunk on stdout and is moved to stderr."""
+    first = True
+    for out, err in chunks:
+        failed = first and out is not None and out.startswith(EXEC_FAILED)
+        first = False
+        yield (None, out) if failed else (out, err)
+
+
+def _piped(stream: Stream, *, stdin_fd: int) -> Iterator[tuple[bytes | None, bytes | None]]:
+    """Send ``stdin_fd`` to the exec (then close our sending side, its end of input)
+    while its multiplexed output is read back as (stdout, stderr) chunks."""
+    from reconciler.docker_calls import log_frames  # the SDK is loaded for the exec anyway
+
+    feeder = threading.Thread(target=_feed, args=(stream, stdin_fd), daemon=True)
+    feeder.start()
+    try:
+        yield from log_frames(_Reader(stream))
+    finally:
+        with contextlib.suppress(OSError):
+            stream.close()
+
+
+def _feed(stream: Stream, stdin_fd: int) -> None:
+    with contextlib.suppress(OSError):
+        while data := os.read(stdin_fd, terminal.BUFFER_SIZE):
+            stream.sendall(data)
+    shutdown = getattr(stream, "shutdown", None)
+    if callable(shutdown):  # a socket; the command then reads end of input
+        with contextlib.suppress(OSError):
+            shutdown(socket.SHUT_WR)
+
+
+class _Reader:
+    """``read(n)`` over a stream's ``recv``: exactly n bytes unless the stream ends."""
+
+    def __init__(self, stream: Stream) -> None:
+        self.stream = stream
+
+    def read(self, size: int, /) -> bytes:
+        parts: list[bytes] = []
+        wanted = size
+        while wanted:
+            data = self.stream.recv(wanted)
+            if not data:
+                break
+            parts.append(data)
+            wanted -= len(data)
+        return b"".join(parts)
+
+
 def show_logs(workspace: Workspace, role: Role, *, follow: bool, tail: int | None) -> int:
+    """0 also when Ctrl-C or SIGTERM ends ``--follow``: that is how a follow ends, as
+    with ``docker logs -f``, not an error to report."""
     ref, actual, engine = workspace.observe()
-    _print_log(engine, actual, role, resource_names(ref.name, ref.port)[role], follow, tail)
+    try:
+        _print_log(engine, actual, role, resource_names(ref.name, ref.port)[role], follow, tail)
+    except KeyboardInterrupt:
+        if not follow:
+            raise
     return 0
 
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from reconciler import __version__, logs
+from reconciler.completion import DIRECTORY, FILE, SHELLS
 from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, BoothError, ConfigError
 from reconciler.help_text import EPILOG, RENDER_DESCRIPTION, RUN_DESCRIPTION
 
@@ -50,13 +51,13 @@ def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         metavar="DIR",
         default=default if suppress else ".",
         help="code directory (default: current directory)",
-    )
+    ).complete = DIRECTORY  # type: ignore[attr-defined]  # shtab's completion hint
     parser.add_argument(
         "--config",
         metavar="FILE",
         default=default,
         help="config file (default: DIR/.booth/config.toml)",
-    )
+    ).complete = FILE  # type: ignore[attr-defined]
     parser.add_argument(
         "--context",
         metavar="NAME",
@@ -118,6 +119,13 @@ PULL_HELP = (
     "pull the booth's and the sidecar's images again first (as `pull = true`); a "
     "container running an older image is replaced, a build pulls its base images"
 )
+
+
+def _takes_command(parser: argparse.ArgumentParser) -> None:
+    """Show ``[-- CMD...]`` in the usage: the words after ``--`` are split off before
+    argparse sees them (``cli.split_command``), so it cannot know about them."""
+    usage = parser.format_usage().removeprefix("usage: ").rstrip("\n")
+    parser.usage = f"{usage} [-- CMD...]"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -202,6 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
         "exec -it` when stdin is a terminal (raw mode, resizes follow) and like `docker exec` "
         "otherwise. The exit code is the command's.",
     )
+    exec_.add_argument(
+        "-i",
+        "--interactive",
+        action="store_true",
+        help="pass stdin on when it is not a terminal, like docker exec -i",
+    )
     logs = commands.add_parser("logs", help="show the booth's or the sidecar's log")
     logs.add_argument(
         "container", nargs="?", choices=("booth", "sidecar"), default="booth", help="whose log"
@@ -212,11 +226,15 @@ def build_parser() -> argparse.ArgumentParser:
         "doctor", help="check this machine and engine for what a booth needs"
     )
     doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
+    list_ = commands.add_parser("list", help="list every booth on the engine (any code directory)")
+    list_.add_argument("--json", action="store_true", help="print the list as JSON")
     completion = commands.add_parser("completion", help="print a shell completion script")
-    completion.add_argument("shell", choices=("bash", "zsh"))
+    completion.add_argument("shell", choices=SHELLS)
 
-    for sub in (plan, apply, destroy, status, run, render, exec_, logs, doctor, completion):
+    for sub in (plan, apply, destroy, status, run, render, exec_, logs, doctor, list_, completion):
         _common(sub, suppress=True)
+    for sub in (plan, apply, run, render, exec_):
+        _takes_command(sub)
     return parser
 
 
@@ -282,6 +300,7 @@ COMMANDS = (
     "exec",
     "logs",
     "doctor",
+    "list",
     "completion",
 )
 
@@ -370,5 +389,8 @@ def run() -> NoReturn:
 
 
 def _print_error(message: str) -> None:
+    from reconciler import colour
+
     one_line = " ".join(message.split("\n"))
-    print(f"booth: error: {one_line}", file=sys.stderr)
+    label = colour.paint("error:", colour.RED, colour.BOLD, on=colour.enabled(sys.stderr))
+    print(f"booth: {label} {one_line}", file=sys.stderr)

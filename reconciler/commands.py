@@ -7,15 +7,18 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from reconciler import render
+from reconciler import colour, render
 from reconciler.config import CliInputs, load_run_mode
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, ConfigError
+from reconciler.logs import get_logger
 from reconciler.model import ActualState, Kind, Role
 from reconciler.plan import Plan
 from reconciler.progress import Progress
 from reconciler.remote import as_dict, describe, reach_hints
 from reconciler.session_cli import SessionArgs
 from reconciler.workspace import Outcome, Target, Workspace, connector
+
+log = get_logger()
 
 if TYPE_CHECKING:
     from reconciler.context_hashing import ContextHashing
@@ -36,9 +39,10 @@ def run(
         "status": cmd_status,
         "run": cmd_run,
         "render": cmd_render,
-        "exec": lambda args, workspace: _exec(workspace, command),
+        "exec": lambda args, workspace: _exec(workspace, command, args.interactive),
         "logs": cmd_logs,
         "doctor": cmd_doctor,
+        "list": cmd_list,
         "completion": cmd_completion,
     }
     cli = CliInputs(
@@ -77,7 +81,7 @@ def _printer(
         else:
             if workspace is not None and workspace.connected is not None:
                 sys.stdout.write(describe(workspace.connected.identity()) + "\n\n")
-            sys.stdout.write(render.plan_text(plan))
+            sys.stdout.write(render.plan_text(plan, coloured=colour.enabled(sys.stdout)))
         sys.stdout.flush()
 
     return print_plan
@@ -116,7 +120,10 @@ def cmd_destroy(args: argparse.Namespace, workspace: Workspace) -> int:
     show = _plan_printer(args, workspace)
 
     def on_plan(plan: Plan, actual: ActualState) -> None:
-        show(plan, actual)
+        if plan.has_changes or args.json:
+            show(plan, actual)
+        else:  # not "matches the configuration": destroy has no configuration to match
+            print(f"Nothing to destroy: the engine has no objects of instance {plan.instance}.")
         if not args.volumes:
             _mention_kept_volumes(actual, args.json)
 
@@ -157,7 +164,9 @@ def cmd_status(args: argparse.Namespace, workspace: Workspace) -> int:
     if args.json:
         sys.stdout.write(render.status_json(config.instance, rows, as_dict(info), hints))
     else:
-        sys.stdout.write(render.status_text(config.instance, rows))
+        sys.stdout.write(
+            render.status_text(config.instance, rows, coloured=colour.enabled(sys.stdout))
+        )
         sys.stdout.write("\n" + "\n".join([describe(info), *hints]) + "\n")
     return EXIT_OK
 
@@ -188,13 +197,15 @@ def cmd_render(args: argparse.Namespace, workspace: Workspace) -> int:
             pull=config.pull,
         )
     )
+    if config.build is not None:  # a cluster cannot pull what only this engine has
+        log.warning("render.local_image", image=config.build.tag)
     return EXIT_OK
 
 
-def _exec(workspace: Workspace, command: tuple[str, ...] | None) -> int:
+def _exec(workspace: Workspace, command: tuple[str, ...] | None, interactive: bool) -> int:
     from reconciler.booth_exec import exec_in_booth
 
-    return exec_in_booth(workspace, command)
+    return exec_in_booth(workspace, command, interactive=interactive)
 
 
 def cmd_logs(args: argparse.Namespace, workspace: Workspace) -> int:
@@ -208,8 +219,23 @@ def cmd_doctor(args: argparse.Namespace, workspace: Workspace) -> int:
 
     config, desired = workspace.load()
     checks = doctor.run_checks(workspace.engine, config, desired)
-    sys.stdout.write(doctor.render_json(checks) if args.json else doctor.render_text(checks))
+    if args.json:
+        sys.stdout.write(doctor.render_json(checks))
+    else:
+        sys.stdout.write(doctor.render_text(checks, coloured=colour.enabled(sys.stdout)))
     return EXIT_OK if doctor.passed(checks) else EXIT_ERROR
+
+
+def cmd_list(args: argparse.Namespace, workspace: Workspace) -> int:
+    """Every booth on the engine; needs no config (any directory will do)."""
+    from reconciler import listing
+
+    rows = listing.list_booths(workspace.engine())
+    if args.json:
+        sys.stdout.write(listing.render_json(rows))
+    else:
+        sys.stdout.write(listing.render_text(rows, coloured=colour.enabled(sys.stdout)))
+    return EXIT_OK
 
 
 def cmd_completion(args: argparse.Namespace, _workspace: Workspace) -> int:

@@ -111,6 +111,9 @@ class DockerEngine:
         """See :func:`observe.collect` (the same calls as ``unix_engine``, through the SDK)."""
         return observe.collect(SdkLookups(self.client), name, port, image, self.endpoint, bases)
 
+    def managed_containers(self) -> list[Mapping[str, Any]]:
+        return SdkLookups(self.client).containers(observe.MANAGED_FILTER)
+
     def instances_of(self, code_dir: str, name: str) -> list[int]:
         return observe.instances_of(SdkLookups(self.client), code_dir, name)
 
@@ -268,6 +271,15 @@ class DockerEngine:
             exec_id = self.client.exec_create(container, command, stdout=True, stderr=True)["Id"]
             chunks = self.client.exec_start(exec_id, stream=True, demux=True)
         return str(exec_id), translated_iter(chunks)
+
+    def exec_piped(self, container: str, command: list[str]) -> tuple[str, Stream]:
+        with translated():
+            exec_id = self.client.exec_create(
+                container, command, stdin=True, tty=False, stdout=True, stderr=True
+            )["Id"]
+            handle: Any = self.client.exec_start(exec_id, tty=False, socket=True)
+        stream: Stream = getattr(handle, "_sock", handle)
+        return str(exec_id), stream
 
     def exec_exit_code(self, exec_id: str) -> int | None:
         code = call(lambda: self.client.exec_inspect(exec_id)).get("ExitCode")

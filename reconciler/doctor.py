@@ -12,11 +12,12 @@ from pathlib import Path
 
 import attrs
 
+from reconciler import colour
 from reconciler.config import BoothConfig
 from reconciler.endpoints import DaemonEndpoint
 from reconciler.engine import Engine, EngineInfo
 from reconciler.errors import BoothError, EngineError
-from reconciler.model import ActualState, DesiredGraph, Role
+from reconciler.model import ActualState, DesiredGraph, Kind, Role
 from reconciler.preflight import CATATONIT, busy_host_ports
 from reconciler.readiness import probe_script
 
@@ -104,8 +105,8 @@ def _capabilities(host: HostFacts) -> Check:
         WARN,
         "CAP_SYS_RESOURCE is missing from this machine's bounding set: privileged "
         "containers fail with 'unable to apply caps' unless the engine's runtime drops it",
-        "run dockerd with a runc wrapper that removes CAP_SYS_RESOURCE (see README, "
-        "'Engines'); .ci/docker-up.sh installs one",
+        "run dockerd with a runc wrapper that removes CAP_SYS_RESOURCE (README, "
+        "Troubleshooting, 'unable to apply caps'); .ci/docker-up.sh installs one",
     )
 
 
@@ -120,18 +121,40 @@ def _cgroup(engine: Engine, host: HostFacts) -> Check:
 
 
 def _images(engine: Engine, desired: DesiredGraph) -> Iterator[Check]:
-    images = sorted({str(r.spec["Image"]) for r in desired if "Image" in r.spec})
-    for image in images:
-        if engine.image_present(image):
-            yield Check(f"image {image}", OK, "present")
-        else:
-            yield Check(
-                f"image {image}",
-                WARN,
-                "not present: apply will try to pull it",
-                "build or load it where no registry is reachable (README, 'Where docker:dind "
-                "cannot be pulled')",
-            )
+    """Every image a booth needs, each missing one named with how to provide it: a
+    newcomer without registry access learns all of them at once, not one per apply."""
+    built = desired.get(Role.IMAGE)
+    if built is not None:
+        yield _built(engine, built.name)
+        for base in sorted(set(built.base_images)):
+            yield _image(engine, base, "a FROM of the booth's Dockerfile")
+    for resource in sorted(desired, key=lambda r: r.name):
+        image = resource.spec.get("Image")
+        if resource.kind == Kind.CONTAINER and image and (built is None or image != built.name):
+            yield _image(engine, str(image), IMAGE_KEYS[resource.role])
+
+
+# Which config key names the image each container runs.
+IMAGE_KEYS = {Role.SIDECAR: "dind-image", Role.BOOTH: "image"}
+OFFLINE = "README, 'Without registry access'"
+
+
+def _built(engine: Engine, tag: str) -> Check:
+    if engine.image_present(tag):
+        return Check(f"image {tag}", OK, "present (built by booth)")
+    return Check(f"image {tag}", OK, "apply builds it from the booth's Dockerfile")
+
+
+def _image(engine: Engine, image: str, named_by: str) -> Check:
+    if engine.image_present(image):
+        return Check(f"image {image}", OK, "present")
+    return Check(
+        f"image {image}",
+        WARN,
+        f"not present ({named_by}): apply will try to pull it",
+        f"without registry access, load it: `docker save {image} -o image.tar` where it "
+        f"exists, `docker load -i image.tar` here; or name an image this engine has ({OFFLINE})",
+    )
 
 
 def _ports(config: BoothConfig, actual: ActualState, info: EngineInfo) -> Check:
@@ -189,11 +212,17 @@ def _inner_daemon(engine: Engine, actual: ActualState) -> Check:
     )
 
 
-def render_text(checks: list[Check]) -> str:
+STATUS_COLOUR = {OK: colour.GREEN, WARN: colour.YELLOW, FAIL: colour.RED}
+
+
+def render_text(checks: list[Check], *, coloured: bool = False) -> str:
     width = max(len(c.name) for c in checks)
     lines = []
     for check in checks:
-        lines.append(f"{check.status.upper():<4}  {check.name:<{width}}  {check.detail}")
+        status = colour.paint(
+            f"{check.status.upper():<4}", STATUS_COLOUR[check.status], on=coloured
+        )
+        lines.append(f"{status}  {check.name:<{width}}  {check.detail}")
         if check.fix and check.status != OK:
             lines.append(f"{'':<4}  {'':<{width}}  fix: {check.fix}")
     return "\n".join(lines) + "\n"

@@ -90,6 +90,11 @@ class Engine(Protocol):
         ONBUILD triggers of the ``bases`` the engine has (``ActualState.base_triggers``)."""
         ...
 
+    def managed_containers(self) -> list[Mapping[str, Any]]:
+        """Every container booth created on this engine, of any code directory and
+        instance (``GET /containers/json`` documents, stopped ones included)."""
+        ...
+
     def instances_of(self, code_dir: str, name: str) -> list[int]:
         """Ports of the booth instances named ``name`` made for ``code_dir`` (by label)."""
         ...
@@ -154,6 +159,11 @@ class Engine(Protocol):
         self, container: str, command: list[str]
     ) -> tuple[str, Iterator[tuple[bytes | None, bytes | None]]]:
         """An exec without TTY or stdin: its ID and its (stdout, stderr) chunks."""
+        ...
+
+    def exec_piped(self, container: str, command: list[str]) -> tuple[str, Stream]:
+        """An exec with stdin but no TTY (``docker exec -i``), attached: its ID and its
+        raw stream (our input goes in; its output comes back multiplexed)."""
         ...
 
     def exec_exit_code(self, exec_id: str) -> int | None: ...

@@ -88,7 +88,8 @@ def _layer_counter(image: str, progress: Progress) -> Callable[[Mapping[str, Any
 def _unavailable(image: str, why: str) -> ImageUnavailableError:
     return ImageUnavailableError(
         f"image {image!r} is not present locally and cannot be pulled ({why}); build or "
-        "load it, or set `image`/`dind-image` to a local image"
+        "load it, or set `image`/`dind-image` to a local image (`booth doctor` lists every "
+        "image that is missing)"
     )
 
 

@@ -1,4 +1,10 @@
-"""Logging set-up: structlog with a console renderer for people, JSON lines for machines.
+"""Logging set-up: sentences for people, structlog events for debugging and machines.
+
+Without ``-v`` and ``--log-format json``/``console``, an info or warning event is said as
+one sentence on stderr (:mod:`reconciler.sentences`; warnings as ``booth: warning: …``,
+yellow on a terminal), never as ``[info] session.ended removed=3``. With ``-v`` the
+events are rendered by structlog's console renderer, with ``--log-format json`` as JSON
+lines.
 
 structlog (with the asyncio it pulls in) costs about 70 ms to import, a fifth of a
 converged ``booth plan``; most runs log nothing at all. So modules log through
@@ -28,6 +34,7 @@ class _Settings:
 
     log_format: str = "auto"
     min_level: int = logging.INFO
+    verbose: bool = False
     structlog_ready: bool = False
 
 
@@ -38,6 +45,7 @@ def configure(log_format: str = "auto", verbosity: int = 0) -> None:
     """``verbosity``: -1 quiet (warnings and errors), 0 normal, 1 debug."""
     _settings.log_format = log_format
     _settings.min_level = LEVELS[max(-1, min(1, verbosity))]
+    _settings.verbose = verbosity > 0
     _settings.structlog_ready = False
 
 
@@ -84,8 +92,28 @@ class Logger:
     def _emit(self, method: str, event: str, values: dict[str, Any]) -> None:
         if _METHOD_LEVELS[method] < _settings.min_level:
             return
+        if says_sentences():
+            _say(method, event, values)
+            return
         getattr(_structlog().get_logger(), method)(event, **values)
 
 
 def get_logger() -> Logger:
     return Logger()
+
+
+def says_sentences() -> bool:
+    """Whether events are said as sentences: no ``-v``, and no ``--log-format`` asking for
+    events (``json`` for machines, ``console`` for structlog's rendering)."""
+    return _settings.log_format == "auto" and not _settings.verbose
+
+
+def _say(method: str, event: str, values: dict[str, Any]) -> None:
+    from reconciler import colour
+    from reconciler.sentences import sentence
+
+    text = sentence(event, values)
+    if method == "warning":
+        label = colour.paint("warning:", colour.YELLOW, on=colour.enabled(sys.stderr))
+        text = f"booth: {label} {text}"
+    print(text, file=sys.stderr, flush=True)

@@ -135,6 +135,10 @@ def instances_of(lookups: Lookups, code_dir: str, name: str) -> list[int]:
     return instance_ports(lookups.containers(code_dir_filters(code_dir)), name)
 
 
+# Every container booth made (``booth list``), whatever its instance or code directory.
+MANAGED_FILTER = {"label": [f"{LABEL_MANAGED}=true"]}
+
+
 def code_dir_filters(code_dir: str) -> dict[str, list[str]]:
     """The label filter of booths made for ``code_dir`` (``port = "NEXT"``)."""
     labels = [f"{LABEL_MANAGED}=true", f"{LABEL_ROLE}=booth", f"{LABEL_CODE_DIR}={code_dir}"]

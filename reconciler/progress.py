@@ -3,6 +3,12 @@
 Kept apart from logging because a person at a terminal wants one tidy line per step
 (with the inner daemon's wait visibly ticking), a CI log wants one JSON event per step,
 and a pipe wants silence.
+
+Hand-written rather than ``rich.progress``: what is drawn is one line per step and a
+spinner on the step that waits, which ~60 lines do; ``rich.progress`` takes 56 ms to import
+(rich 15, median of 5 here) and every command chooses its progress, a converged
+``booth plan`` (~0.1 s) included, while this module costs under a millisecond. Live
+multi-bar layouts, where rich would earn its import, are not something booth shows.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import threading
 import time
 from typing import Protocol, TextIO
 
+from reconciler import colour
 from reconciler.logs import get_logger
 from reconciler.plan import Step
 
@@ -107,7 +114,11 @@ class TerminalProgress:
         self._stop.set()
         if self._ticker is not None:
             self._ticker.join()
-        outcome = "done" if ok else "FAILED"
+        outcome = colour.paint(
+            "done" if ok else "FAILED",
+            colour.GREEN if ok else colour.RED,
+            on=colour.enabled(self.stream),
+        )
         self.stream.write(f"\r{self._label(step, total)}  {outcome} {seconds:.2f}s   \n")
         self.stream.flush()
 

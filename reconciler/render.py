@@ -11,10 +11,11 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from reconciler import colour
 from reconciler.model import CODE_MOUNT, ActualState, Kind, Role
 from reconciler.plan import Plan, Step
 from reconciler.reconcile import Action, Change
-from reconciler.status import StatusRow
+from reconciler.status import StatusRow, urls
 
 FORMAT_VERSION = 1
 SYMBOL = {
@@ -25,45 +26,61 @@ SYMBOL = {
     Action.RESTART: "~",
     Action.EXTERNAL: "=",
 }
+# Terraform's colours for its symbols; a replacement is its removal and its creation.
+SYMBOL_COLOUR = {"+": colour.GREEN, "-": colour.RED, "~": colour.YELLOW}
 PlanPrinter = Callable[[Plan, ActualState], None]
 
 
-def plan_text(plan: Plan) -> str:
+def plan_text(plan: Plan, *, coloured: bool = False) -> str:
+    """The plan for people; ``coloured`` adds Terraform's colours (for a terminal only:
+    the bytes are otherwise exactly the golden files')."""
     shown = [
         c
         for c in plan.changes
         if c.action != Action.NONE and (plan.has_changes or c.action != Action.EXTERNAL)
     ]
     if not plan.has_changes:
-        return "No changes. The booth matches the configuration.\n"
+        no_changes = colour.paint("No changes.", colour.GREEN, colour.BOLD, on=coloured)
+        return f"{no_changes} The booth matches the configuration.\n"
     name_width = max(len(c.name) for c in shown)
     lines = [f"booth will perform the following actions on instance {plan.instance}:", ""]
     for change in shown:
-        lines.extend(_change_lines(change, name_width))
+        lines.extend(_change_lines(change, name_width, coloured))
     counts = plan.summary()
     lines += [
         "",
         (
-            f"Plan: {counts['create']} to create, {counts['replace']} to replace, "
+            f"{colour.paint('Plan:', colour.BOLD, on=coloured)} {counts['create']} to create, "
+            f"{counts['replace']} to replace, "
             f"{counts['start']} to start, {counts['remove']} to remove."
         ),
     ]
     return "\n".join(lines) + "\n"
 
 
-def _change_lines(change: Change, name_width: int) -> list[str]:
-    symbol = SYMBOL[change.action]
+def _symbol(action: Action, coloured: bool) -> str:
+    symbol = SYMBOL[action]
+    painted = "".join(
+        colour.paint(char, SYMBOL_COLOUR[char], on=coloured) if char in SYMBOL_COLOUR else char
+        for char in symbol
+    )
+    return " " * (3 - len(symbol)) + painted
+
+
+def _change_lines(change: Change, name_width: int, coloured: bool = False) -> list[str]:
     verb = "restart" if change.action == Action.RESTART else ""
     reason = f"({verb + ': ' if verb else ''}{change.reason})"
     if change.action == Action.REPLACE:
-        reason += " # forces replacement"
-    lines = [f"{symbol:>3} {change.role:<8} {change.name:<{name_width}}  {reason}"]
+        reason += " " + colour.paint("# forces replacement", colour.RED, on=coloured)
+    symbol = _symbol(change.action, coloured)
+    lines = [f"{symbol} {change.role:<8} {change.name:<{name_width}}  {reason}"]
     summary = change.desired_summary()
     creating = change.action in (Action.CREATE, Action.REPLACE)
     if summary and change.kind == Kind.CONTAINER and creating:
         detail = f"image: {summary['image']}"
         if summary["privileged"]:
-            detail += "  ! privileged (root on the host kernel)"
+            warning = "! privileged (root on the host kernel)"
+            detail += "  " + colour.paint(warning, colour.YELLOW, on=coloured)
         lines.append(f"{'':>16}{detail}")
     if summary and change.kind == Kind.IMAGE and creating:
         dockerfile = os.path.relpath(summary["dockerfile"], summary["context"])
@@ -164,7 +181,8 @@ def _change_json(change: Change) -> dict[str, Any]:
     return item
 
 
-def status_text(instance: str, rows: Sequence[StatusRow]) -> str:
+def status_text(instance: str, rows: Sequence[StatusRow], *, coloured: bool = False) -> str:
+    """A table of the instance's resources, then the URLs of its published TCP ports."""
     headers = ("RESOURCE", "NAME", "STATE", "UP TO DATE", "PORTS")
     table = [headers] + [
         (
@@ -178,13 +196,19 @@ def status_text(instance: str, rows: Sequence[StatusRow]) -> str:
     ]
     widths = [max(len(line[i]) for line in table) for i in range(len(headers) - 1)]
     lines = [f"Instance {instance}", ""]
-    for line in table:
-        lines.append(
-            "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=False))
-            + "  "
-            + line[-1]
-        )
+    for number, line in enumerate(table):
+        cells = [cell.ljust(w) for cell, w in zip(line, widths, strict=False)]
+        if number and coloured:
+            cells[2] = colour.paint(cells[2], STATE_COLOUR.get(line[2], colour.YELLOW))
+            cells[3] = colour.paint(cells[3], colour.GREEN if line[3] == "yes" else colour.YELLOW)
+        lines.append("  ".join([*cells, line[-1]]))
+    published = urls(port for row in rows for port in row.ports)
+    if published:
+        lines += ["", "URLs: " + "  ".join(published)]
     return "\n".join(lines) + "\n"
+
+
+STATE_COLOUR = {"running": colour.GREEN, "external": colour.GREEN, "missing": colour.RED}
 
 
 def status_json(
@@ -205,6 +229,7 @@ def status_json(
             }
             for row in rows
         ],
+        "urls": list(urls(port for row in rows for port in row.ports)),
     }
     if engine is not None:
         document["engine"] = engine

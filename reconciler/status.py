@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import attrs
 
 from reconciler.model import ActualState, DesiredGraph, Kind
@@ -41,3 +43,23 @@ def status_rows(desired: DesiredGraph, actual: ActualState) -> list[StatusRow]:
             )
         )
     return rows
+
+
+# A port published on every address is reached here on the loopback.
+_ANY_ADDRESS = ("", "0.0.0.0", "::")
+
+
+def urls(ports: Iterable[str]) -> tuple[str, ...]:
+    """``http://`` URLs of the published TCP ports (``IP:PUBLIC:PRIVATE/tcp``), what
+    people open next; a port bound to every address is shown on ``127.0.0.1``."""
+    found: dict[tuple[int, str], str] = {}
+    for port in ports:
+        address, proto = port.rsplit("/", 1)
+        ip, public, _private = address.rsplit(":", 2)
+        if proto != "tcp" or not public.isdigit():
+            continue
+        host = "127.0.0.1" if ip.strip("[]") in _ANY_ADDRESS else ip
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        found[(int(public), host)] = f"http://{host}:{public}"
+    return tuple(found[key] for key in sorted(found))

@@ -128,6 +128,9 @@ class UnixEngine:
     ) -> ActualState:
         return observe.collect(UnixLookups(self._api), name, port, image, self.endpoint, bases)
 
+    def managed_containers(self) -> list[Mapping[str, Any]]:
+        return UnixLookups(self._api).containers(observe.MANAGED_FILTER)
+
     def instances_of(self, code_dir: str, name: str) -> list[int]:
         return observe.instances_of(UnixLookups(self._api), code_dir, name)
 
@@ -211,6 +214,9 @@ class UnixEngine:
         self, container: str, command: list[str]
     ) -> tuple[str, Iterator[tuple[bytes | None, bytes | None]]]:
         return self.sdk().exec_streamed(container, command)
+
+    def exec_piped(self, container: str, command: list[str]) -> tuple[str, Stream]:
+        return self.sdk().exec_piped(container, command)
 
     def exec_exit_code(self, exec_id: str) -> int | None:
         return self.sdk().exec_exit_code(exec_id)

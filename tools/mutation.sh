@@ -4,7 +4,7 @@
 # mutated in a copy under mutants/, tested by tests/unit and tests/property only, with
 # the deterministic Hypothesis `ci` profile).
 #
-#   tools/mutation.sh                 every mutant (long: see README, "Mutation testing")
+#   tools/mutation.sh                 every mutant (long: see CONTRIBUTING.md, "Mutation testing")
 #   tools/mutation.sh 'reconciler.ports*' ...   only the mutants matching these names
 #   tools/mutation.sh --score         per-module score of what has run so far
 #   tools/mutation.sh --survivors     the names of the surviving mutants
@@ -65,7 +65,7 @@ sample() {
     copy=$(mktemp -d)
     # shellcheck disable=SC2064  # expand now: the trap runs after the function returns
     trap "rm -rf '$copy'" EXIT
-    cp -r reconciler tests pyproject.toml README.md CHANGELOG.md docs examples .ci "$copy"
+    cp -r reconciler tests pyproject.toml README.md CONTRIBUTING.md CHANGELOG.md docs examples .ci "$copy"
     SAMPLE_TESTS=$SAMPLE_TESTS .venv/bin/python - "$copy/pyproject.toml" <<'PY'
 import os, re, sys
 path = sys.argv[1]

@@ -40,6 +40,25 @@ def test_exec_runs_in_the_booth_with_its_exit_code_and_both_streams(make_booth):
     assert inner.rc == 0 and inner.stdout.strip(), inner.explain()
 
 
+def test_exec_i_passes_piped_stdin_on_and_a_failed_start_goes_to_stderr(make_booth):
+    """As ``docker exec -i``: the pipe's bytes reach the command, whose end of input is
+    the pipe's end; without ``-i`` it gets none. The engine's own "cannot start it"
+    message is an error: stderr, not stdout."""
+    b = make_booth(dind=False)
+    b.ok("apply")
+    script = 'wc -l; echo "to stderr" >&2; exit 5'
+
+    piped = b.cli("exec", "-i", "--", "sh", "-c", script, stdin="one\ntwo\nthree\n")
+    assert piped.rc == 5, piped.explain()
+    assert piped.stdout.strip() == "3" and piped.stderr == "to stderr\n"
+    without = b.cli("exec", "--", "sh", "-c", script, stdin="one\ntwo\nthree\n")
+    assert without.rc == 5 and without.stdout.strip() == "0", without.explain()
+
+    missing = b.cli("exec", "--", "no-such-command-here")
+    assert missing.rc != 0 and missing.stdout == "", missing.explain()
+    assert "no-such-command-here" in missing.stderr
+
+
 def test_exec_on_a_terminal_gets_a_tty(make_booth):
     b = make_booth()
     b.ok("apply")
