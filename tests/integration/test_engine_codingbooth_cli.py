@@ -246,3 +246,18 @@ def test_a_build_shows_its_output_on_stderr_when_piped(make_booth):
     finally:
         tag = f"codingbooth-local:{b.path.name.lower()}-base-0.13.0"
         docker_cli("rmi", "-f", tag, check=False)
+
+
+def test_common_args_precedence_and_unknown_keys_as_codingbooth(make_booth, codingbooth_image):
+    """Its generated -w and HOST_UID win over common-args, run-args win over them; a key
+    CodingBooth would ignore is ignored with a warning, and the booth still runs."""
+    b = _alone(make_booth, codingbooth_image)
+    b.write_config(
+        common_args=["-e", "HOST_UID=5", "-e", "MINE=common", "-w", "/tmp"],
+        run_args=["-e", "HOST_GID=7"],
+        host_uid=4321,
+        some_future_key=True,
+    )
+    result = b.cli("--", "echo $HOST_UID $HOST_GID $MINE $PWD")
+    assert (result.rc, result.stdout) == (0, "4321 7 common /home/coder/code\n"), result.explain()
+    assert "unknown key 'some-future-key' ignored" in result.stderr
