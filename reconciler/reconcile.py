@@ -161,7 +161,7 @@ def _base_change(resource: Resource, actual: ActualState) -> Change:
     observed = named if named is not None else actual.owned_by_role(resource.role)
     if observed is None:
         return _change(resource, None, Action.CREATE, ReasonCode.NOT_FOUND, "not found")
-    if resource.role == Role.VOLUME and (observed.name != resource.name or observed.legacy):
+    if resource.role == Role.VOLUME and observed.name != resource.name:
         # Data is never dropped implicitly: the other volume stays (``destroy --volumes``
         # removes it) and this one is made next to it.
         return _change(resource, None, Action.CREATE, ReasonCode.NOT_FOUND, "not found")
