@@ -53,18 +53,21 @@ def _killed_at(b, point: str, *args: str) -> None:
 
 # Paused before this step of a first apply → the containers the engine holds at the kill,
 # and what the next plan must still do (only that: the rest is kept). In order: network
-# and volume made, no container yet; sidecar created, never started; sidecar running, no
-# booth yet; inner daemon answered, booth created but not started.
+# and volume made, no container yet; sidecar created, never started, no booth yet; both
+# created, neither started; inner daemon answered, booth created but not started.
 FIRST_APPLY_POINTS = {
     "create-container:sidecar": (
         {"sidecar": None, "booth": None},
         {"sidecar": "create", "booth": "create"},
     ),
-    "start-container:sidecar": (
+    "create-container:booth": (
         {"sidecar": "created", "booth": None},
         {"sidecar": "start", "booth": "create"},
     ),
-    "create-container:booth": ({"sidecar": "running", "booth": None}, {"booth": "create"}),
+    "start-container:sidecar": (
+        {"sidecar": "created", "booth": "created"},
+        {"sidecar": "start", "booth": "start"},
+    ),
     "start-container:booth": ({"sidecar": "running", "booth": "created"}, {"booth": "start"}),
 }
 
@@ -91,8 +94,8 @@ def test_apply_killed_during_wait_ready_then_apply_converges(make_booth, gated_d
     run.kill()
 
     states = container_states(b)
-    assert states["sidecar"] == "running"
-    assert states["booth"] in (None, "created"), "the booth started before the daemon was ready"
+    # Created before the sidecar started; not started before the daemon was ready.
+    assert states == {"sidecar": "running", "booth": "created"}
     open_gate(b)
     assert_converges(b)
     assert_destroy_leaves_nothing(b)
@@ -109,7 +112,10 @@ REPLACEMENT_POINTS = {
         {"sidecar": None, "booth": None},
         {"sidecar": "create", "booth": "create"},
     ),
-    "create-container:booth": ({"sidecar": "running", "booth": None}, {"booth": "create"}),
+    "create-container:booth": (
+        {"sidecar": "created", "booth": None},
+        {"sidecar": "start", "booth": "create"},
+    ),
 }
 
 
