@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import gc
 import itertools
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from reconciler import __version__, logs
-from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, BoothError, ConfigError
+from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, BoothError, ConfigError, shown
 
 if TYPE_CHECKING:
     from reconciler.context_hashing import ContextHashing
@@ -330,6 +331,7 @@ def main(
         from reconciler import session_cli
 
         if session_cli.is_session(given, COMMANDS):
+            _check_misspelled_command(given, session_cli.GLOBAL_OPTIONS)
             from reconciler import commands
 
             return commands.run_codingbooth(session_cli.parse(given), before_step)
@@ -380,6 +382,18 @@ def run() -> NoReturn:
     os._exit(code)
 
 
+def _check_misspelled_command(given: Sequence[str], options: Mapping[str, int]) -> None:
+    """``booth stauts``: a first word (after global options) that is no command and no
+    docker run flag (a CodingBooth session starts with one: ``booth -p 8080:8080``) and
+    is close to a command is a typo of it, not a stray run-arg."""
+    rest = list(given)
+    while rest and rest[0].partition("=")[0] in options:
+        rest = rest[1 + (options[rest[0]] if "=" not in rest[0] else 0) :]
+    if rest and not rest[0].startswith("-"):
+        for close in difflib.get_close_matches(rest[0].lower(), COMMANDS, 1, 0.6):
+            raise ConfigError(f"unknown command {rest[0]!r}; did you mean `{close}`?")
+
+
 def _print_error(message: str) -> None:
     one_line = " ".join(message.split("\n"))
-    print(f"booth: error: {one_line}", file=sys.stderr)
+    print(f"booth: error: {shown(one_line)}", file=sys.stderr)

@@ -115,6 +115,8 @@ class BoothConfig:
     # Pull the containers' images (and a build's base images) again before planning
     # `apply` and `run`, and replace what runs an older image (`booth plan --pull`).
     pull: bool = False
+    # Every run-arg word with its source: a late failure names where its value came from.
+    run_arg_words: tuple[Word, ...] = attrs.field(default=(), eq=False, repr=False)
 
     @property
     def instance(self) -> str:
@@ -312,6 +314,7 @@ def build_config(
         ports=ports,
         booth_fields=routed.booth,
         namespace_fields=routed.namespace,
+        run_arg_words=tuple(words),
         warnings=(
             *warnings,
             *parity.warnings,

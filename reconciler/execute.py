@@ -46,7 +46,9 @@ from reconciler.model import (
 from reconciler.plan import Op, Plan, Step
 from reconciler.preflight import check_host_ports
 from reconciler.progress import NullProgress, Progress
+from reconciler.provenance import attributed
 from reconciler.readiness import SHUTDOWN_COMPLETE, wait_ready
+from reconciler.runargs import Word
 from reconciler.undo import Journal, undone
 
 STOP_TIMEOUT = 10
@@ -80,6 +82,8 @@ class Executor:
     pull: bool = False  # a build pulls its base images first (``pull = true``)
     # (image, ID) pulled before planning: a build records the IDs of its base images.
     pulled: tuple[tuple[str, str], ...] = ()
+    # The run-arg words and their sources: a failure quoting a value names where it was set.
+    words: tuple[Word, ...] = ()
     ids: dict[Role, str] = attrs.field(factory=dict)
     # Containers this run created, which therefore hold their certificates already.
     created: set[Role] = attrs.field(factory=set)
@@ -115,6 +119,7 @@ class Executor:
                 try:
                     done.append(self._timed(step, total, interrupts))
                 except BoothError as err:
+                    err = attributed(err, self.words)
                     raise undone(err, self.journal, self.engine) from None
                 if interrupts.received:
                     raise RunInterrupted(_interrupted(step, total, done=True))

@@ -34,6 +34,7 @@ from reconciler.model import ActualState, DesiredGraph, Kind, Role
 from reconciler.plan import Plan, make_plan
 from reconciler.progress import NullProgress, Progress
 from reconciler.reconcile import Change, destroy_changes, reconcile
+from reconciler.runargs import Word
 
 if TYPE_CHECKING:
     # Imported where a run changes something: a converged plan (the command run most
@@ -240,6 +241,7 @@ class Workspace:
                 observe=lambda: self.observe_loading(loading, pull=config.pull),
                 silence_build=config.silence_build,
                 pull=config.pull,
+                words=config.run_arg_words,
             )
 
     def destroy(
@@ -267,7 +269,9 @@ class Workspace:
         *,
         silence_build: bool = False,
         pull: bool = False,
+        words: Sequence[Word] = (),
     ) -> Executor:
+        """``words``: the run-args and their sources, which a late failure names."""
         from reconciler.execute import Executor
 
         return Executor(
@@ -280,6 +284,7 @@ class Workspace:
             before_step=self.before_step,
             silence_build=silence_build,
             pull=pull,
+            words=tuple(words),
         )
 
     def _converge(
@@ -293,6 +298,7 @@ class Workspace:
         observe: Callable[[], ActualState] | None = None,
         silence_build: bool = False,
         pull: bool = False,
+        words: Sequence[Word] = (),
     ) -> Outcome:
         from reconciler.lock import instance_lock
 
@@ -308,7 +314,12 @@ class Workspace:
 
             check_engine(engine, plan)
             executor = self.executor(
-                engine, ref.instance, ready_timeout, silence_build=silence_build, pull=pull
+                engine,
+                ref.instance,
+                ready_timeout,
+                silence_build=silence_build,
+                pull=pull,
+                words=words,
             )
             return Outcome(plan, tuple(executor.run(plan, actual)))
 
