@@ -18,6 +18,7 @@ from pathlib import Path
 import attrs
 
 from reconciler.build_context import BuildFingerprint, BuildInputs
+from reconciler.configfile import existing_file, user_path
 from reconciler.errors import ConfigError
 
 PREBUILT_REPO = "nawaman/codingbooth"
@@ -47,7 +48,7 @@ def find_dockerfile(code: Path, dockerfile: str | None, where: str) -> Path | No
     holds ``.booth/Dockerfile``; relative to the code directory), else
     ``<code>/.booth/Dockerfile`` when it exists, else none (the prebuilt image)."""
     if dockerfile:
-        path = Path(dockerfile).expanduser()
+        path = user_path(dockerfile, f"{where}: dockerfile")
         path = path if path.is_absolute() else code / path
         nested = path / ".booth" / "Dockerfile"
         if path.is_dir() and nested.is_file():
@@ -56,7 +57,7 @@ def find_dockerfile(code: Path, dockerfile: str | None, where: str) -> Path | No
             raise ConfigError(f"{where}: dockerfile {dockerfile!r} is not a file ({path})")
         return path
     default = code / ".booth" / "Dockerfile"
-    return default if default.is_file() else None
+    return existing_file(default, str(default))
 
 
 def build_args(words: Sequence[str], where: str) -> tuple[tuple[str, str], ...]:
@@ -120,8 +121,8 @@ def default_env_file(code: Path, setting: str | None) -> str | None:
         return None
     if setting:
         return setting
-    candidate = code / ".env"
-    return str(candidate) if candidate.is_file() else None
+    candidate = existing_file(code / ".env", str(code / ".env"))
+    return str(candidate) if candidate is not None else None
 
 
 @attrs.frozen

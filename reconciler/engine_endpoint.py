@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from reconciler.configfile import existing_file, read_small_text
 from reconciler.errors import ConfigError, shown
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
@@ -109,15 +110,10 @@ def from_context(name: str, environ: Mapping[str, str]) -> Endpoint:
     store = config_dir(environ) / "contexts"
     meta_file = store / "meta" / context_id / "meta.json"
     what = f"docker context {shown(repr(name))}"
-    try:
-        text = meta_file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            f"{what} not found (no {meta_file}); `docker context ls` lists them"
-        ) from None
-    except (OSError, ValueError) as err:
-        reason = getattr(err, "strerror", None) or type(err).__name__
-        raise ConfigError(f"{what}: cannot read its meta.json ({meta_file}): {reason}") from None
+    meta_what = f"{what}: its meta.json ({meta_file})"
+    if existing_file(meta_file, meta_what) is None:
+        raise ConfigError(f"{what} not found (no {meta_file}); `docker context ls` lists them")
+    text = read_small_text(meta_file, meta_what)
     try:
         docker = json.loads(text)["Endpoints"]["docker"]
         host = str(docker["Host"])
