@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from reconciler.errors import shown as escaped
 from reconciler.model import CODE_MOUNT, ActualState, Kind, Role
 from reconciler.plan import Plan, Step
 from reconciler.reconcile import Action, Change
@@ -48,7 +49,8 @@ def plan_text(plan: Plan) -> str:
             f"{counts['start']} to start, {counts['remove']} to remove."
         ),
     ]
-    return "\n".join(lines) + "\n"
+    # One element is one line: a value holding a newline or a terminal escape stays on it.
+    return "\n".join(escaped(line) for line in lines) + "\n"
 
 
 def _change_lines(change: Change, name_width: int) -> list[str]:

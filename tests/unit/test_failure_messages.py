@@ -323,3 +323,15 @@ def test_a_common_name_fits_x509_and_stays_unique(length: int) -> None:
     assert name != common_name("booth CA ", "q" + instance[1:])
     if len("booth CA " + instance) <= MAX_COMMON_NAME:
         assert name == "booth CA " + instance
+
+
+def test_plan_text_shows_a_value_s_control_bytes_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / ".booth").mkdir()
+    (tmp_path / ".booth" / "config.toml").write_text('name = "esc"\n')
+    argv = ["-C", str(tmp_path), "plan", "--offline", "--run-arg=--label=k=a\x1b[2J\nb"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert any(line.strip() == "labels: k=a\\x1b[2J\\x0ab" for line in out.splitlines())
