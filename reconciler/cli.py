@@ -390,7 +390,7 @@ def _check_misspelled_command(given: Sequence[str], options: Mapping[str, int]) 
     while rest and rest[0].partition("=")[0] in options:
         rest = rest[1 + (options[rest[0]] if "=" not in rest[0] else 0) :]
     if rest and not rest[0].startswith("-"):
-        for close in difflib.get_close_matches(rest[0].lower(), COMMANDS, 1, 0.6):
+        for close in difflib.get_close_matches(rest[0].lower(), COMMANDS, 1, 0.75):
             raise ConfigError(f"unknown command {rest[0]!r}; did you mean `{close}`?")
 
 

@@ -292,7 +292,8 @@ def test_a_word_close_to_a_command_gets_a_hint(
 
 
 @pytest.mark.parametrize(
-    "argv", [["-p", "8080:8080"], ["--variant", "x"], ["-C", ".", "--variant=x"], ["bash"], []]
+    "argv",
+    [["-p", "8080:8080"], ["--variant", "x"], ["-C", ".", "--variant=x"], ["bash"], ["ls"], []],
 )
 def test_a_session_s_words_are_no_typo(argv: list[str]) -> None:
     _check_misspelled_command(argv, GLOBAL_OPTIONS)  # does not raise
