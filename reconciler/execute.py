@@ -119,7 +119,8 @@ class Executor:
                 try:
                     done.append(self._timed(step, total, interrupts))
                 except BoothError as err:
-                    err = attributed(err, self.words)
+                    if step.op in (Op.CREATE_CONTAINER, Op.START_CONTAINER):
+                        err = attributed(err, self.words)  # the engine refused a value
                     raise undone(err, self.journal, self.engine) from None
                 if interrupts.received:
                     raise RunInterrupted(_interrupted(step, total, done=True))
