@@ -13,6 +13,7 @@ removing the containers removes the certificates.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import ipaddress
 import posixpath
 import threading
@@ -26,6 +27,21 @@ from reconciler.errors import EngineNotFound
 # docker:dind's own certificates last 825 days; a sidecar lives no longer than that.
 VALIDITY = dt.timedelta(days=825)
 FILES = ("ca.pem", "cert.pem", "key.pem")
+# X.509's upper bound for a common name (RFC 5280 ub-common-name); `cryptography`
+# refuses a longer one.
+MAX_COMMON_NAME = 64
+
+
+def common_name(prefix: str, instance: str) -> str:
+    """``prefix + instance``, or when that is longer than a CN may be, the instance cut
+    and followed by a hash of all of it: still unique, still readable. Nothing checks
+    these names (the server is verified by its SANs, the client by the CA alone)."""
+    full = prefix + instance
+    if len(full) <= MAX_COMMON_NAME:
+        return full
+    digest = hashlib.sha256(instance.encode()).hexdigest()[:12]
+    keep = MAX_COMMON_NAME - len(prefix) - len(digest) - 1
+    return f"{prefix}{instance[:keep]}~{digest}"
 
 
 def issue(instance: str) -> dict[str, bytes]:
@@ -70,7 +86,8 @@ def issue(instance: str) -> dict[str, bytes]:
         return cert.public_bytes(serialization.Encoding.PEM)
 
     ca_key, server_key, client_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
-    ca = certificate(f"booth CA {instance}", ca_key, None, [(x509.BasicConstraints(True, 0), True)])
+    ca_name = common_name("booth CA ", instance)
+    ca = certificate(ca_name, ca_key, None, [(x509.BasicConstraints(True, 0), True)])
     issuer = (ca.subject, ca_key)
     server = certificate(
         "localhost",
@@ -88,7 +105,7 @@ def issue(instance: str) -> dict[str, bytes]:
         ],
     )
     client = certificate(
-        f"booth {instance}",
+        common_name("booth ", instance),
         client_key,
         issuer,
         [

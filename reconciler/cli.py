@@ -9,15 +9,20 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
-import itertools
 import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from reconciler import __version__, logs
+from reconciler.cli_words import (
+    attach_hint,
+    check_misspelled_command,
+    check_utf8,
+    split_command,
+)
 from reconciler.completion import DIRECTORY, FILE, SHELLS
-from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, BoothError, ConfigError
+from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, BoothError, ConfigError, shown
 from reconciler.help_text import EPILOG, RENDER_DESCRIPTION, RUN_DESCRIPTION
 
 if TYPE_CHECKING:
@@ -252,42 +257,14 @@ def _count(text: str) -> int:
     return int(text)
 
 
-def split_command(argv: Sequence[str]) -> tuple[list[str], tuple[str, ...] | None]:
-    """Words after the first ``--`` are the booth's command (they replace ``cmds``)."""
-    if "--" in argv:
-        at = list(argv).index("--")
-        return list(argv[:at]), tuple(argv[at + 1 :])
-    return list(argv), None
-
-
-def _check_utf8(argv: Sequence[str]) -> None:
-    """Python keeps undecodable argument bytes as lone surrogates; Docker's API (JSON)
-    cannot carry them, so refuse them here rather than send something else."""
-    for number, word in enumerate(argv, start=1):
-        try:
-            word.encode("utf-8")
-        except UnicodeEncodeError:
-            raw = word.encode("utf-8", "surrogateescape")  # the bytes as given
-            shown = raw.decode("utf-8", "backslashreplace")
-            raise ConfigError(f"argument {number} ({shown}) is not valid UTF-8") from None
-
-
 def _parse(words: list[str]) -> argparse.Namespace:
     try:
         args = build_parser().parse_args(words)
     except ConfigError as err:
-        raise ConfigError(f"{err}{_attach_hint(words)}") from None
+        raise ConfigError(f"{err}{attach_hint(words)}") from None
     if args.verbose and args.quiet:
         raise ConfigError("-v/--verbose and -q/--quiet contradict each other: give one of them")
     return args
-
-
-def _attach_hint(words: Sequence[str]) -> str:
-    """argparse reads ``--run-arg -e`` as two options; the value must be attached."""
-    for option, value in itertools.pairwise(words):
-        if option in ("--run-arg", "-p", "--publish") and value.startswith("-"):
-            return f" (write {option}={value}: a value starting with '-' must follow '=')"
-    return ""
 
 
 COMMANDS = (
@@ -325,7 +302,7 @@ def main(
 
         terminate_as_interrupt()
     try:
-        _check_utf8(given)
+        check_utf8(given)
         from reconciler import session_cli
 
         # CodingBooth's two words that are not a session (`coding-booth version`, `help`).
@@ -338,6 +315,7 @@ def main(
             return 0
 
         if session_cli.is_session(given, COMMANDS):
+            check_misspelled_command(given, session_cli.GLOBAL_OPTIONS, COMMANDS)
             from reconciler import commands
 
             return commands.run_codingbooth(session_cli.parse(given), before_step)
@@ -393,4 +371,4 @@ def _print_error(message: str) -> None:
 
     one_line = " ".join(message.split("\n"))
     label = colour.paint("error:", colour.RED, colour.BOLD, on=colour.enabled(sys.stderr))
-    print(f"booth: {label} {one_line}", file=sys.stderr)
+    print(f"booth: {label} {shown(one_line)}", file=sys.stderr)

@@ -18,6 +18,7 @@ from pathlib import Path
 import attrs
 
 from reconciler.build_context import BuildFingerprint, BuildInputs
+from reconciler.configfile import existing_file, user_path
 from reconciler.errors import ConfigError
 
 PREBUILT_REPO = "nawaman/codingbooth"
@@ -51,7 +52,7 @@ def find_dockerfile(code: Path, dockerfile: str | None, where: str) -> Path | No
     holds ``.booth/Dockerfile``; relative to the code directory), else
     ``<code>/.booth/Dockerfile`` when it exists, else none (the prebuilt image)."""
     if dockerfile:
-        path = Path(dockerfile).expanduser()
+        path = user_path(dockerfile, f"{where}: dockerfile")
         path = path if path.is_absolute() else code / path
         nested = path / ".booth" / "Dockerfile"
         if path.is_dir() and nested.is_file():
@@ -60,7 +61,7 @@ def find_dockerfile(code: Path, dockerfile: str | None, where: str) -> Path | No
             raise ConfigError(f"{where}: dockerfile {dockerfile!r} is not a file ({path})")
         return path
     default = code / ".booth" / "Dockerfile"
-    return default if default.is_file() else None
+    return existing_file(default, str(default))
 
 
 def build_args(words: Sequence[str], where: str) -> tuple[tuple[str, str], ...]:
@@ -124,8 +125,8 @@ def default_env_file(code: Path, setting: str | None) -> str | None:
         return None
     if setting:
         return setting
-    candidate = code / ".env"
-    return str(candidate) if candidate.is_file() else None
+    candidate = existing_file(code / ".env", str(code / ".env"))
+    return str(candidate) if candidate is not None else None
 
 
 @attrs.frozen
@@ -213,3 +214,10 @@ def contract_env(contract: Contract) -> list[str]:
     if c.startup:
         pairs["CB_STARTUP"] = c.startup
     return [f"{key}={value}" for key, value in pairs.items()]
+
+
+def login_shell_command(words: Sequence[str]) -> tuple[str, ...] | None:
+    """CodingBooth's ``bash -lc`` of the words joined by spaces: shell syntax works, and a
+    login shell's PATH (``/etc/profile.d``, where its setups install tools) applies. No
+    words: the image's own command."""
+    return ("bash", "-lc", " ".join(words)) if words else None

@@ -15,7 +15,7 @@ from pathlib import Path
 import attrs
 
 from reconciler import port_choice
-from reconciler.codingbooth import BuildSpec, Contract, contract_env
+from reconciler.codingbooth import BuildSpec, Contract, contract_env, login_shell_command
 from reconciler.config_parity import PARITY_KEYS, expanded_list, read_parity
 from reconciler.config_reader import KeyReader
 from reconciler.config_table import RunMode, open_table, read_run_mode
@@ -86,13 +86,6 @@ class CliInputs:
     login_shell: bool = False
 
 
-def login_shell_command(words: Sequence[str]) -> tuple[str, ...] | None:
-    """CodingBooth's ``bash -lc`` of the words joined by spaces: shell syntax works, and a
-    login shell's PATH (``/etc/profile.d``, where its setups install tools) applies. No
-    words: the image's own command."""
-    return ("bash", "-lc", " ".join(words)) if words else None
-
-
 @attrs.frozen
 class BoothConfig:
     """Every input of one booth, validated; ports and run-args already routed."""
@@ -132,6 +125,8 @@ class BoothConfig:
     pull: bool = False
     dryrun: bool = False  # CodingBooth's `dryrun`: show what would be done, change nothing
     verbose: bool = False  # CodingBooth's `verbose`: `booth` with no command logs more
+    # Every run-arg word with its source: a late failure names where its value came from.
+    run_arg_words: tuple[Word, ...] = attrs.field(default=(), eq=False, repr=False)
 
     @property
     def instance(self) -> str:
@@ -328,6 +323,7 @@ def build_config(
         ports=ports,
         booth_fields=routed.booth,
         namespace_fields=routed.namespace,
+        run_arg_words=(*parity.words_before, *late),
         warnings=(
             *warnings,
             *parity.warnings,

@@ -64,6 +64,31 @@ def read_config(path: Path, what: str, *, required: bool) -> str | None:
     return _decode(_read_bytes(path, what), what)
 
 
+def existing_file(path: Path, what: str) -> Path | None:
+    """``path`` when it is a regular file (through symlinks), None when nothing is there;
+    anything else in its place (a dangling or looping symlink, a directory, a FIFO, a
+    device) is an error, as it is for the config: never silently "no file"."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise ConfigError(f"{what}: a dangling symlink (to {os.readlink(path)})") from None
+        return None
+    except OSError as err:
+        raise ConfigError(f"{what}: cannot read: {_reason(err)}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(f"{what}: not a regular file ({_kind(info.st_mode)})")
+    return path
+
+
+def read_small_text(path: Path, what: str) -> str:
+    """A regular UTF-8 file of at most MAX_CONFIG_BYTES (an ``--env-file``): a FIFO would
+    block forever and ``/dev/zero`` never end, so neither is read."""
+    if existing_file(path, what) is None:
+        raise ConfigError(f"{what}: no such file")
+    return _decode(_read_bytes(path, what), what, bom=True)  # the CLI's kvfile skips one
+
+
 def _read_bytes(path: Path, what: str) -> bytes:
     try:
         with path.open("rb") as stream:
@@ -75,8 +100,8 @@ def _read_bytes(path: Path, what: str) -> bytes:
     return data
 
 
-def _decode(data: bytes, what: str) -> str:
-    if data.startswith(_BOM):
+def _decode(data: bytes, what: str, *, bom: bool = False) -> str:
+    if data.startswith(_BOM) and not bom:
         raise ConfigError(
             f"{what}: starts with a UTF-8 byte-order mark (BOM), which TOML does not allow; "
             "save the file as UTF-8 without BOM"
@@ -176,8 +201,10 @@ __all__ = [
     "MAX_CONFIG_BYTES",
     "code_directory",
     "config_location",
+    "existing_file",
     "parse_toml",
     "read_config",
+    "read_small_text",
     "toml_text",
     "user_path",
 ]

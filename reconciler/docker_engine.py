@@ -37,10 +37,9 @@ from reconciler.errors import (
     DockerUnavailableError,
     EngineError,
     EngineNotFound,
-    one_line,
 )
 from reconciler.logs import get_logger
-from reconciler.model import ActualState
+from reconciler.model import CODE_MOUNT, ActualState
 
 ATTACH_PARAMS = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
 
@@ -81,7 +80,7 @@ class DockerEngine:
             requests.exceptions.RequestException,
             OSError,
         ) as err:
-            raise DockerUnavailableError(unreachable(where, one_line(err, 200))) from None
+            raise DockerUnavailableError(unreachable(where, str(err))) from None
         client.timeout = API_TIMEOUT
         if version is not None:
             client.seed_version(version)
@@ -176,13 +175,20 @@ class DockerEngine:
                 lambda: self.client.create_container_from_config(sent, name=name)  # type: ignore[no-untyped-call]
             )
         except EngineError as err:
-            raise self._bind_error(err) from None
+            raise self._bind_error(err, sent) from None
         return str(created["Id"])
 
-    def _bind_error(self, err: EngineError) -> EngineError:
+    def _bind_error(self, err: EngineError, sent: Mapping[str, Any] | None = None) -> EngineError:
         path = remote.missing_bind(str(err))
-        message = path and remote.missing_bind_message(path, self._where.host, self.is_local)
-        return EngineError(message) if message else err
+        if not path:
+            return err
+        mounts = (sent or {}).get("HostConfig", {}).get("Mounts") or []
+        code_dir = not any(
+            m.get("Source") == path and m.get("Target") != CODE_MOUNT for m in mounts
+        )
+        return EngineError(
+            remote.missing_bind_message(path, self._where.host, self.is_local, code_dir)
+        )
 
     def missing_bind_source(self, image: str, source: str) -> str | None:
         probe = {

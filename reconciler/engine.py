@@ -11,12 +11,14 @@ Failures surface as :class:`reconciler.errors.EngineError` and its subclasses.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 import attrs
 
 from reconciler.engine_endpoint import Endpoint
+from reconciler.errors import ExecutionError
 from reconciler.model import ActualState
 
 # Both engines: the first request (``/version``) fails fast when nothing answers; later
@@ -184,3 +186,13 @@ class Engine(Protocol):
         """The engine's error when ``source`` does not exist on its host (None: it
         exists, or the engine cannot tell). Creates nothing that outlives the call."""
         ...
+
+
+def wait_removed(engine: Engine, container: str, seconds: float = 30.0) -> None:
+    """Until the engine no longer has ``container``: its own removal (``AutoRemove``)
+    finishes. Built on ``container_state`` alone, so every engine has it."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        engine.container_state(container)  # EngineNotFound once it is gone
+        time.sleep(0.05)
+    raise ExecutionError(f"container {container} is still being removed after {seconds:.0f}s")

@@ -14,13 +14,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import attrs
 
-from reconciler.errors import ConfigError
+from reconciler.configfile import existing_file, read_small_text
+from reconciler.errors import ConfigError, shown
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 LOCAL_SCHEMES = ("unix", "npipe")
@@ -71,34 +73,59 @@ def resolve(context: str | None = None, environ: Mapping[str, str] | None = None
     if context:
         return from_context(context, env)
     if env.get("DOCKER_HOST"):
-        return Endpoint(env["DOCKER_HOST"], "DOCKER_HOST", _env_tls(env))
+        return _checked(Endpoint(env["DOCKER_HOST"], "DOCKER_HOST", _env_tls(env)), "DOCKER_HOST")
     name = env.get("DOCKER_CONTEXT") or _current_context(env)
     if name:
         return from_context(name, env)
     return Endpoint(DEFAULT_HOST, "default")
 
 
+def _checked(endpoint: Endpoint, what: str) -> Endpoint:
+    """An address the SDK and ``Endpoint.host`` can parse, or one line naming ``what``
+    set it (``tcp://[::1`` and ``tcp://host:99999`` raised deep inside them)."""
+    try:
+        parts = urlsplit(endpoint.url)
+        port = parts.port
+    except ValueError as err:
+        reason = str(err).replace("Port", "port")
+        raise ConfigError(
+            f"{what}: {shown(endpoint.url)} is not an engine address ({reason}); expected "
+            "unix:///PATH, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT]"
+        ) from None
+    if parts.scheme in ("tcp", "ssh", "http", "https") and not parts.hostname:
+        raise ConfigError(f"{what}: {shown(endpoint.url)} names no host")
+    if port == 0:
+        raise ConfigError(f"{what}: {shown(endpoint.url)}: port 0 is not a port an engine uses")
+    return endpoint
+
+
 def from_context(name: str, environ: Mapping[str, str]) -> Endpoint:
     if name == "default":
         # The CLI's built-in context: DOCKER_HOST if set, else the local socket.
         if environ.get("DOCKER_HOST"):
-            return Endpoint(environ["DOCKER_HOST"], "DOCKER_HOST", _env_tls(environ))
+            env_host = Endpoint(environ["DOCKER_HOST"], "DOCKER_HOST", _env_tls(environ))
+            return _checked(env_host, "DOCKER_HOST")
         return Endpoint(DEFAULT_HOST, "context default")
     context_id = hashlib.sha256(name.encode()).hexdigest()
     store = config_dir(environ) / "contexts"
     meta_file = store / "meta" / context_id / "meta.json"
+    what = f"docker context {shown(repr(name))}"
+    meta_what = f"{what}: its meta.json ({meta_file})"
+    if existing_file(meta_file, meta_what) is None:
+        raise ConfigError(f"{what} not found (no {meta_file}); `docker context ls` lists them")
+    text = read_small_text(meta_file, meta_what)
     try:
-        meta = json.loads(meta_file.read_text())
-        docker = meta["Endpoints"]["docker"]
+        docker = json.loads(text)["Endpoints"]["docker"]
         host = str(docker["Host"])
-    except FileNotFoundError:
+    except (ValueError, KeyError, TypeError, IndexError):
         raise ConfigError(
-            f"docker context {name!r} not found (no {meta_file}); `docker context ls` lists them"
+            f"{what}: its meta.json ({meta_file}) is broken: expected JSON with "
+            "Endpoints.docker.Host; `docker context inspect` shows it, `docker context rm` "
+            "removes it"
         ) from None
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise ConfigError(f"docker context {name!r}: cannot read {meta_file}: {err}") from None
     tls_dir = store / "tls" / context_id / "docker"
-    return Endpoint(host, f"context {name}", _context_tls(tls_dir, docker))
+    where = f"{what} (host in {meta_file})"
+    return _checked(Endpoint(host, f"context {name}", _context_tls(tls_dir, docker)), where)
 
 
 def config_dir(environ: Mapping[str, str]) -> Path:
@@ -147,13 +174,41 @@ def _env_tls(environ: Mapping[str, str]) -> Tls | None:
 
 
 def unreachable(where: Endpoint, detail: str) -> str:
-    """The message for an endpoint booth cannot connect to (``detail``: the SDK's)."""
+    """The message for an endpoint booth cannot connect to (``detail``: the SDK's, whole)."""
     if where.scheme == "ssh" and "paramiko" in detail:
         return (
             f"ssh:// endpoints ({where.url}, {where.source}) need booth's ssh extra: "
             "pip install 'booth-reconciler[ssh]'"
         )
     return (
-        f"cannot reach the Docker engine at {where.url} ({where.source}; {detail}); is the "
-        "engine running and are DOCKER_HOST/--context right?"
+        f"cannot reach the Docker engine at {shown(where.url)} ({where.source}): "
+        f"{root_cause(detail)}; is the engine running and are DOCKER_HOST/--context right?"
     )
+
+
+# What is left of an SDK/urllib3 connection error once its wrappers are peeled off:
+# "[Errno 111] Connection refused", "FileNotFoundError(2, 'No such file or directory')",
+# "RemoteDisconnected('Remote end closed connection without response')".
+_CAUSES = (
+    re.compile(r"\[Errno -?\d+\] ([^'\"()\]]+)"),
+    re.compile(r"\w+Error\(-?\d+, '([^']+)'\)"),
+    re.compile(r"RemoteDisconnected\('([^']+)'\)"),
+    re.compile(r"(timed out)"),
+    re.compile(r"(\d{3}) (?:Client|Server) Error.*: (.+)$"),
+)
+_PREFIX = "Error while fetching server API version: "
+
+
+def root_cause(detail: str) -> str:
+    """The one phrase of a connection error a person needs ("connection refused")."""
+    text = detail.removeprefix(_PREFIX).strip()
+    for pattern in _CAUSES:
+        found = pattern.search(text)
+        if found is None:
+            continue
+        if len(found.groups()) == 2:
+            return f"it answered HTTP {found.group(1)} {found.group(2)}, not as a Docker engine"
+        cause = found.group(1).strip().rstrip(".")
+        return cause[:1].lower() + cause[1:]
+    text = re.sub(r"\w*ConnectionPool\([^)]*\): ", "", text)
+    return shown(text if len(text) <= 160 else text[:157] + "...")

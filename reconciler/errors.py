@@ -20,6 +20,20 @@ def one_line(err: BaseException, limit: int = 300) -> str:
     return line if len(line) < limit else line[: limit - 3] + "..."
 
 
+# Control characters (C0, DEL, C1) and the separators str.splitlines() breaks on: shown
+# escaped, so a message or a plan line stays one line and cannot move a terminal's cursor.
+_CONTROL = {
+    **{c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))},
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+}
+
+
+def shown(text: str) -> str:
+    """``text`` with its control characters escaped (``\\x1b``), for messages and plans."""
+    return text.translate(_CONTROL)
+
+
 class BoothError(Exception):
     """Base class: ``str(err)`` is the one-line message shown to the user."""
 

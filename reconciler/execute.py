@@ -4,7 +4,9 @@ Each step carries what it acts on, so a step is run without looking anything up 
 the only thing learned on the way is the ID of a container this run created. A 404 on
 remove is success; a 409 on create continues when the object is ours with the same spec
 hash. A failure leaves a state the next ``apply`` converges from: a container that was
-created but failed to start is removed again at once.
+created but failed to start is removed again at once, and then everything this run
+created or started is taken back, newest first (``undo.py``), so a failed apply leaves
+nothing of its own running.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ import attrs
 
 from reconciler import certificates
 from reconciler.endpoints import BOOTH_CERT_PATH, SERVER_TLS_DIR, DaemonEndpoint
-from reconciler.engine import BuildRequest, Engine
+from reconciler.engine import BuildRequest, Engine, wait_removed
 from reconciler.errors import (
+    BoothError,
     EngineConflict,
     EngineError,
     EngineNotFound,
@@ -43,7 +46,10 @@ from reconciler.model import (
 from reconciler.plan import Op, Plan, Step
 from reconciler.preflight import check_host_ports
 from reconciler.progress import BUILD_NOTE, NullProgress, Progress
+from reconciler.provenance import attributed
 from reconciler.readiness import SHUTDOWN_COMPLETE, wait_ready
+from reconciler.runargs import Word
+from reconciler.undo import Journal, undone
 
 STOP_TIMEOUT = 10
 NETWORK_REMOVE_RETRY_SECONDS = 5.0
@@ -76,6 +82,8 @@ class Executor:
     pull: bool = False  # a build pulls its base images first (``pull = true``)
     # (image, ID) pulled before planning: a build records the IDs of its base images.
     pulled: tuple[tuple[str, str], ...] = ()
+    # The run-arg words and their sources: a failure quoting a value names where it was set.
+    words: tuple[Word, ...] = ()
     ids: dict[Role, str] = attrs.field(factory=dict)
     # Containers this run created, which therefore hold their certificates already.
     created: set[Role] = attrs.field(factory=set)
@@ -91,6 +99,13 @@ class Executor:
     def _owns(self, labels: Any) -> bool:
         return is_owned(labels, self.instance, legacy=self.legacy)
 
+    # What the current run created or started, taken back if a later step fails.
+    journal: Journal = attrs.field(init=False)
+
+    @journal.default
+    def _new_journal(self) -> Journal:
+        return Journal(self.instance, STOP_TIMEOUT)
+
     def run(self, plan: Plan, actual: ActualState | None = None) -> list[StepResult]:
         for step in plan.steps:
             if step.observed is not None and step.observed.kind == Kind.CONTAINER:
@@ -98,6 +113,7 @@ class Executor:
         if _creates_tls_sidecar(plan):
             self.issuing = certificates.Issuing(self.instance)
         self.pulled = actual.pulled if actual is not None else ()
+        self.journal = self._new_journal()
         ensure_images(self.engine, plan, self.progress)
         if self.check_host_ports:
             check_host_ports(self.engine, plan, actual or ActualState())
@@ -107,24 +123,32 @@ class Executor:
             for step in plan.steps:
                 if self.before_step is not None:
                     self.before_step(step, interrupts)
-                started = time.monotonic()
-                self.progress.start(step, total)
-                ok = False
-                # Waiting changes nothing, so it can be abandoned at once; any other step
-                # finishes first, leaving an object either made or not made.
-                if step.op == Op.WAIT_READY:
-                    interrupts.abandon = lambda s=step: _interrupted(s, total, done=False)
                 try:
-                    self._apply(step)
-                    ok = True
-                finally:
-                    interrupts.abandon = None
-                    seconds = time.monotonic() - started
-                    self.progress.done(step, total, seconds, ok)
-                done.append(StepResult(step, seconds))
+                    done.append(self._timed(step, total, interrupts))
+                except BoothError as err:
+                    if step.op in (Op.CREATE_CONTAINER, Op.START_CONTAINER):
+                        err = attributed(err, self.words)  # the engine refused a value
+                    raise undone(err, self.journal, self.engine) from None
                 if interrupts.received:
                     raise RunInterrupted(_interrupted(step, total, done=True))
         return done
+
+    def _timed(self, step: Step, total: int, interrupts: StepInterrupts) -> StepResult:
+        started = time.monotonic()
+        self.progress.start(step, total)
+        ok = False
+        # Waiting changes nothing, so it can be abandoned at once; any other step
+        # finishes first, leaving an object either made or not made.
+        if step.op == Op.WAIT_READY:
+            interrupts.abandon = lambda s=step: _interrupted(s, total, done=False)
+        try:
+            self._apply(step)
+            ok = True
+        finally:
+            interrupts.abandon = None
+            seconds = time.monotonic() - started
+            self.progress.done(step, total, seconds, ok)
+        return StepResult(step, seconds)
 
     def _apply(self, step: Step) -> None:
         try:
@@ -165,6 +189,8 @@ class Executor:
             )
         except EngineConflict:
             self._check_ours(self.engine.network(resource.name)[1], resource)
+            return
+        self.journal.created(Kind.NETWORK, step.role, resource.name)
 
     def _create_volume(self, step: Step) -> None:
         resource = _desired(step)
@@ -172,6 +198,8 @@ class Executor:
             resource.name, resource.spec["Driver"], resource.labels(self.instance)
         )
         self._check_ours(labels, resource)
+        # Not found when planned, and the instance lock keeps other runs out: this run's.
+        self.journal.created(Kind.VOLUME, step.role, resource.name)
 
     def _create_container(self, step: Step) -> None:
         resource = _desired(step)
@@ -189,6 +217,7 @@ class Executor:
             self._check_ours(labels, resource)
             self.ids[step.role] = container_id
             return
+        self.journal.created(Kind.CONTAINER, step.role, resource.name, self.ids[step.role])
         # Between create and start, off the critical path for the booth (the inner
         # daemon is still booting): the certificates live and die with the containers.
         self._install_certificates(step.role, resource)
@@ -232,6 +261,8 @@ class Executor:
             raise ExecutionError(
                 f"cannot start {step.role} {step.name}: {_explain_start_error(str(err))}"
             ) from None
+        if step.role not in self.created:
+            self.journal.started(step.role, step.name, target)
 
     def _restart_container(self, step: Step) -> None:
         self.engine.restart(self._target(step), STOP_TIMEOUT)
@@ -254,7 +285,7 @@ class Executor:
                     raise
                 # A booth with AutoRemove (CodingBooth's --rm) is removed by the engine
                 # once it stops: wait for that removal instead of making a second one.
-                _wait_gone(self.engine, target)
+                wait_removed(self.engine, target)
 
     def _remove_network(self, step: Step) -> None:
         deadline = time.monotonic() + NETWORK_REMOVE_RETRY_SECONDS
@@ -344,15 +375,6 @@ def _explain_start_error(text: str) -> str:
     if "port is already allocated" in text or "address already in use" in text:
         return f"a declared host port is already in use ({text})"
     return text
-
-
-def _wait_gone(engine: Engine, container: str, seconds: float = 30.0) -> None:
-    """Until the engine no longer has ``container`` (its own removal finishes)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        engine.container_state(container)  # EngineNotFound once it is gone
-        time.sleep(0.05)
-    raise ExecutionError(f"container {container} is still being removed after {seconds:.0f}s")
 
 
 @contextlib.contextmanager

@@ -17,8 +17,8 @@ from typing import Any
 import attrs
 
 from reconciler import mounts, values
-from reconciler.configfile import user_path
-from reconciler.errors import ConfigError, RunArgError
+from reconciler.configfile import read_small_text, user_path
+from reconciler.errors import RunArgError
 from reconciler.model import RESERVED_LABEL_PREFIX
 
 
@@ -129,13 +129,7 @@ def _env_file(value: str, where: str, context: ParseContext) -> list[str]:
     path = user_path(value, where)
     if not path.is_absolute():
         path = context.code_dir / path
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        reason = err.strerror or type(err).__name__
-        raise ConfigError(f"{where}: cannot read {path}: {reason}") from None
-    except UnicodeDecodeError as err:
-        raise ConfigError(f"{where}: {path} is not UTF-8 (offset {err.start})") from None
+    text = read_small_text(path, f"{where}: {path}")  # not a FIFO, not /dev/zero
     return _with_host_values(values.parse_env_file(text, f"{where} {path}"), context)
 
 

@@ -11,10 +11,14 @@ wait-ready). Dependencies come from the graph's edges (``model.EDGES``):
 * every build-up starts after all of the teardown, which frees names and host ports;
 * a resource's own build-up follows its own teardown (a replacement).
 
-The steps are then listed in a topological order that prefers teardown, then creation
-order, and puts waits last among what is ready: the booth is created while the inner
-daemon boots. The executor runs them in that order; ``depends_on`` (step indexes) lets
-a reader, or a future parallel executor, see why.
+The steps are then listed in a topological order that prefers teardown, then every
+create the DAG allows, then starts, then waits. Creating is what the engine can still
+refuse for a value ``plan`` could not check (a bind source gone since, a name taken
+meanwhile); starting the privileged sidecar is what must not have happened when it does.
+The engine lets a container join ``container:<id>`` while that one is only created, so a
+fresh booth is created before its sidecar starts (design.md §7.1). The executor runs
+them in that order; ``depends_on`` (step indexes) lets a reader, or a future parallel
+executor, see why.
 """
 
 from __future__ import annotations
@@ -54,6 +58,14 @@ _REMOVE_OP = {
     Kind.CONTAINER: Op.REMOVE_CONTAINER,
 }
 _TEARDOWN_OPS = frozenset({Op.STOP_CONTAINER, *_REMOVE_OP.values()})
+# Among the build-up steps that are ready: every create first (what the engine may still
+# refuse), then starts, then waits (a wait changes nothing and blocks until it ends).
+_BUILDUP_STAGE = {
+    **dict.fromkeys((*_CREATE_OP.values(), Op.CREATE_CONTAINER), 0),
+    Op.START_CONTAINER: 1,
+    Op.RESTART_CONTAINER: 1,
+    Op.WAIT_READY: 2,
+}
 
 
 @attrs.frozen
@@ -114,8 +126,7 @@ class _Node:
             return (-1, 0, 0, self.change.name)
         if self.teardown:
             return (0, 0, TEARDOWN_RANK[self.change.role], self.change.name)
-        waits = int(self.op == Op.WAIT_READY)
-        return (1, waits, CREATION_RANK[self.change.role], self.change.name)
+        return (1, _BUILDUP_STAGE[self.op], CREATION_RANK[self.change.role], self.change.name)
 
 
 def make_plan(instance: str, changes: Sequence[Change]) -> Plan:

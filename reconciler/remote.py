@@ -72,7 +72,10 @@ def missing_bind(message: str) -> str | None:
     return found.group(1) if found else None
 
 
-def missing_bind_message(path: str, info_host: str, local: bool) -> str:
+def missing_bind_message(path: str, info_host: str, local: bool, code_dir: bool = True) -> str:
+    """``code_dir``: the missing source is the code directory (else a mount of the user's)."""
+    if local and not code_dir:
+        return f"bind source path does not exist: {path} (on this machine); create it first"
     if local:
         return f"{path} does not exist on this machine; create it or point booth at another -C"
     return (

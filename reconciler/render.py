@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from reconciler import colour
+from reconciler.errors import shown as escaped
 from reconciler.model import CODE_MOUNT, ActualState, Kind, Role
 from reconciler.plan import Plan, Step
 from reconciler.reconcile import Action, Change
@@ -55,7 +57,18 @@ def plan_text(plan: Plan, *, coloured: bool = False) -> str:
             f"{counts['start']} to start, {counts['remove']} to remove."
         ),
     ]
-    return "\n".join(lines) + "\n"
+    # One element is one line: a value holding a newline or a terminal escape stays on it.
+    # Coloured, the colours painted here stay (only SGR codes: no cursor move or title).
+    escape = _escaped_keeping_colour if coloured else escaped
+    return "\n".join(escape(line) for line in lines) + "\n"
+
+
+_SGR = re.compile(r"(\x1b\[[0-9;]*m)")
+
+
+def _escaped_keeping_colour(line: str) -> str:
+    """``line`` escaped as ``errors.shown`` does, except for its colour codes."""
+    return "".join(part if _SGR.fullmatch(part) else escaped(part) for part in _SGR.split(line))
 
 
 def _symbol(action: Action, coloured: bool) -> str:

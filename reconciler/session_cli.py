@@ -169,8 +169,8 @@ def _take(
         return 2
     if word in VALUE_FLAGS or word in ("--code", "-C", "--config", "--build-arg"):
         value = _value(words, index)
-        if word in CWD_RELATIVE and not (word == "--env-file" and value == "-"):
-            value = os.path.abspath(os.path.expanduser(value))
+        if word in CWD_RELATIVE and value != "-" and not value.startswith("~"):
+            value = os.path.abspath(value)  # `~…` is expanded (or refused) with the key
         if word in VALUE_FLAGS:
             values[VALUE_FLAGS[word]] = value
         elif word == "--build-arg":

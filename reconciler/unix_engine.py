@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler import observe
 from reconciler.engine import API_TIMEOUT, CONNECT_TIMEOUT, BuildRequest, EngineInfo, Stream
 from reconciler.engine_endpoint import Endpoint, unreachable
-from reconciler.errors import DockerUnavailableError, EngineError, EngineNotFound, one_line
+from reconciler.errors import DockerUnavailableError, EngineError, EngineNotFound
 from reconciler.logs import get_logger
 from reconciler.model import ActualState, Kind
 from reconciler.unix_api import UnixApi, path_of
@@ -94,7 +94,7 @@ class UnixEngine:
         except EngineError as err:
             # Worded as the SDK words it, so the message is the one DockerEngine gives.
             failed = EngineError(f"Error while fetching server API version: {err}")
-            raise DockerUnavailableError(unreachable(where, one_line(failed, 200))) from None
+            raise DockerUnavailableError(unreachable(where, str(failed))) from None
         except (KeyError, TypeError):
             detail = 'Invalid response from docker daemon: key "ApiVersion" is missing.'
             raise DockerUnavailableError(unreachable(where, detail)) from None

@@ -35,6 +35,7 @@ from reconciler.model import ActualState, DesiredGraph, Kind, Role, legacy_insta
 from reconciler.plan import Plan, make_plan
 from reconciler.progress import NullProgress, Progress
 from reconciler.reconcile import Change, check_owner_dir, destroy_changes, reconcile
+from reconciler.runargs import Word
 
 if TYPE_CHECKING:
     # Imported where a run changes something: a converged plan (the command run most
@@ -247,6 +248,7 @@ class Workspace:
                 observe=lambda: self.observe_loading(loading, pull=config.pull),
                 silence_build=config.silence_build,
                 pull=config.pull,
+                words=config.run_arg_words,
             )
 
     def destroy(
@@ -281,7 +283,9 @@ class Workspace:
         silence_build: bool = False,
         pull: bool = False,
         legacy: str | None = None,
+        words: Sequence[Word] = (),
     ) -> Executor:
+        """``words``: the run-args and their sources, which a late failure names."""
         from reconciler.execute import Executor
 
         return Executor(
@@ -295,6 +299,7 @@ class Workspace:
             before_step=self.before_step,
             silence_build=silence_build,
             pull=pull,
+            words=tuple(words),
         )
 
     def _converge(
@@ -308,6 +313,7 @@ class Workspace:
         observe: Callable[[], ActualState] | None = None,
         silence_build: bool = False,
         pull: bool = False,
+        words: Sequence[Word] = (),
     ) -> Outcome:
         from reconciler.lock import instance_lock
 
@@ -329,6 +335,7 @@ class Workspace:
                 silence_build=silence_build,
                 pull=pull,
                 legacy=legacy_instance(ref.name, ref.port),
+                words=words,
             )
             return Outcome(plan, tuple(executor.run(plan, actual)))
 

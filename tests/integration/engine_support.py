@@ -294,9 +294,17 @@ class BoothDir:
         config.parent.mkdir(parents=True, exist_ok=True)
         config.write_text("".join(f"{k} = {toml_value(v)}\n" for k, v in self.settings.items()))
 
-    def _argv(self, *args: str, pause_before: str | None = None) -> list[str]:
+    def _argv(
+        self,
+        *args: str,
+        pause_before: str | None = None,
+        remove_before: tuple[str, Path] | None = None,
+    ) -> list[str]:
         if pause_before is not None:
             program = [sys.executable, str(PAUSING_BOOTH), pause_before]
+        elif remove_before is not None:
+            point, directory = remove_before
+            program = [sys.executable, str(REMOVING_BOOTH), point, str(directory)]
         else:
             program = [sys.executable, "-m", "reconciler"]
         return [*program, "-C", str(self.path), *args]
@@ -313,11 +321,14 @@ class BoothDir:
         env: Mapping[str, str] | None = None,
         timeout: float = CLI_TIMEOUT,
         stdin: str | None = None,
+        remove_before: tuple[str, Path] | None = None,
     ) -> CliResult:
         """``python -m reconciler -C <dir> args…`` as a user would run it; ``stdin`` is
-        what it reads (nothing by default: never the terminal pytest runs in)."""
+        what it reads (nothing by default: never the terminal pytest runs in);
+        ``remove_before=("op[:role]", dir)`` removes ``dir`` just before that step (see
+        removing_booth.py)."""
         proc = subprocess.run(
-            self._argv(*args),
+            self._argv(*args, remove_before=remove_before),
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -474,6 +485,8 @@ def listening_addresses(container: str, port: int) -> set[str]:
 
 # booth with the executor's before-step hook installed: pauses, prints the marker.
 PAUSING_BOOTH = Path(__file__).with_name("pausing_booth.py")
+# booth with a directory removed just before one step: the engine then refuses that step.
+REMOVING_BOOTH = Path(__file__).with_name("removing_booth.py")
 PAUSE_MARKER = "booth: test pause before step"
 
 # What a user must never see: a traceback or the engine's raw HTTP error text.

@@ -53,18 +53,21 @@ def _killed_at(b, point: str, *args: str) -> None:
 
 # Paused before this step of a first apply → the containers the engine holds at the kill,
 # and what the next plan must still do (only that: the rest is kept). In order: network
-# and volume made, no container yet; sidecar created, never started; sidecar running, no
-# booth yet; inner daemon answered, booth created but not started.
+# and volume made, no container yet; sidecar created, never started, no booth yet; both
+# created, neither started; inner daemon answered, booth created but not started.
 FIRST_APPLY_POINTS = {
     "create-container:sidecar": (
         {"sidecar": None, "booth": None},
         {"sidecar": "create", "booth": "create"},
     ),
-    "start-container:sidecar": (
+    "create-container:booth": (
         {"sidecar": "created", "booth": None},
         {"sidecar": "start", "booth": "create"},
     ),
-    "create-container:booth": ({"sidecar": "running", "booth": None}, {"booth": "create"}),
+    "start-container:sidecar": (
+        {"sidecar": "created", "booth": "created"},
+        {"sidecar": "start", "booth": "start"},
+    ),
     "start-container:booth": ({"sidecar": "running", "booth": "created"}, {"booth": "start"}),
 }
 
@@ -91,8 +94,8 @@ def test_apply_killed_during_wait_ready_then_apply_converges(make_booth, gated_d
     run.kill()
 
     states = container_states(b)
-    assert states["sidecar"] == "running"
-    assert states["booth"] in (None, "created"), "the booth started before the daemon was ready"
+    # Created before the sidecar started; not started before the daemon was ready.
+    assert states == {"sidecar": "running", "booth": "created"}
     open_gate(b)
     assert_converges(b)
     assert_destroy_leaves_nothing(b)
@@ -109,7 +112,10 @@ REPLACEMENT_POINTS = {
         {"sidecar": None, "booth": None},
         {"sidecar": "create", "booth": "create"},
     ),
-    "create-container:booth": ({"sidecar": "running", "booth": None}, {"booth": "create"}),
+    "create-container:booth": (
+        {"sidecar": "created", "booth": None},
+        {"sidecar": "start", "booth": "create"},
+    ),
 }
 
 
@@ -175,8 +181,10 @@ def test_sidecar_dying_during_wait_ready_fails_at_once_with_its_last_log_lines(
     assert b.sidecar in error and "exited" in error, result.explain()
     assert "fake-dockerd: cannot start" in error, result.explain()
     assert_no_raw_errors(result)
-    states = container_states(b)
-    assert states["sidecar"] == "exited" and states["booth"] in (None, "created")
+    # The failed apply took back what it created (its last words are in the message).
+    assert "taken back what this run did" in error, result.explain()
+    assert container_states(b) == {"sidecar": None, "booth": None}
+    assert labelled_networks(b.client, b.instance) == []
     assert_destroy_leaves_nothing(b)
 
 

@@ -90,7 +90,9 @@ def test_an_unserved_socket_is_the_message_the_sdk_gives(tmp_path: Path) -> None
         with pytest.raises(DockerUnavailableError) as sdk:
             DockerEngine.at(where)
         assert str(light.value) == str(sdk.value)
-        assert "Error while fetching server API version" in str(light.value)
+        # One sentence: the cause, without the SDK's or urllib3's wrapping.
+        assert str(light.value).startswith(f"cannot reach the Docker engine at {url} ")
+        assert "Error while fetching" not in str(light.value)
 
 
 def test_a_missing_object_is_absent_and_other_failures_are_the_engines_message() -> None:

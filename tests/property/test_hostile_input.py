@@ -2,17 +2,27 @@
 
 Every input gives either a valid plan (exit 0, or 2 with --detailed-exitcode) or exit 1
 with exactly one line on stderr. Runs ``plan --offline`` in-process, so an unexpected
-exception escapes ``main`` and fails the test.
+exception escapes ``main`` and fails the test. The last test takes each class of hostile
+environment and file of issue 21 through ``apply`` against the real engine and checks
+that nothing was created there.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import string
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from cli_support import free_port
+from engine_support import BOOTH_IMAGE, DIND_IMAGE, ready_engine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -278,3 +288,218 @@ def test_a_config_that_exists_but_cannot_be_read_is_never_a_default_plan(
         lay_out(code_dir, layout, b"port = 1\n")
         assert main(["-C", str(code_dir), "plan", "--offline"]) == 1, layout
         assert capsys.readouterr().out == ""
+
+
+# --- the apply path, against the real engine: exit 1, one line, nothing created ------------
+#
+# Each case is one class of input from issue 21 that once ended in a traceback, a hang or
+# a silently ignored file. ``apply`` runs in-process against the real engine; the check
+# afterwards asks the engine for anything whose name carries the case's unique name.
+
+
+def _setup_bad_docker_host(host: str) -> Callable[[Path, dict[str, str]], list[str]]:
+    def setup(_code: Path, env: dict[str, str]) -> list[str]:
+        env["DOCKER_HOST"] = host
+        return []
+
+    return setup
+
+
+def _setup_context(meta: str) -> Callable[[Path, dict[str, str]], list[str]]:
+    """A docker context ``hostile`` whose meta.json holds ``meta``, made current."""
+
+    def setup(code: Path, env: dict[str, str]) -> list[str]:
+        config = code.parent / "docker-config"
+        digest = hashlib.sha256(b"hostile").hexdigest()
+        (config / "contexts" / "meta" / digest).mkdir(parents=True)
+        (config / "contexts" / "meta" / digest / "meta.json").write_text(meta)
+        env.pop("DOCKER_HOST", None)
+        env.update(DOCKER_CONFIG=str(config), DOCKER_CONTEXT="hostile")
+        return []
+
+    return setup
+
+
+def _setup_env(**values: str) -> Callable[[Path, dict[str, str]], list[str]]:
+    def setup(code: Path, env: dict[str, str]) -> list[str]:
+        env.update({k: v.replace("{tmp}", str(code.parent)) for k, v in values.items()})
+        if "XDG_RUNTIME_DIR" in values and "{tmp}/file" in values["XDG_RUNTIME_DIR"]:
+            (code.parent / "file").write_text("")
+        return []
+
+    return setup
+
+
+def _setup_lock_path_is_a_directory(code: Path, env: dict[str, str]) -> list[str]:
+    env["XDG_RUNTIME_DIR"] = str(code.parent / "run")
+    with _environment(env):
+        from reconciler.config import load_instance_ref
+        from reconciler.engine_endpoint import resolve
+        from reconciler.lock import lock_path
+
+        ref = load_instance_ref(str(code), None, lambda *_: 0)
+        lock_path(resolve().url, ref.instance).mkdir(parents=True)
+    return []
+
+
+def _setup_foreign_lock_directory(code: Path, env: dict[str, str]) -> list[str]:
+    """``booth-locks`` made by another user (on a shared /tmp, say)."""
+    locks = code.parent / "run" / "booth-locks"
+    locks.mkdir(parents=True)
+    os.chown(locks, 65534, 65534)  # the tests run as root on these machines
+    env["XDG_RUNTIME_DIR"] = str(locks.parent)
+    return []
+
+
+def _setup_config_line(line: str) -> Callable[[Path, dict[str, str]], list[str]]:
+    def setup(code: Path, _env: dict[str, str]) -> list[str]:
+        config = code / ".booth" / "config.toml"
+        text = config.read_text()
+        config.write_text("\n".join(x for x in text.splitlines() if "image =" not in x))
+        with config.open("a") as stream:
+            stream.write(f"\n{line}\n")
+        return []
+
+    return setup
+
+
+def _setup_env_file(target: str) -> Callable[[Path, dict[str, str]], list[str]]:
+    def setup(code: Path, _env: dict[str, str]) -> list[str]:
+        if target == "fifo":
+            os.mkfifo(code / "vars.env")
+            return ["--run-arg=--env-file=vars.env"]
+        return [f"--run-arg=--env-file={target}"]
+
+    return setup
+
+
+def _setup_odd_file(name: str, shape: str) -> Callable[[Path, dict[str, str]], list[str]]:
+    """``.env`` or ``.booth/Dockerfile`` that exists but is no regular file."""
+
+    def setup(code: Path, env: dict[str, str]) -> list[str]:
+        if name.endswith("Dockerfile"):  # read only when no image is named
+            _setup_config_line("")(code, env)
+        path = code / name
+        if shape == "dangling":
+            path.symlink_to(code / "nowhere")
+        elif shape == "loop":
+            path.symlink_to(path)
+        elif shape == "directory":
+            path.mkdir()
+        else:
+            os.mkfifo(path)
+        return []
+
+    return setup
+
+
+APPLY_CASES: dict[str, Callable[[Path, dict[str, str]], list[str]]] = {
+    "DOCKER_HOST=tcp://[::1": _setup_bad_docker_host("tcp://[::1"),
+    "DOCKER_HOST=tcp://127.0.0.1:99999": _setup_bad_docker_host("tcp://127.0.0.1:99999"),
+    "context host port 99999": _setup_context(
+        '{"Name": "hostile", "Endpoints": {"docker": {"Host": "tcp://127.0.0.1:99999"}}}'
+    ),
+    "context host [::1": _setup_context(
+        '{"Name": "hostile", "Endpoints": {"docker": {"Host": "tcp://[::1"}}}'
+    ),
+    "context meta.json broken": _setup_context('{"Name": "hostile", "Endpoints": '),
+    "BOOTH_LOCK_TIMEOUT=abc": _setup_env(BOOTH_LOCK_TIMEOUT="abc"),
+    "XDG_RUNTIME_DIR a file": _setup_env(XDG_RUNTIME_DIR="{tmp}/file"),
+    "XDG_RUNTIME_DIR unusable": _setup_env(XDG_RUNTIME_DIR="/proc/booth-missing/run"),
+    "lock path a directory": _setup_lock_path_is_a_directory,
+    "booth-locks of another user": _setup_foreign_lock_directory,
+    "dockerfile ~nosuchuser": _setup_config_line('dockerfile = "~nosuchuser-booth/D"'),
+    "--env-file FIFO": _setup_env_file("fifo"),
+    "--env-file /dev/zero": _setup_env_file("/dev/zero"),
+    **{
+        f"{name} {shape}": _setup_odd_file(name, shape)
+        for name in (".env", ".booth/Dockerfile")
+        for shape in ("dangling", "loop", "directory", "fifo")
+    },
+}
+
+
+@contextlib.contextmanager
+def _environment(env: dict[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _objects_named(client: Any, fragment: str) -> list[str]:
+    volumes = (client.api.volumes() or {}).get("Volumes") or []
+    names = [n.lstrip("/") for c in client.api.containers(all=True) for n in c["Names"]]
+    names += [n["Name"] for n in client.api.networks()] + [v["Name"] for v in volumes]
+    return sorted(n for n in names if fragment in n)
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("case", list(APPLY_CASES))
+def test_hostile_input_to_apply_is_one_line_and_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    client = ready_engine()
+    name = f"hostile-{uuid.uuid4().hex[:8]}"
+    code = tmp_path / "code"
+    (code / ".booth").mkdir(parents=True)
+    (code / ".booth" / "config.toml").write_text(
+        f'name = "{name}"\nport = {free_port()}\ndind = true\n'
+        f'image = "{BOOTH_IMAGE}"\ndind-image = "{DIND_IMAGE}"\n'
+    )
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(tmp_path / "run")}
+    extra = APPLY_CASES[case](code, env)
+
+    with _environment(env):
+        started = time.monotonic()
+        code_returned = main(["-C", str(code), "apply", *extra])
+        elapsed = time.monotonic() - started
+    out, err = capsys.readouterr()
+
+    assert code_returned == 1, (out, err)
+    assert elapsed < 30, f"took {elapsed:.1f}s"
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("booth: error: "), err
+    assert "Traceback" not in err and "\x1b" not in err
+    left = _objects_named(client, name)
+    _remove(client, left)  # only this test's unique name: nothing else is touched
+    assert left == []
+
+
+def _remove(client: Any, names: list[str]) -> None:
+    for remove in (
+        lambda n: client.api.remove_container(n, force=True, v=True),
+        client.api.remove_network,
+        client.api.remove_volume,
+    ):
+        for name in names:
+            with contextlib.suppress(Exception):
+                remove(name)
+
+
+@pytest.mark.docker
+def test_a_session_with_dockerfile_of_an_unknown_user_is_one_line_and_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``booth --dockerfile '~nosuchuser/D'`` (CodingBooth's session flag) once raised
+    RuntimeError from ``Path.expanduser``."""
+    client = ready_engine()
+    name = f"hostile-{uuid.uuid4().hex[:8]}"
+    (tmp_path / ".booth").mkdir()
+    (tmp_path / ".booth" / "config.toml").write_text(f'name = "{name}"\nport = {free_port()}\n')
+
+    returned = main(["-C", str(tmp_path), "--dockerfile", "~nosuchuser-booth/D"])
+
+    err = capsys.readouterr().err
+    assert returned == 1
+    assert err.splitlines() == [
+        "booth: error: command line --dockerfile: dockerfile: cannot expand "
+        "'~nosuchuser-booth': no home for user 'nosuchuser-booth'"
+    ]
+    left = _objects_named(client, name)
+    _remove(client, left)
+    assert left == []

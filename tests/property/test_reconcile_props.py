@@ -119,11 +119,12 @@ def test_fresh_plan_creates_everything_in_order(config: BoothConfig) -> None:
     ops = [(s.op, s.role) for s in plan.steps]
     expected = [(f"create-{r.role}", r.role) for r in desired if r.kind != "container"]
     if config.dind:
-        # The booth is created while the inner daemon boots, started once it answers.
+        # Both are created before the privileged sidecar starts; the booth starts once
+        # the inner daemon answers.
         expected += [
             ("create-container", SIDECAR),
-            ("start-container", SIDECAR),
             ("create-container", BOOTH),
+            ("start-container", SIDECAR),
             ("wait-ready", SIDECAR),
             ("start-container", BOOTH),
         ]
@@ -157,9 +158,15 @@ def test_steps_follow_the_documented_order(scenario: Scenario) -> None:
     buildup = [i for i, op in enumerate(ops) if not op.startswith(("stop-", "remove-"))]
     assert not teardown or not buildup or max(teardown) < min(buildup)
     rank = {NETWORK: 0, VOLUME: 0, SIDECAR: 1, BOOTH: 2}
-    # wait-ready sits where the daemon must answer (checked below), not by rank.
-    build_ranks = [rank[plan.steps[i].role] for i in buildup if ops[i] != "wait-ready"]
-    assert build_ranks == sorted(build_ranks)
+    # Every create comes before the first (re)start, so nothing runs yet when the engine
+    # refuses a create; each group goes in creation order. wait-ready sits where the
+    # daemon must answer (checked below), not by rank.
+    creates = [i for i in buildup if ops[i].startswith("create-")]
+    starts = [i for i in buildup if ops[i] in ("start-container", "restart-container")]
+    assert not creates or not starts or max(creates) < min(starts)
+    for group in (creates, starts):
+        ranks = [rank[plan.steps[i].role] for i in group]
+        assert ranks == sorted(ranks)
     removal_ranks = [rank[plan.steps[i].role] for i in teardown]
     assert removal_ranks == sorted(removal_ranks, reverse=True)
     assert [s.index for s in plan.steps] == list(range(1, len(plan.steps) + 1))

@@ -188,8 +188,8 @@ def test_json_plan_content_of_the_dind_example(capsys: Capsys) -> None:
         ("create-network", "network"),
         ("create-volume", "volume"),
         ("create-container", "sidecar"),
+        ("create-container", "booth"),  # before anything privileged runs
         ("start-container", "sidecar"),
-        ("create-container", "booth"),
         ("wait-ready", "sidecar"),
         ("start-container", "booth"),
     ]

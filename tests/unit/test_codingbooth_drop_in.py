@@ -16,8 +16,9 @@ import pytest
 from booth_builders import FIXED_CODE, config_from_toml, desired_from_toml, observed
 
 from reconciler.cli import main
+from reconciler.codingbooth import login_shell_command
 from reconciler.codingbooth_env import parse_bool, settings_from_env
-from reconciler.config import CliInputs, load_config, login_shell_command
+from reconciler.config import CliInputs, load_config
 from reconciler.errors import ConfigError, InstanceTakenError
 from reconciler.model import (
     LABEL_CODE_DIR,

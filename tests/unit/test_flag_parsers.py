@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.configfile import MAX_CONFIG_BYTES
 from reconciler.errors import ConfigError
 from reconciler.flags import LONG, Merge, ParseContext, Placed
 
@@ -67,16 +68,30 @@ def test_a_label_without_a_value_is_an_empty_label() -> None:
 def test_an_env_file_that_cannot_be_read_names_it_and_the_reason(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         parse("env-file", "missing.env", tmp_path)
-    assert str(caught.value) == (
-        f"{WHERE}: cannot read {tmp_path / 'missing.env'}: No such file or directory"
-    )
+    assert str(caught.value) == f"{WHERE}: {tmp_path / 'missing.env'}: no such file"
 
 
-def test_a_directory_as_env_file_is_named_with_the_system_reason(tmp_path: Path) -> None:
+def test_a_directory_as_env_file_is_named_with_its_kind(tmp_path: Path) -> None:
     (tmp_path / "vars.env").mkdir()
     with pytest.raises(ConfigError) as caught:
         parse("env-file", "vars.env", tmp_path)
-    assert str(caught.value) == f"{WHERE}: cannot read {tmp_path / 'vars.env'}: Is a directory"
+    assert str(caught.value) == (
+        f"{WHERE}: {tmp_path / 'vars.env'}: not a regular file (a directory)"
+    )
+
+
+@pytest.mark.parametrize(("path", "kind"), [("/dev/zero", "a device"), ("fifo.env", "a FIFO")])
+def test_an_env_file_that_would_never_end_is_not_read(tmp_path: Path, path: str, kind: str) -> None:
+    os.mkfifo(tmp_path / "fifo.env")  # reading it would block forever
+    with pytest.raises(ConfigError) as caught:
+        parse("env-file", path, tmp_path)
+    assert str(caught.value).endswith(f": not a regular file ({kind})")
+
+
+def test_an_env_file_is_capped_as_the_config_is(tmp_path: Path) -> None:
+    (tmp_path / "vars.env").write_bytes(b"A=" + b"a" * MAX_CONFIG_BYTES)
+    with pytest.raises(ConfigError, match="more than the 1 MiB"):
+        parse("env-file", "vars.env", tmp_path)
 
 
 def test_a_read_error_without_a_system_reason_names_its_kind(
@@ -85,17 +100,20 @@ def test_a_read_error_without_a_system_reason_names_its_kind(
     def refuse(*_args: object, **_kwargs: object) -> str:
         raise PermissionError  # no errno, no strerror: as some file systems report it
 
-    monkeypatch.setattr(Path, "read_text", refuse)
+    (tmp_path / "vars.env").write_text("A=1\n")
+    monkeypatch.setattr(Path, "open", refuse)
     with pytest.raises(ConfigError) as caught:
         parse("env-file", "vars.env", tmp_path)
-    assert str(caught.value) == f"{WHERE}: cannot read {tmp_path / 'vars.env'}: PermissionError"
+    assert str(caught.value) == f"{WHERE}: {tmp_path / 'vars.env'}: cannot read: PermissionError"
 
 
 def test_an_env_file_that_is_not_utf8_names_the_offset(tmp_path: Path) -> None:
     (tmp_path / "vars.env").write_bytes(b"A=\xff\n")
     with pytest.raises(ConfigError) as caught:
         parse("env-file", "vars.env", tmp_path)
-    assert str(caught.value) == f"{WHERE}: {tmp_path / 'vars.env'} is not UTF-8 (offset 2)"
+    assert str(caught.value) == (
+        f"{WHERE}: {tmp_path / 'vars.env'}:1: not UTF-8 (byte 0xff at offset 2)"
+    )
 
 
 def test_a_bad_line_of_an_env_file_names_the_flag_and_the_file(tmp_path: Path) -> None:

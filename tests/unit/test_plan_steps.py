@@ -3,8 +3,9 @@
 Each test is one situation of the hand-built graph (``tests/support/hand_graph.py``) and
 its whole plan: operation, role, reason text, reason code and ``depends_on``. Together
 they state the ordering rules of ``plan.py``'s docstring: a build first; teardown before
-any build-up, along the edges' reverse; a sidecar after its network and volume; a booth
-created while the inner daemon boots and started only once it answers.
+any build-up, along the edges' reverse; a sidecar after its network and volume; every
+create before the first start (a booth created before its sidecar starts) and a booth
+started only once the inner daemon answers.
 """
 
 from __future__ import annotations
@@ -40,15 +41,17 @@ def rows(plan: Plan) -> list[Row]:
 
 
 def test_a_fresh_booth_builds_first_and_starts_once_the_daemon_answers() -> None:
+    # Both containers are created before the privileged sidecar starts: a create the
+    # engine refuses then leaves nothing running.
     assert rows(plan_for(ActualState())) == [
         ("build-image", "image", "not found", "not_found", ()),
         ("create-network", "network", "not found", "not_found", ()),
         ("create-volume", "volume", "not found", "not_found", ()),
         ("create-container", "sidecar", "not found", "not_found", (2, 3)),
-        ("start-container", "sidecar", "not found", "not_found", (4,)),
         ("create-container", "booth", "not found", "not_found", (1, 4)),
-        ("wait-ready", "sidecar", "inner Docker daemon starting", "daemon_starting", (5,)),
-        ("start-container", "booth", "not found", "not_found", (6, 7)),
+        ("start-container", "sidecar", "not found", "not_found", (4,)),
+        ("wait-ready", "sidecar", "inner Docker daemon starting", "daemon_starting", (6,)),
+        ("start-container", "booth", "not found", "not_found", (5, 7)),
     ]
 
 
@@ -97,10 +100,10 @@ def test_a_replaced_sidecar_goes_after_its_booth_and_comes_back_before_it() -> N
         ("remove-container", "booth", *cascade, (1,)),
         ("remove-container", "sidecar", "dead", "dead", (2,)),  # a dead one is not stopped
         ("create-container", "sidecar", "dead", "dead", (1, 2, 3)),
-        ("start-container", "sidecar", "dead", "dead", (4,)),
         ("create-container", "booth", *cascade, (1, 2, 3, 4)),
-        ("wait-ready", "sidecar", "inner Docker daemon starting", "daemon_starting", (5,)),
-        ("start-container", "booth", *cascade, (6, 7)),
+        ("start-container", "sidecar", "dead", "dead", (4,)),
+        ("wait-ready", "sidecar", "inner Docker daemon starting", "daemon_starting", (6,)),
+        ("start-container", "booth", *cascade, (5, 7)),
     ]
 
 
@@ -142,10 +145,10 @@ def test_a_new_network_replaces_the_sidecar_and_the_booth_in_teardown_order() ->
         ("remove-container", "sidecar", *network, (3,)),
         ("create-network", "network", "not found", "not_found", (1, 2, 3, 4)),
         ("create-container", "sidecar", *network, (1, 2, 3, 4, 5)),
-        ("start-container", "sidecar", *network, (6,)),
         ("create-container", "booth", *owner, (1, 2, 3, 4, 6)),
-        ("wait-ready", "sidecar", "inner Docker daemon starting", "daemon_starting", (7,)),
-        ("start-container", "booth", *owner, (8, 9)),
+        ("start-container", "sidecar", *network, (6,)),
+        ("wait-ready", "sidecar", "inner Docker daemon starting", "daemon_starting", (8,)),
+        ("start-container", "booth", *owner, (7, 9)),
     ]
 
 

@@ -105,8 +105,8 @@ def test_replacement_stops_running_containers_before_removing_them() -> None:
         ("stop-container", "sidecar"),
         ("remove-container", "sidecar"),
         ("create-container", "sidecar"),
-        ("start-container", "sidecar"),
         ("create-container", "booth"),
+        ("start-container", "sidecar"),
         ("wait-ready", "sidecar"),
         ("start-container", "booth"),
     ]
