@@ -209,6 +209,11 @@ def _merge_fields(spec: dict[str, Any], fields: ContainerFields) -> None:
         target = spec["HostConfig"] if parent == "HostConfig" else spec
         if value is False and key not in target:
             continue
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            # a mapping adds to what is there (--expose to the published ports,
+            # the booth's --sysctl to the namespace's)
+            target[key] = {**target[key], **copy.deepcopy(value)}
+            continue
         target[key] = copy.deepcopy(value)
 
 

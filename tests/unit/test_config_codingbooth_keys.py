@@ -62,10 +62,10 @@ def test_a_file_with_only_comments_is_still_the_config_file(code: Path) -> None:
 def test_the_files_run_args_are_named_by_the_file_when_keys_come_from_the_command_line(
     code: Path,
 ) -> None:
-    path = write(code, 'run-args = ["--restart", "always"]\n')
+    path = write(code, 'run-args = ["--cidfile", "id"]\n')
     with pytest.raises(RunArgError) as caught:
         load_config(str(code), cli=CliInputs(overrides=(("variant", "kde"),)), host_env={})
-    assert str(caught.value).startswith(f"unsupported run-arg '--restart' ({path} run-args); ")
+    assert str(caught.value).startswith(f"unsupported run-arg '--cidfile' ({path} run-args); ")
 
 
 def test_a_bad_command_line_value_is_refused_like_the_files(code: Path) -> None:
