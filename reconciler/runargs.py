@@ -49,6 +49,7 @@ class Flag:
     value: str
     raw: str
     source: str
+    separate: bool = attrs.field(default=False, eq=False)  # the value was the next word
 
     @property
     def name(self) -> str:
@@ -57,8 +58,7 @@ class Flag:
     @property
     def where(self) -> str:
         """The flag as written, its value when that was a word of its own, and its source."""
-        separate = self.spec.takes_value and self.value not in self.raw
-        value = f" {self.value!r}" if separate else ""
+        value = f" {self.value!r}" if self.separate else ""
         return f"run-arg {self.raw!r}{value} ({self.source})"
 
 
@@ -83,7 +83,8 @@ def tokenize(words: Sequence[Word]) -> list[Flag]:
                 value, index = _next_value(words, index, text, word.source)
             elif spec.boolean and not has_eq:
                 value = "true"
-            flags.append(Flag(spec, value, text, word.source))
+            separate = spec.takes_value and not has_eq
+            flags.append(Flag(spec, value, text, word.source, separate))
         elif text.startswith("-") and len(text) > 1:
             cluster, used_next = _short_cluster(words, index, word)
             flags.extend(cluster)
@@ -111,7 +112,7 @@ def _short_cluster(words: Sequence[Word], index: int, word: Word) -> tuple[list[
             if rest:
                 return [*flags, Flag(spec, rest.removeprefix("="), text, source)], 0
             value, _ = _next_value(words, index, text, source)
-            return [*flags, Flag(spec, value, text, source)], 1
+            return [*flags, Flag(spec, value, text, source, True)], 1
         if rest.startswith("="):
             return [*flags, Flag(spec, rest[1:], text, source)], 0
         flags.append(Flag(spec, "true", text, source))
