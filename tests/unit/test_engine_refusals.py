@@ -196,8 +196,15 @@ def test_mount_readonly_takes_every_false_of_go_parse_bool(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], spelling: str
 ) -> None:
     code = main(
-        ["-C", str(tmp_path), "plan", "--offline", "--json"]
-        + ["--run-arg=--mount", f"--run-arg=type=volume,src=cache,dst=/c,ro={spelling}"]
+        [
+            "-C",
+            str(tmp_path),
+            "plan",
+            "--offline",
+            "--json",
+            "--run-arg=--mount",
+            f"--run-arg=type=volume,src=cache,dst=/c,ro={spelling}",
+        ]
     )
     booth = json.loads(capsys.readouterr().out)["changes"][-1]["desired"]
     assert code == 0
