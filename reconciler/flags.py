@@ -210,6 +210,14 @@ def _entrypoint(value: str, _where: str, _context: ParseContext) -> list[str]:
     return [value]
 
 
+def _workdir(value: str, where: str, _context: ParseContext) -> str:
+    return values.parse_workdir(value, where)
+
+
+def _security_opt(value: str, where: str, _context: ParseContext) -> str:
+    return values.parse_security_opt(value, where)
+
+
 def _capability(value: str, where: str, _context: ParseContext) -> str:
     return values.parse_capability(value, where)
 
@@ -273,7 +281,7 @@ FLAGS = (
         merge=Merge.APPEND,
         parse=_mount,
     ),
-    FlagSpec("workdir", "w", field="WorkingDir"),
+    FlagSpec("workdir", "w", field="WorkingDir", parse=_workdir),
     FlagSpec("user", "u", field="User"),
     FlagSpec("label", "l", field="Labels", merge=Merge.UPDATE, parse=_label),
     FlagSpec("cap-add", field="HostConfig.CapAdd", merge=Merge.APPEND, parse=_capability),
@@ -285,7 +293,9 @@ FLAGS = (
         parse=_device,
     ),
     FlagSpec("privileged", field="HostConfig.Privileged", parse=_flag_bool, boolean=True),
-    FlagSpec("security-opt", field="HostConfig.SecurityOpt", merge=Merge.APPEND),
+    FlagSpec(
+        "security-opt", field="HostConfig.SecurityOpt", merge=Merge.APPEND, parse=_security_opt
+    ),
     FlagSpec(
         "tmpfs",
         field="HostConfig.Tmpfs",

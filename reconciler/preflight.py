@@ -23,7 +23,7 @@ from typing import Any
 import attrs
 
 from reconciler.engine import Engine, EngineInfo
-from reconciler.errors import ExecutionError
+from reconciler.errors import EngineNotFound, ExecutionError
 from reconciler.logs import get_logger
 from reconciler.model import CODE_MOUNT, ActualState, Resource
 from reconciler.plan import Op, Plan
@@ -140,6 +140,26 @@ def check_values(engine: Engine, info: EngineInfo, creates: list[Resource]) -> N
             f"{info.api_version}, and image mounts need API 1.48 (Docker 28) {NOTHING_CREATED}"
         )
     _check_host_paths(engine, info, creates, mounts)
+    _check_joined_containers(engine, creates)
+
+
+def _check_joined_containers(engine: Engine, creates: list[Resource]) -> None:
+    """``--pid``/``--ipc container:NAME``: the engine refuses a create that names a
+    container it does not have (one this plan creates first is fine)."""
+    planned = {r.name for r in creates}
+    for resource in creates:
+        host = resource.spec["HostConfig"]
+        for flag, field in (("--pid", "PidMode"), ("--ipc", "IpcMode")):
+            kind, _, name = str(host.get(field) or "").partition(":")
+            if kind != "container" or name in planned:
+                continue
+            try:
+                engine.container(name)
+            except EngineNotFound:
+                raise ExecutionError(
+                    f"run-arg {flag} container:{name}: the engine at {engine.endpoint} has no "
+                    f"container {name} {NOTHING_CREATED}"
+                ) from None
 
 
 def _check_host_paths(

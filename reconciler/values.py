@@ -303,3 +303,34 @@ def parse_capability(value: str, where: str) -> str:
             "CAP_SYS_PTRACE, or ALL; repeat the flag for several)",
         )
     return value
+
+
+def parse_workdir(value: str, where: str) -> str:
+    """``-w``: the daemon refuses a relative working directory at create ("it needs to
+    be an absolute path"); empty means the image's own."""
+    if value and not posixpath.isabs(value):
+        raise fail(where, f"the working directory {value!r} must be an absolute path")
+    return value
+
+
+_SECURITY_KEYS = ("label", "apparmor", "seccomp", "no-new-privileges")
+
+
+def parse_security_opt(value: str, where: str) -> str:
+    """``--security-opt``, as the daemon's ``parseSecurityOpt`` reads it at create:
+    ``no-new-privileges``, ``disable``, or KEY=VALUE (KEY:VALUE, deprecated) with KEY one
+    of label, apparmor, seccomp, no-new-privileges (a Go boolean). ``systempaths`` is
+    handled by the docker CLI alone, which booth does not do: refused, not sent."""
+    if value in ("no-new-privileges", "disable"):
+        return value
+    separator = "=" if "=" in value else ":"
+    key, has_separator, setting = value.partition(separator)
+    if not has_separator or key not in _SECURITY_KEYS:
+        raise fail(
+            where,
+            f"expected no-new-privileges or KEY=VALUE with KEY one of "
+            f"{', '.join(_SECURITY_KEYS)}, not {value!r}",
+        )
+    if key == "no-new-privileges" and setting not in TRUE_WORDS | FALSE_WORDS:
+        raise fail(where, f"no-new-privileges takes true or false, not {setting!r}")
+    return value

@@ -12,7 +12,7 @@ from booth_builders import desired_from_toml
 
 from reconciler import preflight
 from reconciler.engine import EngineInfo
-from reconciler.errors import ExecutionError
+from reconciler.errors import EngineNotFound, ExecutionError
 from reconciler.model import ActualState
 from reconciler.plan import Plan, make_plan
 from reconciler.reconcile import reconcile
@@ -28,6 +28,7 @@ class FakeEngine:
     probes: list[str] = attrs.field(factory=list)
     api: str = "1.41"
     missing_paths: tuple[str, ...] = ()
+    containers: tuple[str, ...] = ()
     cpus: int = 2
 
     @property
@@ -40,6 +41,11 @@ class FakeEngine:
 
     def identity(self) -> EngineInfo:
         return EngineInfo(self.kind, "1", self.api, self.endpoint, self.local)
+
+    def container(self, name: str) -> tuple[str, Mapping[str, str]]:
+        if name not in self.containers:
+            raise EngineNotFound(f"No such container: {name}")
+        return name, {}
 
     def info(self) -> Mapping[str, object]:
         return {"NCPU": self.cpus}
@@ -150,3 +156,22 @@ def test_a_remote_engine_is_asked_for_a_mount_source_and_not_for_devices() -> No
     assert "/srv/data" in engine.probes
     with pytest.raises(ExecutionError, match="run-arg --mount: /srv/data does not exist"):
         preflight.check_engine(FakeEngine(local=False, missing_paths=("/srv/data",)), plan)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("flag", ["--pid", "--ipc"])
+def test_joining_a_container_the_engine_does_not_have_is_refused(flag: str) -> None:
+    plan = run_args_plan(flag, "container:other", dind=False)
+    with pytest.raises(ExecutionError) as caught:
+        preflight.check_engine(FakeEngine(), plan)  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        f"run-arg {flag} container:other: the engine at unix:///fake.sock has no container "
+        "other (nothing was created)"
+    )
+    preflight.check_engine(FakeEngine(containers=("other",)), plan)  # type: ignore[arg-type]
+
+
+def test_joining_the_sidecar_this_plan_creates_needs_no_lookup() -> None:
+    plan = run_args_plan("--pid", "container:PLACEHOLDER")
+    sidecar = next(s.desired.name for s in plan.steps if s.desired and s.desired.role == "sidecar")
+    plan = run_args_plan("--pid", f"container:{sidecar}")
+    preflight.check_engine(FakeEngine(), plan)  # type: ignore[arg-type]

@@ -124,6 +124,20 @@ REFUSED = {
         "run-arg '--dns' 'notanip' ({src}): expected an IP address such as 1.1.1.1 or "
         "2606:4700::1111, not 'notanip'",
     ),
+    "-w relative": (
+        ["-w", "work"],
+        "run-arg '-w' 'work' ({src}): the working directory 'work' must be an absolute path",
+    ),
+    "--security-opt unknown": (
+        ["--security-opt", "bogus"],
+        "run-arg '--security-opt' 'bogus' ({src}): expected no-new-privileges or KEY=VALUE "
+        "with KEY one of label, apparmor, seccomp, no-new-privileges, not 'bogus'",
+    ),
+    "--security-opt no-new-privileges=maybe": (
+        ["--security-opt=no-new-privileges=maybe"],
+        "run-arg '--security-opt=no-new-privileges=maybe' ({src}): no-new-privileges takes "
+        "true or false, not 'maybe'",
+    ),
     "-p with a sign": (
         ["-p", "+31450:80"],
         "invalid port spec '+31450:80' ({src}): host port '+31450' is not a number",
