@@ -270,3 +270,40 @@ def test_what_only_the_engine_can_judge_is_refused_before_anything_is_created(
     assert line.endswith("(nothing was created)")
     assert labelled_containers(b.client, b.instance) == {}
     assert labelled_networks(b.client, b.instance) == []
+
+
+ISSUE_INPUTS = [
+    ("-v", "/tmp:/x:bogus"),
+    ("-v", "a:b:c:d"),
+    ("-v", ""),
+    ("-v", "src:/"),
+    ("-v", "src:relative"),
+    ("-v", "a vol:/x"),
+    ("-v", "/tmp:/x", "--tmpfs", "/x"),
+    ("--mount", "type=volume,src=/abs,dst=/x"),
+    ("--cap-add", "BOGUS"),
+    ("--cap-add", ""),
+    ("--cap-add", "NET_RAW,MKNOD"),
+    ("-m", "4m"),
+    ("-e", "A=x\0y"),
+    ("-w", "/w\0"),
+    ("--device", "/dev/null\0"),
+    ("--tmpfs", "/t\0"),
+    ("--add-host", "bad"),
+    ("--label", "=v"),
+    ("--dns", "notanip"),
+    ("-v", "/tmp:/x:ro:extra"),
+    ("-p", "+31450:80"),
+]
+
+
+def test_issue_inputs_leave_nothing_on_the_engine(make_booth: Any) -> None:
+    """The hostile inputs of issue 21 through ``apply``: one line, and no object of the
+    instance on the engine (before, the privileged sidecar was left running)."""
+    for words in ISSUE_INPUTS:
+        b = make_booth(run_args=list(words))
+        result = b.cli("apply")
+        assert result.rc == 1, (words, result.explain())
+        assert len(result.stderr.strip().splitlines()) == 1, (words, result.stderr)
+        assert labelled_containers(b.client, b.instance) == {}, words
+        assert labelled_networks(b.client, b.instance) == [], words
