@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from reconciler.mounts import split_csv_record
 from reconciler.values import fail
 
 # go-units ulimit.go ulimitNameMapping ("as" is disabled there too).
@@ -166,8 +167,6 @@ def parse_gpus(value: str, where: str) -> dict[str, Any]:
     keys count, device, driver, capabilities, options (each at most once); a bare word
     is the count; the count is 1 unless devices are named; ``gpu`` is always a
     capability."""
-    from reconciler.mounts import split_csv_record
-
     request: dict[str, Any] = {"Driver": "", "Count": 0, "DeviceIDs": None, "Options": {}}
     seen: set[str] = set()
     for field in split_csv_record(value, where):
@@ -195,8 +194,6 @@ def _gpu_field(request: dict[str, Any], key: str, text: str, where: str) -> None
     elif key == "capabilities":
         request["Capabilities"] = [[*text.split(","), "gpu"]]
     elif key == "options":
-        from reconciler.mounts import split_csv_record
-
         options = (item.partition("=") for item in split_csv_record(text, where))
         request["Options"] = {name: option for name, _, option in options}
     else:

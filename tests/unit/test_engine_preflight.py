@@ -171,7 +171,6 @@ def test_joining_a_container_the_engine_does_not_have_is_refused(flag: str) -> N
 
 
 def test_joining_the_sidecar_this_plan_creates_needs_no_lookup() -> None:
-    plan = run_args_plan("--pid", "container:PLACEHOLDER")
-    sidecar = next(s.desired.name for s in plan.steps if s.desired and s.desired.role == "sidecar")
-    plan = run_args_plan("--pid", f"container:{sidecar}")
+    names = {s.desired.role: s.desired.name for s in fresh_plan("dind = true\n").steps if s.desired}
+    plan = run_args_plan("--pid", f"container:{names['sidecar']}")
     preflight.check_engine(FakeEngine(), plan)  # type: ignore[arg-type]
