@@ -119,7 +119,21 @@ def check_engine(engine: Engine, plan: Plan) -> None:
     check_values(engine, info, creates)
 
 
-def check_values(engine: Engine, info: EngineInfo, creates: list[Resource]) -> None:
+def check_plan_values(engine: Engine, plan: Plan) -> None:
+    """``check_values`` for ``booth plan``: the containers it would create, with no probe
+    container on a remote engine (a plan creates nothing, not even for a moment)."""
+    creates = [
+        step.desired
+        for step in plan.steps
+        if step.op == Op.CREATE_CONTAINER and step.desired is not None
+    ]
+    if creates:
+        check_values(engine, engine.identity(), creates, probe=False)
+
+
+def check_values(
+    engine: Engine, info: EngineInfo, creates: list[Resource], *, probe: bool = True
+) -> None:
     """What the engine refuses at create and only the engine can tell (issue: a doomed
     create used to come after the privileged sidecar was running): a CPU limit above
     its CPU count, an image mount older engines do not know, and a ``--mount`` bind
@@ -139,7 +153,7 @@ def check_values(engine: Engine, info: EngineInfo, creates: list[Resource]) -> N
             f"run-arg --mount type=image: the engine at {engine.endpoint} speaks API "
             f"{info.api_version}, and image mounts need API 1.48 (Docker 28) {NOTHING_CREATED}"
         )
-    _check_host_paths(engine, info, creates, mounts)
+    _check_host_paths(engine, info, creates, mounts, probe)
     _check_joined_containers(engine, creates)
 
 
@@ -163,7 +177,7 @@ def _check_joined_containers(engine: Engine, creates: list[Resource]) -> None:
 
 
 def _check_host_paths(
-    engine: Engine, info: EngineInfo, creates: list[Resource], mounts: list[Any]
+    engine: Engine, info: EngineInfo, creates: list[Resource], mounts: list[Any], probe: bool
 ) -> None:
     binds = [
         str(m["Source"])
@@ -180,7 +194,7 @@ def _check_host_paths(
                 f"(Docker does not create a --mount bind source; use -v, or "
                 f"bind-create-src) {NOTHING_CREATED}"
             )
-        if not info.local:
+        if not info.local and probe:
             error = engine.missing_bind_source(str(creates[-1].spec["Image"]), source)
             if error:
                 raise ExecutionError(f"run-arg --mount: {error} {NOTHING_CREATED}")

@@ -263,11 +263,14 @@ def test_what_only_the_engine_can_judge_is_refused_before_anything_is_created(
     if case == "an image mount on API 1.41" and docker_client.api.api_version >= "1.48":
         words, message = ("--cpus", "1000"), "run-arg --cpus 1000"  # the engine knows them
     b = make_booth(run_args=list(words))
-    result = b.cli("apply")
-    assert result.rc == 1, result.explain()
-    (line,) = result.stderr.strip().splitlines()
-    assert line.startswith("booth: error: ") and message in line, line
-    assert line.endswith("(nothing was created)")
+    for command in ("plan", "apply"):  # an online plan asks what apply would ask
+        result = b.cli(command)
+        assert result.rc == 1, result.explain()
+        (line,) = result.stderr.strip().splitlines()
+        assert line.startswith("booth: error: ") and message in line, line
+        assert line.endswith("(nothing was created)")
+        assert command == "apply" or result.stdout == ""  # apply shows its plan first
+    assert b.cli("plan", "--offline").rc == 0  # the engine's facts need the engine
     assert labelled_containers(b.client, b.instance) == {}
     assert labelled_networks(b.client, b.instance) == []
 
