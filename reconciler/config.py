@@ -287,7 +287,9 @@ def build_config(
     # Only now: NEXT/RANDOM may ask the engine, which must not hide an error in what the
     # user wrote (or fail first when there is no engine to ask).
     port, port_setting = _port(reader, code, name, resolve_port)
-    specs = [*routed.ports, *(SourcedSpec(spec, f"{CLI_SOURCE} -p") for spec in cli.publish)]
+    specs = routed.with_published_exposed(
+        [*routed.ports, *(SourcedSpec(spec, f"{CLI_SOURCE} -p") for spec in cli.publish)]
+    )
     ports = build_port_set(
         specs,
         booth_port=port,

@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from reconciler import values
-from reconciler.errors import RunArgError
+from reconciler.errors import PortError, RunArgError
 from reconciler.flags import (
     LONG,
     MANAGED_FLAGS,
@@ -29,7 +29,7 @@ from reconciler.flags import (
     supported,
 )
 from reconciler.model import CODE_MOUNT
-from reconciler.ports import SourcedSpec
+from reconciler.ports import SourcedSpec, parse_port
 from reconciler.volumes import Targets
 
 
@@ -164,6 +164,29 @@ class RoutedRunArgs:
     booth: ContainerFields
     namespace: ContainerFields
     warnings: tuple[str, ...]
+    # -P: the exposed ports to publish on ephemeral host ports, unless a -p publishes them
+    publish_all: tuple[SourcedSpec, ...] = ()
+
+    def with_published_exposed(self, explicit: Sequence[SourcedSpec]) -> list[SourcedSpec]:
+        """``explicit`` and, for ``-P``, each exposed port no ``-p`` of ``explicit``
+        publishes: Docker's ``PublishAllPorts`` leaves a published port as it is."""
+        covered = []
+        for sourced in explicit:
+            try:
+                covered.append(parse_port(sourced.spec))
+            except PortError:  # build_port_set names it, in its place
+                continue
+        extra = [
+            spec
+            for spec in self.publish_all
+            if not any(m.covers_container_port(*_port_proto(spec.spec)) for m in covered)
+        ]
+        return [*explicit, *extra]
+
+
+def _port_proto(key: str) -> tuple[int, str]:
+    port, _, proto = key.partition("/")
+    return int(port), proto
 
 
 class _Fields:
@@ -212,6 +235,7 @@ class _Router:
         self.targets = Targets({CODE_MOUNT: "booth's code directory mount"})
         self.volumes: set[str] = set()
         self.publish_all: Flag | None = None
+        self.exposed: list[SourcedSpec] = []
         self.last: dict[str, Flag] = {}  # the last use of each flag, for messages
 
     def take(self, flag: Flag) -> None:
@@ -269,12 +293,14 @@ class _Router:
                 "engine cannot both remove and restart a container that ends (Docker "
                 "refuses it too)"
             )
-        return RoutedRunArgs(tuple(self.ports), booth, namespace, tuple(self.warnings))
+        return RoutedRunArgs(
+            tuple(self.ports), booth, namespace, tuple(self.warnings), tuple(self.exposed)
+        )
 
     def _publish_exposed(self, namespace: ContainerFields, flag: Flag) -> None:
         """``-P``: every ``--expose`` port on an ephemeral host port of the port set."""
         for key in namespace.get("ExposedPorts", {}):
-            self.ports.append(SourcedSpec(key, flag.source))
+            self.exposed.append(SourcedSpec(key, flag.source))
         self.warnings.append(
             f"{flag.where} publishes the --expose ports on ephemeral host ports; the "
             "image's own EXPOSE ports are not known before it runs and are not published: "

@@ -245,6 +245,18 @@ ROWS = (
         dind=False,
         warning="image's own EXPOSE ports",
     ),
+    Row(
+        "publish-all",
+        ("-P", "--expose", "80", "-p", "8080:80"),
+        sidecar={
+            "HostConfig.PortBindings": {
+                "10000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "10000"}],
+                "80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}],
+            },
+            "ExposedPorts": {"10000/tcp": {}, "80/tcp": {}},
+        },
+        warning="image's own EXPOSE ports",
+    ),
     Row("publish-all", ("--publish-all=false",), dind=None),
     Row(
         "expose",

@@ -54,8 +54,12 @@ def test_ports_are_extracted_from_between_other_flags() -> None:
 
 
 def test_publish_all_publishes_the_exposed_ports_through_the_port_set() -> None:
-    result = routed("--expose", "80", "-P", "--expose=53/udp")
-    assert port_specs(result) == ["80/tcp", "53/udp"]
+    result = routed("--expose", "80", "-P", "--expose=53/udp", "-p", "8080:53/udp")
+    assert port_specs(result) == ["8080:53/udp"]
+    assert [p.spec for p in result.publish_all] == ["80/tcp", "53/udp"]
+    # as Docker's PublishAllPorts: a port a -p publishes is left as it is
+    published = result.with_published_exposed(result.ports)
+    assert [p.spec for p in published] == ["8080:53/udp", "80/tcp"]
     assert result.namespace.get("ExposedPorts") == {"80/tcp": {}, "53/udp": {}}
     assert "image's own EXPOSE ports are not known" in result.warnings[0]
 
