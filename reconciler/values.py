@@ -181,6 +181,8 @@ def parse_env_file(text: str, where: str) -> list[tuple[str, str | None]]:
     """
     entries: list[tuple[str, str | None]] = []
     for number, raw in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
+        if "\0" in raw:
+            raise fail(where, f"line {number} contains a NUL byte, which no variable can hold")
         line = raw.lstrip()
         if not line or line.startswith("#"):
             continue

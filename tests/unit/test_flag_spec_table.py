@@ -93,6 +93,12 @@ ROWS = (
         dind=False,
     ),
     Row("env-file", ("--env-file", "~nosuchuser/vars.env"), error="cannot expand"),
+    Row(
+        "env-file",
+        ("--env-file", "nul.env"),
+        error="line 2 contains a NUL byte",
+        files={"nul.env": b"A=1\nB=x\x00y\n"},
+    ),
     # -- file systems
     Row(
         "volume",
