@@ -188,7 +188,12 @@ class Workspace:
                 detail="pull = true: apply pulls the images first; "
                 "`booth plan --pull` pulls now and shows what that changes",
             )
-        return make_plan(desired.instance, reconcile(desired, actual))
+        plan = make_plan(desired.instance, reconcile(desired, actual))
+        if not offline:  # what only the engine can judge, as apply checks it (no probes)
+            from reconciler.preflight import check_plan_values
+
+            check_plan_values(self.engine(), plan)
+        return plan
 
     def actual(
         self, config: BoothConfig, desired: DesiredGraph, *, pull: bool = False
