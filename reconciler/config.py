@@ -26,7 +26,7 @@ from reconciler.endpoints import DEFAULT_ENDPOINT, DaemonEndpoint
 from reconciler.errors import ConfigError
 from reconciler.flags import ParseContext
 from reconciler.ports import PortSet, SourcedSpec, build_port_set
-from reconciler.reference import reference_problem
+from reconciler.reference import image_reference
 from reconciler.runargs import ContainerFields, Word, route, words_from
 
 # CodingBooth's default: a second project's booth takes the next free port (port_choice.py).
@@ -261,7 +261,7 @@ def build_config(
     variant = VARIANT_ALIASES.get(variant_raw, variant_raw)
     if variant not in VARIANTS:
         raise reader.fail("variant", f"one of {', '.join(VARIANTS)} (or an alias)")
-    image_key = _image_reference(reader, "image", "") if "image" in reader.raw else None
+    image_key = image_reference(reader, "image", "") if "image" in reader.raw else None
     parity = read_parity(
         reader,
         code=code,
@@ -273,7 +273,7 @@ def build_config(
         walk_context=walk_context,
     )
     dind = reader.boolean("dind", False)
-    dind_image = _image_reference(reader, "dind-image", DEFAULT_DIND_IMAGE)
+    dind_image = image_reference(reader, "dind-image", DEFAULT_DIND_IMAGE)
     host_ip = reader.string("host-ip", DEFAULT_HOST_IP)
     if host_ip:
         try:
@@ -393,19 +393,3 @@ def _names(reader: KeyReader, code: Path) -> tuple[str, str]:
                 "(letters, digits, '_', '.', '-'; starting with a letter or digit)"
             )
     return project_name, name
-
-
-def _non_empty(reader: KeyReader, key: str, default: str) -> str:
-    value = reader.string(key, default)
-    if not value.strip():
-        raise reader.fail(key, "a non-empty string")
-    return value
-
-
-def _image_reference(reader: KeyReader, key: str, default: str) -> str:
-    """An image name the engine can pull and create from (``reference.py``)."""
-    value = _non_empty(reader, key, default)
-    problem = reference_problem(value)
-    if problem is not None:
-        raise reader.fail(key, f"an image reference ({problem})")
-    return value

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from reconciler.config_reader import KeyReader
+
 # distribution/reference regexp.go, composed the same way.
 _ALPHANUMERIC = r"[a-z0-9]+"
 _SEPARATOR = r"(?:[._]|__|[-]+)"
@@ -54,3 +56,15 @@ def _lower_path(image: str) -> str:
     name, colon, tag = body.partition(":")
     lowered = name.lower() + colon + tag
     return f"{head}/{lowered}" if looks_like_domain else lowered
+
+
+def image_reference(reader: KeyReader, key: str, default: str) -> str:
+    """The config key ``key``: a non-empty image reference the engine can pull and
+    create from."""
+    value = reader.string(key, default)
+    if not value.strip():
+        raise reader.fail(key, "a non-empty string")
+    problem = reference_problem(value)
+    if problem is not None:
+        raise reader.fail(key, f"an image reference ({problem})")
+    return value
