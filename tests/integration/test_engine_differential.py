@@ -44,7 +44,10 @@ BUDGET_SECONDS = float(os.environ.get("BOOTH_DIFFERENTIAL_SECONDS", "40"))
 OLD_ENGINE_CAPABILITIES = {"PERFMON", "BPF", "CHECKPOINT_RESTORE"}
 CAPS = [c for c in CAPABILITIES if c not in OLD_ENGINE_CAPABILITIES]
 
-SOURCES = ["/tmp", "./sub", "vol-ab", "v", "a vol", "/", "", "~", "x:y", "/tmp/missing-src"]
+# A named volume the creates make (the engine creates one a container names): unique to
+# this run, and removed by the cleanup with the containers.
+VOLUME = f"bt-diff-{uuid.uuid4().hex[:8]}"
+SOURCES = ["/tmp", "./sub", VOLUME, "v", "a vol", "/", "", "~", "x:y", "/tmp/missing-src"]
 TARGETS = ["/x", "/", "rel", "/x/../y", "//z", "/home/coder/code", "/x/"]
 MODES = ["", "ro", "rw", "z", "ro,z", "bogus", "nocopy", "rshared", "cached", "ro,rw", "ro:extra"]
 
@@ -62,7 +65,7 @@ def volume(draw: st.DrawFn) -> str:
 @st.composite
 def mount(draw: st.DrawFn) -> str:
     fields = [f"type={draw(st.sampled_from(['bind', 'volume', 'tmpfs', 'image', 'npipe']))}"]
-    source = draw(st.sampled_from([None, "/tmp", "/tmp/missing-src", "vol-ab", "/abs", "v"]))
+    source = draw(st.sampled_from([None, "/tmp", "/tmp/missing-src", VOLUME, "/abs", "v"]))
     if source is not None:
         fields.append(f"src={source}")
     fields.append(f"dst={draw(st.sampled_from(TARGETS))}")
@@ -208,6 +211,7 @@ def test_whatever_plan_accepts_the_engine_accepts(
     docker_client: Any, cleanup: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     engine = DockerEngine.connect()
+    cleanup.volumes.append(VOLUME)
     started = time.monotonic()
     seen = {"accepted": 0, "refused": 0}
 
