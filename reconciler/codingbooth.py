@@ -79,14 +79,36 @@ def build_args(words: Sequence[str], where: str) -> tuple[tuple[str, str], ...]:
         elif word.startswith("--build-arg="):
             value, index = word.removeprefix("--build-arg="), index + 1
         else:
-            raise ConfigError(
-                f"{where}: {word!r} is not supported; build-args takes --build-arg NAME=VALUE"
-            )
+            raise ConfigError(f"{where}: {word!r} {_build_flag_hint(word)}")
         name, has_value, text = value.partition("=")
         if not name:
             raise ConfigError(f"{where}: --build-arg {value!r}: expected NAME=VALUE")
         pairs.append((name, text if has_value else ""))
     return tuple(pairs)
+
+
+# docker build flags with a booth setting of their own; every other one is refused as a
+# flag booth does not pass to the Engine API's build (it would be dropped silently).
+_BUILD_FLAG_HINTS = {
+    "--pull": "is booth's `pull = true` (or --pull)",
+    "--file": "is booth's `dockerfile` key",
+    "-f": "is booth's `dockerfile` key",
+    "--tag": "is booth's to set (codingbooth-local:<project>-<variant>-<version>)",
+    "-t": "is booth's to set (codingbooth-local:<project>-<variant>-<version>)",
+}
+
+
+def _build_flag_hint(word: str) -> str:
+    """Why a word of ``build-args`` other than ``--build-arg`` is refused, by name."""
+    flag = word.partition("=")[0]
+    if flag in _BUILD_FLAG_HINTS:
+        return f"is not supported in build-args: it {_BUILD_FLAG_HINTS[flag]}"
+    if flag.startswith("-"):
+        return (
+            "is a docker build flag booth does not pass to the engine's build (only "
+            "--build-arg NAME=VALUE is); build the image yourself and set `image` instead"
+        )
+    return "is not supported; build-args takes --build-arg NAME=VALUE"
 
 
 def build_spec(

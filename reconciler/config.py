@@ -26,6 +26,7 @@ from reconciler.endpoints import DEFAULT_ENDPOINT, DaemonEndpoint
 from reconciler.errors import ConfigError
 from reconciler.flags import ParseContext
 from reconciler.ports import PortSet, SourcedSpec, build_port_set
+from reconciler.reference import image_reference
 from reconciler.runargs import ContainerFields, Word, route, words_from
 
 # CodingBooth's default: a second project's booth takes the next free port (port_choice.py).
@@ -255,7 +256,7 @@ def build_config(
     variant = VARIANT_ALIASES.get(variant_raw, variant_raw)
     if variant not in VARIANTS:
         raise reader.fail("variant", f"one of {', '.join(VARIANTS)} (or an alias)")
-    image_key = _non_empty(reader, "image", "") if "image" in reader.raw else None
+    image_key = image_reference(reader, "image", "") if "image" in reader.raw else None
     parity = read_parity(
         reader,
         code=code,
@@ -267,7 +268,7 @@ def build_config(
         walk_context=walk_context,
     )
     dind = reader.boolean("dind", False)
-    dind_image = _non_empty(reader, "dind-image", DEFAULT_DIND_IMAGE)
+    dind_image = image_reference(reader, "dind-image", DEFAULT_DIND_IMAGE)
     host_ip = reader.string("host-ip", DEFAULT_HOST_IP)
     if host_ip:
         try:
@@ -297,7 +298,9 @@ def build_config(
     # Only now: NEXT/RANDOM may ask the engine, which must not hide an error in what the
     # user wrote (or fail first when there is no engine to ask).
     port, port_setting = _port(reader, code, name, resolve_port)
-    specs = [*routed.ports, *(SourcedSpec(spec, f"{CLI_SOURCE} -p") for spec in cli.publish)]
+    specs = routed.with_published_exposed(
+        [*routed.ports, *(SourcedSpec(spec, f"{CLI_SOURCE} -p") for spec in cli.publish)]
+    )
     ports = build_port_set(
         specs,
         booth_port=port,
@@ -386,10 +389,3 @@ def _names(reader: KeyReader, code: Path) -> tuple[str, str]:
                 "(letters, digits, '_', '.', '-'; starting with a letter or digit)"
             )
     return project_name, name
-
-
-def _non_empty(reader: KeyReader, key: str, default: str) -> str:
-    value = reader.string(key, default)
-    if not value.strip():
-        raise reader.fail(key, "a non-empty string")
-    return value

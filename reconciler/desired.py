@@ -247,6 +247,11 @@ def _merge_fields(spec: dict[str, Any], fields: ContainerFields) -> None:
         target = spec["HostConfig"] if parent == "HostConfig" else spec
         if value is False and key not in target:
             continue
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            # a mapping adds to what is there (--expose to the published ports,
+            # the booth's --sysctl to the namespace's)
+            target[key] = {**target[key], **copy.deepcopy(value)}
+            continue
         target[key] = copy.deepcopy(value)
 
 
@@ -285,7 +290,40 @@ def container_summary(spec: dict[str, Any], ports: PortSet | None) -> dict[str, 
         "ports": ports.canonical() if ports is not None else [],
         "env": [item.partition("=")[0] for item in spec.get("Env", [])],
         "labels": dict(sorted(spec.get("Labels", {}).items())),
+        **_runtime_summary(host),
     }
+
+
+def _runtime_summary(host: dict[str, Any]) -> dict[str, Any]:
+    """Namespaces shared with the host, extra groups, GPUs, limits, kernel settings and
+    the lifecycle: what the flags CodingBooth passes through change."""
+    policy = host.get("RestartPolicy") or {}
+    retries = policy.get("MaximumRetryCount")
+    restart = policy.get("Name") and f"{policy['Name']}{f':{retries}' if retries else ''}"
+    return {
+        "ipc_mode": host.get("IpcMode") or None,
+        "pid_mode": host.get("PidMode") or None,
+        "group_add": list(host.get("GroupAdd", [])),
+        "gpus": [_gpus(request) for request in host.get("DeviceRequests", [])],
+        "ulimits": [f"{u['Name']}={u['Soft']}:{u['Hard']}" for u in host.get("Ulimits", [])],
+        "sysctls": dict(sorted(host.get("Sysctls", {}).items())),
+        "restart": restart or None,
+        "auto_remove": bool(host.get("AutoRemove")),
+    }
+
+
+def _gpus(request: dict[str, Any]) -> str:
+    """A device request as ``--gpus`` would write it."""
+    count = request.get("Count", 0)
+    parts = [f"count={'all' if count == -1 else count}"] if count else []
+    if request.get("DeviceIDs"):
+        parts.append(f"device={','.join(request['DeviceIDs'])}")
+    if request.get("Driver"):
+        parts.append(f"driver={request['Driver']}")
+    capabilities = [c for group in request.get("Capabilities", []) for c in group if c != "gpu"]
+    if capabilities:
+        parts.append(f"capabilities={','.join(capabilities)}")
+    return " ".join(parts)
 
 
 def _device(device: dict[str, str]) -> str:

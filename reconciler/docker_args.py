@@ -68,6 +68,41 @@ def _anonymous_volumes(volumes: Mapping[str, Any]) -> Words:
     return [word for target in volumes for word in ("-v", target)]
 
 
+def _ulimits(ulimits: list[dict[str, Any]]) -> Words:
+    return [w for u in ulimits for w in ("--ulimit", f"{u['Name']}={u['Soft']}:{u['Hard']}")]
+
+
+def _sysctls(sysctls: Mapping[str, str]) -> Words:
+    return [w for key, value in sysctls.items() for w in ("--sysctl", f"{key}={value}")]
+
+
+def _restart(policy: Mapping[str, Any]) -> Words:
+    retries = policy.get("MaximumRetryCount") or 0
+    return ["--restart", f"{policy['Name']}{f':{retries}' if retries else ''}"]
+
+
+def _gpus(requests: list[dict[str, Any]]) -> Words:
+    """Each ``DeviceRequest`` as the ``--gpus`` CSV record that reads back as it."""
+    words: Words = []
+    for request in requests:
+        fields = []
+        if request.get("DeviceIDs") is not None:
+            fields.append(f"device={','.join(request['DeviceIDs'])}")
+        if request.get("DeviceIDs") is None or request.get("Count"):
+            count = request.get("Count", 0)
+            fields.append(f"count={'all' if count == -1 else count}")
+        if request.get("Driver"):
+            fields.append(f"driver={request['Driver']}")
+        groups = request.get("Capabilities") or [["gpu"]]
+        if groups != [["gpu"]]:
+            fields.append(f"capabilities={','.join(groups[0][:-1])}")
+        if request.get("Options"):
+            options = [f"{k}={v}" for k, v in request["Options"].items()]
+            fields.append("options=" + ",".join(_csv_field(o) for o in options))
+        words += ["--gpus", ",".join(_csv_field(field) for field in fields)]
+    return words
+
+
 # Container spec fields (``HostConfig.X`` for host fields) → their flag. ``Image``,
 # ``Cmd``, ``Env``, ``Labels``, ``PortBindings`` and ``ExposedPorts`` are written apart.
 FIELD_FLAGS: dict[str, Callable[[Any], Words]] = {
@@ -99,6 +134,13 @@ FIELD_FLAGS: dict[str, Callable[[Any], Words]] = {
     "HostConfig.DnsSearch": _each("--dns-search"),
     "HostConfig.DnsOptions": _each("--dns-option"),
     "HostConfig.ExtraHosts": _each("--add-host"),
+    "HostConfig.Ulimits": _ulimits,
+    "HostConfig.Sysctls": _sysctls,
+    "HostConfig.IpcMode": _one("--ipc"),
+    "HostConfig.PidMode": _one("--pid"),
+    "HostConfig.GroupAdd": _each("--group-add"),
+    "HostConfig.DeviceRequests": _gpus,
+    "HostConfig.RestartPolicy": _restart,
 }
 _APART = frozenset({"Image", "Cmd", "Env", "Labels", "ExposedPorts", "HostConfig.PortBindings"})
 # Engine defaults: a false value of these sends nothing the engine would not assume.

@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from reconciler import mounts, values
+from reconciler import mounts, runtime_values, values, volumes
 from reconciler.configfile import read_small_text, user_path
 from reconciler.errors import RunArgError
 from reconciler.model import RESERVED_LABEL_PREFIX
@@ -30,6 +30,7 @@ class Route(StrEnum):
     PORT = "port"  # the instance's port set (the sidecar's in DinD mode)
     BOOTH_UNLESS_DIND = "booth-unless-dind"  # dropped with a warning in DinD mode
     REJECTED = "rejected"  # an error naming why
+    IGNORED = "ignored"  # accepted, changes nothing that runs; a warning says why
 
 
 class Merge(StrEnum):
@@ -40,6 +41,8 @@ class Merge(StrEnum):
     EXTEND = "extend"  # the parser returns a list of items
     EXTEND_FIRST = "extend-first"  # as EXTEND, but before every EXTEND item (env files)
     UPDATE = "update"  # the parser returns one (key, value) pair of a mapping
+    UPDATE_MANY = "update-many"  # the parser returns a list of (key, value) pairs
+    KEYED = "keyed"  # a (key, item) pair; the field is the items, last per key, by key
 
 
 @attrs.frozen
@@ -59,9 +62,15 @@ class Placed:
     field: str
     merge: Merge
     value: Any
+    namespace: bool = False  # the namespace owner's (``--sysctl net.*``)
 
 
 Parser = Callable[[str, str, ParseContext], Any]
+MIN_MEMORY = 6 * 1024 * 1024  # moby daemon_unix.go linuxMinMemory
+DETACH_WHY = (
+    "booth always creates and starts the booth detached (`apply`), and `booth run` "
+    "attaches to it afterwards; use `--daemon` for a session that stays in the background"
+)
 
 
 def _text(value: str, _where: str, _context: ParseContext) -> str:
@@ -85,6 +94,14 @@ def _tmpfs(value: str, where: str, _context: ParseContext) -> tuple[str, str]:
 
 def _size(value: str, where: str, _context: ParseContext) -> int:
     return values.parse_size(value, where)
+
+
+def _memory(value: str, where: str, _context: ParseContext) -> int:
+    """``-m``: the daemon refuses a limit below 6 MiB (0 means none)."""
+    size = values.parse_size(value, where)
+    if 0 < size < MIN_MEMORY:
+        raise values.fail(where, f"memory limit {value!r} is below Docker's minimum of 6 MiB (6m)")
+    return size
 
 
 def _cpus(value: str, where: str, _context: ParseContext) -> int:
@@ -134,21 +151,27 @@ def _env_file(value: str, where: str, context: ParseContext) -> list[str]:
 
 
 def _volume(value: str, where: str, context: ParseContext) -> Placed | str:
-    """Relative bind sources resolve against the code dir (as Compose does), ``~`` to home."""
+    """Checked as the CLI and then the daemon read it (``volumes.py``); relative bind
+    sources resolve against the code dir (as Compose does), ``~`` to home."""
     if "\0" in value:
         raise RunArgError(f"{where}: a path cannot contain a NUL byte")
-    source, sep, rest = value.partition(":")
-    if not sep:
-        return Placed("Volumes", Merge.UPDATE, (value, {}))
-    return f"{_host_path(source, where, context)}:{rest}"
+    spec = volumes.split_volume(value, where)
+    if spec.source is None:
+        return Placed("Volumes", Merge.UPDATE, (spec.target, {}))
+    resolved = attrs.evolve(spec, source=_host_path(spec.source, where, context))
+    volumes.check_source(resolved, where)
+    mode = f":{spec.mode}" if spec.mode else ""
+    return f"{resolved.source}:{spec.target}{mode}"
 
 
 def _host_path(source: str, where: str, context: ParseContext) -> str:
-    """``~`` to home; ``.``, ``./x``, ``../x`` against the code directory (as Compose
-    does); anything else (an absolute path, a volume name) as it is."""
+    """``~`` to home; a path starting with ``.`` (``.``, ``./x``, ``../x``, ``.cache``)
+    against the code directory (the docker CLI makes every such source absolute, against
+    its working directory; Compose against the project's); anything else (an absolute
+    path, a volume name) as it is."""
     if source.startswith("~"):
         return str(user_path(source, where))
-    if source in (".", "..") or source.startswith(("./", "../")):
+    if source.startswith("."):
         try:
             return str((context.code_dir / source).resolve())
         except RuntimeError:  # Python 3.11's resolve() on a symlink loop
@@ -168,7 +191,7 @@ def _mount(value: str, where: str, context: ParseContext) -> dict[str, Any]:
 
 
 def _label(value: str, where: str, _context: ParseContext) -> tuple[str, str]:
-    key, _, label_value = value.partition("=")
+    key, label_value = values.parse_label(value, where)
     if key.startswith(RESERVED_LABEL_PREFIX):
         raise RunArgError(
             f"{where}: labels under {RESERVED_LABEL_PREFIX}* are reserved for booth's "
@@ -181,8 +204,66 @@ def _entrypoint(value: str, _where: str, _context: ParseContext) -> list[str]:
     return [value]
 
 
-_LIFETIME = "booth manages the container's lifetime"
-_EXPLICIT_PORTS = "declare each host port with -p/--publish so it is explicit"
+def _workdir(value: str, where: str, _context: ParseContext) -> str:
+    return values.parse_workdir(value, where)
+
+
+def _security_opt(value: str, where: str, _context: ParseContext) -> str:
+    return values.parse_security_opt(value, where)
+
+
+def _capability(value: str, where: str, _context: ParseContext) -> str:
+    return values.parse_capability(value, where)
+
+
+def _ip(value: str, where: str, _context: ParseContext) -> str:
+    return values.parse_ip(value, where)
+
+
+def _extra_host(value: str, where: str, _context: ParseContext) -> str:
+    return values.parse_extra_host(value, where)
+
+
+def _ulimit(value: str, where: str, _context: ParseContext) -> tuple[str, dict[str, Any]]:
+    return runtime_values.parse_ulimit(value, where)
+
+
+def _sysctl(value: str, where: str, _context: ParseContext) -> Placed:
+    """``net.*`` goes to the namespace owner, which Docker requires of a container that
+    joins another's network namespace; the IPC ones stay with the booth."""
+    pair = runtime_values.parse_sysctl(value, where)
+    owner = runtime_values.sysctl_in_network_namespace(value)
+    return Placed("HostConfig.Sysctls", Merge.UPDATE, pair, namespace=owner)
+
+
+def _restart(value: str, where: str, _context: ParseContext) -> dict[str, Any]:
+    return runtime_values.parse_restart(value, where)
+
+
+def _ipc(value: str, where: str, _context: ParseContext) -> str:
+    return runtime_values.parse_ipc(value, where)
+
+
+def _pid(value: str, where: str, _context: ParseContext) -> str:
+    return runtime_values.parse_pid(value, where)
+
+
+def _group(value: str, where: str, _context: ParseContext) -> str:
+    return runtime_values.parse_group(value, where)
+
+
+def _gpus(value: str, where: str, _context: ParseContext) -> dict[str, Any]:
+    return runtime_values.parse_gpus(value, where)
+
+
+def _expose(value: str, where: str, _context: ParseContext) -> list[tuple[str, dict[str, Any]]]:
+    return runtime_values.parse_expose(value, where)
+
+
+PLATFORM_WHY = (
+    "the platform is a parameter of the pull and the create, not of the container; booth "
+    "runs the image the engine has (pull or build it for that platform first)"
+)
 
 FLAGS = (
     FlagSpec("env", "e", field="Env", merge=Merge.EXTEND, parse=_env),
@@ -194,11 +275,11 @@ FLAGS = (
         merge=Merge.APPEND,
         parse=_mount,
     ),
-    FlagSpec("workdir", "w", field="WorkingDir"),
+    FlagSpec("workdir", "w", field="WorkingDir", parse=_workdir),
     FlagSpec("user", "u", field="User"),
     FlagSpec("label", "l", field="Labels", merge=Merge.UPDATE, parse=_label),
-    FlagSpec("cap-add", field="HostConfig.CapAdd", merge=Merge.APPEND),
-    FlagSpec("cap-drop", field="HostConfig.CapDrop", merge=Merge.APPEND),
+    FlagSpec("cap-add", field="HostConfig.CapAdd", merge=Merge.APPEND, parse=_capability),
+    FlagSpec("cap-drop", field="HostConfig.CapDrop", merge=Merge.APPEND, parse=_capability),
     FlagSpec(
         "device",
         field="HostConfig.Devices",
@@ -206,7 +287,9 @@ FLAGS = (
         parse=_device,
     ),
     FlagSpec("privileged", field="HostConfig.Privileged", parse=_flag_bool, boolean=True),
-    FlagSpec("security-opt", field="HostConfig.SecurityOpt", merge=Merge.APPEND),
+    FlagSpec(
+        "security-opt", field="HostConfig.SecurityOpt", merge=Merge.APPEND, parse=_security_opt
+    ),
     FlagSpec(
         "tmpfs",
         field="HostConfig.Tmpfs",
@@ -214,31 +297,55 @@ FLAGS = (
         parse=_tmpfs,
     ),
     FlagSpec("shm-size", field="HostConfig.ShmSize", parse=_size),
-    FlagSpec("memory", "m", field="HostConfig.Memory", parse=_size),
+    FlagSpec("memory", "m", field="HostConfig.Memory", parse=_memory),
     FlagSpec("cpus", field="HostConfig.NanoCpus", parse=_cpus),
     FlagSpec("init", field="HostConfig.Init", parse=_flag_bool, boolean=True),
     FlagSpec("entrypoint", field="Entrypoint", parse=_entrypoint),
     FlagSpec("tty", "t", field="Tty", parse=_flag_bool, boolean=True),
     FlagSpec("interactive", "i", field="OpenStdin", parse=_flag_bool, boolean=True),
+    FlagSpec("ulimit", field="HostConfig.Ulimits", merge=Merge.KEYED, parse=_ulimit),
+    FlagSpec("sysctl", field="HostConfig.Sysctls", merge=Merge.UPDATE, parse=_sysctl),
+    FlagSpec("ipc", field="HostConfig.IpcMode", parse=_ipc),
+    FlagSpec("pid", field="HostConfig.PidMode", parse=_pid),
+    FlagSpec("group-add", field="HostConfig.GroupAdd", merge=Merge.APPEND, parse=_group),
+    FlagSpec("gpus", field="HostConfig.DeviceRequests", merge=Merge.APPEND, parse=_gpus),
+    FlagSpec("restart", field="HostConfig.RestartPolicy", parse=_restart),
+    # The engine removes the booth when its command ends, as `docker run --rm` does; the
+    # next apply creates it again (docs/design.md §2, "Lifecycle flags").
+    FlagSpec("rm", field="HostConfig.AutoRemove", parse=_flag_bool, boolean=True),
+    # booth always creates and starts detached; `booth run` attaches afterwards.
+    FlagSpec("detach", "d", route=Route.IGNORED, boolean=True, why=DETACH_WHY),
     FlagSpec("publish", "p", route=Route.PORT),
-    FlagSpec("publish-all", "P", route=Route.REJECTED, boolean=True, why=_EXPLICIT_PORTS),
-    FlagSpec("expose", route=Route.REJECTED, why=_EXPLICIT_PORTS),
+    # -P publishes the --expose ports through the port set (the sidecar's in DinD mode).
+    FlagSpec("publish-all", "P", route=Route.PORT, boolean=True),
+    FlagSpec(
+        "expose",
+        route=Route.NAMESPACE,
+        field="ExposedPorts",
+        merge=Merge.UPDATE_MANY,
+        parse=_expose,
+    ),
+    FlagSpec("platform", route=Route.REJECTED, why=PLATFORM_WHY),
     FlagSpec("network", route=Route.BOOTH_UNLESS_DIND, field="HostConfig.NetworkMode"),
     FlagSpec("hostname", "h", route=Route.NAMESPACE, field="Hostname"),
-    FlagSpec("dns", route=Route.NAMESPACE, field="HostConfig.Dns", merge=Merge.APPEND),
+    FlagSpec("dns", route=Route.NAMESPACE, field="HostConfig.Dns", merge=Merge.APPEND, parse=_ip),
     FlagSpec("dns-search", route=Route.NAMESPACE, field="HostConfig.DnsSearch", merge=Merge.APPEND),
     FlagSpec(
         "dns-option", route=Route.NAMESPACE, field="HostConfig.DnsOptions", merge=Merge.APPEND
     ),
-    FlagSpec("add-host", route=Route.NAMESPACE, field="HostConfig.ExtraHosts", merge=Merge.APPEND),
+    FlagSpec(
+        "add-host",
+        route=Route.NAMESPACE,
+        field="HostConfig.ExtraHosts",
+        merge=Merge.APPEND,
+        parse=_extra_host,
+    ),
 )
 # Flags booth refuses outright: it owns what they control.
 MANAGED_FLAGS = (
     FlagSpec(
         "name", route=Route.REJECTED, why="the container name is derived from `name` and `port`"
     ),
-    FlagSpec("rm", route=Route.REJECTED, boolean=True, why=_LIFETIME),
-    FlagSpec("detach", "d", route=Route.REJECTED, boolean=True, why=_LIFETIME),
 )
 ALIASES = {"net": "network", "dns-opt": "dns-option"}
 

@@ -15,6 +15,7 @@ from reconciler import kubernetes_fields as fields
 from reconciler.errors import ConfigError
 from reconciler.kubernetes_graph import ResourceLike
 from reconciler.kubernetes_ports import container_ports
+from reconciler.kubernetes_runtime import map_runtime
 from reconciler.model import CODE_MOUNT
 from reconciler.ports import PortSet
 
@@ -90,6 +91,7 @@ class Pod:
             # gets SIGTERM's default action: what `docker run --init` gives.
             self.pod_fields["shareProcessNamespace"] = True
         container["volumeMounts"] += self._mounts(name, role, spec, host)
+        map_runtime(role, host, self.pod_fields, self.sidecar_name)
         fields.refuse_leftovers(role, spec, "")
         fields.refuse_leftovers(role, host, "HostConfig.")
         return container

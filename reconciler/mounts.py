@@ -12,11 +12,8 @@ import posixpath
 import re
 from typing import Any
 
-from reconciler.values import fail, parse_size
-
-# docker CLI opts/mount_utils.go parseBoolValue: --mount booleans take only these four.
-_MOUNT_TRUE = frozenset({"1", "true"})
-_MOUNT_FALSE = frozenset({"0", "false"})
+from reconciler.values import FALSE_WORDS, TRUE_WORDS, fail, parse_size
+from reconciler.volumes import VOLUME_NAME, validate_target
 
 MOUNT_TYPES = ("bind", "volume", "tmpfs", "image")
 PROPAGATIONS = ("private", "rprivate", "shared", "rshared", "slave", "rslave")
@@ -144,12 +141,15 @@ def _apply_mount_field(mount: dict[str, Any], field: str, where: str) -> None:
 
 
 def _mount_bool(key: str, val: str, has_value: bool, where: str) -> bool:
-    """opts/mount_utils.go ``parseBoolValue``: bare means true; else only 1/true/0/false."""
-    if not has_value or val in _MOUNT_TRUE:
+    """Bare means true; a value is read as Go's ``strconv.ParseBool`` reads it, as the
+    docker CLI did up to 24 (``readonly=True``, ``ro=t``, ``readonly=F``). Newer CLIs
+    take only 1/true/0/false; every spelling here means one thing, so accepting the
+    wider set runs nothing differently."""
+    if not has_value or val in TRUE_WORDS:
         return True
-    if val in _MOUNT_FALSE:
+    if val in FALSE_WORDS:
         return False
-    raise fail(where, f"{key}={val} is not a boolean (expected true, 1, false or 0)")
+    raise fail(where, f"{key}={val} is not a boolean (expected true or false, 1 or 0, t or f)")
 
 
 def _apply_bind_option(
@@ -237,8 +237,25 @@ def _validate_mount(mount: dict[str, Any], where: str) -> None:
             raise fail(where, f"bind source {source!r} must be an absolute path")
     elif kind == "tmpfs" and source:
         raise fail(where, "a tmpfs mount takes no source")
-    elif kind == "volume" and not source and mount.get("ReadOnly"):
+    elif kind == "image" and not source:
+        raise fail(where, "an image mount needs a source (the image)")
+    elif kind == "volume":
+        _validate_volume(mount, source, where)
+
+
+def _validate_volume(mount: dict[str, Any], source: str, where: str) -> None:
+    """An anonymous volume cannot be read-only; a named one of the local driver (no
+    ``volume-driver``) has the local driver's name grammar (an absolute path is a
+    bind, not a volume)."""
+    if not source and mount.get("ReadOnly"):
         raise fail(where, "an anonymous volume (no source) cannot be read-only")
+    driver = mount.get("VolumeOptions", {}).get("DriverConfig", {}).get("Name", "local")
+    if source and driver == "local" and not VOLUME_NAME.fullmatch(source):
+        raise fail(
+            where,
+            f"volume name {source!r} may hold only a-z A-Z 0-9 _ . - (2 or more, starting "
+            "with a letter or digit); for a host directory use type=bind",
+        )
 
 
 def _validate_bind_recursion(mount: dict[str, Any], where: str) -> None:
@@ -256,7 +273,4 @@ def _validate_bind_recursion(mount: dict[str, Any], where: str) -> None:
 def _validate_target(target: str, where: str) -> None:
     if not target:
         raise fail(where, "target is required (target=/path/in/container)")
-    if not posixpath.isabs(target.replace("\\", "/")):
-        raise fail(where, f"target {target!r} must be an absolute path")
-    if posixpath.normpath(target.replace("\\", "/")) == "/":
-        raise fail(where, "target cannot be /")
+    validate_target(target, where)

@@ -109,7 +109,7 @@ def parse_port(spec: str, *, default_host_ip: str = "127.0.0.1", source: str = "
     with the last two fields the ports, so an unbracketed IPv6 address works
     (``::1:8080:80``); ``[...]`` brackets are optional and may be empty (Docker's default
     address); ``SplitProtoPort`` takes the protocol after the first ``/`` (``80/`` is tcp);
-    ports are ``strconv.ParseInt`` numbers (``08080`` and ``+80`` are 8080 and 80) and no
+    ports are digits (``08080`` is 8080; ``+80`` is refused, see ``_parse_number``) and no
     whitespace is allowed. A spec with ``=`` is the long syntax (see ``_long_syntax``).
 
     ``default_host_ip=""`` is Docker's own default: the mapping keeps ``host_ip == ""``,
@@ -234,12 +234,13 @@ def _parse_range(
 
 
 def _parse_number(text: str, fail: Callable[[str], PortError], what: str) -> int:
-    """nat.go ``parsePortNumber`` uses strconv.ParseInt(text, 10): ASCII digits after an
-    optional ``+`` (a ``-`` has already split a range)."""
-    digits = text.removeprefix("+")
-    if not digits.isascii() or not digits.isdigit():
+    """ASCII digits only. go-connections up to v0.5 (``ParsePortRange``, as vendored by
+    the docker CLI that refuses ``-p +31450:80``: "invalid hostPort") reads ports with
+    ``strconv.ParseUint``, which takes no sign; later versions take ``+``. The stricter
+    reading is the one every CLI accepts."""
+    if not text.isascii() or not text.isdigit():
         raise fail(f"{what} {text!r} is not a number")
-    return int(digits)
+    return int(text)
 
 
 @attrs.frozen

@@ -18,11 +18,12 @@ import os
 import socket
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import attrs
 
-from reconciler.engine import Engine
-from reconciler.errors import ExecutionError
+from reconciler.engine import Engine, EngineInfo
+from reconciler.errors import EngineNotFound, ExecutionError
 from reconciler.logs import get_logger
 from reconciler.model import CODE_MOUNT, ActualState, Resource
 from reconciler.plan import Op, Plan
@@ -33,6 +34,7 @@ _STARTS = (Op.CREATE_CONTAINER, Op.START_CONTAINER)
 # Where Podman looks for the init it runs for --init (containers.conf init_path).
 CATATONIT = Path("/usr/libexec/podman/catatonit")
 NOTHING_CREATED = "(nothing was created)"
+IMAGE_MOUNT_API = (1, 48)  # moby api/docs: Mount type "image" since v1.48
 
 log = get_logger()
 
@@ -114,6 +116,101 @@ def check_engine(engine: Engine, plan: Plan) -> None:
         _check_catatonit(info.local)
     if not info.local:
         _check_code_dir(engine, creates)
+    check_values(engine, info, creates)
+
+
+def check_plan_values(engine: Engine, plan: Plan) -> None:
+    """``check_values`` for ``booth plan``: the containers it would create, with no probe
+    container on a remote engine (a plan creates nothing, not even for a moment)."""
+    creates = [
+        step.desired
+        for step in plan.steps
+        if step.op == Op.CREATE_CONTAINER and step.desired is not None
+    ]
+    if creates:
+        check_values(engine, engine.identity(), creates, probe=False)
+
+
+def check_values(
+    engine: Engine, info: EngineInfo, creates: list[Resource], *, probe: bool = True
+) -> None:
+    """What the engine refuses at create and only the engine can tell (issue: a doomed
+    create used to come after the privileged sidecar was running): a CPU limit above
+    its CPU count, an image mount older engines do not know, and a ``--mount`` bind
+    source or ``--device`` missing on its host (on a remote host, binds are probed)."""
+    hosts = [r.spec["HostConfig"] for r in creates]
+    nano = max((host.get("NanoCpus") or 0 for host in hosts), default=0)
+    if nano:
+        cpus = int(engine.info().get("NCPU") or 0)
+        if cpus and nano > cpus * 1_000_000_000:
+            raise ExecutionError(
+                f"run-arg --cpus {nano / 1e9:g}: the engine at {engine.endpoint} has {cpus} "
+                f"CPUs, so --cpus can be at most {cpus} {NOTHING_CREATED}"
+            )
+    mounts = [m for host in hosts for m in host.get("Mounts") or []]
+    if any(m.get("Type") == "image" for m in mounts) and _api(info) < IMAGE_MOUNT_API:
+        raise ExecutionError(
+            f"run-arg --mount type=image: the engine at {engine.endpoint} speaks API "
+            f"{info.api_version}, and image mounts need API 1.48 (Docker 28) {NOTHING_CREATED}"
+        )
+    _check_host_paths(engine, info, creates, mounts, probe)
+    _check_joined_containers(engine, creates)
+
+
+def _check_joined_containers(engine: Engine, creates: list[Resource]) -> None:
+    """``--pid``/``--ipc container:NAME``: the engine refuses a create that names a
+    container it does not have (one this plan creates first is fine)."""
+    planned = {r.name for r in creates}
+    for resource in creates:
+        host = resource.spec["HostConfig"]
+        for flag, field in (("--pid", "PidMode"), ("--ipc", "IpcMode")):
+            kind, _, name = str(host.get(field) or "").partition(":")
+            if kind != "container" or name in planned:
+                continue
+            try:
+                engine.container(name)
+            except EngineNotFound:
+                raise ExecutionError(
+                    f"run-arg {flag} container:{name}: the engine at {engine.endpoint} has no "
+                    f"container {name} {NOTHING_CREATED}"
+                ) from None
+
+
+def _check_host_paths(
+    engine: Engine, info: EngineInfo, creates: list[Resource], mounts: list[Any], probe: bool
+) -> None:
+    binds = [
+        str(m["Source"])
+        for m in mounts
+        if m.get("Type") == "bind" and not (m.get("BindOptions") or {}).get("CreateMountpoint")
+    ]
+    devices = [
+        str(d["PathOnHost"]) for r in creates for d in r.spec["HostConfig"].get("Devices") or []
+    ]
+    for source in binds:
+        if info.local and not os.path.lexists(source):
+            raise ExecutionError(
+                f"run-arg --mount source {source}: no such file or directory on this host "
+                f"(Docker does not create a --mount bind source; use -v, or "
+                f"bind-create-src) {NOTHING_CREATED}"
+            )
+        if not info.local and probe:
+            error = engine.missing_bind_source(str(creates[-1].spec["Image"]), source)
+            if error:
+                raise ExecutionError(f"run-arg --mount: {error} {NOTHING_CREATED}")
+    for device in devices:
+        if info.local and not os.path.exists(device):
+            raise ExecutionError(
+                f"run-arg --device {device}: no such device on this host {NOTHING_CREATED}"
+            )
+
+
+def _api(info: EngineInfo) -> tuple[int, ...]:
+    """An API version as numbers (``?`` when the engine did not say: no check)."""
+    try:
+        return tuple(int(part) for part in info.api_version.split("."))
+    except ValueError:
+        return IMAGE_MOUNT_API
 
 
 def _check_catatonit(local: bool) -> None:

@@ -136,8 +136,27 @@ def review_lines(summary: dict[str, Any]) -> list[str]:
         ("network", "" if network == "default" or network.startswith("container:") else network),
         ("env", ", ".join(n for n in summary["env"] if not _booths_own_env(n))),
         ("labels", ", ".join(f"{k}={v}" for k, v in summary["labels"].items())),
+        *_runtime_lines(summary),
     ]
     return [f"{name}: {text}" for name, text in items if text]
+
+
+def _runtime_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """The settings of the flags CodingBooth passes through (``desired._runtime_summary``)."""
+    namespaces = [
+        f"{kind}={summary[f'{kind}_mode']}" for kind in ("pid", "ipc") if summary[f"{kind}_mode"]
+    ]
+    lifecycle = [f"restart={summary['restart']}"] if summary["restart"] else []
+    if summary["auto_remove"]:
+        lifecycle.append("removed when its command ends (--rm)")
+    return [
+        ("namespaces", ", ".join(namespaces)),
+        ("groups", ", ".join(summary["group_add"])),
+        ("gpus", "; ".join(summary["gpus"])),
+        ("ulimits", ", ".join(summary["ulimits"])),
+        ("sysctls", ", ".join(f"{k}={v}" for k, v in summary["sysctls"].items())),
+        ("lifecycle", ", ".join(lifecycle)),
+    ]
 
 
 # Set by booth itself: how the booth reaches its daemon (endpoints.py) and CodingBooth's

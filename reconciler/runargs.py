@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from reconciler import values
-from reconciler.errors import RunArgError
+from reconciler.errors import PortError, RunArgError
 from reconciler.flags import (
     LONG,
     MANAGED_FLAGS,
@@ -28,7 +28,9 @@ from reconciler.flags import (
     Route,
     supported,
 )
-from reconciler.ports import SourcedSpec
+from reconciler.model import CODE_MOUNT
+from reconciler.ports import SourcedSpec, parse_port
+from reconciler.volumes import Targets
 
 
 @attrs.frozen
@@ -47,6 +49,7 @@ class Flag:
     value: str
     raw: str
     source: str
+    separate: bool = attrs.field(default=False, eq=False)  # the value was the next word
 
     @property
     def name(self) -> str:
@@ -55,13 +58,18 @@ class Flag:
     @property
     def where(self) -> str:
         """The flag as written, its value when that was a word of its own, and its source."""
-        separate = self.spec.takes_value and self.value not in self.raw
-        value = f" {self.value!r}" if separate else ""
+        value = f" {self.value!r}" if self.separate else ""
         return f"run-arg {self.raw!r}{value} ({self.source})"
 
 
 def tokenize(words: Sequence[Word]) -> list[Flag]:
     """Split words into flags, accepting every spelling pflag (docker's parser) accepts."""
+    for word in words:
+        if "\0" in word.text:
+            raise RunArgError(
+                f"run-arg {word.text!r} ({word.source}) contains a NUL byte, which no "
+                "docker run value can hold"
+            )
     flags: list[Flag] = []
     index = 0
     while index < len(words):
@@ -75,7 +83,8 @@ def tokenize(words: Sequence[Word]) -> list[Flag]:
                 value, index = _next_value(words, index, text, word.source)
             elif spec.boolean and not has_eq:
                 value = "true"
-            flags.append(Flag(spec, value, text, word.source))
+            separate = spec.takes_value and not has_eq
+            flags.append(Flag(spec, value, text, word.source, separate))
         elif text.startswith("-") and len(text) > 1:
             cluster, used_next = _short_cluster(words, index, word)
             flags.extend(cluster)
@@ -103,7 +112,7 @@ def _short_cluster(words: Sequence[Word], index: int, word: Word) -> tuple[list[
             if rest:
                 return [*flags, Flag(spec, rest.removeprefix("="), text, source)], 0
             value, _ = _next_value(words, index, text, source)
-            return [*flags, Flag(spec, value, text, source)], 1
+            return [*flags, Flag(spec, value, text, source, True)], 1
         if rest.startswith("="):
             return [*flags, Flag(spec, rest[1:], text, source)], 0
         flags.append(Flag(spec, "true", text, source))
@@ -155,6 +164,29 @@ class RoutedRunArgs:
     booth: ContainerFields
     namespace: ContainerFields
     warnings: tuple[str, ...]
+    # -P: the exposed ports to publish on ephemeral host ports, unless a -p publishes them
+    publish_all: tuple[SourcedSpec, ...] = ()
+
+    def with_published_exposed(self, explicit: Sequence[SourcedSpec]) -> list[SourcedSpec]:
+        """``explicit`` and, for ``-P``, each exposed port no ``-p`` of ``explicit``
+        publishes: Docker's ``PublishAllPorts`` leaves a published port as it is."""
+        covered = []
+        for sourced in explicit:
+            try:
+                covered.append(parse_port(sourced.spec))
+            except PortError:  # build_port_set names it, in its place
+                continue
+        extra = [
+            spec
+            for spec in self.publish_all
+            if not any(m.covers_container_port(*_port_proto(spec.spec)) for m in covered)
+        ]
+        return [*explicit, *extra]
+
+
+def _port_proto(key: str) -> tuple[int, str]:
+    port, _, proto = key.partition("/")
+    return int(port), proto
 
 
 class _Fields:
@@ -163,6 +195,7 @@ class _Fields:
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}
         self.first: dict[str, list[Any]] = {}
+        self.keyed: set[str] = set()
 
     def add(self, field: str, merge: Merge, value: Any) -> None:
         if merge is Merge.SET:
@@ -173,7 +206,11 @@ class _Fields:
             self.values.setdefault(field, []).extend(value)
         elif merge is Merge.EXTEND_FIRST:
             self.first.setdefault(field, []).extend(value)
+        elif merge is Merge.UPDATE_MANY:
+            self.values.setdefault(field, {}).update(value)
         else:
+            if merge is Merge.KEYED:
+                self.keyed.add(field)
             key, item = value
             self.values.setdefault(field, {})[key] = item
 
@@ -181,40 +218,113 @@ class _Fields:
         merged = dict(self.values)
         for field, items in self.first.items():
             merged[field] = [*items, *merged.get(field, [])]
+        for field in self.keyed:
+            merged[field] = [item for _, item in sorted(merged[field].items())]
         return ContainerFields(merged)
 
 
-def route(words: Sequence[Word], *, dind: bool, context: ParseContext) -> RoutedRunArgs:
-    """Tokenise, parse and route run-args; DinD mode moves ports and namespace flags away."""
-    ports: list[SourcedSpec] = []
-    warnings: list[str] = []
-    booth, namespace = _Fields(), _Fields()
-    for flag in tokenize(words):
+class _Router:
+    """One routing of run-args: the fields of each target, the ports, the mount
+    targets seen, the warnings, and what only the whole set can decide (``-P``)."""
+
+    def __init__(self, *, dind: bool, context: ParseContext) -> None:
+        self.dind, self.context = dind, context
+        self.ports: list[SourcedSpec] = []
+        self.warnings: list[str] = []
+        self.booth, self.namespace = _Fields(), _Fields()
+        self.targets = Targets({CODE_MOUNT: "booth's code directory mount"})
+        self.volumes: set[str] = set()
+        self.publish_all: Flag | None = None
+        self.exposed: list[SourcedSpec] = []
+        self.last: dict[str, Flag] = {}  # the last use of each flag, for messages
+
+    def take(self, flag: Flag) -> None:
         spec = flag.spec
-        if spec.boolean:
-            enabled = values.parse_bool(flag.value, flag.where)
+        enabled = values.parse_bool(flag.value, flag.where) if spec.boolean else True
         if spec.route is Route.PORT:
-            ports.append(SourcedSpec(flag.value, flag.source))
+            self._port(flag, enabled)
         elif spec.route is Route.REJECTED:
-            if spec.boolean and not enabled:
-                continue
-            raise RunArgError(
-                f"run-arg {flag.raw!r} ({flag.source}) is not supported: {spec.why}"
-                + (" (the booth shares the sidecar's network namespace)" if dind else "")
-            )
-        elif spec.route is Route.BOOTH_UNLESS_DIND and dind:
-            warnings.append(
+            if enabled:
+                raise RunArgError(
+                    f"run-arg {flag.raw!r} ({flag.source}) is not supported: {spec.why}"
+                )
+        elif spec.route is Route.IGNORED:
+            if enabled:
+                self.warnings.append(f"{flag.where} changes nothing: {spec.why}")
+        elif spec.route is Route.BOOTH_UNLESS_DIND and self.dind:
+            self.warnings.append(
                 f"ignoring {flag.where}: in DinD mode the booth shares the sidecar's "
                 "network namespace"
             )
         else:
-            target = namespace if spec.route is Route.NAMESPACE else booth
-            parsed = spec.parse(flag.value, flag.where, context)
-            if isinstance(parsed, Placed):
-                target.add(parsed.field, parsed.merge, parsed.value)
-            else:
-                target.add(spec.field, spec.merge, parsed)
-    return RoutedRunArgs(tuple(ports), booth.freeze(), namespace.freeze(), tuple(warnings))
+            self._field(flag)
+
+    def _port(self, flag: Flag, enabled: bool) -> None:
+        if not flag.spec.boolean:
+            self.ports.append(SourcedSpec(flag.value, flag.source))
+        else:
+            self.publish_all = flag if enabled else None
+
+    def _field(self, flag: Flag) -> None:
+        spec = flag.spec
+        self.last[spec.name] = flag
+        target = self.namespace if spec.route is Route.NAMESPACE else self.booth
+        parsed = spec.parse(flag.value, flag.where, self.context)
+        field, merge = spec.field, spec.merge
+        if isinstance(parsed, Placed):
+            target = self.namespace if parsed.namespace else target
+            field, merge, parsed = parsed.field, parsed.merge, parsed.value
+        if spec.name == "volume":
+            if repr(parsed) in self.volumes:  # the docker CLI keeps each -v once, too
+                return
+            self.volumes.add(repr(parsed))
+        for path in mount_targets(field, parsed):
+            self.targets.claim(path, flag.where, field, keyed=merge is Merge.UPDATE)
+        target.add(field, merge, parsed)
+
+    def finish(self) -> RoutedRunArgs:
+        booth, namespace = self.booth.freeze(), self.namespace.freeze()
+        if self.publish_all is not None:
+            self._publish_exposed(namespace, self.publish_all)
+        policy = booth.get("HostConfig.RestartPolicy") or {}
+        if booth.get("HostConfig.AutoRemove") and policy.get("Name", "no") != "no":
+            raise RunArgError(
+                f"{self.last['restart'].where} conflicts with {self.last['rm'].where}: the "
+                "engine cannot both remove and restart a container that ends (Docker "
+                "refuses it too)"
+            )
+        return RoutedRunArgs(
+            tuple(self.ports), booth, namespace, tuple(self.warnings), tuple(self.exposed)
+        )
+
+    def _publish_exposed(self, namespace: ContainerFields, flag: Flag) -> None:
+        """``-P``: every ``--expose`` port on an ephemeral host port of the port set."""
+        for key in namespace.get("ExposedPorts", {}):
+            self.exposed.append(SourcedSpec(key, flag.source))
+        self.warnings.append(
+            f"{flag.where} publishes the --expose ports on ephemeral host ports; the "
+            "image's own EXPOSE ports are not known before it runs and are not published: "
+            "name each with --expose"
+        )
+
+
+def mount_targets(field: str, value: Any) -> list[str]:
+    """The container paths a parsed mount value occupies."""
+    if field == "HostConfig.Binds":
+        return [str(value).split(":")[1]]
+    if field == "HostConfig.Mounts":
+        return [str(value["Target"])]
+    if field in ("Volumes", "HostConfig.Tmpfs"):
+        return [str(value[0])]
+    return []
+
+
+def route(words: Sequence[Word], *, dind: bool, context: ParseContext) -> RoutedRunArgs:
+    """Tokenise, parse and route run-args; DinD mode moves ports and namespace flags away."""
+    router = _Router(dind=dind, context=context)
+    for flag in tokenize(words):
+        router.take(flag)
+    return router.finish()
 
 
 def words_from(texts: Iterable[str], source: str) -> tuple[Word, ...]:

@@ -25,7 +25,7 @@ from reconciler.errors import EXIT_INTERRUPTED, EngineError, ExecutionError, Ins
 from reconciler.execute import Executor
 from reconciler.lock import instance_lock
 from reconciler.logs import get_logger
-from reconciler.model import ActualState, Role, legacy_instance
+from reconciler.model import ActualState, DesiredGraph, Kind, Role, legacy_instance
 from reconciler.plan import Op, Plan, Step, make_plan
 from reconciler.preflight import check_engine
 from reconciler.progress import Progress
@@ -86,8 +86,6 @@ def run_session(workspace: Workspace, loading: Loading, *, attach: Attach) -> in
     followed. The engine is asked before the desired graph is completed, as ``apply``
     does (a build that reads no file of its context is then not walked).
     """
-    from reconciler.workspace import network_existed
-
     engine = workspace.engine()
     config = loading.config
     ref = InstanceRef(config.name, config.port)
@@ -234,3 +232,8 @@ class _WholePlanProgress:
 
     def note(self, message: str) -> None:
         self.inner.note(message)
+
+
+def network_existed(desired: DesiredGraph, actual: ActualState) -> bool:
+    network = desired.get(Role.NETWORK)
+    return network is not None and actual.named(Kind.NETWORK, network.name) is not None

@@ -11,14 +11,15 @@ Every function is pure and takes ``where``, a phrase naming the input and its or
 
 from __future__ import annotations
 
+import ipaddress
 import posixpath
 import re
 
 from reconciler.errors import RunArgError
 
 # Go strconv.ParseBool (what pflag uses for boolean flags such as --init=...).
-_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
-_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
+TRUE_WORDS = frozenset({"1", "t", "T", "TRUE", "true", "True"})
+FALSE_WORDS = frozenset({"0", "f", "F", "FALSE", "false", "False"})
 
 # Go strconv.ParseFloat syntax for the part of a size before its unit. go-units cuts the
 # number at the last digit or dot, so the number always ends in one: "inf"/"nan" cannot
@@ -46,9 +47,9 @@ def parse_bool(value: str, where: str) -> bool:
     Docker's boolean flags go through pflag, which calls ParseBool: ``t`` and ``True``
     are true, ``yes`` and ``TrUe`` are errors, and so they are here.
     """
-    if value in _TRUE:
+    if value in TRUE_WORDS:
         return True
-    if value in _FALSE:
+    if value in FALSE_WORDS:
         return False
     raise fail(where, f"expected true or false (or 1, t, 0, f), not {value!r}")
 
@@ -180,6 +181,8 @@ def parse_env_file(text: str, where: str) -> list[tuple[str, str | None]]:
     """
     entries: list[tuple[str, str | None]] = []
     for number, raw in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
+        if "\0" in raw:
+            raise fail(where, f"line {number} contains a NUL byte, which no variable can hold")
         line = raw.lstrip()
         if not line or line.startswith("#"):
             continue
@@ -190,3 +193,146 @@ def parse_env_file(text: str, where: str) -> list[tuple[str, str | None]]:
             raise fail(where, f"line {number}: variable {name!r} contains whitespace")
         entries.append((name, value if has_value else None))
     return entries
+
+
+def parse_label(value: str, where: str) -> tuple[str, str]:
+    """``-l KEY[=VALUE]``, docker CLI opts/opts.go ``ValidateLabel``: the key, leading
+    spaces and tabs dropped, must be non-empty and hold no space or tab."""
+    key, _, label_value = value.partition("=")
+    key = key.lstrip(" \t")
+    if not key:
+        raise fail(where, f"label {value!r} has an empty name (expected KEY=VALUE)")
+    if " " in key or "\t" in key:
+        raise fail(where, f"label name {key!r} contains whitespace")
+    return key, label_value
+
+
+def parse_ip(value: str, where: str) -> str:
+    """``--dns IP``: docker CLI opts/opts.go ``ValidateIPAddress`` (Go's ``net.ParseIP``
+    after trimming spaces: no zone, no brackets); sent in canonical form, as the CLI does."""
+    text = value.strip()
+    if "%" not in text:
+        try:
+            return str(ipaddress.ip_address(text))
+        except ValueError:
+            pass
+    raise fail(where, f"expected an IP address such as 1.1.1.1 or 2606:4700::1111, not {value!r}")
+
+
+def parse_extra_host(value: str, where: str) -> str:
+    """``--add-host NAME:IP`` or ``NAME=IP``: docker CLI opts/hosts.go ``ValidateExtraHost``.
+
+    The name must be non-empty and hold no ``:``; the address is an IP (brackets allowed)
+    or ``host-gateway``. Sent as ``NAME:IP``, brackets removed, as the CLI sends it: the
+    daemon knows neither ``=`` nor brackets.
+    """
+    name, has_eq, address = value.partition("=")
+    if not has_eq:
+        name, _, address = value.partition(":")
+    if not name or ":" in name or (not has_eq and ":" not in value):
+        raise fail(where, f"expected NAME:IP (or NAME=IP), not {value!r}")
+    if address != "host-gateway":
+        if len(address) > 2 and address.startswith("[") and address.endswith("]"):
+            address = address[1:-1]
+        try:
+            if "%" in address:  # Go's net.ParseIP takes no zone
+                raise ValueError(address)
+            ipaddress.ip_address(address.strip())
+        except ValueError:
+            raise fail(
+                where, f"{address!r} in {value!r} is not an IP address (or host-gateway)"
+            ) from None
+    return f"{name}:{address}"
+
+
+# Linux capabilities by number (include/uapi/linux/capability.h, 0..40).
+CAPABILITIES = [
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "SETPCAP",
+    "LINUX_IMMUTABLE",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_ADMIN",
+    "NET_RAW",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_CHROOT",
+    "SYS_PTRACE",
+    "SYS_PACCT",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_NICE",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "MKNOD",
+    "LEASE",
+    "AUDIT_WRITE",
+    "AUDIT_CONTROL",
+    "SETFCAP",
+    "MAC_OVERRIDE",
+    "MAC_ADMIN",
+    "SYSLOG",
+    "WAKE_ALARM",
+    "BLOCK_SUSPEND",
+    "AUDIT_READ",
+    "PERFMON",
+    "BPF",
+    "CHECKPOINT_RESTORE",
+]
+_KNOWN_CAPABILITIES = frozenset(f"CAP_{name}" for name in CAPABILITIES)
+
+
+def parse_capability(value: str, where: str) -> str:
+    """``--cap-add``/``--cap-drop``: one capability, as the daemon's
+    ``caps.NormalizeLegacyCapabilities`` reads it: case-insensitive, ``CAP_`` optional,
+    or ``ALL``; nothing trimmed (``' NET_ADMIN'`` is refused by the daemon too)."""
+    upper = value.upper()
+    name = upper if upper.startswith("CAP_") else f"CAP_{upper}"
+    if upper != "ALL" and name not in _KNOWN_CAPABILITIES:
+        raise fail(
+            where,
+            f"{value!r} is not a Linux capability (expected one name such as NET_ADMIN or "
+            "CAP_SYS_PTRACE, or ALL; repeat the flag for several)",
+        )
+    return value
+
+
+def parse_workdir(value: str, where: str) -> str:
+    """``-w``: the daemon refuses a relative working directory at create ("it needs to
+    be an absolute path"); empty means the image's own."""
+    if value and not posixpath.isabs(value):
+        raise fail(where, f"the working directory {value!r} must be an absolute path")
+    return value
+
+
+_SECURITY_KEYS = ("label", "apparmor", "seccomp", "no-new-privileges")
+
+
+def parse_security_opt(value: str, where: str) -> str:
+    """``--security-opt``, as the daemon's ``parseSecurityOpt`` reads it at create:
+    ``no-new-privileges``, ``disable``, or KEY=VALUE (KEY:VALUE, deprecated) with KEY one
+    of label, apparmor, seccomp, no-new-privileges (a Go boolean). ``systempaths`` is
+    handled by the docker CLI alone, which booth does not do: refused, not sent."""
+    if value in ("no-new-privileges", "disable"):
+        return value
+    separator = "=" if "=" in value else ":"
+    key, has_separator, setting = value.partition(separator)
+    if not has_separator or key not in _SECURITY_KEYS:
+        raise fail(
+            where,
+            f"expected no-new-privileges or KEY=VALUE with KEY one of "
+            f"{', '.join(_SECURITY_KEYS)}, not {value!r}",
+        )
+    if key == "no-new-privileges" and setting not in TRUE_WORDS | FALSE_WORDS:
+        raise fail(where, f"no-new-privileges takes true or false, not {setting!r}")
+    return value

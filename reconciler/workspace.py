@@ -189,7 +189,12 @@ class Workspace:
                 detail="pull = true: apply pulls the images first; "
                 "`booth plan --pull` pulls now and shows what that changes",
             )
-        return make_plan(desired.instance, reconcile(desired, actual))
+        plan = make_plan(desired.instance, reconcile(desired, actual))
+        if not offline:  # what only the engine can judge, as apply checks it (no probes)
+            from reconciler.preflight import check_plan_values
+
+            check_plan_values(self.engine(), plan)
+        return plan
 
     def actual(
         self, config: BoothConfig, desired: DesiredGraph, *, pull: bool = False
@@ -392,8 +397,3 @@ def images_to_pull(desired: DesiredGraph) -> list[str]:
     image = desired.get(Role.IMAGE)
     bases = set(image.base_images) if image is not None else set()
     return sorted((images - {built_image(desired) or ""}) | bases)
-
-
-def network_existed(desired: DesiredGraph, actual: ActualState) -> bool:
-    network = desired.get(Role.NETWORK)
-    return network is not None and actual.named(Kind.NETWORK, network.name) is not None

@@ -9,6 +9,7 @@ pass the spec table and fail here.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,41 @@ def test_run_args_reach_the_engine_field_by_field(make_booth, tmp_path: Path) ->
         assert write.rc != 0 and "Read-only file system" in write.stderr, write.explain()
     assert in_booth(b.booth, "id", "-u").stdout.strip() == "1000"
     assert "10.0.0.2" in in_booth(b.booth, "cat", "/etc/hosts").stdout
+
+
+def test_the_flags_codingbooth_passes_through_reach_the_engine(make_booth) -> None:
+    """--ulimit, --sysctl (net.* on the namespace's owner), --ipc, --group-add, --restart,
+    -P with --expose (through the sidecar's port set) and -d, read back from the engine."""
+    b = make_booth(
+        run_args=[
+            *("--ulimit", "nofile=1024:2048", "--ipc", "shareable", "--group-add", "44"),
+            *("--sysctl", "net.ipv4.ip_forward=1", "--sysctl", "kernel.shmmax=65536"),
+            *("--restart", "unless-stopped", "--expose", "8081", "-P", "-d"),
+        ]
+    )
+    b.ok("apply")
+    booth, sidecar = b.container("booth"), b.container("sidecar")
+    assert booth is not None and sidecar is not None
+    host = booth["HostConfig"]
+    assert host["Ulimits"] == [{"Name": "nofile", "Soft": 1024, "Hard": 2048}]
+    assert host["Sysctls"] == {"kernel.shmmax": "65536"}
+    assert host["IpcMode"] == "shareable"
+    assert host["GroupAdd"] == ["44"]
+    assert host["RestartPolicy"] == {"Name": "unless-stopped", "MaximumRetryCount": 0}
+    assert sidecar["HostConfig"]["Sysctls"] == {"net.ipv4.ip_forward": "1"}
+    assert "8081/tcp" in sidecar["Config"]["ExposedPorts"]
+    (binding,) = sidecar["NetworkSettings"]["Ports"]["8081/tcp"]
+    assert binding["HostIp"] == "127.0.0.1" and int(binding["HostPort"]) > 0
+    assert in_booth(b.booth, "sh", "-c", "ulimit -n").stdout.strip() == "1024"
+    assert in_booth(b.booth, "cat", "/proc/sys/net/ipv4/ip_forward").stdout.strip() == "1"
+    assert "44" in in_booth(b.booth, "id", "-G").stdout.split()
+
+
+def test_rm_makes_the_engine_remove_a_booth_whose_command_ends(make_booth) -> None:
+    b = make_booth(dind=False, cmds=["true"], run_args=["--rm"])
+    b.ok("apply")
+    deadline = time.monotonic() + 15
+    while b.container("booth") is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert b.container("booth") is None
+    assert b.plan_json()["summary"]["create"] == 1  # the next apply creates it again

@@ -299,7 +299,8 @@ def test_each_env_file_kind_keeps_the_promise(
     code = main(["-C", str(tmp_path), "-q", "plan", "--offline"])
     out, err = capsys.readouterr()
     assert_one_line_promise(code, out, err)
-    readable = name in ("plain.env", "nul.env", "bom.env", "crlf.env", "link.env")
+    # nul.env is read, and refused: the engine would take A=x\0y at create and fail at start
+    readable = name in ("plain.env", "bom.env", "crlf.env", "link.env")
     assert code == (0 if readable else 1), err
 
 

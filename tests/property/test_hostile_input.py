@@ -81,6 +81,41 @@ FLAG_WORDS = st.sampled_from(
         "--name",
         "x",
         "",
+        # issue 21's inputs and the flags CodingBooth passes through
+        "/tmp:/x:bogus",
+        "a:b:c:d",
+        "src:/",
+        "src:relative",
+        "a vol:/x",
+        "/tmp:/x:ro:extra",
+        "type=volume,src=/abs,dst=/x",
+        "type=volume,dst=/x,readonly=True",
+        "--cap-add",
+        "BOGUS",
+        "NET_RAW,MKNOD",
+        "4m",
+        "1000",
+        "A=x\0y",
+        "bad",
+        "=v",
+        "notanip",
+        "+31450:80",
+        "--ulimit",
+        "nofile=2:1",
+        "--sysctl",
+        "kernel.hostname=x",
+        "--ipc",
+        "--pid",
+        "container:",
+        "--group-add",
+        "--gpus",
+        "count=x",
+        "--restart",
+        "on-failure:-1",
+        "-d",
+        "--platform",
+        "--security-opt",
+        "-w",
     ]
 )
 WORDS = st.one_of(FLAG_WORDS, st.text(alphabet=string.printable + "é☃", max_size=20))
@@ -288,6 +323,43 @@ def test_a_config_that_exists_but_cannot_be_read_is_never_a_default_plan(
         lay_out(code_dir, layout, b"port = 1\n")
         assert main(["-C", str(code_dir), "plan", "--offline"]) == 1, layout
         assert capsys.readouterr().out == ""
+
+
+# --- issue 21: inputs the engine refuses are refused by plan, never applied ----------------
+
+REFUSED_IMAGES = ["zz zz", "Ubuntu", "ubuntu\0", "UBUNTU:latest", "x:", "-x", "a//b", ""]
+IMAGE_NAMES = st.one_of(
+    st.sampled_from(
+        [*REFUSED_IMAGES, "ubuntu", "team/tool:1.0", "localhost:5000/a/b@sha256:" + "a" * 64]
+    ),
+    st.text(alphabet=string.ascii_letters + string.digits + ":/@._- \0", max_size=30),
+)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(image=IMAGE_NAMES, key=st.sampled_from(["image", "dind-image"]))
+def test_an_image_name_plans_or_is_one_line_naming_the_key(
+    tmp_path_factory: pytest.TempPathFactory,
+    capsys: pytest.CaptureFixture[str],
+    image: str,
+    key: str,
+) -> None:
+    code_dir = tmp_path_factory.mktemp("image")
+    (code_dir / ".booth").mkdir()
+    toml = f"dind = true\n{key} = {json.dumps(image)}\n"
+    (code_dir / ".booth" / "config.toml").write_text(toml, encoding="utf-8")
+    code = main(["-C", str(code_dir), "-q", "plan", "--offline"])
+    out, err = capsys.readouterr()
+    if code == 0:
+        assert image not in REFUSED_IMAGES
+        assert " " not in image and "\0" not in image and image == image.strip()
+        assert f"image: {image}\n" in out or key == "dind-image"
+    else:
+        assert (code, out) == (1, "")
+        (line,) = err.splitlines()
+        assert line.startswith("booth: error: ") and f"{key} must be " in line
 
 
 # --- the apply path, against the real engine: exit 1, one line, nothing created ------------

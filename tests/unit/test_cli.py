@@ -290,7 +290,7 @@ def bad_config_dir(tmp_path: Path) -> Path:
 BAD_CONFIGS = {
     "malformed": "port = 10000\ndind = yes\n",
     "wrong-type": 'port = "x"\n',
-    "bad-run-arg": 'run-args = ["--restart", "always"]\n',
+    "bad-run-arg": 'run-args = ["--restart", "sometimes"]\n',
     "daemon-port": 'dind = true\nrun-args = ["-p", "2375:2375"]\n',
     "bad-mount": 'run-args = ["--mount", "type=volume"]\n',
 }
@@ -314,7 +314,7 @@ def test_bad_config_is_one_error_line(capsys: Capsys, bad_config_dir: Path, name
         (("-C", EXAMPLE, "plan", "--offline", "-p", "80:80:80:80"), "80:80:80:80"),
         (("-C", EXAMPLE, "plan", "--offline", "-p", "2375:2375"), "2375"),
         (("-C", EXAMPLE, "plan", "--offline", "-p", "8080:9090"), "'8080:8080'"),
-        (("-C", EXAMPLE, "plan", "--offline", "--run-arg=--restart=always"), "--restart=always"),
+        (("-C", EXAMPLE, "plan", "--offline", "--run-arg=--cidfile=id"), "--cidfile=id"),
         (("-C", EXAMPLE, "plan", "--offline", "--run-arg=-e"), "'-e'"),
         (("-C", EXAMPLE, "status", "--", "bash"), "takes no command"),
         (("-C", EXAMPLE, "destroy", "--", "bash"), "takes no command"),
@@ -333,9 +333,9 @@ def test_what_the_user_wrote_is_checked_before_the_engine_is_asked(
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
     monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
     (tmp_path / ".booth").mkdir()
-    (tmp_path / ".booth" / "config.toml").write_text('run-args = ["--restart", "always"]\n')
+    (tmp_path / ".booth" / "config.toml").write_text('run-args = ["--cidfile", "id"]\n')
     err = assert_one_error_line(capsys, "-C", str(tmp_path), "plan")
-    assert "--restart" in err and "no-engine.sock" not in err
+    assert "--cidfile" in err and "no-engine.sock" not in err
     (tmp_path / "plain").mkdir()  # no config: every default, NEXT included
     err = assert_one_error_line(capsys, "-C", str(tmp_path / "plain"), "frobnicate")
     assert "frobnicate" in err and "no-engine.sock" not in err

@@ -66,7 +66,7 @@ def test_build_args_are_docker_build_arg_flags(
 @pytest.mark.parametrize(
     ("words", "why"),
     [
-        (["--no-cache"], "'--no-cache' is not supported"),
+        (["--no-cache"], "'--no-cache' is a docker build flag booth does not pass"),
         (["--build-arg"], "missing its value"),
         (["--build-arg", "=x"], "expected NAME=VALUE"),
     ],

@@ -441,8 +441,8 @@ def test_daemon_port_refused_in_dind_unless_allowed(code: Path) -> None:
 
 
 def test_run_arg_error_from_the_config_names_the_file(code: Path) -> None:
-    path = write_config(code, 'run-args = ["--restart", "always"]\n')
-    with pytest.raises(RunArgError, match=f"'--restart' \\({path} run-args\\)"):
+    path = write_config(code, 'run-args = ["--cidfile", "id"]\n')
+    with pytest.raises(RunArgError, match=f"'--cidfile' \\({path} run-args\\)"):
         load_config(str(code), host_env={})
 
 

@@ -62,10 +62,10 @@ def test_a_file_with_only_comments_is_still_the_config_file(code: Path) -> None:
 def test_the_files_run_args_are_named_by_the_file_when_keys_come_from_the_command_line(
     code: Path,
 ) -> None:
-    path = write(code, 'run-args = ["--restart", "always"]\n')
+    path = write(code, 'run-args = ["--cidfile", "id"]\n')
     with pytest.raises(RunArgError) as caught:
         load_config(str(code), cli=CliInputs(overrides=(("variant", "kde"),)), host_env={})
-    assert str(caught.value).startswith(f"unsupported run-arg '--restart' ({path} run-args); ")
+    assert str(caught.value).startswith(f"unsupported run-arg '--cidfile' ({path} run-args); ")
 
 
 def test_a_bad_command_line_value_is_refused_like_the_files(code: Path) -> None:
@@ -164,3 +164,24 @@ def test_completing_a_config_without_a_build_is_a_caller_error(code: Path) -> No
     no_inputs = attrs.evolve(built, build=attrs.evolve(built.build, inputs=None))
     with pytest.raises(ValueError, match=r"^with_context_digest: the config builds no image$"):
         with_context_digest(no_inputs, "0" * 64)
+
+
+@pytest.mark.parametrize(
+    ("words", "why"),
+    [
+        (["--no-cache"], "'--no-cache' is a docker build flag booth does not pass"),
+        (["--target", "dev"], "'--target' is a docker build flag booth does not pass"),
+        (["--platform=linux/arm64"], "'--platform=linux/arm64' is a docker build flag"),
+        (["--network", "host"], "'--network' is a docker build flag booth does not pass"),
+        (["--label", "a=b"], "'--label' is a docker build flag booth does not pass"),
+        (["--pull"], "'--pull' is not supported in build-args: it is booth's `pull = true`"),
+        (["-f", "D"], "'-f' is not supported in build-args: it is booth's `dockerfile` key"),
+        (["A=1"], "'A=1' is not supported; build-args takes --build-arg NAME=VALUE"),
+    ],
+)
+def test_a_build_flag_other_than_build_arg_is_refused_by_name(words: list[str], why: str) -> None:
+    from reconciler.codingbooth import build_args
+
+    with pytest.raises(ConfigError) as caught:
+        build_args(["--build-arg", "A=1", *words], "config.toml build-args")
+    assert str(caught.value).startswith(f"config.toml build-args: {why}")

@@ -12,7 +12,7 @@ from booth_builders import desired_from_toml
 
 from reconciler import preflight
 from reconciler.engine import EngineInfo
-from reconciler.errors import ExecutionError
+from reconciler.errors import EngineNotFound, ExecutionError
 from reconciler.model import ActualState
 from reconciler.plan import Plan, make_plan
 from reconciler.reconcile import reconcile
@@ -26,6 +26,10 @@ class FakeEngine:
     missing_code: bool = False
     held: Mapping[int, str] = attrs.field(factory=dict)
     probes: list[str] = attrs.field(factory=list)
+    api: str = "1.41"
+    missing_paths: tuple[str, ...] = ()
+    containers: tuple[str, ...] = ()
+    cpus: int = 2
 
     @property
     def endpoint(self) -> str:
@@ -36,14 +40,23 @@ class FakeEngine:
         return self.local
 
     def identity(self) -> EngineInfo:
-        return EngineInfo(self.kind, "1", "1.41", self.endpoint, self.local)
+        return EngineInfo(self.kind, "1", self.api, self.endpoint, self.local)
+
+    def container(self, name: str) -> tuple[str, Mapping[str, str]]:
+        if name not in self.containers:
+            raise EngineNotFound(f"No such container: {name}")
+        return name, {}
+
+    def info(self) -> Mapping[str, object]:
+        return {"NCPU": self.cpus}
 
     def privileged_allowed(self) -> bool | None:
         return False if self.rootless else None
 
     def missing_bind_source(self, image: str, source: str) -> str | None:
         self.probes.append(source)
-        return f"{source} does not exist on the engine's host me@box" if self.missing_code else None
+        missing = self.missing_code or source in self.missing_paths
+        return f"{source} does not exist on the engine's host me@box" if missing else None
 
     def published_ports(self) -> dict[int, str]:
         return dict(self.held)
@@ -89,3 +102,75 @@ def test_remote_ports_are_checked_by_asking_the_engine(caplog: pytest.LogCapture
     with pytest.raises(ExecutionError, match=f"{port} \\(held by container other\\)"):
         preflight.check_host_ports(busy, plan, ActualState())  # type: ignore[arg-type]
     preflight.check_host_ports(FakeEngine(local=False), plan, ActualState())  # type: ignore[arg-type]
+
+
+# --- values only the engine can judge (issue 21): refused before anything is created -----
+
+
+def run_args_plan(*words: str, dind: bool = True) -> Plan:
+    quoted = ", ".join(f'"{word}"' for word in words)
+    return fresh_plan(f"dind = {str(dind).lower()}\nrun-args = [{quoted}]\n")
+
+
+@pytest.mark.parametrize("dind", [True, False])
+def test_more_cpus_than_the_engine_has_are_refused(dind: bool) -> None:
+    plan = run_args_plan("--cpus", "1000", dind=dind)
+    with pytest.raises(ExecutionError) as caught:
+        preflight.check_engine(FakeEngine(cpus=2), plan)  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        "run-arg --cpus 1000: the engine at unix:///fake.sock has 2 CPUs, so --cpus can be "
+        "at most 2 (nothing was created)"
+    )
+    preflight.check_engine(FakeEngine(cpus=1000), plan)  # type: ignore[arg-type]
+    preflight.check_engine(FakeEngine(cpus=2), run_args_plan("--cpus", "2"))  # type: ignore[arg-type]
+
+
+def test_an_image_mount_needs_an_engine_that_knows_it() -> None:
+    plan = run_args_plan("--mount", "type=image,source=busybox,target=/img")
+    with pytest.raises(ExecutionError, match=r"speaks API 1\.41, and image mounts need API 1\.48"):
+        preflight.check_engine(FakeEngine(api="1.41"), plan)  # type: ignore[arg-type]
+    preflight.check_engine(FakeEngine(api="1.48"), plan)  # type: ignore[arg-type]
+    preflight.check_engine(FakeEngine(api="1.52"), plan)  # type: ignore[arg-type]
+
+
+def test_a_missing_mount_source_or_device_on_a_local_engine_is_refused(tmp_path: Path) -> None:
+    missing = tmp_path / "missing"
+    mount = run_args_plan("--mount", f"type=bind,source={missing},target=/m")
+    with pytest.raises(ExecutionError) as caught:
+        preflight.check_engine(FakeEngine(), mount)  # type: ignore[arg-type]
+    assert str(caught.value).startswith(f"run-arg --mount source {missing}: no such file")
+    created = run_args_plan("--mount", f"type=bind,source={missing},target=/m,bind-create-src")
+    preflight.check_engine(FakeEngine(), created)  # type: ignore[arg-type]
+    missing.mkdir()
+    preflight.check_engine(FakeEngine(), mount)  # type: ignore[arg-type]
+    device = run_args_plan("--device", f"{tmp_path}/nodev:/dev/x")
+    with pytest.raises(ExecutionError, match=f"--device {tmp_path}/nodev: no such device"):
+        preflight.check_engine(FakeEngine(), device)  # type: ignore[arg-type]
+    preflight.check_engine(FakeEngine(), run_args_plan("--device", "/dev/null"))  # type: ignore[arg-type]
+
+
+def test_a_remote_engine_is_asked_for_a_mount_source_and_not_for_devices() -> None:
+    engine = FakeEngine(local=False)
+    plan = run_args_plan("--mount", "type=bind,source=/srv/data,target=/m", "--device", "/dev/x1")
+    preflight.check_engine(engine, plan)  # type: ignore[arg-type]
+    assert "/srv/data" in engine.probes
+    with pytest.raises(ExecutionError, match="run-arg --mount: /srv/data does not exist"):
+        preflight.check_engine(FakeEngine(local=False, missing_paths=("/srv/data",)), plan)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("flag", ["--pid", "--ipc"])
+def test_joining_a_container_the_engine_does_not_have_is_refused(flag: str) -> None:
+    plan = run_args_plan(flag, "container:other", dind=False)
+    with pytest.raises(ExecutionError) as caught:
+        preflight.check_engine(FakeEngine(), plan)  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        f"run-arg {flag} container:other: the engine at unix:///fake.sock has no container "
+        "other (nothing was created)"
+    )
+    preflight.check_engine(FakeEngine(containers=("other",)), plan)  # type: ignore[arg-type]
+
+
+def test_joining_the_sidecar_this_plan_creates_needs_no_lookup() -> None:
+    names = {s.desired.role: s.desired.name for s in fresh_plan("dind = true\n").steps if s.desired}
+    plan = run_args_plan("--pid", f"container:{names['sidecar']}")
+    preflight.check_engine(FakeEngine(), plan)  # type: ignore[arg-type]

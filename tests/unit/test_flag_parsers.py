@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.configfile import MAX_CONFIG_BYTES
-from reconciler.errors import ConfigError
+from reconciler.errors import ConfigError, RunArgError
 from reconciler.flags import LONG, Merge, ParseContext, Placed
 
 WHERE = "run-arg '--x' (config run-args)"
@@ -156,9 +156,17 @@ def test_relative_bind_sources_resolve_against_the_code_directory(
     }
 
 
-@pytest.mark.parametrize("source", ["..data", ".hidden", "name", "/abs"])
+@pytest.mark.parametrize("source", ["name", "/abs", "vol.v2_x-y"])
 def test_other_volume_sources_are_passed_as_written(source: str) -> None:
     assert parse("volume", f"{source}:/c") == f"{source}:/c"
+
+
+@pytest.mark.parametrize("source", ["..data", ".hidden"])
+def test_every_source_starting_with_a_dot_is_a_path_as_the_docker_cli_reads_it(
+    tmp_path: Path, source: str
+) -> None:
+    code = tmp_path / "code"
+    assert parse("volume", f"{source}:/c", code) == f"{(code / source).resolve()}:/c"
 
 
 def test_a_tilde_volume_source_is_the_home_directory() -> None:
@@ -167,12 +175,15 @@ def test_a_tilde_volume_source_is_the_home_directory() -> None:
 
 
 def test_only_a_bind_mount_source_is_a_host_path() -> None:
-    # A volume's source is the volume's name: the engine judges it, booth does not resolve it.
-    assert parse("mount", "type=volume,source=./cache,target=/c") == {
+    # A volume's source is the volume's name: booth does not resolve it, and refuses one
+    # the engine's local driver would refuse.
+    assert parse("mount", "type=volume,source=cache,target=/c") == {
         "Type": "volume",
-        "Source": "./cache",
+        "Source": "cache",
         "Target": "/c",
     }
+    with pytest.raises(RunArgError, match=r"volume name '\./cache' may hold only"):
+        parse("mount", "type=volume,source=./cache,target=/c")
 
 
 def test_a_bind_source_that_loops_names_the_flag(tmp_path: Path) -> None:

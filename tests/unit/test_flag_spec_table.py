@@ -93,6 +93,12 @@ ROWS = (
         dind=False,
     ),
     Row("env-file", ("--env-file", "~nosuchuser/vars.env"), error="cannot expand"),
+    Row(
+        "env-file",
+        ("--env-file", "nul.env"),
+        error="line 2 contains a NUL byte",
+        files={"nul.env": b"A=1\nB=x\x00y\n"},
+    ),
     # -- file systems
     Row(
         "volume",
@@ -219,9 +225,128 @@ ROWS = (
         booth=bindings(BOOTH_PORT, ("53/udp", "0.0.0.0", "5353")),
         dind=False,
     ),
-    Row("publish-all", ("-P",), error="declare each host port"),
+    # -P publishes the --expose ports on ephemeral host ports of the port set
+    Row(
+        "publish-all",
+        ("-P", "--expose", "80"),
+        sidecar={
+            "HostConfig.PortBindings": {
+                "10000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "10000"}],
+                "80/tcp": [{"HostIp": "127.0.0.1", "HostPort": ""}],
+            },
+            "ExposedPorts": {"10000/tcp": {}, "80/tcp": {}},
+        },
+        warning="image's own EXPOSE ports",
+    ),
+    Row(
+        "publish-all",
+        ("--expose=53/udp", "--publish-all"),
+        booth={
+            "HostConfig.PortBindings": {
+                "10000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "10000"}],
+                "53/udp": [{"HostIp": "127.0.0.1", "HostPort": ""}],
+            },
+            "ExposedPorts": {"10000/tcp": {}, "53/udp": {}},
+        },
+        dind=False,
+        warning="image's own EXPOSE ports",
+    ),
+    Row(
+        "publish-all",
+        ("-P", "--expose", "80", "-p", "8080:80"),
+        sidecar={
+            "HostConfig.PortBindings": {
+                "10000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "10000"}],
+                "80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}],
+            },
+            "ExposedPorts": {"10000/tcp": {}, "80/tcp": {}},
+        },
+        warning="image's own EXPOSE ports",
+    ),
     Row("publish-all", ("--publish-all=false",), dind=None),
-    Row("expose", ("--expose", "80"), error="declare each host port", dind=None),
+    Row(
+        "expose",
+        ("--expose", "80-81"),
+        sidecar={"ExposedPorts": {"10000/tcp": {}, "80/tcp": {}, "81/tcp": {}}},
+        dind=None,
+    ),
+    Row("expose", ("--expose", "+80"), error="expected PORT", dind=None),
+    # -- limits, namespaces, lifecycle, devices (CodingBooth passes these through)
+    Row(
+        "ulimit",
+        ("--ulimit", "nofile=1024:2048", "--ulimit", "nproc=64", "--ulimit", "nofile=10"),
+        booth={
+            "HostConfig.Ulimits": [
+                {"Name": "nofile", "Soft": 10, "Hard": 10},
+                {"Name": "nproc", "Soft": 64, "Hard": 64},
+            ]
+        },
+    ),
+    Row("ulimit", ("--ulimit", "nofile=2:1"), error="above its hard limit"),
+    Row(
+        "sysctl",
+        ("--sysctl", "net.ipv4.ip_forward=1", "--sysctl", "kernel.shmmax=1"),
+        booth={"HostConfig.Sysctls": {"kernel.shmmax": "1"}},
+        sidecar={"HostConfig.Sysctls": {"net.ipv4.ip_forward": "1"}},
+    ),
+    Row(
+        "sysctl",
+        ("--sysctl", "net.ipv4.ip_forward=1", "--sysctl", "kernel.shmmax=1"),
+        booth={"HostConfig.Sysctls": {"kernel.shmmax": "1", "net.ipv4.ip_forward": "1"}},
+        dind=False,
+    ),
+    Row("sysctl", ("--sysctl", "kernel.hostname=x"), error="not namespaced"),
+    Row("ipc", ("--ipc", "host"), booth={"HostConfig.IpcMode": "host"}),
+    Row("ipc", ("--ipc=bogus",), error="expected one of none"),
+    Row("pid", ("--pid", "host"), booth={"HostConfig.PidMode": "host"}),
+    Row("pid", ("--pid=private",), error="expected host or container:NAME"),
+    Row(
+        "group-add",
+        ("--group-add", "audio", "--group-add=44"),
+        booth={"HostConfig.GroupAdd": ["audio", "44"]},
+    ),
+    Row(
+        "gpus",
+        ("--gpus", "all"),
+        booth={
+            "HostConfig.DeviceRequests": [
+                {
+                    "Driver": "",
+                    "Count": -1,
+                    "DeviceIDs": None,
+                    "Options": {},
+                    "Capabilities": [["gpu"]],
+                }
+            ]
+        },
+    ),
+    Row(
+        "gpus",
+        ("--gpus", '"device=0,1",capabilities=utility'),
+        booth={
+            "HostConfig.DeviceRequests": [
+                {
+                    "Driver": "",
+                    "Count": 0,
+                    "DeviceIDs": ["0", "1"],
+                    "Options": {},
+                    "Capabilities": [["utility", "gpu"]],
+                }
+            ]
+        },
+    ),
+    Row("gpus", ("--gpus", "count=lots"), error='must be "all" or a number'),
+    Row(
+        "restart",
+        ("--restart", "on-failure:3"),
+        booth={"HostConfig.RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 3}},
+    ),
+    Row("restart", ("--restart", "always:3"), error="only be used with on-failure"),
+    Row("rm", ("--rm",), booth={"HostConfig.AutoRemove": True}),
+    Row("rm", ("--rm=false",), dind=None),
+    Row("rm", ("--rm", "--restart", "always"), error="conflict"),
+    Row("detach", ("-d",), dind=None, warning="changes nothing: booth always creates"),
+    Row("platform", ("--platform", "linux/arm64"), error="parameter of the pull", dind=None),
     # -- networking
     Row("network", ("--network", "host"), booth={"HostConfig.NetworkMode": "host"}, dind=False),
     Row("network", ("--net=none",), warning="ignoring run-arg '--net=none'"),

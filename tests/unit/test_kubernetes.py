@@ -70,6 +70,13 @@ OPTIONS_RUN_ARGS = (
     "--dns-option", "ndots:2",
     "--add-host", "db.local:10.1.2.3",
     "--add-host", "cache.local:10.1.2.3",
+    "--ipc", "host",
+    "--group-add", "44",
+    "--sysctl", "net.ipv4.ip_forward=1",
+    "--sysctl", "kernel.shmmax=65536",
+    "--restart", "unless-stopped",
+    "--expose", "8081", "-P",
+    "-d",
 )  # fmt: skip
 
 
@@ -373,6 +380,16 @@ def test_run_args_map_to_their_kubernetes_fields(tmp_path: Path) -> None:
     assert spec["hostAliases"] == [{"hostnames": ["db.local", "cache.local"], "ip": "10.1.2.3"}]
     assert spec["automountServiceAccountToken"] is False
     assert spec["enableServiceLinks"] is False
+    assert spec["hostIPC"] is True
+    assert "hostPID" not in spec
+    assert spec["securityContext"] == {
+        "supplementalGroups": [44],
+        "sysctls": [
+            {"name": "kernel.shmmax", "value": "65536"},
+            {"name": "net.ipv4.ip_forward", "value": "1"},
+        ],
+    }
+    assert {"containerPort": 8081, "protocol": "TCP"} in (containers(documents)["dind"]["ports"])
     template = documents[1]["spec"]["template"]["metadata"]
     assert template["annotations"] == {"com.example.team": "tools"}
 
@@ -387,6 +404,14 @@ REFUSED = {
     "bind mount": (("--mount", "type=bind,source=/x,target=/y"), "HostConfig.Mounts"),
     "host-gateway": (("--add-host", "host.docker.internal:host-gateway"), "ExtraHosts"),
     "env name": (("-e", "1BAD=x"), "Env '1BAD'"),
+    "ulimit": (("--ulimit", "nofile=1024"), "HostConfig.Ulimits is not rendered"),
+    "gpus": (("--gpus", "all"), "HostConfig.DeviceRequests is not rendered"),
+    "rm": (("--rm",), "HostConfig.AutoRemove is not rendered"),
+    "on-failure": (("--restart", "on-failure:3"), "RestartPolicy on-failure"),
+    "group name": (("--group-add", "audio"), "GroupAdd 'audio'"),
+    "ipc none": (("--ipc", "none"), "IpcMode 'none'"),
+    "pid of another container": (("--pid", "container:other"), "PidMode 'container:other'"),
+    "host pid with init": (("--pid", "host"), "hostPID and shareProcessNamespace"),
 }
 
 
@@ -401,6 +426,14 @@ def test_what_has_no_kubernetes_equivalent_is_refused_in_one_line(
     with pytest.raises(ConfigError, match=re.escape(message)) as caught:
         render_kubernetes(build_cluster_desired(config), ports=config.ports)
     assert "\n" not in str(caught.value)
+
+
+def test_host_pid_without_init_is_host_pid(tmp_path: Path) -> None:
+    case = Case(toml="dind = true\n", run_args=("--pid", "host", "--init=false"))
+    config = load(case, tmp_path, "pid")
+    spec = pod_spec(kubernetes_documents(build_cluster_desired(config), ports=config.ports))
+    assert spec["hostPID"] is True
+    assert "shareProcessNamespace" not in spec
 
 
 def test_host_network_is_refused(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from reconciler.desired import build_desired
 from reconciler.docker_args import FIELD_FLAGS, create_args, mount_option, publish_value
 from reconciler.errors import ConfigError
 from reconciler.flags import FLAGS, ParseContext, Route
-from reconciler.model import ActualState, DesiredGraph, Resource, Role, make_resource
+from reconciler.model import CODE_MOUNT, ActualState, DesiredGraph, Resource, Role, make_resource
 from reconciler.mounts import parse_mount
 from reconciler.plan import Op, Plan, Step, make_plan
 from reconciler.ports import PortSet, SourcedSpec, build_port_set, parse_port
@@ -79,6 +79,17 @@ SAMPLES: dict[str, list[str]] = {
     "dns-search": ["--dns-search", "example.test"],
     "dns-option": ["--dns-option", "ndots:2"],
     "add-host": ["--add-host", "db:192.0.2.7"],
+    "ulimit": ["--ulimit", "nofile=1024:2048"],
+    "sysctl": ["--sysctl", "net.core.somaxconn=1024", "--sysctl", "kernel.shmmax=65536"],
+    "ipc": ["--ipc", "shareable"],
+    "pid": ["--pid", "host"],
+    "group-add": ["--group-add", "44"],
+    "gpus": ["--gpus", "all", "--gpus", '"device=0,1",capabilities=utility,driver=nvidia'],
+    "restart": ["--restart", "no"],
+    "rm": ["--rm"],
+    "detach": ["-d"],
+    "publish-all": ["-P"],
+    "expose": ["--expose", "7000", "--expose", "7100/udp"],
 }
 HOST_ENV = {"FROM_HOST": "host value"}
 
@@ -122,11 +133,22 @@ def read_back(words: list[str], resource: Resource, env: Mapping[str, str]) -> d
             skip = not skip
             continue
         rest.append(flag)
+    # booth's own code mount: a run-arg may not take its target, so it is read apart
+    code = [i for i, w in enumerate(rest) if w.endswith(f"target={CODE_MOUNT}")]
+    for index in reversed(code):
+        fields.setdefault("HostConfig.Mounts", []).insert(0, parse_mount(rest[index], "code"))
+        del rest[index - 1 : index + 1]
     routed = route(words_from(rest, "script"), dind=False, context=ParseContext(Path("/"), env))
-    fields.update(routed.booth.fields)
-    fields.update(routed.namespace.fields)
-    if routed.ports:
-        mappings = tuple(parse_port(p.spec, default_host_ip="") for p in routed.ports)
+    for field, value in [*routed.booth.items(), *routed.namespace.items()]:
+        if isinstance(value, dict) and isinstance(fields.get(field), dict):
+            fields[field] = {**fields[field], **value}  # --sysctl: booth's and net.*
+        elif isinstance(value, list) and field == "HostConfig.Mounts":
+            fields[field] = [*fields.get(field, []), *value]
+        else:
+            fields[field] = value
+    ports = routed.with_published_exposed(routed.ports)
+    if ports:
+        mappings = tuple(parse_port(p.spec, default_host_ip="") for p in ports)
         fields["HostConfig.PortBindings"] = PortSet(mappings).docker_bindings()
     return fields
 
@@ -161,7 +183,7 @@ def test_every_field_comes_back_from_its_flag(tmp_path: Path, dind: bool, endpoi
 def test_every_flag_of_the_table_has_a_sample_and_a_rendering() -> None:
     usable = [f for f in FLAGS if f.route is not Route.REJECTED]
     assert sorted(f.name for f in usable) == sorted(SAMPLES)
-    apart = {"Env", "Labels", "HostConfig.PortBindings"}
+    apart = {"Env", "Labels", "HostConfig.PortBindings", "ExposedPorts"}
     for flag in usable:
         if flag.field:
             assert flag.field in FIELD_FLAGS or flag.field in apart, flag.name
@@ -288,10 +310,10 @@ def test_publish_values_read_back_as_the_same_mapping() -> None:
         "type=bind,source=/a,target=/b,bind-recursive=readonly,readonly,bind-propagation=rprivate",
         "type=bind,source=/a,target=/b,bind-recursive=disabled,bind-create-src",
         "type=volume,target=/v,volume-subpath=sub,volume-driver=local,volume-opt=type=tmpfs",
-        'type=volume,"source=a""b",target=/q',
+        'type=volume,"source=a""b",target=/q,volume-driver=nfs',
         "type=tmpfs,target=/t,tmpfs-mode=700",
         "type=image,source=busybox,target=/img,image-subpath=bin",
-        "type=volume,source=x,target=/c,consistency=cached,readonly=false",
+        "type=volume,source=xy,target=/c,consistency=cached,readonly=false",
     ],
 )
 def test_mount_options_read_back_as_the_same_mount(value: str) -> None:

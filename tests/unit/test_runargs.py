@@ -53,16 +53,15 @@ def test_ports_are_extracted_from_between_other_flags() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    "words",
-    [("-P",), ("--publish-all",), ("--publish-all=true",), ("--expose", "80"), ("--expose=80",)],
-)
-def test_publish_all_and_expose_are_errors_naming_the_flag(words: tuple[str, ...]) -> None:
-    with pytest.raises(RunArgError) as info:
-        routed(*words)
-    message = str(info.value)
-    assert f"run-arg {words[0]!r} ({SOURCE})" in message
-    assert "-p/--publish" in message
+def test_publish_all_publishes_the_exposed_ports_through_the_port_set() -> None:
+    result = routed("--expose", "80", "-P", "--expose=53/udp", "-p", "8080:53/udp")
+    assert port_specs(result) == ["8080:53/udp"]
+    assert [p.spec for p in result.publish_all] == ["80/tcp", "53/udp"]
+    # as Docker's PublishAllPorts: a port a -p publishes is left as it is
+    published = result.with_published_exposed(result.ports)
+    assert [p.spec for p in published] == ["8080:53/udp", "80/tcp"]
+    assert result.namespace.get("ExposedPorts") == {"80/tcp": {}, "53/udp": {}}
+    assert "image's own EXPOSE ports are not known" in result.warnings[0]
 
 
 def test_publish_all_false_is_harmless() -> None:
@@ -234,9 +233,8 @@ def test_values_may_look_like_flags() -> None:
         (("-iZ",), "'-iZ'", "unsupported run-arg"),
         (("--",), "'--'", "unsupported run-arg"),
         (("--name", "x"), "'--name'", "container name is derived"),
-        (("--rm",), "'--rm'", "lifetime"),
-        (("-d",), "'-d'", "lifetime"),
-        (("--detach",), "'--detach'", "lifetime"),
+        (("--platform", "linux/arm64"), "'--platform'", "parameter of the pull"),
+        (("--rm", "--restart=always"), "'--restart=always' (config run-args)", "conflict"),
         (("ubuntu",), "'ubuntu'", "unexpected run-arg"),
         (("-e",), "'-e'", "is missing its value"),
         (("--env",), "'--env'", "is missing its value"),
@@ -260,7 +258,7 @@ def test_run_arg_errors_name_the_flag(words: tuple[str, ...], culprit: str, why:
 
 def test_unsupported_flag_lists_supported_ones() -> None:
     with pytest.raises(RunArgError, match="supported: --env, --env-file, --volume"):
-        routed("--restart=always")
+        routed("--cidfile=id")
 
 
 @pytest.mark.parametrize(
