@@ -212,14 +212,17 @@ def run_codingbooth(session: SessionArgs, before_step: BeforeStep | None) -> int
         before_step=before_step,
         connect=connector(session.context),
     )
-    if session.dryrun:
-        _printer(False, workspace)(workspace.plan(pull=session.pull), ActualState())
-        return EXIT_OK
-    if load_daemon_mode(session.code_dir, session.config_file, cli):
-        outcome = workspace.apply(on_plan=_printer(False, workspace))
-        _report_done("Apply", outcome, False)
-        return EXIT_OK
-    return workspace.run(interactive=os.isatty(0))
+    try:
+        if session.dryrun:
+            _printer(False, workspace)(workspace.plan(pull=session.pull), ActualState())
+            return EXIT_OK
+        if load_daemon_mode(session.code_dir, session.config_file, cli):
+            outcome = workspace.apply(on_plan=_printer(False, workspace))
+            _report_done("Apply", outcome, False)
+            return EXIT_OK
+        return workspace.run(interactive=os.isatty(0))
+    finally:
+        workspace.close()
 
 
 def _progress(args: argparse.Namespace) -> Progress:

@@ -83,6 +83,10 @@ class Engine(Protocol):
         ...
 
     def identity(self) -> EngineInfo: ...
+    def close(self) -> None:
+        """End the engine's connections (an SSH tunnel's process too). Idempotent."""
+        ...
+
     def observe(
         self, name: str, port: int, image: str | None = None, bases: Sequence[str] = ()
     ) -> ActualState:

@@ -1,0 +1,59 @@
+"""Which client serves an engine endpoint: the transport, chosen once per run.
+
+- ``unix://`` (the local engine, Docker's or Podman's): ``UnixEngine``, its reads over
+  the socket without importing the SDK.
+- ``ssh://``: one ``ssh -N -L`` per run (``ssh_tunnel.py``), then the same
+  ``UnixEngine`` on the tunnel's socket: one SSH connection for every request of the
+  run. If ssh logs in but cannot reach the engine's socket there (not at
+  ``/var/run/docker.sock``, or the server forbids socket forwarding), the SDK's SSH
+  transport takes over (``docker system dial-stdio``, which asks the remote docker CLI
+  where its engine is) with a warning: slower, one SSH connection per HTTP connection.
+- anything else (``tcp://``, TLS): the SDK's engine, one connection pool for the run.
+"""
+
+from __future__ import annotations
+
+from reconciler.engine import Engine
+from reconciler.engine_endpoint import Endpoint
+from reconciler.errors import DockerUnavailableError
+from reconciler.logs import get_logger
+
+log = get_logger()
+
+# What ssh says when it is logged in but the socket at the other end refuses a channel.
+_CHANNEL_REFUSED = ("open failed", "administratively prohibited")
+
+
+def connect(where: Endpoint) -> Engine:
+    if where.scheme == "unix":
+        from reconciler.unix_engine import UnixEngine
+
+        return UnixEngine.connect(where)
+    if where.scheme == "ssh":
+        return over_ssh(where)
+    from reconciler.docker_engine import DockerEngine
+
+    return DockerEngine.at(where)
+
+
+def over_ssh(where: Endpoint) -> Engine:
+    """The engine behind one SSH tunnel (see the module's docstring for the fallback)."""
+    from reconciler.ssh_tunnel import SshTunnel, failure_line
+    from reconciler.unix_engine import UnixEngine
+
+    tunnel = SshTunnel.open(where)
+    try:
+        return UnixEngine.connect(where, tunnel=tunnel)
+    except DockerUnavailableError:
+        said = tunnel.stderr()
+        tunnel.close()
+        if not any(refused in said for refused in _CHANNEL_REFUSED):
+            raise
+    log.warning(
+        "ssh.forward_refused",
+        endpoint=where.url,
+        detail=f"{failure_line(said)}; every connection now runs docker system dial-stdio",
+    )
+    from reconciler.docker_engine import DockerEngine
+
+    return DockerEngine.at(where)
