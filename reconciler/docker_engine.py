@@ -292,8 +292,9 @@ class DockerEngine:
         # Rootless engines (Docker or Podman) cannot give a container the host's privileges.
         return False if "rootless" in options else None
 
-    def wait(self, container: str) -> int:
-        return int(call(lambda: self.client.wait(container, timeout=None))["StatusCode"])
+    def wait(self, container: str, timeout: int | None = None) -> int:
+        answer = call(lambda: self.client.wait(container, timeout=timeout, condition="not-running"))
+        return int(answer["StatusCode"])
 
     def attach(self, container: str) -> Stream:
         """Open the container's attach connection (stdin, stdout, stderr, streamed).

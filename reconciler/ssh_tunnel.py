@@ -117,8 +117,8 @@ class SshTunnel:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
-                # preexec_fn is safe here: booth connects before it starts any thread.
-                preexec_fn=_child_setup(os.getpid()),
+                # Safe: booth connects before it starts any thread.
+                preexec_fn=_child_setup(os.getpid()),  # noqa: PLW1509
             )
         except OSError as err:
             shutil.rmtree(directory, ignore_errors=True)

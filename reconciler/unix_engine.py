@@ -248,8 +248,8 @@ class UnixEngine:
     def info(self) -> Mapping[str, Any]:
         return self.sdk().info()
 
-    def wait(self, container: str) -> int:
-        return self.sdk().wait(container)
+    def wait(self, container: str, timeout: int | None = None) -> int:
+        return self.sdk().wait(container, timeout)
 
     def attach(self, container: str) -> Stream:
         return self.sdk().attach(container)
