@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import docker
 import pytest
+from cli_support import run_python
 from engine_support import BoothDir, eventually, labelled_containers
 from engine_targets import EngineTarget
 from pausing_booth import MARKER
@@ -166,3 +167,24 @@ def test_a_changed_host_key_is_one_clear_error(
     message = lines[0]
     assert "known_hosts" in message and "ssh-keygen -R" in message, message
     assert str(url.port) in message  # names the engine
+
+
+def test_a_converged_plan_over_ssh_imports_neither_the_sdk_nor_requests(
+    make_booth: Callable[..., BoothDir], engine: EngineTarget
+) -> None:
+    """Over the run's tunnel the plan's reads are the local socket's (unix_api)."""
+    b = make_booth()
+    b.ok("apply")
+    script = "\n".join(
+        [
+            "import sys",
+            "from reconciler.cli import main",
+            f"code = main(['-q', '-C', {str(b.path)!r}, 'plan', '--detailed-exitcode'])",
+            "heavy = sorted(m for m in sys.modules",
+            "               if m.split('.')[0] in ('docker', 'requests', 'urllib3', 'paramiko'))",
+            "print(code, heavy)",
+        ]
+    )
+    result = run_python(script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "0 []"
