@@ -34,6 +34,7 @@ import ctypes.util
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -160,19 +161,31 @@ class SshTunnel:
         """End ssh (and a forward an existing ControlMaster holds for it); idempotent."""
         atexit.unregister(self.close)
         if self._process.poll() is None:
-            self._cancel_in_master()
             self._process.terminate()
             try:
                 self._process.wait(CLOSE_TIMEOUT)
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+            if self._still_served():
+                self._cancel_in_master()
         shutil.rmtree(self._directory, ignore_errors=True)
 
+    def _still_served(self) -> bool:
+        """Whether someone still listens on our socket once our ssh is gone: a
+        ControlMaster the user runs, which holds the forward our ssh asked it for."""
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(self.socket)
+        except OSError:
+            return False
+        finally:
+            probe.close()
+        return True
+
     def _cancel_in_master(self) -> None:
-        """A ControlMaster the user runs holds the forward our ssh asked it for, and
-        would keep it after our ssh ends: ``ssh -O cancel`` removes it (without a
-        master, ssh says so at once and nothing changes)."""
+        """The master would keep the forward (and its listening socket) after our ssh
+        ended, until it exits itself: ``ssh -O cancel`` removes it."""
         cancel = ["ssh", "-O", "cancel", "-L", f"{self.socket}:{self.remote}"]
         with contextlib.suppress(OSError, subprocess.SubprocessError):
             subprocess.run(

@@ -188,3 +188,29 @@ def test_a_converged_plan_over_ssh_imports_neither_the_sdk_nor_requests(
     result = run_python(script)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "0 []"
+
+
+def test_a_users_control_master_is_used_and_keeps_no_forward_of_booths(
+    make_booth: Callable[..., BoothDir], engine: EngineTarget, tmp_path: Path
+) -> None:
+    """With ``ControlPath`` set and a master running (the user's), booth's ssh is a
+    client of it; the forward it asked the master for is cancelled at the end, and the
+    master stays the user's."""
+    url = urlsplit(engine.env["DOCKER_HOST"])
+    control = tmp_path / "cm"
+    destination = ["-l", str(url.username), "-p", str(url.port), "--", str(url.hostname)]
+    options = ["-o", f"ControlPath={control}"]
+    master = [*options, "-o", "ControlMaster=yes", "-o", "ControlPersist=120", "-N", "-f"]
+    subprocess.run(["ssh", *master, *destination], check=True, timeout=30)
+    try:
+        env, log = ssh_wrapper(tmp_path / "ssh", *options)
+        b = make_booth()
+        planned = b.cli("plan", env=env)
+        assert planned.rc == 0, planned.explain()
+        (forward,) = forwards(log)
+        local = forward.split(" -L ", 1)[1].split(":", 1)[0]
+        checked = subprocess.run(["ssh", *options, "-O", "check", *destination], check=False)
+        assert checked.returncode == 0, "the user's master ended with booth's run"
+        assert local not in Path("/proc/net/unix").read_text(), "the master still forwards"
+    finally:
+        subprocess.run(["ssh", *options, "-O", "exit", *destination], check=False, timeout=30)
