@@ -13,15 +13,44 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from reconciler.engine import Engine
-from reconciler.engine_endpoint import Endpoint
-from reconciler.errors import DockerUnavailableError
+from reconciler.engine_endpoint import Endpoint, resolve
+from reconciler.errors import BoothError, DockerUnavailableError
 from reconciler.logs import get_logger
+
+if TYPE_CHECKING:
+    from reconciler.ssh_tunnel import SshTunnel
 
 log = get_logger()
 
 # What ssh says when it is logged in but the socket at the other end refuses a channel.
 _CHANNEL_REFUSED = ("open failed", "administratively prohibited")
+
+
+# An SSH tunnel started before the engine was needed (``prestart``), for ``over_ssh``.
+_started: list[SshTunnel] = []
+
+
+def prestart(context: str | None) -> None:
+    """Start the SSH login of an ``ssh://`` engine now, so that it overlaps the imports
+    and the config's reading that come before the first request (a login is most of a
+    converged plan over SSH). Whatever fails here is left for ``connect`` to report."""
+    try:
+        where = resolve(context)
+        if where.scheme == "ssh":
+            from reconciler.ssh_tunnel import SshTunnel
+
+            _started.append(SshTunnel.start(where))
+    except BoothError:
+        return
+
+
+def close_unused() -> None:
+    """End a prestarted tunnel no engine took (the run failed or ended before)."""
+    while _started:
+        _started.pop().close()
 
 
 def connect(where: Endpoint) -> Engine:
@@ -41,8 +70,9 @@ def over_ssh(where: Endpoint) -> Engine:
     from reconciler.ssh_tunnel import SshTunnel, failure_line
     from reconciler.unix_engine import UnixEngine
 
-    tunnel = SshTunnel.open(where)
+    tunnel = _take_started(where) or SshTunnel.start(where)
     try:
+        tunnel.wait_until_listening()
         return UnixEngine.connect(where, tunnel=tunnel)
     except DockerUnavailableError:
         said = tunnel.stderr()
@@ -57,3 +87,11 @@ def over_ssh(where: Endpoint) -> Engine:
     from reconciler.docker_engine import DockerEngine
 
     return DockerEngine.at(where)
+
+
+def _take_started(where: Endpoint) -> SshTunnel | None:
+    for tunnel in _started:
+        if tunnel.endpoint == where:
+            _started.remove(tunnel)
+            return tunnel
+    return None

@@ -105,10 +105,21 @@ class SshTunnel:
     def url(self) -> str:
         return f"unix://{self.socket}"
 
+    @property
+    def endpoint(self) -> Endpoint:
+        return self._where
+
     @classmethod
     def open(cls, where: Endpoint, timeout: float = OPEN_TIMEOUT) -> SshTunnel:
         """Start ssh and return once its socket is there (it is made after the login)."""
-        sweep_stale()
+        tunnel = cls.start(where)
+        tunnel.wait_until_listening(timeout)
+        return tunnel
+
+    @classmethod
+    def start(cls, where: Endpoint) -> SshTunnel:
+        """Start ssh without waiting for it: the login overlaps whatever booth does
+        next (``wait_until_listening`` before the first request)."""
         directory = Path(tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{os.getpid()}-"))
         stderr = (directory / "ssh.err").open("wb")
         command = forward_command(where, str(directory / "docker.sock"))
@@ -130,11 +141,11 @@ class SshTunnel:
             stderr.close()
         tunnel = cls(process, directory, where)
         atexit.register(tunnel.close)
-        tunnel._wait_until_listening(timeout)
-        log.debug("ssh.tunnel_open", endpoint=where.url, socket=tunnel.socket)
+        sweep_stale()  # while ssh logs in
         return tunnel
 
-    def _wait_until_listening(self, timeout: float) -> None:
+    def wait_until_listening(self, timeout: float = OPEN_TIMEOUT) -> None:
+        """Return once ssh serves the socket; one line (and ssh ended) if it cannot."""
         deadline = time.monotonic() + timeout
         while not os.path.exists(self.socket):
             if self._process.poll() is not None or time.monotonic() > deadline:
@@ -149,6 +160,7 @@ class SshTunnel:
                     f"({self._where.source}) over ssh: {failure_line(reason)}"
                 )
             time.sleep(_POLL_SECONDS)
+        log.debug("ssh.tunnel_open", endpoint=self._where.url, socket=self.socket)
 
     def stderr(self) -> str:
         """What ssh has said so far (its errors, warnings)."""

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from reconciler import port_choice
+from reconciler import engine_connect, port_choice
 from reconciler.build_context import ContextWalk
 from reconciler.config import (
     BoothConfig,
@@ -67,9 +67,7 @@ class Outcome:
 def _connect(context: str | None = None) -> Engine:
     """The engine ``--context`` (None: DOCKER_HOST, DOCKER_CONTEXT, the current context)
     names, over the transport ``engine_connect`` chooses for it."""
-    from reconciler.engine_connect import connect
-
-    return connect(resolve_endpoint(context))
+    return engine_connect.connect(resolve_endpoint(context))
 
 
 def connector(context: str | None) -> Callable[[], Engine]:
@@ -168,6 +166,7 @@ class Workspace:
         self._take_prefetched(None)
         if self._engine is not None:
             self._engine.close()
+        engine_connect.close_unused()
 
     def instance_ref(self) -> InstanceRef:
         return load_instance_ref(self.target.code_dir, self.target.config_file, self.resolve_port)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import ssh_tunnel
+from reconciler import engine_connect, ssh_tunnel
 from reconciler.engine_endpoint import Endpoint
 from reconciler.errors import DockerUnavailableError
 from reconciler.ssh_tunnel import SshTunnel, failure_line, forward_command, ssh_arguments
@@ -80,7 +80,7 @@ def test_other_failures_are_ssh_s_last_line() -> None:
 
 FAKE_SSH = textwrap.dedent("""\
     #!{python}
-    # A stand-in ssh: listen where -L asks (after a moment, as after a login), then wait.
+    # A stand-in ssh: listen where -L asks (after a moment, as after a login), serve nothing.
     import socket, sys, time
     args = sys.argv[1:]
     with open({calls!r}, "a") as calls:
@@ -95,7 +95,8 @@ FAKE_SSH = textwrap.dedent("""\
     listener = socket.socket(socket.AF_UNIX)
     listener.bind(local)
     listener.listen()
-    time.sleep(600)
+    while True:  # an engine that hangs up at once
+        listener.accept()[0].close()
     """)
 
 
@@ -179,3 +180,33 @@ def test_ssh_ends_when_booth_is_sigkilled(tmp_path: Path, monkeypatch: pytest.Mo
     assert len(left) == 1
     SshTunnel.open(WHERE, timeout=10).close()
     assert not left[0].exists()
+
+
+def test_a_prestarted_login_is_the_one_connect_uses_or_is_ended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = fake_ssh(tmp_path, monkeypatch)
+    monkeypatch.setenv("DOCKER_HOST", WHERE.url)
+    engine_connect.prestart(None)
+    (started,) = engine_connect._started
+    # The stand-in serves no Engine API: the connect fails, over the prestarted ssh.
+    with pytest.raises(DockerUnavailableError, match="cannot reach the Docker engine"):
+        engine_connect.connect(WHERE)
+    assert len(calls.read_text().splitlines()) == 1 and engine_connect._started == []
+    assert started._process.poll() is not None
+
+    engine_connect.prestart(None)
+    (unused,) = engine_connect._started
+    engine_connect.close_unused()
+    assert unused._process.poll() is not None and engine_connect._started == []
+    assert list(tmp_path.glob(f"{ssh_tunnel.DIR_PREFIX}*")) == []
+
+
+def test_prestart_leaves_other_engines_and_errors_to_connect(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:1")
+    engine_connect.prestart(None)
+    monkeypatch.setenv("DOCKER_HOST", "ssh://")
+    engine_connect.prestart(None)  # no host: connect says so
+    assert engine_connect._started == []
