@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -214,3 +215,32 @@ def test_a_users_control_master_is_used_and_keeps_no_forward_of_booths(
         assert local not in Path("/proc/net/unix").read_text(), "the master still forwards"
     finally:
         subprocess.run(["ssh", *options, "-O", "exit", *destination], check=False, timeout=30)
+
+
+REWRITING_SSH = """#!{python}
+# ssh, but a forward to the engine's socket goes to a path that does not exist there.
+import os, sys
+args = [a.replace(":/var/run/docker.sock", ":/nonexistent/docker.sock") for a in sys.argv[1:]]
+with open({log!r}, "a") as log:
+    log.write(" ".join(args) + "\\n")
+os.execv({real!r}, [{real!r}, *args])
+"""
+
+
+def test_a_socket_that_cannot_be_forwarded_falls_back_to_the_sdks_transport(
+    make_booth: Callable[..., BoothDir], engine: EngineTarget, tmp_path: Path
+) -> None:
+    real = shutil.which("ssh")
+    assert real is not None
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "ssh.calls"
+    wrapper = bin_dir / "ssh"
+    wrapper.write_text(REWRITING_SSH.format(python=sys.executable, log=str(log), real=real))
+    wrapper.chmod(0o755)
+    b = make_booth()
+    planned = b.cli("plan", env={"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"})
+    assert planned.rc == 0, planned.explain()
+    assert "ssh.forward_refused" in planned.stderr and "open failed" in planned.stderr
+    calls = log.read_text()
+    assert " -N " in f" {calls}" and "dial-stdio" in calls, calls
