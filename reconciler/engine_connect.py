@@ -79,6 +79,9 @@ def over_ssh(where: Endpoint) -> Engine:
         tunnel.close()
         if not any(refused in said for refused in _CHANNEL_REFUSED):
             raise
+    except BaseException:  # a Ctrl-C during the login, say: ssh ends with it
+        tunnel.close()
+        raise
     log.warning(
         "ssh.forward_refused",
         endpoint=where.url,
