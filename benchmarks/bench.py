@@ -6,6 +6,10 @@ one engine, and reported as a ratio against its baseline, so numbers from differ
 machines can be compared. Nothing here asserts a time; docs/benchmarks.md records the ratios.
 
     python benchmarks/bench.py [--runs 5] [--json]
+    python benchmarks/bench.py --remote ssh://USER@HOST[:PORT] [--runs 5] [--json]
+
+``--remote`` measures booth against the docker CLI over the same remote engine instead
+(``bench_remote.py``).
 
 Images are parameters (no registry is reachable on CI machines):
 BENCH_DIND_IMAGE (default booth-test/dind:latest), BENCH_BOOTH_IMAGE
@@ -429,9 +433,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="measured runs per figure (>= 5)")
     parser.add_argument("--json", action="store_true", help="last line: one JSON object")
+    parser.add_argument(
+        "--remote", metavar="URL", help="booth vs the docker CLI over this DOCKER_HOST (ssh://...)"
+    )
     args = parser.parse_args()
     runs = max(5, args.runs)
     compile_package()
+    if args.remote:
+        return remote_main(args.remote, runs, args.json)
     root = Path(tempfile.mkdtemp(prefix="booth-bench-"))
     booths = {mode: Booth(root, f"bench-{BENCH_ID}-{mode}", mode) for mode in MODES}
     booth = booths[MODES[0]]
@@ -503,6 +512,21 @@ def main() -> int:
         print()
         for key, value in result["raw"].items():
             print(f"  {key:<34}{value}")
+    return 0
+
+
+def remote_main(url: str, runs: int, as_json: bool) -> int:
+    import bench_remote
+
+    root = Path(tempfile.mkdtemp(prefix="booth-bench-"))
+    try:
+        result = bench_remote.run(url, root, f"bench-{BENCH_ID}-remote", runs)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    if as_json:
+        print(json.dumps(result, sort_keys=True))
+    else:
+        bench_remote.report(result)
     return 0
 
 

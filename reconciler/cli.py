@@ -282,6 +282,10 @@ COMMANDS = (
 )
 
 
+# The commands that ask the engine (``render`` and ``completion`` do not).
+CONNECTING = ("plan", "apply", "destroy", "status", "run", "exec", "logs", "doctor")
+
+
 def main(
     argv: Sequence[str] | None = None,
     *,
@@ -340,7 +344,12 @@ def main(
 
 def _prefetch(args: argparse.Namespace) -> ContextHashing | None:
     """For an online ``plan`` or an ``apply``: begin hashing the build context before the
-    modules that read the config are imported (``context_hashing.prefetch``)."""
+    modules that read the config are imported (``context_hashing.prefetch``). For every
+    command that asks the engine, begin an SSH engine's login (``engine_connect.prestart``)."""
+    if args.command in CONNECTING and not getattr(args, "offline", False):
+        from reconciler.engine_connect import prestart
+
+        prestart(getattr(args, "context", None))
     if args.command not in ("plan", "apply") or getattr(args, "offline", False):
         return None
     from reconciler.context_hashing import prefetch

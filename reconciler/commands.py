@@ -185,18 +185,19 @@ def cmd_render(args: argparse.Namespace, workspace: Workspace) -> int:
     from reconciler.desired import build_cluster_desired
     from reconciler.kubernetes import render_kubernetes
 
-    config, _ = workspace.load(offline=True)  # a rendering asks no engine
-    desired = build_cluster_desired(config)
-    sys.stdout.write(
-        render_kubernetes(
-            desired,
+    # A rendering asks no engine, and builds nothing (the cluster runs the image's tag).
+    with workspace.loading(offline=True, background=False) as loading:
+        config = loading.config
+        text = render_kubernetes(
+            build_cluster_desired(config),
             ports=config.ports,
             namespace=args.namespace,
             ready_timeout=config.ready_timeout,
             code_volume=args.code_volume,
             pull=config.pull,
         )
-    )
+        loading.result()  # the config's warnings, once the rendering is known to work
+    sys.stdout.write(text)
     if config.build is not None:  # a cluster cannot pull what only this engine has
         log.warning("render.local_image", image=config.build.tag)
     return EXIT_OK
@@ -275,21 +276,24 @@ def run_codingbooth(session: SessionArgs, before_step: BeforeStep | None) -> int
         before_step=before_step,
         connect=connector(session.context),
     )
-    if session.dryrun or mode.dryrun:
-        # As coding-booth --dryrun: the docker commands of what booth would run, pulling nothing.
-        both = os.isatty(0) and os.isatty(1)
-        attach = None if mode.daemon else (Attach.TTY if both else Attach.STDIN)
-        return _print_dryrun(workspace, attach=attach)
-    if mode.daemon:
+    try:
+        if session.dryrun or mode.dryrun:
+            # As coding-booth --dryrun: the docker commands booth would run, pulling nothing.
+            both = os.isatty(0) and os.isatty(1)
+            attach = None if mode.daemon else (Attach.TTY if both else Attach.STDIN)
+            return _print_dryrun(workspace, attach=attach)
+        if mode.daemon:
 
-        def guard(plan: Plan, _actual: ActualState) -> None:
-            refuse_taking_over(plan, attending=False)
+            def guard(plan: Plan, _actual: ActualState) -> None:
+                refuse_taking_over(plan, attending=False)
 
-        outcome = workspace.apply(on_plan=_printer(False, workspace), check=guard)
-        _report_done("Apply", outcome, False)
-        return EXIT_OK
-    both_terminals = os.isatty(0) and os.isatty(1)
-    return workspace.run(attach=Attach.TTY if both_terminals else Attach.STDIN)
+            outcome = workspace.apply(on_plan=_printer(False, workspace), check=guard)
+            _report_done("Apply", outcome, False)
+            return EXIT_OK
+        both_terminals = os.isatty(0) and os.isatty(1)
+        return workspace.run(attach=Attach.TTY if both_terminals else Attach.STDIN)
+    finally:
+        workspace.close()
 
 
 def _print_dryrun(workspace: Workspace, *, attach: Attach | None) -> int:

@@ -68,13 +68,16 @@ class DockerEngine:
         where: Endpoint,
         timeout: int = CONNECT_TIMEOUT,
         version: Mapping[str, Any] | None = None,
+        via: str | None = None,
     ) -> DockerEngine:
         """Connect to a resolved endpoint. ``version``: the engine's ``/version``, already
         asked (by ``unix_engine``): the SDK then takes its API version from it instead of
-        asking again, and answers ``identity`` from it."""
+        asking again, and answers ``identity`` from it. ``via``: the ``unix://`` socket
+        that reaches ``where`` (an SSH tunnel's), ``where`` still naming the engine."""
         api_version = str(version["ApiVersion"]) if version is not None else None
+        kwargs = {"base_url": via} if via is not None else client_kwargs(where)
         try:
-            client = APIClient(**client_kwargs(where), timeout=timeout, version=api_version)
+            client = APIClient(**kwargs, timeout=timeout, version=api_version)
         except (
             docker.errors.DockerException,
             requests.exceptions.RequestException,
@@ -85,6 +88,9 @@ class DockerEngine:
         if version is not None:
             client.seed_version(version)
         return cls(client, where)
+
+    def close(self) -> None:
+        self.client.close()
 
     @property
     def endpoint(self) -> str:
@@ -304,8 +310,9 @@ class DockerEngine:
         # Rootless engines (Docker or Podman) cannot give a container the host's privileges.
         return False if "rootless" in options else None
 
-    def wait(self, container: str) -> int:
-        return int(call(lambda: self.client.wait(container, timeout=None))["StatusCode"])
+    def wait(self, container: str, timeout: int | None = None) -> int:
+        answer = call(lambda: self.client.wait(container, timeout=timeout, condition="not-running"))
+        return int(answer["StatusCode"])
 
     def attach(self, container: str) -> Stream:
         """Open the container's attach connection (stdin, stdout, stderr, streamed).

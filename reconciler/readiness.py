@@ -12,6 +12,7 @@ request on it blocks until the daemon serves, so the answer comes when the daemo
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -28,7 +29,7 @@ LOG_TAIL_LINES = 15
 # were stopped and state written before this line, so the sidecar may be killed here.
 SHUTDOWN_COMPLETE = b"Daemon shutdown complete"
 # How long a sidecar whose poller exec ended may take to be reported as exited.
-EXIT_SETTLE_SECONDS = 3.0
+EXIT_SETTLE_SECONDS = 3
 
 READY_SCRIPT = """\
 deadline=$(( $(date +%s) + {timeout} ))
@@ -92,7 +93,7 @@ def _not_ready_message(
     engine: Engine, container: str, name: str, timeout: float, timed_out: bool
 ) -> str:
     try:
-        state = _settled_state(engine, container, 0.0 if timed_out else EXIT_SETTLE_SECONDS)
+        state = _settled_state(engine, container, 0 if timed_out else EXIT_SETTLE_SECONDS)
         logs = engine.logs(container, LOG_TAIL_LINES)
     except EngineError:
         state, logs = {"Status": "missing"}, ""
@@ -109,16 +110,16 @@ def _not_ready_message(
     return f"{why}; last log lines: {tail or '(none)'}"
 
 
-def _settled_state(engine: Engine, container: str, wait_seconds: float) -> Mapping[str, Any]:
+def _settled_state(engine: Engine, container: str, wait_seconds: int) -> Mapping[str, Any]:
     """The container's state once it is no longer running, or after ``wait_seconds``.
 
     The poller exec ends the moment the sidecar's main process dies, but the engine
     reports the container as exited a moment later; reading the state at once would
     call a crashed sidecar a slow one ("did not answer within 120s" after one second).
+    One wait request answers when it has exited (polling the state paid a round trip
+    per try, and on a remote engine each is a network round trip).
     """
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        state = engine.container_state(container)
-        if state.get("Status") != "running" or time.monotonic() >= deadline:
-            return state
-        time.sleep(0.05)
+    if wait_seconds > 0:
+        with contextlib.suppress(EngineError):
+            engine.wait(container, wait_seconds)
+    return engine.container_state(container)

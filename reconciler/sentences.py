@@ -41,6 +41,9 @@ SENTENCES: dict[str, Callable[[Values], str]] = {
     "interrupt.received": _interrupt,
     "network.kept_foreign": lambda v: f"network {v['name']} was not created by booth: kept.",
     "plan.not_pulled": lambda v: f"{v['detail']}.",
+    "ssh.forward_refused": lambda v: (
+        f"the engine at {v['endpoint']} refused the forwarded socket ({v['detail']})."
+    ),
     "podman.init": lambda v: str(v["detail"]),
     "ports.unchecked": lambda v: str(v["detail"]),
     "render.local_image": lambda v: (

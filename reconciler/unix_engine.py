@@ -1,4 +1,4 @@
-"""The :class:`~reconciler.engine.Engine` of a local unix socket: reads without the SDK.
+"""The :class:`~reconciler.engine.Engine` of a unix socket here: reads without the SDK.
 
 A converged ``booth plan`` (and the start of every ``apply``) only reads: ``/version``,
 the instance's label-filtered lists and inspects by name. On a local socket (Docker's
@@ -7,6 +7,9 @@ SDK, requests and urllib3 are never imported for them: importing those cost more
 the plan's requests. Every other call (create, start, exec, build, pull, logs, attach,
 archives ...) goes to a :class:`~reconciler.docker_engine.DockerEngine` made on its first
 use, which takes the API version from the ``/version`` already asked (one per run).
+
+The socket may also be an SSH tunnel's (``ssh_tunnel.py``): a remote engine then gets the
+same clients, over one SSH connection.
 
 The observation is :func:`observe.collect`, the very function ``DockerEngine`` runs over
 the SDK: the same calls, the same parsers, the same :class:`ActualState`.
@@ -29,6 +32,7 @@ from reconciler.unix_api import UnixApi, path_of
 
 if TYPE_CHECKING:
     from reconciler.docker_engine import DockerEngine
+    from reconciler.ssh_tunnel import SshTunnel
 
 _INSPECT_PATHS = {
     Kind.CONTAINER: "/containers/{}/json",
@@ -74,20 +78,31 @@ def _json(filters: Mapping[str, Any]) -> str:
 
 
 class UnixEngine:
-    """One local engine: reads over the socket here, the rest through the SDK."""
+    """One engine behind a unix socket here: reads over the socket, the rest through the
+    SDK. The socket is the engine's own (``where`` is ``unix://``) or an SSH tunnel's
+    (``tunnel``: ``where`` stays the ``ssh://`` URL the run names, its lock and identity)."""
 
-    def __init__(self, api: UnixApi, where: Endpoint, version: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        api: UnixApi,
+        where: Endpoint,
+        version: Mapping[str, Any],
+        tunnel: SshTunnel | None = None,
+    ) -> None:
         self._api = api
         self._where = where
         self._version = version
         self._identity = EngineInfo.from_version(version, where)
         self._sdk: DockerEngine | None = None
+        self._tunnel = tunnel
 
     @classmethod
-    def connect(cls, where: Endpoint, timeout: int = CONNECT_TIMEOUT) -> UnixEngine:
+    def connect(
+        cls, where: Endpoint, timeout: int = CONNECT_TIMEOUT, tunnel: SshTunnel | None = None
+    ) -> UnixEngine:
         """Ask ``/version`` (the API version of every later path, and the identity);
         fail within ``timeout`` with the message ``DockerEngine.connect`` gives."""
-        api = UnixApi(path_of(where.url), timeout)
+        api = UnixApi(path_of(tunnel.url if tunnel is not None else where.url), timeout)
         try:
             version = api.get("/version", versioned=False)
             api.api_version = str(version["ApiVersion"])
@@ -99,7 +114,7 @@ class UnixEngine:
             detail = 'Invalid response from docker daemon: key "ApiVersion" is missing.'
             raise DockerUnavailableError(unreachable(where, detail)) from None
         api.set_timeout(API_TIMEOUT)
-        return cls(api, where, version)
+        return cls(api, where, version, tunnel)
 
     def sdk(self) -> DockerEngine:
         """The SDK's engine for everything but the reads, made on first need."""
@@ -107,8 +122,17 @@ class UnixEngine:
             from reconciler.docker_engine import DockerEngine
 
             log.debug("engine.sdk_loaded", endpoint=self.endpoint)
-            self._sdk = DockerEngine.at(self._where, version=self._version)
+            via = self._tunnel.url if self._tunnel is not None else None
+            self._sdk = DockerEngine.at(self._where, version=self._version, via=via)
         return self._sdk
+
+    def close(self) -> None:
+        """Close the connections, and end the SSH tunnel if there is one."""
+        self._api.close()
+        if self._sdk is not None:
+            self._sdk.close()
+        if self._tunnel is not None:
+            self._tunnel.close()
 
     # -- served here ----------------------------------------------------------------------
 
@@ -230,8 +254,8 @@ class UnixEngine:
     def info(self) -> Mapping[str, Any]:
         return self.sdk().info()
 
-    def wait(self, container: str) -> int:
-        return self.sdk().wait(container)
+    def wait(self, container: str, timeout: int | None = None) -> int:
+        return self.sdk().wait(container, timeout)
 
     def attach(self, container: str) -> Stream:
         return self.sdk().attach(container)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from reconciler import port_choice
+from reconciler import engine_connect, port_choice
 from reconciler.build_context import ContextWalk
 from reconciler.config import (
     BoothConfig,
@@ -69,16 +69,8 @@ class Outcome:
 
 def _connect(context: str | None = None) -> Engine:
     """The engine ``--context`` (None: DOCKER_HOST, DOCKER_CONTEXT, the current context)
-    names. A local socket gets ``unix_engine``, which reads without importing the Docker
-    SDK (most of a converged plan's time was that import); anything else the SDK's."""
-    where = resolve_endpoint(context)
-    if where.scheme == "unix":
-        from reconciler.unix_engine import UnixEngine
-
-        return UnixEngine.connect(where)
-    from reconciler.docker_engine import DockerEngine
-
-    return DockerEngine.at(where)
+    names, over the transport ``engine_connect`` chooses for it."""
+    return engine_connect.connect(resolve_endpoint(context))
 
 
 def connector(context: str | None) -> Callable[[], Engine]:
@@ -169,8 +161,12 @@ class Workspace:
         return prefetched
 
     def close(self) -> None:
-        """End what this workspace began and no command used (a prefetched hashing)."""
+        """End what this workspace began and no command used (a prefetched hashing), and
+        its engine's connections (an SSH tunnel's process)."""
         self._take_prefetched(None)
+        if self._engine is not None:
+            self._engine.close()
+        engine_connect.close_unused()
 
     def instance_ref(self) -> InstanceRef:
         return load_instance_ref(self.target.code_dir, self.target.config_file, self.resolve_port)

@@ -42,11 +42,14 @@ NETWORK_REMOVE_RETRY_SECONDS = 5.0
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Tests marked ``engines`` run once per engine in BOOTH_TEST_ENGINES (see
     engine_targets.py), ``engines_without_code_dir`` once per such engine lacking this
-    host's files; without the variable, every test runs once, against the local engine."""
+    host's files, ``engines_over_ssh`` once per SSH engine; without the variable, every
+    test runs once, against the local engine."""
     if "engine" not in metafunc.fixturenames:
         return
     if metafunc.definition.get_closest_marker("engines_without_code_dir"):
         names = engine_targets.without_code_dir()
+    elif metafunc.definition.get_closest_marker("engines_over_ssh"):
+        names = engine_targets.over_ssh()
     elif metafunc.definition.get_closest_marker("engines"):
         names = engine_targets.listed()
     else:
@@ -56,11 +59,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A test of an engine lacking this host's files needs one: without it, it is
-    deselected (not skipped), as the default run provisions none."""
-    if engine_targets.without_code_dir():
-        return
-    unrunnable = [i for i in items if i.get_closest_marker("engines_without_code_dir")]
+    """A test of an engine lacking this host's files needs one, a test of an SSH engine
+    an SSH engine: without it, it is deselected (not skipped), as the default run
+    provisions none."""
+    needs = {
+        "engines_without_code_dir": engine_targets.without_code_dir(),
+        "engines_over_ssh": engine_targets.over_ssh(),
+    }
+    missing = [marker for marker, engines in needs.items() if not engines]
+    unrunnable = [i for i in items if any(i.get_closest_marker(m) for m in missing)]
     if unrunnable:
         config.hook.pytest_deselected(items=unrunnable)
         items[:] = [i for i in items if i not in unrunnable]

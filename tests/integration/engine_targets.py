@@ -7,7 +7,8 @@ engines; each one's environment comes from ``BOOTH_TEST_ENGINE_<NAME>_<VAR>``
 ``DOCKER_CONFIG``; ``PATH`` is prepended) and ``..._HOST_CONTAINER`` names the local
 container that *is* that engine's host (the tests create code directories in it, and
 test the error for a code directory that is missing there). Tests marked ``engines``
-run once per listed engine; the others only against the local engine.
+run once per listed engine (also marked ``engines_over_ssh``: once per SSH engine); the
+others only against the local engine.
 """
 
 from __future__ import annotations
@@ -76,6 +77,11 @@ def describe(name: str) -> EngineTarget:
 
 def without_code_dir() -> list[str]:
     return [name for name in listed() if not describe(name).has_this_hosts_files]
+
+
+def over_ssh() -> list[str]:
+    """The listed engines booth reaches over SSH (``DOCKER_HOST=ssh://…``)."""
+    return [n for n in listed() if describe(n).env.get("DOCKER_HOST", "").startswith("ssh://")]
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from engine_support import BUSYBOX_IMAGE, remove_image
 
 from reconciler import workspace
 from reconciler.docker_engine import DockerEngine
+from reconciler.engine_connect import connect
 from reconciler.engine_endpoint import Endpoint, resolve
 from reconciler.errors import DockerUnavailableError, EngineError, EngineNotFound
 from reconciler.model import LABEL_CODE_DIR, Kind
@@ -29,12 +30,17 @@ DOCKERFILE = f"FROM {BUSYBOX_IMAGE}\nRUN echo built > /built\n"
 
 def assert_same_view(b: Any, tag: str | None = None, bases: tuple[str, ...] = ()) -> Any:
     """Both engines' observe, identity and instances_of for booth ``b``; the snapshot."""
-    light, sdk = UnixEngine.connect(resolve()), DockerEngine.connect()
-    state = light.observe(b.name, b.port, tag, bases)
-    assert state == sdk.observe(b.name, b.port, tag, bases)
-    assert light.identity() == sdk.identity()
-    code_dir = str(b.path.resolve())
-    assert light.instances_of(code_dir, b.name) == sdk.instances_of(code_dir, b.name)
+    light, sdk = connect(resolve()), DockerEngine.connect()
+    assert isinstance(light, UnixEngine)
+    try:
+        state = light.observe(b.name, b.port, tag, bases)
+        assert state == sdk.observe(b.name, b.port, tag, bases)
+        assert light.identity() == sdk.identity()
+        code_dir = str(b.path.resolve())
+        assert light.instances_of(code_dir, b.name) == sdk.instances_of(code_dir, b.name)
+    finally:
+        light.close()
+        sdk.close()
     return state
 
 
@@ -42,9 +48,10 @@ def assert_same_view(b: Any, tag: str | None = None, bases: tuple[str, ...] = ()
 def test_the_unix_engine_sees_what_the_sdk_sees(
     make_booth: Callable[..., Any], docker_client: docker.DockerClient
 ) -> None:
-    """A missing instance, a converged one, one whose booth is stopped. On an engine
-    that is not behind a local socket (tcp, TLS, ssh) booth keeps the SDK's engine."""
-    if resolve().scheme != "unix":
+    """A missing instance, a converged one, one whose booth is stopped; on a local
+    socket, and over SSH (the same engine behind the run's tunnel, against the SDK's
+    own SSH transport). On tcp and TLS engines booth keeps the SDK's engine."""
+    if resolve().scheme not in ("unix", "ssh"):
         assert isinstance(workspace._connect(), DockerEngine)
         return
     b = make_booth()
@@ -55,7 +62,9 @@ def test_the_unix_engine_sees_what_the_sdk_sees(
     assert {o.kind for o in converged} == {Kind.CONTAINER, Kind.NETWORK, Kind.VOLUME}
     booth = docker_client.api.inspect_container(b.booth)
     code_dir = booth["Config"]["Labels"][LABEL_CODE_DIR]
-    assert UnixEngine.connect(resolve()).instances_of(code_dir, b.name) == [b.port]
+    light = connect(resolve())
+    assert light.instances_of(code_dir, b.name) == [b.port]
+    light.close()
 
     docker_client.api.stop(b.booth, timeout=1)
     stopped = assert_same_view(b)

@@ -267,6 +267,9 @@ def test_detailed_exitcode_is_0_without_changes(
         def identity(self) -> EngineInfo:
             return EngineInfo("docker", "27.0", "1.46", "fake://", local=False, transport="tcp")
 
+        def close(self) -> None:
+            pass
+
     monkeypatch.setattr(workspace, "_connect", lambda context=None: FakeEngine())
     code, out, _ = run(capsys, "-C", EXAMPLE, "plan", "--detailed-exitcode")
     # Online, the plan names the engine it asked first (--offline output has no such line).

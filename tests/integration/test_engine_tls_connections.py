@@ -1,0 +1,118 @@
+"""A TLS engine: one connection pool per run, no TLS handshake per request.
+
+The local engine behind a TLS terminator made here (client certificates required, as
+``dockerd --tlsverify``), which counts the TLS connections booth opens: a run opens one
+and keeps it for its requests, plus one per stream that must stay open by itself (a
+log followed while a stop runs, an exec's output).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import ssl
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from engine_support import BoothDir
+
+from reconciler.certificates import issue
+from reconciler.endpoints import CLIENT_TLS_DIR, SERVER_TLS_DIR
+
+pytestmark = [pytest.mark.docker]
+
+# Requests a run makes (the reads, creates, starts, archives, the wait's exec ...) far
+# outnumber these: a handshake per request would show as dozens.
+MOST_CONNECTIONS = {"apply": 4, "plan": 1, "destroy": 3}
+
+
+class TlsTerminator:
+    """TLS on a 127.0.0.1 port in front of the local engine's unix socket."""
+
+    def __init__(self, directory: Path, engine_socket: str) -> None:
+        files = issue("tls-connections-test")
+        for path, content in files.items():
+            local = directory / path.lstrip("/")
+            local.parent.mkdir(parents=True, exist_ok=True)
+            local.write_bytes(content)
+        server = directory / SERVER_TLS_DIR.lstrip("/")
+        self.client_dir = directory / CLIENT_TLS_DIR.lstrip("/")
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(server / "cert.pem", server / "key.pem")
+        self.context.load_verify_locations(server / "ca.pem")
+        self.context.verify_mode = ssl.CERT_REQUIRED
+        self.engine_socket = engine_socket
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.handshakes = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def env(self) -> dict[str, str]:
+        return {
+            "DOCKER_HOST": f"tcp://127.0.0.1:{self.port}",
+            "DOCKER_TLS_VERIFY": "1",
+            "DOCKER_CERT_PATH": str(self.client_dir),
+        }
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                plain, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._relay, args=(plain,), daemon=True).start()
+
+    def _relay(self, plain: socket.socket) -> None:
+        try:
+            client = self.context.wrap_socket(plain, server_side=True)
+        except (OSError, ssl.SSLError):
+            plain.close()
+            return
+        self.handshakes += 1
+        engine = socket.socket(socket.AF_UNIX)
+        engine.connect(self.engine_socket)
+        back = threading.Thread(target=_pump, args=(engine, client), daemon=True)
+        back.start()
+        _pump(client, engine)
+        back.join()
+        for end in (client, engine):
+            end.close()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while data := source.recv(65536):
+            sink.sendall(data)
+    with contextlib.suppress(OSError):
+        sink.shutdown(socket.SHUT_WR)
+
+
+@pytest.fixture
+def terminator(tmp_path: Path, local_env: dict[str, str]) -> Iterator[TlsTerminator]:
+    host = local_env.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    if not host.startswith("unix://"):
+        pytest.fail(f"the local engine must be a unix socket for this test, not {host}")
+    proxy = TlsTerminator(tmp_path / "tls", host.removeprefix("unix://"))
+    yield proxy
+    proxy.close()
+
+
+def test_a_run_over_tls_reuses_its_connections(
+    make_booth: Callable[..., BoothDir], terminator: TlsTerminator
+) -> None:
+    b = make_booth()
+    env = {**os.environ, **terminator.env()}
+    opened = {}
+    for command in ("apply", "plan", "destroy"):
+        before = terminator.handshakes
+        result = b.cli(command, env=env)
+        assert result.rc == 0, result.explain()
+        opened[command] = terminator.handshakes - before
+    assert all(opened[c] <= most for c, most in MOST_CONNECTIONS.items()), opened
+    assert opened["plan"] >= 1  # the engine was really asked through the terminator
