@@ -62,7 +62,7 @@ def test_apply_and_destroy_leave_instances_with_similar_names_alone(make_booth, 
     assert names == {b.network, b.volume, b.sidecar, b.booth}, status
     assert_destroy_leaves_nothing(b)
     again = b.ok("destroy", "--volumes")  # nothing of b left: nothing to do
-    assert "No changes." in again.stdout, again.explain()
+    assert "Nothing to destroy" in again.stdout, again.explain()
 
     after = {n.instance: _fingerprint(docker_client, n.instance) for n in neighbours}
     assert after == before

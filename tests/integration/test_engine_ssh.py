@@ -126,8 +126,8 @@ def test_run_and_followed_logs_end_their_ssh(
 
     eventually(followed, timeout=30, what="the booth's first line in `booth logs -f`")
     assert tunnels_of(follow.pid), "the followed log runs over no ssh tunnel"
-    follow.send(signal.SIGINT)  # Ctrl-C
-    assert follow.result(timeout=30).rc == 130
+    follow.send(signal.SIGINT)  # Ctrl-C: the end of a followed log, as `docker logs -f`
+    assert follow.result(timeout=30).rc == 0
     assert tunnels_of(follow.pid) == []
     assert tunnel_dirs_of(follow.pid) == []
 
@@ -241,6 +241,7 @@ def test_a_socket_that_cannot_be_forwarded_falls_back_to_the_sdks_transport(
     b = make_booth()
     planned = b.cli("plan", env={"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"})
     assert planned.rc == 0, planned.explain()
-    assert "ssh.forward_refused" in planned.stderr and "open failed" in planned.stderr
+    assert "refused the forwarded socket" in planned.stderr, planned.explain()
+    assert "open failed" in planned.stderr
     calls = log.read_text()
     assert " -N " in f" {calls}" and "dial-stdio" in calls, calls

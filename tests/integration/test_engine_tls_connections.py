@@ -48,7 +48,8 @@ class TlsTerminator:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.handshakes = 0
-        threading.Thread(target=self._serve, daemon=True).start()
+        self.serving = threading.Thread(target=self._serve, daemon=True)
+        self.serving.start()
 
     def env(self) -> dict[str, str]:
         return {
@@ -82,7 +83,12 @@ class TlsTerminator:
             end.close()
 
     def close(self) -> None:
+        """Stop accepting: a shutdown wakes the blocked accept (a close alone does not),
+        so no thread outlives the test (forking tests later in the run check that)."""
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
         self.listener.close()
+        self.serving.join(5)
 
 
 def _pump(source: socket.socket, sink: socket.socket) -> None:
