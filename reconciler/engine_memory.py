@@ -76,10 +76,13 @@ class MemoryEngine(Insides):
         self.calls: list[tuple[str, str]] = []  # (operation, reference), writes only
         self._ids = itertools.count(1)
         for name in images:
-            self.images[name] = Image(self._new_id(f"image {name}"))
+            self.images[name] = Image(self._image_id(f"image {name}"))
 
     def _new_id(self, seed: str) -> str:
         return hashlib.sha256(f"{next(self._ids)} {seed}".encode()).hexdigest()
+
+    def _image_id(self, seed: str) -> str:
+        return f"sha256:{self._new_id(seed)}"
 
     def _record(self, operation: str, ref: str) -> None:
         self.calls.append((operation, ref))
@@ -201,11 +204,11 @@ class MemoryEngine(Insides):
         if image not in self.remote:
             raise EngineError(f"pull access denied for {image}, repository does not exist")
         on_event({"id": "layer", "status": "Pull complete"})
-        self.images[image] = Image(self._new_id(f"pulled {image}"))
+        self.images[image] = Image(self._image_id(f"pulled {image}"))
 
     def build(self, request: BuildRequest, on_line: Callable[[str], None]) -> str:
         self._record("build", request.tag)
-        built = Image(self._new_id(f"built {request.tag}"), dict(request.labels))
+        built = Image(self._image_id(f"built {request.tag}"), dict(request.labels))
         self.images[request.tag] = built
         on_line(f"Successfully tagged {request.tag}")
         return built.id
@@ -262,11 +265,10 @@ class MemoryEngine(Insides):
         container = Container(self._new_id(f"container {name}"), name, body, image.id)
         mode = container.network_mode
         if mode.startswith("container:"):
-            # Docker resolves the target to its ID at create (Podman: and requires it).
+            # Docker resolves the target to its ID at create (Podman: and requires it);
+            # a missing target, like a missing network, fails the start.
             target = self._joinable(mode.removeprefix("container:"))
             container.host["NetworkMode"] = f"container:{target.id}" if target else mode
-        elif mode not in _SPECIAL_MODES:
-            self._network(mode)
         for volume in container.volumes():
             self.volumes_by_name.setdefault(volume, Volume(volume, "local", {}))
         self._record("create_container", name)

@@ -130,11 +130,14 @@ def matches(filters: Mapping[str, list[str]], labels: Mapping[str, str], names: 
 
 
 def wanted_bindings(container: Container) -> list[tuple[str, str, str]]:
-    """(host ip, host port or span or "", "80/tcp") for each of ``PortBindings``."""
+    """(host ip, host port or span or "", "80/tcp") for each of ``PortBindings``; as
+    Docker does, only for the ports the container exposes (``ExposedPorts``)."""
     bindings = container.host.get("PortBindings") or {}
+    exposed = container.config.get("ExposedPorts") or {}
     return [
         (str(b.get("HostIp") or ""), str(b.get("HostPort") or ""), key)
         for key, hosts in sorted(bindings.items())
+        if key in exposed
         for b in hosts or []
     ]
 
