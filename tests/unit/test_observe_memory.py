@@ -73,13 +73,8 @@ def test_a_stopped_container_holds_no_port_and_other_states_come_through() -> No
     engine = engine_for(config)
     apply(engine, config)
     engine.stop(NAMES[Role.SIDECAR], 0)
-    assert (
-        by_name(engine)[NAMES[Role.SIDECAR]].state,
-        by_name(engine)[NAMES[Role.SIDECAR]].ports,
-    ) == (
-        "exited",
-        (),
-    )
+    sidecar = by_name(engine)[NAMES[Role.SIDECAR]]
+    assert (sidecar.state, sidecar.ports) == ("exited", ())
     for state in ("paused", "restarting", "dead"):
         engine.set_status(NAMES[Role.BOOTH], state)
         assert by_name(engine)[NAMES[Role.BOOTH]].state == state
