@@ -74,6 +74,7 @@ class MemoryEngine(Insides):
         self.images: dict[str, Image] = {}
         self.remote = set(remote)
         self.calls: list[tuple[str, str]] = []  # (operation, reference), writes only
+        self.before_write: Callable[[str, str], None] | None = None
         self._ids = itertools.count(1)
         for name in images:
             self.images[name] = Image(self._image_id(f"image {name}"))
@@ -85,6 +86,10 @@ class MemoryEngine(Insides):
         return f"sha256:{self._new_id(seed)}"
 
     def _record(self, operation: str, ref: str) -> None:
+        """Just before a write: tests read ``calls``; ``before_write`` may raise to stop
+        the caller there, as a SIGKILL would."""
+        if self.before_write is not None:
+            self.before_write(operation, ref)
         self.calls.append((operation, ref))
 
     # -- identity -----------------------------------------------------------------------

@@ -37,6 +37,9 @@ class Insides:
     def _container(self, ref: str) -> Container:
         raise NotImplementedError  # MemoryEngine's
 
+    def _record(self, operation: str, ref: str) -> None:
+        raise NotImplementedError  # MemoryEngine's
+
     # -- inside containers ----------------------------------------------------------------
 
     def exec_output(self, container: str, command: list[str]) -> tuple[int | None, str]:
@@ -46,7 +49,9 @@ class Insides:
         return self.exec_result(inspected_container(found), command)
 
     def put_files(self, container: str, files: Mapping[str, bytes]) -> None:
-        self._container(container).files.update(files)
+        found = self._container(container)
+        self._record("put_files", container)
+        found.files.update(files)
 
     def read_files(self, container: str, directory: str) -> dict[str, bytes]:
         found = self._container(container)

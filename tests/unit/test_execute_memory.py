@@ -278,6 +278,32 @@ def test_an_apply_stopped_before_any_step_converges_on_the_next(stop_at: int) ->
     assert engine.read_files(NAMES[Role.BOOTH], BOOTH_CERT_PATH) == client
 
 
+class Killed(BaseException):
+    """booth's process died."""
+
+
+@pytest.mark.parametrize("writes", range(8))  # a fresh TLS apply makes 8 writes
+def test_an_apply_killed_before_any_write_converges_on_the_next(writes: int) -> None:
+    """As SIGKILL would: also inside a step, e.g. between a sidecar's create and the copy
+    of its certificates, which the next apply then makes."""
+    config = config_from_toml(DIND + 'daemon-endpoint = "tls"\n')
+    engine = engine_for(config)
+
+    def kill(_operation: str, _ref: str) -> None:
+        if len(engine.calls) == writes:
+            raise Killed
+
+    engine.before_write = kill
+    with pytest.raises(Killed):
+        apply(engine, config)
+    engine.before_write = None
+    apply(engine, config)
+    assert not plan(engine, config).has_changes
+    client = engine.read_files(NAMES[Role.SIDECAR], CLIENT_TLS_DIR)
+    assert set(client) == {"ca.pem", "cert.pem", "key.pem"}
+    assert engine.read_files(NAMES[Role.BOOTH], BOOTH_CERT_PATH) == client
+
+
 def test_after_an_engine_restart_the_instance_is_started_again() -> None:
     config = config_from_toml(DIND)
     engine = engine_for(config)
