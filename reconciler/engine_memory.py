@@ -345,6 +345,12 @@ class MemoryEngine(Insides):
             raise not_running(found)
         found.status = "paused"
 
+    def unpause(self, container: str) -> None:
+        found = self._container(container)
+        if found.status != "paused":
+            raise EngineConflict(f"Container {found.id} is not paused")
+        found.status = "running"
+
     def set_status(self, container: str, status: str, exit_code: int = 0) -> None:
         """Put a container in a state no call here leads to (``restarting``, ``dead``)."""
         found = self._container(container)

@@ -38,6 +38,7 @@ class RealBench:
         self.client = client
         self.lookups = SdkLookups(client)
         self.image = BUSYBOX_IMAGE
+        self.kind = engine.identity().kind
         self.prefix = f"ct-{uuid.uuid4().hex[:8]}"
         self.names: list[str] = []
 
@@ -55,6 +56,9 @@ class RealBench:
     def pause(self, container: str) -> None:
         call(lambda: self.client.pause(container))
 
+    def unpause(self, container: str) -> None:
+        call(lambda: self.client.unpause(container))
+
     def gone(self, container: str) -> bool:
         deadline = time.monotonic() + AUTO_REMOVE_SECONDS
         while time.monotonic() < deadline:
@@ -62,6 +66,9 @@ class RealBench:
                 self.client.inspect_container(container)
             except docker.errors.NotFound:
                 return True
+            except docker.errors.APIError as err:  # P8: Podman, while it removes
+                if "no such container" not in str(err):
+                    raise
             time.sleep(0.05)
         return False
 
@@ -70,8 +77,11 @@ class RealBench:
         failures = []
         api = self.client
         mine = {"name": [self.prefix]}
-        for c in api.containers(all=True, filters=mine):
-            failures += _try(lambda c=c: api.remove_container(c["Id"], force=True, v=True))
+        # Podman keeps a container others join (P10): those go in a second round.
+        for _round in range(3):
+            failures = []
+            for c in api.containers(all=True, filters=mine):
+                failures += _try(lambda c=c: api.remove_container(c["Id"], force=True, v=True))
         for n in api.networks(filters=mine):
             failures += _try(lambda n=n: api.remove_network(n["Id"]))
         for v in (api.volumes(filters=mine) or {}).get("Volumes") or []:

@@ -19,6 +19,7 @@ class MemoryBench:
         self.engine = MemoryEngine(images=[IMAGE])
         self.lookups = self.engine
         self.image = IMAGE
+        self.kind = "memory"
         self._counter = itertools.count(1)
         self._ports = itertools.count(20000)
 
@@ -33,6 +34,9 @@ class MemoryBench:
 
     def pause(self, container: str) -> None:
         self.engine.pause(container)
+
+    def unpause(self, container: str) -> None:
+        self.engine.unpause(container)
 
     def gone(self, container: str) -> bool:
         return self.engine.inspect(Kind.CONTAINER, container) is None
