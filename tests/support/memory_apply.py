@@ -9,27 +9,37 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+
 from reconciler.config import BoothConfig
 from reconciler.desired import build_desired
 from reconciler.engine_memory import MemoryEngine
 from reconciler.execute import Executor, StepResult
+from reconciler.images import pull_images
 from reconciler.model import ActualState, legacy_instance
 from reconciler.plan import Plan, make_plan
+from reconciler.progress import NullProgress
 from reconciler.reconcile import destroy_changes, reconcile
+from reconciler.workspace import built_image, images_to_pull
 
 
 def engine_for(*configs: BoothConfig, remote: tuple[str, ...] = ()) -> MemoryEngine:
-    """An engine that has the images ``configs`` run."""
-    images = sorted({image for c in configs for image in (c.image, c.dind_image)})
+    """An engine that has the images ``configs`` run (but those booth builds)."""
+    built = {c.build.tag for c in configs if c.build is not None}
+    images = sorted({image for c in configs for image in (c.image, c.dind_image)} - built)
     return MemoryEngine(images=images, remote=remote)
 
 
-def observed(engine: MemoryEngine, config: BoothConfig) -> ActualState:
-    return engine.observe(config.name, config.port)
+def observed(engine: MemoryEngine, config: BoothConfig, *, pull: bool = False) -> ActualState:
+    """What ``workspace.actual`` observes (with ``pull``: after pulling the images again)."""
+    desired = build_desired(config)
+    pulled = pull_images(engine, images_to_pull(desired), NullProgress()) if pull else ()
+    actual = engine.observe(config.name, config.port, built_image(desired))
+    return attrs.evolve(actual, pulled=pulled) if pulled else actual
 
 
 def plan(engine: MemoryEngine, config: BoothConfig) -> Plan:
-    """The plan ``booth plan`` shows for ``config`` now."""
+    """The plan ``booth plan`` shows for ``config`` now (``booth plan`` pulls nothing)."""
     return make_plan(config.instance, reconcile(build_desired(config), observed(engine, config)))
 
 
@@ -39,8 +49,8 @@ def executor(engine: MemoryEngine, config: BoothConfig, **settings: Any) -> Exec
 
 
 def apply(engine: MemoryEngine, config: BoothConfig, **settings: Any) -> list[StepResult]:
-    """``booth apply``: the steps it ran."""
-    actual = observed(engine, config)
+    """``booth apply`` (``pull=True``: with ``pull = true``): the steps it ran."""
+    actual = observed(engine, config, pull=bool(settings.get("pull")))
     steps = make_plan(config.instance, reconcile(build_desired(config), actual))
     return executor(engine, config, **settings).run(steps, actual)
 
