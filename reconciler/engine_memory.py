@@ -362,6 +362,10 @@ class MemoryEngine(Insides):
         """The container's main process ends by itself (AutoRemove applies)."""
         self._exited(self._container(container), code)
 
+    def write_log(self, container: str, *lines: str) -> None:
+        """The container's main process writes ``lines`` (``logs``, ``log_stream``)."""
+        self._container(container).log.extend(lines)
+
     def restart_engine(self) -> None:
         """The engine stops and starts again (no live-restore): every running container
         is stopped; those with AutoRemove are removed."""

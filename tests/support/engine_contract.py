@@ -136,6 +136,13 @@ class ContractCases:
         assert bench.engine.create_volume(name, "local", {"first": "yes"}) == {"first": "yes"}
         assert bench.engine.create_volume(name, "local", {"second": "yes"}) == {"first": "yes"}
 
+    def test_a_container_name_is_two_characters_or_more(self, bench: Bench) -> None:
+        """Docker's rule (booth's config takes ``name = "a"``, which Docker refuses)."""
+        with pytest.raises(EngineError, match="Invalid container name"):
+            bench.engine.create_container("a", sleeper(bench))
+        with pytest.raises(EngineError, match="Invalid container name"):
+            bench.engine.create_container(f"-{bench.unique('dash')}", sleeper(bench))
+
     def test_states_follow_the_calls(self, bench: Bench) -> None:
         name = bench.unique("life")
         bench.engine.create_container(name, sleeper(bench))
