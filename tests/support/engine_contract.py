@@ -25,7 +25,8 @@ P8  a container removed by AutoRemove answers inspects with a 500 for a moment;
 P9  a network is removed though a running container uses it;
 P10 a container whose namespace another joins is not removed, even by force;
 P11 a container in another's namespace lists that namespace's published ports;
-P12 a stopped container still lists the ports it publishes when it runs.
+P12 a stopped container still lists the ports it publishes when it runs;
+P13 a one-character container name is taken (Docker refuses it).
 """
 
 from __future__ import annotations
@@ -137,10 +138,13 @@ class ContractCases:
         assert bench.engine.create_volume(name, "local", {"second": "yes"}) == {"first": "yes"}
 
     def test_a_container_name_is_two_characters_or_more(self, bench: Bench) -> None:
-        """Docker's rule (booth's config takes ``name = "a"``, which Docker refuses)."""
-        with pytest.raises(EngineError, match="Invalid container name"):
-            bench.engine.create_container("a", sleeper(bench))
-        with pytest.raises(EngineError, match="Invalid container name"):
+        """Docker's rule (booth's config takes ``name = "a"``, which Docker refuses).
+        P13: Podman takes a one-character name (checked by hand: a name that short cannot
+        be made unique, so the case does not create one on a shared engine)."""
+        if bench.kind != "podman":
+            with pytest.raises(EngineError, match="Invalid container name"):
+                bench.engine.create_container("a", sleeper(bench))
+        with pytest.raises(EngineError, match=r"Invalid container name|names must match"):
             bench.engine.create_container(f"-{bench.unique('dash')}", sleeper(bench))
 
     def test_states_follow_the_calls(self, bench: Bench) -> None:
