@@ -298,16 +298,18 @@ class MemoryEngine(Insides):
         self._record("start", found.name)
         if found.live:
             return  # Docker: 304, nothing to do
+        owner = found
         mode = found.network_mode
         if mode.startswith("container:"):
-            target = self._container(mode.removeprefix("container:"))
-            if target.status != "running":
-                raise EngineConflict(f"cannot join network of a non running container: {target.id}")
+            owner = self._container(mode.removeprefix("container:"))
+            if owner.status != "running":
+                raise EngineConflict(f"cannot join network of a non running container: {owner.id}")
         elif mode not in _SPECIAL_MODES:
             self._network(mode)
         held = [b for c in self.containers_by_id.values() if c.live for b in c.bound]
         found.bound = allocate(found, held)
-        found.status = "running"
+        found.status, found.starts = "running", found.starts + 1
+        found.namespace = (owner.id, owner.starts)
 
     def restart(self, container: str, timeout: int) -> None:
         self.stop(container, timeout, auto_remove=False)
@@ -361,10 +363,6 @@ class MemoryEngine(Insides):
     def exit(self, container: str, code: int = 0) -> None:
         """The container's main process ends by itself (AutoRemove applies)."""
         self._exited(self._container(container), code)
-
-    def write_log(self, container: str, *lines: str) -> None:
-        """The container's main process writes ``lines`` (``logs``, ``log_stream``)."""
-        self._container(container).log.extend(lines)
 
     def restart_engine(self) -> None:
         """The engine stops and starts again (no live-restore): every running container

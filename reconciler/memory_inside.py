@@ -27,7 +27,9 @@ def ready(_container: Mapping[str, Any], _command: list[str]) -> tuple[int, str]
 
 
 class Insides:
-    """Execs, files, logs and terminals of the containers ``_container`` finds."""
+    """Execs, files, logs, namespaces and terminals of the containers ``_container`` finds."""
+
+    containers_by_id: dict[str, Container]
 
     def __init__(self, exec_result: ExecResult) -> None:
         self.exec_result = exec_result
@@ -39,6 +41,19 @@ class Insides:
 
     def _record(self, operation: str, ref: str) -> None:
         raise NotImplementedError  # MemoryEngine's
+
+    def in_live_namespace(self, container: str) -> bool:
+        """Whether a running container's network namespace is still alive: its own, or
+        that of the container it joined, started no later than the join."""
+        found = self._container(container)
+        if not found.live or found.namespace is None:
+            return False
+        owner = self.containers_by_id.get(found.namespace[0])
+        return owner is not None and owner.live and owner.starts == found.namespace[1]
+
+    def write_log(self, container: str, *lines: str) -> None:
+        """The container's main process writes ``lines`` (``logs``, ``log_stream``)."""
+        self._container(container).log.extend(lines)
 
     # -- inside containers ----------------------------------------------------------------
 

@@ -39,6 +39,12 @@ class Container:
     bound: list[tuple[str, int, str]] = attrs.field(factory=list)
     files: dict[str, bytes] = attrs.field(factory=dict)
     log: list[str] = attrs.field(factory=list)
+    starts: int = 0
+    # The network namespace it runs in: (the ID of the container that made it, that
+    # container's start count). A namespace dies with its maker's process, so a joiner
+    # whose target was restarted runs in a dead one (no API call shows it; booth must
+    # restart the joiner, and ``MemoryEngine.in_live_namespace`` tells a test).
+    namespace: tuple[str, int] | None = None
 
     @property
     def host(self) -> dict[str, Any]:
