@@ -75,6 +75,7 @@ class MemoryEngine(Insides):
         self.remote = set(remote)
         self.calls: list[tuple[str, str]] = []  # (operation, reference), writes only
         self.before_write: Callable[[str, str], None] | None = None
+        self.closed = False
         self._ids = itertools.count(1)
         for name in images:
             self.images[name] = Image(self._image_id(f"image {name}"))
@@ -101,6 +102,10 @@ class MemoryEngine(Insides):
     @property
     def is_local(self) -> bool:
         return False  # its ports are not this host's: preflight asks published_ports
+
+    def close(self) -> None:
+        """Nothing to end (no connection); ``closed`` tells a test it was called."""
+        self.closed = True
 
     def identity(self) -> EngineInfo:
         return EngineInfo("docker", "memory", "1.41", self.endpoint, False, "memory", "default")

@@ -102,8 +102,12 @@ class Insides:
     def exec_exit_code(self, exec_id: str) -> int | None:
         return self._execs.get(exec_id)
 
-    def wait(self, container: str) -> int:
+    def wait(self, container: str, timeout: int | None = None) -> int:
+        """The exit code of a container that is not running. Nothing runs here, so a
+        running one never ends: with ``timeout``, the engine's timeout error at once."""
         found = self._container(container)
+        if found.live and timeout is not None:
+            raise EngineError(f"timed out after {timeout}s waiting for container {container}")
         if found.live:
             raise EngineError("the in-memory engine cannot wait for a running container")
         return found.exit_code

@@ -116,6 +116,8 @@ def test_pause_unpause_and_states_set_by_hand() -> None:
     engine.set_status("pp", "running")
     with pytest.raises(EngineError, match="cannot wait"):
         engine.wait("pp")
+    with pytest.raises(EngineError, match="timed out after 5s"):
+        engine.wait("pp", 5)
 
 
 def test_execs_logs_and_terminals() -> None:
@@ -149,5 +151,7 @@ def test_who_the_engine_says_it_is() -> None:
     assert engine.info()["SecurityOptions"] == []
     assert engine.privileged_allowed() is None
     assert engine.missing_bind_source(IMAGE, "/anywhere") is None
+    engine.close()
+    assert engine.closed
     with pytest.raises(EngineError, match="pull access denied"):
         engine.pull("absent:1", lambda _event: None)
