@@ -1,0 +1,48 @@
+"""The engine contract (tests/support/engine_contract.py) on the in-memory engine; the
+same cases run on Docker and Podman in tests/integration/test_engine_contract.py."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from engine_contract import ContractCases
+
+from reconciler.engine_memory import MemoryEngine
+from reconciler.model import Kind
+
+IMAGE = "booth-test/busybox:latest"
+
+
+class MemoryBench:
+    def __init__(self) -> None:
+        self.engine = MemoryEngine(images=[IMAGE])
+        self.lookups = self.engine
+        self.image = IMAGE
+        self.kind = "memory"
+        self._counter = itertools.count(1)
+        self._ports = itertools.count(20000)
+
+    def unique(self, what: str) -> str:
+        return f"ct-{what}-{next(self._counter)}"
+
+    def free_port(self) -> int:
+        return next(self._ports)
+
+    def remove_unforced(self, container: str) -> None:
+        self.engine.remove_container(container, force=False)
+
+    def pause(self, container: str) -> None:
+        self.engine.pause(container)
+
+    def unpause(self, container: str) -> None:
+        self.engine.unpause(container)
+
+    def gone(self, container: str) -> bool:
+        return self.engine.inspect(Kind.CONTAINER, container) is None
+
+
+class TestMemoryEngineContract(ContractCases):
+    @pytest.fixture
+    def bench(self) -> MemoryBench:
+        return MemoryBench()
