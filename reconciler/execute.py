@@ -234,6 +234,13 @@ class Executor:
         else:
             joined = str(resource.spec["HostConfig"]["NetworkMode"])
             sidecar = self.ids.get(Role.SIDECAR) or joined.removeprefix("container:")
+            if self.client_files is None and not certificates.present(
+                self.engine, sidecar, SERVER_TLS_DIR
+            ):
+                # An earlier run stopped between the sidecar's create and its copy.
+                self.client_files = certificates.install_in_sidecar(
+                    self.engine, sidecar, self.instance, None
+                )
             certificates.install_in_booth(self.engine, sidecar, self.ids[role], self.client_files)
 
     def _ensure_certificates(self, step: Step) -> None:
