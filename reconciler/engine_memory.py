@@ -314,6 +314,7 @@ class MemoryEngine(Insides):
         held = [b for c in self.containers_by_id.values() if c.live for b in c.bound]
         found.bound = allocate(found, held)
         found.status, found.starts = "running", found.starts + 1
+        found.started_at = f"2026-01-01T00:00:00.{next(self._ids):06d}Z"  # a clock (µs)
         found.namespace = (owner.id, owner.starts)
 
     def restart(self, container: str, timeout: int) -> None:

@@ -40,6 +40,7 @@ class Container:
     files: dict[str, bytes] = attrs.field(factory=dict)
     log: list[str] = attrs.field(factory=list)
     starts: int = 0
+    started_at: str = "0001-01-01T00:00:00Z"  # Docker's zero time until it starts
     # The network namespace it runs in: (the ID of the container that made it, that
     # container's start count). A namespace dies with its maker's process, so a joiner
     # whose target was restarted runs in a dead one (no API call shows it; booth must
@@ -204,6 +205,7 @@ def container_state(c: Container) -> dict[str, Any]:
         "Restarting": c.status == "restarting",
         "Dead": c.status == "dead",
         "ExitCode": c.exit_code,
+        "StartedAt": c.started_at,
     }
 
 

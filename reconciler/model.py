@@ -321,6 +321,9 @@ class Observed:
     # Made by an earlier booth, labelled ``{name}-{port}`` (converged by replacing it).
     legacy: bool = False
     code_dir: str | None = None  # a booth container: the code dir it was made for
+    # Containers, from an inspect: when it last started (``State.StartedAt``, as the
+    # engine wrote it): a booth started before its sidecar runs in a dead namespace.
+    started_at: str | None = None
 
     @property
     def running(self) -> bool:

@@ -164,7 +164,12 @@ def instance_ports(containers: Iterable[Document], name: str) -> list[int]:
 
 def snapshot(found: Iterable[Observed]) -> ActualState:
     """One object per (kind, id): a list entry and an inspect of the same object agree."""
-    objects = list({(o.kind, o.id): o for o in sorted(found, key=_detail_first)}.values())
+    found = list(found)
+    started = {o.id: o.started_at for o in found if o.started_at}  # inspects know it
+    objects = [
+        attrs.evolve(o, started_at=started.get(o.id)) if o.kind == Kind.CONTAINER else o
+        for o in {(o.kind, o.id): o for o in sorted(found, key=_detail_first)}.values()
+    ]
     objects.sort(key=lambda o: (o.kind, o.name))
     return ActualState(tuple(objects))
 
@@ -247,6 +252,7 @@ def inspected_container(raw: Mapping[str, Any], instance: Owner | str) -> Observ
         state=(raw.get("State") or {}).get("Status"),
         ports=tuple(sorted(published)),
         image_id=raw.get("Image"),
+        started_at=(raw.get("State") or {}).get("StartedAt"),
         **_ownership((raw.get("Config") or {}).get("Labels"), instance),
     )
 

@@ -16,6 +16,7 @@ import attrs
 
 from reconciler.build_context import CONTEXT_UNREAD
 from reconciler.errors import ForeignObjectError, InstanceTakenError
+from reconciler.live_namespace import in_dead_namespace
 from reconciler.model import (
     CREATION_ORDER,
     LABEL_CODE_DIR,
@@ -98,6 +99,7 @@ def reconcile(desired: DesiredGraph, actual: ActualState) -> tuple[Change, ...]:
     for resource in desired:
         changes[resource.role] = _base_change(resource, actual)
     _cascade(desired, changes)
+    _rejoin_live_namespace(desired, changes)
     replaced = {(c.actual.kind, c.actual.id) for c in changes.values() if c.actual is not None}
     removals = [
         r
@@ -323,6 +325,25 @@ def _cascade(desired: DesiredGraph, changes: dict[Role, Change]) -> None:
                     reason="namespace owner restarted",
                     reason_code=ReasonCode.NAMESPACE_OWNER_RESTARTED,
                 )
+
+
+def _rejoin_live_namespace(desired: DesiredGraph, changes: dict[Role, Change]) -> None:
+    """A running booth that started before its running sidecar sits in a dead namespace
+    (``live_namespace``): restart it into the live one."""
+    sidecar, booth = changes.get(Role.SIDECAR), changes.get(Role.BOOTH)
+    netns = any(e.kind == EdgeKind.NETNS for e in desired.edges)
+    if (
+        not (netns and sidecar and booth)
+        or sidecar.action != Action.NONE
+        or booth.action != Action.NONE
+    ):
+        return
+    if in_dead_namespace(booth.actual, sidecar.actual):
+        why = "namespace owner restarted (the sidecar started after the booth)"
+        code = ReasonCode.NAMESPACE_OWNER_RESTARTED
+        changes[Role.BOOTH] = attrs.evolve(
+            booth, action=Action.RESTART, reason=why, reason_code=code
+        )
 
 
 _CASCADE_REASON = {

@@ -197,11 +197,10 @@ class ApplyHistory(RuleBasedStateMachine):
         assert fingerprint(self.engine) == self.foreign
 
     def _stale_namespace(self) -> bool:
-        """Whether the booth runs in a dead namespace while its sidecar runs again: booth
-        cannot see that (the snapshot shows both running), so no plan mends it. A
-        ``docker restart`` of the sidecar does it, and so does an apply stopped between
-        the sidecar's start and the booth's restart (follow-up: compare the containers'
-        ``State.StartedAt``)."""
+        """Whether the booth runs in a dead namespace while its sidecar runs again (a
+        ``docker restart`` of the sidecar, an apply stopped between the sidecar's start
+        and the booth's restart): both show running; the next apply must mend it by their
+        ``State.StartedAt``."""
         names = resource_names(NAME, PORT)
         if self.engine.inspect(Kind.CONTAINER, names[Role.BOOTH]) is None:
             return False
@@ -217,15 +216,17 @@ class ApplyHistory(RuleBasedStateMachine):
 
     def _converged(self, stale: bool) -> None:
         """After a completed apply: nothing left to do, a booth in its sidecar's live
-        namespace (unless it was already stale, see above), and the TLS files the
+        namespace (even if it was stale before, see above), and the TLS files the
         daemon was given in the booth."""
         assert not plan(self.engine, self.config).has_changes
         if not self.config.dind:
             return
         names = resource_names(NAME, PORT)
         booth = names[Role.BOOTH]
-        if not stale and self.engine.inspect(Kind.CONTAINER, booth) is not None:
-            assert self.engine.in_live_namespace(booth)  # (a daemon booth may have ended)
+        if self.engine.inspect(Kind.CONTAINER, booth) is not None:
+            # Also after a stale namespace (``stale``): the start times tell it, and the
+            # apply restarts the booth into the live one (``live_namespace.py``).
+            assert self.engine.in_live_namespace(booth), f"stale before: {stale}"
         if self.config.daemon_endpoint != "tls":
             return
         client = self.engine.read_files(names[Role.SIDECAR], CLIENT_TLS_DIR)

@@ -351,3 +351,34 @@ def test_the_migration_guide_names_every_codingbooth_flag_key_and_variable() -> 
     variables = {*ENV_KEYS, CONFIG_VARIABLE, "CB_CODE"}
     missing = [f for f in sorted(flags | keys | variables) if f"`{f}" not in GUIDE]
     assert missing == []
+
+
+# -- a booth in a dead namespace (the stateful test's find) --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("booth", "sidecar", "dead"),
+    [
+        ("2026-12-06T05:00:00.1Z", "2026-12-06T05:00:01.123456789Z", True),
+        ("2026-12-06T05:00:02Z", "2026-12-06T05:00:01.999999999Z", False),
+        ("2026-12-06T06:00:00+01:00", "2026-12-06T05:00:00.5Z", True),
+        ("0001-01-01T00:00:00Z", "2026-12-06T05:00:00Z", False),
+        (None, "2026-12-06T05:00:00Z", False),
+        ("not a time", "2026-12-06T05:00:00Z", False),
+    ],
+)
+def test_a_booth_started_before_its_sidecar_is_restarted(
+    booth: str | None, sidecar: str | None, dead: bool
+) -> None:
+    desired = desired_from_toml(DIND)
+    times = {Role.BOOTH: booth, Role.SIDECAR: sidecar}
+    actual = ActualState(
+        tuple(attrs.evolve(o, started_at=times.get(o.role)) for o in _running(DIND))
+    )
+    change = {c.role: c for c in reconcile(desired, actual)}[Role.BOOTH]
+    expected = Action.RESTART if dead else Action.NONE
+    assert change.action == expected
+    if dead:
+        assert change.reason_code == ReasonCode.NAMESPACE_OWNER_RESTARTED
+        plan = make_plan(desired.instance, reconcile(desired, actual))
+        assert [s.op for s in plan.steps] == [Op.WAIT_READY, Op.RESTART_CONTAINER]
