@@ -130,7 +130,9 @@ def _env_file(value: str, where: str, context: ParseContext) -> list[str]:
     if not path.is_absolute():
         path = context.code_dir / path
     try:
-        text = path.read_text(encoding="utf-8")
+        # Bytes, then text: read_text's universal newlines would turn a lone \r into a
+        # line break, which docker keeps as part of the value.
+        text = path.read_bytes().decode("utf-8")
     except OSError as err:
         reason = err.strerror or type(err).__name__
         raise ConfigError(f"{where}: cannot read {path}: {reason}") from None

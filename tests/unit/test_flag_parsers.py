@@ -82,10 +82,10 @@ def test_a_directory_as_env_file_is_named_with_the_system_reason(tmp_path: Path)
 def test_a_read_error_without_a_system_reason_names_its_kind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def refuse(*_args: object, **_kwargs: object) -> str:
+    def refuse(*_args: object, **_kwargs: object) -> bytes:
         raise PermissionError  # no errno, no strerror: as some file systems report it
 
-    monkeypatch.setattr(Path, "read_text", refuse)
+    monkeypatch.setattr(Path, "read_bytes", refuse)
     with pytest.raises(ConfigError) as caught:
         parse("env-file", "vars.env", tmp_path)
     assert str(caught.value) == f"{WHERE}: cannot read {tmp_path / 'vars.env'}: PermissionError"
