@@ -70,11 +70,9 @@ def port_spec_texts(draw: st.DrawFn) -> str:
 
 
 def _long_syntax(draw: st.DrawFn, ip: str, host: str, container: str, proto: str) -> str:
-    """The same spec in ``published=…,target=…`` form, fields in any order (a range in
-    ``target`` has no long form: its first port stands for it)."""
-    fields = {"target": container.partition("-")[0] if "-" in host or not host else container}
-    if "-" in container and "-" not in host:
-        fields["target"] = container
+    """The same spec in ``published=…,target=…`` form, fields in any order (booth reads
+    it as the docker CLI does: ``published:target/protocol``, ranges included)."""
+    fields = {"target": container}
     if host:
         fields["published"] = host
     if proto:
