@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # imported where RANDOM is chosen: every booth command loads 
     import random
 
 FIRST_PORT, LAST_PORT, STEP = 10000, 65000, 1000
-RANDOM_TRIES = 200
 CHOICES = ("NEXT", "RANDOM")
 
 
@@ -57,10 +56,10 @@ def choose(
     else:
         import random
 
-        pick = rng or random.Random()
-        found = next(
-            (p for p in (pick.choice(slots) for _ in range(RANDOM_TRIES)) if is_free(p)), None
-        )
+        # Every slot once, in a random order: a free one is always found (drawing with
+        # replacement a fixed number of times could miss the only free slot).
+        order = (rng or random.Random()).sample(slots, len(slots))
+        found = next((port for port in order if is_free(port)), None)
     if found is None:
         raise ConfigError(f"no free {setting} port among {FIRST_PORT}, {FIRST_PORT + STEP}, …")
     return found

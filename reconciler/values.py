@@ -15,6 +15,7 @@ import ipaddress
 import posixpath
 import re
 
+from reconciler.config_reader import GO_SPACE
 from reconciler.errors import RunArgError
 
 # Go strconv.ParseBool (what pflag uses for boolean flags such as --init=...).
@@ -177,13 +178,16 @@ def parse_env_file(text: str, where: str) -> list[tuple[str, str | None]]:
 
     A leading BOM and leading whitespace are dropped, blank lines and ``#`` lines skipped;
     the name must be non-empty and hold no space or tab; the value is kept verbatim
-    (trailing spaces and quotes included). A bare name is looked up by the caller.
+    (trailing spaces and quotes included). A bare name is looked up by the caller. Lines
+    are Go's ``bufio.ScanLines`` lines: cut at ``\n`` only, one ``\r`` before it dropped
+    (``str.splitlines`` would also cut at ``\r``, ``\f``, U+2028 … inside a value), and
+    "whitespace" is Go's ``unicode.IsSpace`` (``str.lstrip`` also drops U+001C..U+001F).
     """
     entries: list[tuple[str, str | None]] = []
-    for number, raw in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
+    for number, raw in enumerate(text.removeprefix("\ufeff").split("\n"), start=1):
         if "\0" in raw:
             raise fail(where, f"line {number} contains a NUL byte, which no variable can hold")
-        line = raw.lstrip()
+        line = raw.removesuffix("\r").lstrip(GO_SPACE)
         if not line or line.startswith("#"):
             continue
         name, has_value, value = line.partition("=")

@@ -13,8 +13,9 @@ Without ``HYPOTHESIS_PROFILE`` Hypothesis chooses as usual (``ci`` where it dete
 environment, such as ``CI`` being set; ``default`` elsewhere).
 
 Skip allow-list: with ``--skip-allowlist FILE`` (``.ci/run`` passes
-``tests/expected-skips.txt``), a test that is skipped or xfails without an entry in FILE
-fails the run, and so does an entry for a test that ran and was not skipped (the plugin
+``tests/expected-skips.txt``), a test that is skipped, xfails or is deselected by a
+conftest or plugin (not by ``-k``, ``-m`` or ``--deselect``) without an entry in FILE fails
+the run, and so does an entry for a test that ran and was not skipped (the plugin
 is tests/skip_allowlist.py; the file's format is described in its own header).
 """
 

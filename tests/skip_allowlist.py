@@ -3,14 +3,20 @@
 Registered by tests/conftest.py when pytest gets ``--skip-allowlist FILE``. It reads
 pytest's own reports (setup, call and collection), so every way of skipping counts:
 ``skipif`` marks, ``pytest.skip`` in a test or a fixture, ``importorskip``, module-level
-skips, and xfail. An entry for a test that was collected, ran and did not skip is an
-error too. The file's format is described in tests/expected-skips.txt.
+skips, and xfail. A test deselected by anything but pytest's own options (``-k``, ``-m``,
+``--deselect``, ``--lf``: the command line says what it leaves out) counts as a skip too:
+a conftest or plugin that drops a test from the run, reported through
+``pytest_deselected`` or silently, would otherwise bypass the list. An entry for a test
+that was collected, ran and did not skip is an error too. The file's format is described
+in tests/expected-skips.txt.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +76,8 @@ class SkipAllowlist:
         self.skipped: dict[str, str] = {}  # node id -> what pytest said
         self.collected: set[str] = set()
         self.problems: list[str] = []
+        self.chosen_out: set[str] = set()  # deselected by pytest's own options
+        self.deselected_by: dict[str, str] = {}  # node id -> the module that deselected it
 
     def record(self, report: pytest.TestReport | pytest.CollectReport) -> None:
         if not report.skipped:
@@ -89,6 +97,31 @@ class SkipAllowlist:
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.record(report)
+
+    @pytest.hookimpl
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        caller = _caller_module()
+        for item in items:
+            if caller.startswith("_pytest."):
+                self.chosen_out.add(item.nodeid)
+            else:
+                self.deselected_by.setdefault(item.nodeid, caller)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_collection_modifyitems(
+        self, items: list[pytest.Item]
+    ) -> Generator[None, None, None]:
+        """Every test that leaves the run here, unless pytest's options chose it, is
+        recorded as skipped (also one removed without ``pytest_deselected``)."""
+        before = [item.nodeid for item in items]
+        yield
+        after = {item.nodeid for item in items}
+        for nodeid in before:
+            if nodeid in after or nodeid in self.chosen_out:
+                continue
+            by = self.deselected_by.get(nodeid)
+            why = f"deselected by {by}" if by else "removed from the run without a report"
+            self.skipped.setdefault(nodeid, why)
 
     @pytest.hookimpl
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -118,3 +151,16 @@ class SkipAllowlist:
         terminalreporter.section(f"skip allow-list ({name})", sep="=", red=True, bold=True)
         for problem in self.problems:
             terminalreporter.write_line(problem, red=True)
+
+
+def _caller_module() -> str:
+    """The module that called ``config.hook.pytest_deselected``: the first frame above
+    this hook implementation that is not pluggy's hook machinery."""
+    frame = inspect.currentframe()
+    here = __name__
+    while frame is not None:
+        module = str(frame.f_globals.get("__name__", "?"))
+        if module != here and not module.startswith("pluggy"):
+            return module
+        frame = frame.f_back
+    return "?"

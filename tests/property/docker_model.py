@@ -5,7 +5,9 @@ booth's correctness) needs at that moment, e.g. a booth joins the namespace of a
 sidecar, a network cannot be removed while a container is attached to it, two running
 containers cannot publish the same host port. Network namespaces are numbered: a booth
 that joined a sidecar keeps that number even when the sidecar stops, which is how the
-model sees a booth left in a dead namespace.
+model sees a booth left in a dead namespace. A built image is recorded by the hash of its
+build's inputs, and a booth by the build it was created from, which is how the model sees
+a booth that still runs an older build after its image was built again.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import attrs
 from reconciler.model import RUNNING_STATES, ActualState, DesiredGraph, Observed, Resource, Role
 from reconciler.plan import Step
 
-BOOTH, SIDECAR, VOLUME = Role.BOOTH, Role.SIDECAR, Role.VOLUME
+BOOTH, IMAGE, SIDECAR, VOLUME = Role.BOOTH, Role.IMAGE, Role.SIDECAR, Role.VOLUME
 
 
 @attrs.define
@@ -32,6 +34,7 @@ class ModelObject:
     network: str | None = None  # sidecar: the network it is attached to
     volume: str | None = None  # sidecar: the data volume it mounts
     netns: int | None = None  # namespace id while running (or held, for a booth)
+    runs: str | None = None  # a booth of a built image: the build (inputs hash) it runs
 
     @property
     def running(self) -> bool:
@@ -100,7 +103,7 @@ class DockerModel:
         handler = getattr(self, "_" + step.op.replace("-", "_"), None)
         if handler is None:
             raise ModelError(f"unknown op {step.op}")
-        if step.op.startswith(("create-", "wait-")):
+        if step.op.startswith(("create-", "wait-", "build-")):
             handler(step)
             return
         obj = self._get(step.name)
@@ -135,6 +138,13 @@ class DockerModel:
             raise ModelError(f"booth created before its sidecar {obj.joins}")
         self.objects[step.name] = obj
 
+    def _build_image(self, step: Step) -> None:
+        """Building moves the tag to the new image, whoever's image had it."""
+        resource = self._resource(step)
+        if resource.kind != "image":
+            raise ModelError(f"{step.op} for a {resource.kind}")
+        self.objects[step.name] = self.object_for(resource, self.desired.dind, state=None)
+
     def _create_network(self, step: Step) -> None:
         self._create(step, "network")
 
@@ -143,6 +153,12 @@ class DockerModel:
 
     def _create_container(self, step: Step) -> None:
         self._create(step, "container")
+        image = self.desired.get(IMAGE)
+        if step.role == BOOTH and image is not None:
+            built = self.objects.get(image.name)
+            if built is None:
+                raise ModelError(f"booth created before its image {image.name} was built")
+            self.objects[step.name].runs = built.spec_hash
 
     def _enter_running(self, name: str, obj: ModelObject) -> None:
         if obj.joins is not None:
@@ -220,7 +236,12 @@ class DockerModel:
                 assert obj.running, resource.name
         wanted = {r.name for r in self.desired}
         leftovers = {n for n, o in self.objects.items() if o.owned and n not in wanted}
-        assert all(self.objects[n].role == VOLUME for n in leftovers), leftovers
+        # Data volumes are kept on purpose, built images as the next build's cache.
+        assert all(self.objects[n].role in (VOLUME, IMAGE) for n in leftovers), leftovers
+        image, booth_resource = self.desired.get(IMAGE), self.desired.get(BOOTH)
+        if image is not None and booth_resource is not None:
+            runs = self.objects[booth_resource.name].runs
+            assert runs == image.spec_hash, f"the booth runs an older build ({runs})"
         if self.desired.dind:
             sidecar = self.desired.get(SIDECAR)
             booth = self.desired.get(BOOTH)

@@ -77,6 +77,11 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     # Namespaces as they were before the drift: the booth joined a running sidecar.
     names = resource_names(PROJECT, 10000)
     sidecar, booth = objects.get(names[SIDECAR]), objects.get(names[BOOTH])
+    built = before.get(Role.IMAGE)
+    if booth is not None and built is not None:
+        # The booth runs the image that was there (a "stale" one: another build).
+        image = objects.get(built.name)
+        booth.runs = image.spec_hash if image is not None else built.spec_hash
     if sidecar is not None and sidecar.running:
         sidecar.netns = 1
     if booth is not None and booth.running:
@@ -117,7 +122,13 @@ def test_fresh_plan_creates_everything_in_order(config: BoothConfig) -> None:
     plan = plan_for(desired, ActualState())
     assert [c.action for c in plan.changes] == [CREATE] * len(desired.resources)
     ops = [(s.op, s.role) for s in plan.steps]
-    expected = [(f"create-{r.role}", r.role) for r in desired if r.kind != "container"]
+    # A build comes first (a booth cannot be created before its image exists).
+    expected = [
+        ("build-image" if r.kind == "image" else f"create-{r.role}", r.role)
+        for r in desired
+        if r.kind != "container"
+    ]
+    assert (expected[:1] == [("build-image", Role.IMAGE)]) is (config.build is not None)
     if config.dind:
         # Both are created before the privileged sidecar starts; the booth starts once
         # the inner daemon answers.
@@ -154,10 +165,14 @@ def test_steps_follow_the_documented_order(scenario: Scenario) -> None:
     model = scenario.model()
     plan = plan_for(model.desired, model.actual())
     ops = [s.op for s in plan.steps]
+    # A build first (the old booth keeps running while it builds), then teardown, then
+    # build-up.
+    builds = [i for i, op in enumerate(ops) if op == "build-image"]
     teardown = [i for i, op in enumerate(ops) if op.startswith(("stop-", "remove-"))]
-    buildup = [i for i, op in enumerate(ops) if not op.startswith(("stop-", "remove-"))]
+    buildup = [i for i, op in enumerate(ops) if i not in builds and i not in teardown]
+    assert builds == list(range(len(builds)))
     assert not teardown or not buildup or max(teardown) < min(buildup)
-    rank = {NETWORK: 0, VOLUME: 0, SIDECAR: 1, BOOTH: 2}
+    rank = {Role.IMAGE: 0, NETWORK: 0, VOLUME: 0, SIDECAR: 1, BOOTH: 2}
     # Every create comes before the first (re)start, so nothing runs yet when the engine
     # refuses a create; each group goes in creation order. wait-ready sits where the
     # daemon must answer (checked below), not by rank.
@@ -226,11 +241,14 @@ def test_destroy_removes_everything_booth_owns(scenario: Scenario, remove_volume
     )
     for step in plan.steps:
         model.apply(step)
+    # A built image stays: it is the next apply's build cache.
     left = {name: obj for name, obj in model.objects.items() if obj.owned}
+    images = {name for name, obj in before.items() if obj.owned and obj.role == Role.IMAGE}
+    assert images <= set(left)
     if remove_volumes:
-        assert left == {}
+        assert {obj.role for obj in left.values()} <= {Role.IMAGE}
     else:
-        assert {obj.role for obj in left.values()} <= {VOLUME}
+        assert {obj.role for obj in left.values()} <= {VOLUME, Role.IMAGE}
     foreign = {name for name, obj in before.items() if not obj.owned}
     assert foreign <= set(model.objects)
 

@@ -1,12 +1,13 @@
-"""Run-arg routing does not depend on how port flags are interleaved with other flags."""
+"""Run-arg routing: every spelling docker accepts, every order, against a model of the flags."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from prop_support import port_spec_texts
 
 from reconciler.config_reader import GO_SPACE, split_semicolons
 from reconciler.flags import ParseContext
@@ -39,13 +40,6 @@ OTHER_FLAGS = (
     ("-m", "1g"),
     ("--entrypoint", "-p"),  # a value that looks like a port flag is still a value
 )
-PORT_SPELLINGS = (
-    lambda spec: ("-p", spec),
-    lambda spec: (f"-p{spec}",),
-    lambda spec: (f"-p={spec}",),
-    lambda spec: ("--publish", spec),
-    lambda spec: (f"--publish={spec}",),
-)
 
 
 def routed(groups: list[tuple[str, ...]], dind: bool) -> RoutedRunArgs:
@@ -53,32 +47,184 @@ def routed(groups: list[tuple[str, ...]], dind: bool) -> RoutedRunArgs:
     return route(words, dind=dind, context=ParseContext(Path("/srv/demo-app"), {}))
 
 
-@settings(max_examples=200, deadline=None)
-@given(
-    others=st.lists(st.sampled_from(OTHER_FLAGS), max_size=8),
-    ports=st.lists(st.tuples(port_spec_texts(), st.sampled_from(PORT_SPELLINGS)), max_size=5),
-    dind=st.booleans(),
-    data=st.data(),
-)
-def test_routing_is_independent_of_port_flag_placement_and_spelling(
-    others: list[tuple[str, ...]],
-    ports: list[tuple[str, object]],
-    dind: bool,
-    data: st.DataObject,
+# --- every spelling, every order, against a model ----------------------------------------
+#
+# A run-arg is drawn as what it means (flag, value) and written in one of the spellings
+# pflag (docker's parser) accepts; all flags are permuted; a few are merged into short
+# clusters (``-itp 80:80``). The expected routing comes from the model below, which reads
+# the meanings in order and shares nothing with the tokenizer or the router.
+
+# name -> (short letter or None, long names, route, field, merge); bool flags have value
+# True/False.
+MODEL_FLAGS: dict[str, tuple[str | None, tuple[str, ...], str, str, str]] = {
+    "publish": ("p", ("publish",), "port", "", ""),
+    "network": (None, ("network", "net"), "network", "HostConfig.NetworkMode", "set"),
+    "env": ("e", ("env",), "booth", "Env", "append"),
+    "workdir": ("w", ("workdir",), "booth", "WorkingDir", "set"),
+    "label": ("l", ("label",), "booth", "Labels", "map"),
+    "user": ("u", ("user",), "booth", "User", "set"),
+    "entrypoint": (None, ("entrypoint",), "booth", "Entrypoint", "list"),
+    "tty": ("t", ("tty",), "booth", "Tty", "set"),
+    "interactive": ("i", ("interactive",), "booth", "OpenStdin", "set"),
+    "privileged": (None, ("privileged",), "booth", "HostConfig.Privileged", "set"),
+    "init": (None, ("init",), "booth", "HostConfig.Init", "set"),
+    "hostname": ("h", ("hostname",), "namespace", "Hostname", "set"),
+    "dns": (None, ("dns",), "namespace", "HostConfig.Dns", "append"),
+    "add-host": (None, ("add-host",), "namespace", "HostConfig.ExtraHosts", "append"),
+}
+BOOLEAN = frozenset({"tty", "interactive", "privileged", "init"})
+VALUES: dict[str, tuple[object, ...]] = {
+    "publish": ("80:80", "127.0.0.1:8080:80/udp", "published=9000,target=90", "[::1]::81"),
+    "network": ("host", "bridge", "other-net", "container:x"),
+    "env": ("A=1", "B=two words", "C=", "D=-p"),
+    "workdir": ("/w1", "/w2"),
+    "label": ("k=v", "k=w", "other=x"),
+    "user": ("1000", "coder:coder"),
+    "entrypoint": ("-p", "/bin/sh", "--net"),
+    "tty": (True, False),
+    "interactive": (True, False),
+    "privileged": (True, False),
+    "init": (True, False),
+    "hostname": ("box", "other"),
+    "dns": ("1.1.1.1", "9.9.9.9"),
+    "add-host": ("db:10.0.0.2", "cache:10.0.0.3"),
+}
+Meaning = tuple[str, object]
+
+
+@st.composite
+def meanings(draw: st.DrawFn) -> Meaning:
+    # -i and -t twice as often: they are what short clusters are made of
+    name = draw(st.sampled_from([*sorted(MODEL_FLAGS), "interactive", "tty"]))
+    return name, draw(st.sampled_from(VALUES[name]))
+
+
+@st.composite
+def spelled(draw: st.DrawFn, meaning: Meaning, short_only: bool = False) -> list[str]:
+    """``meaning`` written in one of the spellings pflag accepts for it (``short_only``:
+    a short one, when the flag has a letter)."""
+    name, value = meaning
+    short, longs, *_ = MODEL_FLAGS[name]
+    long = "--" + draw(st.sampled_from(longs))
+    if name in BOOLEAN:
+        forms = [f"{long}={str(value).lower()}", f"{long}={int(bool(value))}"]
+        if value:
+            forms.append(long)
+        if short:
+            forms += [f"-{short}={str(value).lower()}"] + ([f"-{short}"] if value else [])
+        return [draw(st.sampled_from(forms))]
+    text = str(value)
+    forms_: list[list[str]] = [[long, text], [f"{long}={text}"]]
+    if short:
+        forms_ += [[f"-{short}", text], [f"-{short}={text}"]]
+        if not text.startswith("="):
+            forms_.append([f"-{short}{text}"])
+        if short_only:
+            forms_ = forms_[2:]
+    return draw(st.sampled_from(forms_))
+
+
+@st.composite
+def written(draw: st.DrawFn, flags: list[Meaning]) -> list[list[str]]:
+    """``flags`` in order, each in a drawn spelling; a bare ``-i``/``-t`` may be held back
+    and joined to the next short flag as pflag reads clusters (``-i -t -p 80`` → ``-itp
+    80``, ``-t -w/x`` → ``-tw/x``), or stand as a cluster of its own (``-it``)."""
+    words: list[list[str]] = []
+    pending = ""
+    for name, value in flags:
+        short = MODEL_FLAGS[name][0]
+        if name in BOOLEAN and short and value is True and draw(st.booleans()):
+            pending += short
+            continue
+        group = draw(spelled((name, value), short_only=bool(pending)))
+        if pending and group[0].startswith("-") and not group[0].startswith("--"):
+            group = ["-" + pending + group[0][1:], *group[1:]]
+        elif pending:
+            words.append(["-" + pending])
+        pending = ""
+        words.append(group)
+    if pending:
+        words.append(["-" + pending])
+    return words
+
+
+@attrs.frozen
+class Expected:
+    ports: list[str]
+    booth: dict[str, object]
+    namespace: dict[str, object]
+    dropped_networks: list[str]
+
+
+def model(flags: list[Meaning], dind: bool) -> Expected:
+    """What the flags mean, read in order: the last of a setting wins, lists keep every
+    value, a label is a key's last value; in DinD mode network flags are dropped."""
+    ports: list[str] = []
+    fields: dict[str, dict[str, object]] = {"booth": {}, "namespace": {}}
+    dropped: list[str] = []
+    for name, value in flags:
+        _, _, where, field, merge = MODEL_FLAGS[name]
+        if where == "port":
+            ports.append(str(value))
+            continue
+        if where == "network":
+            if dind:
+                dropped.append(str(value))
+                continue
+            where = "booth"
+        target = fields[where]
+        if merge == "set":
+            target[field] = value
+        elif merge == "append":
+            target.setdefault(field, []).append(value)  # type: ignore[attr-defined]
+        elif merge == "list":
+            target[field] = [value]
+        else:
+            key, _, label = str(value).partition("=")
+            target.setdefault(field, {})[key] = label  # type: ignore[index]
+    return Expected(ports, fields["booth"], fields["namespace"], dropped)
+
+
+@settings(max_examples=300, deadline=None)
+@given(flags=st.lists(meanings(), max_size=10), dind=st.booleans(), data=st.data())
+def test_routing_matches_the_model_in_every_spelling_and_order(
+    flags: list[Meaning], dind: bool, data: st.DataObject
 ) -> None:
-    reference = routed([*others, *(("-p", spec) for spec, _ in ports)], dind)
+    order = data.draw(st.permutations(flags))
+    words = data.draw(written(order))
+    result = routed([tuple(group) for group in words], dind)
+    expected = model(list(order), dind)
+    shown = [w for group in words for w in group]
+    assert [p.spec for p in result.ports] == expected.ports, shown
+    assert dict(result.booth.items()) == expected.booth, shown
+    assert dict(result.namespace.items()) == expected.namespace, shown
+    assert len(result.warnings) == len(expected.dropped_networks), shown
+    for warning, network in zip(result.warnings, expected.dropped_networks, strict=True):
+        assert "in DinD mode the booth shares the sidecar's network namespace" in warning
+        assert network in warning
 
-    port_groups = data.draw(st.permutations([spell(spec) for spec, spell in ports]))  # type: ignore[operator]
-    mixed: list[tuple[str, ...]] = list(others)
-    for group in port_groups:
-        mixed.insert(data.draw(st.integers(0, len(mixed))), group)
-    # inserting whole groups keeps the relative order of the other flags
-    result = routed(mixed, dind)
 
-    assert sorted(p.spec for p in result.ports) == sorted(spec for spec, _ in ports)
-    assert result.booth == reference.booth
-    assert result.namespace == reference.namespace
-    assert result.warnings == reference.warnings
+@pytest.mark.parametrize(
+    ("words", "ports", "booth", "networks"),
+    [
+        (["-itp", "80:80"], ["80:80"], {"OpenStdin": True, "Tty": True}, 0),
+        (["-itp80:80"], ["80:80"], {"OpenStdin": True, "Tty": True}, 0),
+        (["-tp=80:80", "-i=false"], ["80:80"], {"OpenStdin": False, "Tty": True}, 0),
+        (["-ie", "A=1", "-p=81:81"], ["81:81"], {"OpenStdin": True, "Env": ["A=1"]}, 0),
+        (["--net", "x", "--network=y"], [], {"HostConfig.NetworkMode": "y"}, 2),
+        (["--network", "y", "--net=x"], [], {"HostConfig.NetworkMode": "x"}, 2),
+        (["--entrypoint", "-p", "-p", "--net"], ["--net"], {"Entrypoint": ["-p"]}, 0),
+    ],
+)
+def test_spellings_docker_accepts(
+    words: list[str], ports: list[str], booth: dict[str, object], networks: int
+) -> None:
+    result = routed([tuple(words)], dind=False)
+    assert [p.spec for p in result.ports] == ports
+    assert dict(result.booth.items()) == booth
+    in_dind = routed([tuple(words)], dind=True)
+    assert "HostConfig.NetworkMode" not in dict(in_dind.booth.items())
+    assert len(in_dind.warnings) == networks
 
 
 @settings(max_examples=100, deadline=None)

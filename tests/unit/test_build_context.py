@@ -270,25 +270,41 @@ def test_dockerfile_specific_ignore_file_wins(tmp_path: Path) -> None:
     assert fingerprint(tmp_path) == after
 
 
-def _refuse_to_open(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+def _refuse_to_open(monkeypatch: pytest.MonkeyPatch, name: str) -> list[str]:
     """Directory ``name`` cannot be opened, as one without read permission (root, which
-    runs these tests in CI, could open it)."""
+    runs these tests in CI, could open it). Returns the list of refused attempts."""
     real = os.open
+    refused: list[str] = []
 
     def refusing(path: str, flags: int, *args: object, **kwargs: object) -> int:
         if os.fspath(path).endswith(name) and flags & os.O_DIRECTORY:
+            refused.append(os.fspath(path))
             raise PermissionError(13, "Permission denied")
         return real(path, flags, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(os, "open", refusing)
+    return refused
 
 
-def test_unreadable_excluded_dir_is_not_walked(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("ignore", "walked"),
+    [
+        # Plainly excluded: never opened, so its permissions cannot matter.
+        ("secret\n", False),
+        # A later `!` pattern could keep something inside: it is walked (as fsutil does),
+        # and, excluded, skipped when it cannot be read.
+        ("secret\n!secret/keep\n", True),
+    ],
+)
+def test_unreadable_excluded_dir_adds_nothing_and_is_no_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ignore: str, walked: bool
 ) -> None:
-    make_tree(tmp_path, {**TREE, "secret/x": "x", ".dockerignore": "secret\n"})
-    _refuse_to_open(monkeypatch, "secret")
-    fingerprint(tmp_path)
+    make_tree(tmp_path / "with", {**TREE, "secret/x": "x", ".dockerignore": ignore})
+    make_tree(tmp_path / "without", {**TREE, ".dockerignore": ignore})
+    expected = fingerprint(tmp_path / "without")
+    refused = _refuse_to_open(monkeypatch, "secret")
+    assert fingerprint(tmp_path / "with") == expected
+    assert refused == (["secret"] if walked else [])  # opened by name in its parent
 
 
 def test_unreadable_kept_dir_is_a_one_line_error(

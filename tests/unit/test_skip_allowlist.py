@@ -53,10 +53,15 @@ SKIPPING = [
 ]
 
 
-def run_pytest(project: Path, allowlist: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+def run_pytest(
+    project: Path,
+    allowlist: str,
+    env: dict[str, str] | None = None,
+    extra: list[str] | None = None,
+) -> tuple[int, str]:
     (project / "allow.txt").write_text(allowlist, encoding="utf-8")
     argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-    argv += ["--rootdir", str(project), "--skip-allowlist", "allow.txt", "tests"]
+    argv += ["--rootdir", str(project), "--skip-allowlist", "allow.txt", *(extra or []), "tests"]
     proc = subprocess.run(
         argv,
         cwd=project,
@@ -141,3 +146,77 @@ def test_entries_and_conditions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert not first.active and second.active
     monkeypatch.setenv("SW", "0")
     assert first.active
+
+
+# -- deselection ------------------------------------------------------------------------
+
+DESELECTING_CONFTEST = """\
+import pytest
+
+def pytest_collection_modifyitems(config, items):
+    reported = [i for i in items if i.name == "test_reported"]
+    config.hook.pytest_deselected(items=reported)
+    items[:] = [i for i in items if i.name not in ("test_reported", "test_silently_dropped")]
+"""
+DESELECTED_SAMPLE = """\
+def test_reported():
+    pass
+
+def test_silently_dropped():
+    pass
+
+def test_kept():
+    pass
+"""
+DROPPED = ["tests/sub/test_drop.py::test_reported", "tests/sub/test_drop.py::test_silently_dropped"]
+
+
+@pytest.fixture
+def deselecting(project: Path) -> Path:
+    (project / "tests" / "test_module.py").unlink()
+    (project / "tests" / "test_sample.py").write_text("def test_passes():\n    pass\n")
+    sub = project / "tests" / "sub"
+    sub.mkdir()
+    (sub / "conftest.py").write_text(DESELECTING_CONFTEST, encoding="utf-8")
+    (sub / "test_drop.py").write_text(DESELECTED_SAMPLE, encoding="utf-8")
+    return project
+
+
+def test_a_test_a_conftest_deselects_counts_as_a_skip(deselecting: Path) -> None:
+    rc, out = run_pytest(deselecting, "# nothing is allowed\n")
+    assert rc == 1, out
+    assert (
+        "skipped but not in the allow-list: tests/sub/test_drop.py::test_reported"
+        " (deselected by conftest)" in out
+    ), out
+    assert (
+        "skipped but not in the allow-list: tests/sub/test_drop.py::test_silently_dropped"
+        " (removed from the run without a report)" in out
+    ), out
+    assert "test_kept" not in out.split("skip allow-list")[-1]
+
+
+def test_an_allowed_deselection_passes_and_a_stale_entry_for_it_does_not(
+    deselecting: Path,
+) -> None:
+    rc, out = run_pytest(deselecting, "".join(f"{nodeid} | expected\n" for nodeid in DROPPED))
+    assert rc == 0, out
+    assert "skip allow-list (allow.txt): 2 skipped, all allowed" in out
+    stale = "tests/sub/test_drop.py::test_kept | deselected elsewhere\n"
+    rc, out = run_pytest(deselecting, "".join(f"{n} | expected\n" for n in DROPPED) + stale)
+    assert rc == 1 and "allowed to skip but ran: tests/sub/test_drop.py::test_kept" in out, out
+
+
+@pytest.mark.parametrize(
+    "option",
+    [["-k", "not passes"], ["-m", "not skipif"], ["--deselect", "tests/test_sample.py"]],
+)
+def test_what_the_command_line_deselects_is_its_choice(project: Path, option: list[str]) -> None:
+    (project / "tests" / "test_module.py").unlink()
+    (project / "tests" / "test_sample.py").write_text(
+        "import pytest\n\ndef test_passes():\n    pass\n\n"
+        '@pytest.mark.skipif(False, reason="never")\ndef test_other():\n    pass\n'
+    )
+    rc, out = run_pytest(project, "# nothing is allowed\n", extra=option)
+    assert rc in (0, pytest.ExitCode.NO_TESTS_COLLECTED), out
+    assert "deselected" in out and "skipped but not in the allow-list" not in out, out

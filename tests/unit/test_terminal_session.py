@@ -10,7 +10,9 @@ import socket
 import struct
 import termios
 import threading
+import tty
 
+import pytest
 from booth_builders import DIND_EXAMPLE_TOML, actual_matching, config_from_toml
 
 from reconciler import terminal
@@ -151,12 +153,28 @@ def test_raw_mode_is_raw_inside_and_restored_after_even_on_error() -> None:
         os.close(follower)
 
 
-def test_raw_mode_leaves_a_pipe_alone() -> None:
+def test_raw_mode_leaves_a_pipe_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pipe has no terminal settings: none is read or set, and the body still runs."""
+    touched: list[str] = []
+    for name in ("tcgetattr", "tcsetattr"):
+        real = getattr(termios, name)
+
+        def spy(*args: object, _name: str = name, _real: object = real) -> object:
+            touched.append(_name)
+            return _real(*args)  # type: ignore[operator]
+
+        monkeypatch.setattr(termios, name, spy)
+    monkeypatch.setattr(tty, "setraw", lambda *args: touched.append("setraw"))
     read_end, write_end = os.pipe()
-    with terminal.raw_mode(read_end):
-        pass
-    os.close(read_end)
-    os.close(write_end)
+    ran = []
+    try:
+        with terminal.raw_mode(read_end):
+            ran.append(True)
+        assert ran == [True]
+        assert touched == []
+    finally:
+        os.close(read_end)
+        os.close(write_end)
 
 
 def test_terminal_size_of_a_pseudo_terminal_and_of_a_pipe() -> None:
