@@ -22,7 +22,7 @@ from collections.abc import Iterator
 import attrs
 
 from reconciler.engine import Stream
-from reconciler.terminal import BUFFER_SIZE, write_all
+from reconciler.terminal import forward, receive, write_all
 
 HEADER = struct.Struct(">BxxxL")
 # The engine's stream numbers in a frame header; 0 (stdin) is never sent back.
@@ -63,12 +63,12 @@ def run_piped(stream: Stream, *, stdin_fd: int = 0, stdout_fd: int = 1, stderr_f
         while True:
             readable = select.select(sources, [], [])[0]
             if stream.fileno() in readable:
-                data = _receive(stream)
+                data = receive(stream)
                 if not data:
                     return
                 for number, payload in frames.feed(data):
                     write_all(stdout_fd if _SINKS.get(number) == 1 else stderr_fd, payload)
-            if stdin_fd in readable and not _forward(stdin_fd, stream):
+            if stdin_fd in readable and not forward(stdin_fd, stream):
                 sources.remove(stdin_fd)
                 close_input(stream)
     finally:
@@ -83,25 +83,3 @@ def close_input(stream: Stream) -> None:
     if shutdown is not None:
         with contextlib.suppress(OSError, EOFError):
             shutdown(socket.SHUT_WR)
-
-
-def _receive(stream: Stream) -> bytes:
-    try:
-        return stream.recv(BUFFER_SIZE)
-    except (ConnectionResetError, BrokenPipeError):
-        return b""
-
-
-def _forward(stdin_fd: int, stream: Stream) -> bool:
-    """One read of local input sent to the booth; False at its end (or a closed stdin)."""
-    try:
-        data = os.read(stdin_fd, BUFFER_SIZE)
-    except OSError:
-        return False
-    if not data:
-        return False
-    try:
-        stream.sendall(data)
-    except OSError:
-        return False
-    return True

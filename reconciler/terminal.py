@@ -107,15 +107,15 @@ def pump(
             if on_wakeup is not None:
                 on_wakeup()
         if stream.fileno() in readable or timeout == 0.0:
-            data = _receive(stream)
+            data = receive(stream)
             if not data:
                 return
             write_all(stdout_fd, data)
-        if stdin_fd in readable and not _forward(stdin_fd, stream):
+        if stdin_fd in readable and not forward(stdin_fd, stream):
             sources.remove(stdin_fd)
 
 
-def _receive(stream: Stream) -> bytes:
+def receive(stream: Stream) -> bytes:
     """Up to one buffer from the booth; b"" once its end is closed (or reset)."""
     try:
         return stream.recv(BUFFER_SIZE)
@@ -123,7 +123,7 @@ def _receive(stream: Stream) -> bytes:
         return b""
 
 
-def _forward(stdin_fd: int, stream: Stream) -> bool:
+def forward(stdin_fd: int, stream: Stream) -> bool:
     """One read of local input sent to the booth; False once there is no more to send.
 
     A failed send means the booth's end is going away; the loop then ends on its EOF.
