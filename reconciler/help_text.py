@@ -14,8 +14,9 @@ examples:
 
 without a command, booth reads CodingBooth's command line and runs its session:
   booth                                (as coding-booth in the project folder)
-  booth -p 5000:5000 --variant ide     (--daemon applies, --dryrun shows the plan,
-                                        --pull pulls the images again first)
+  booth -- 'python --version'          (the command in a login shell, stdin passed)
+  booth -p 5000:5000 --variant ide     (--daemon applies and returns, --dryrun prints
+                                        the docker commands; CB_* variables apply)
 see docs/migrating-from-codingbooth.md
 """
 
