@@ -4,9 +4,10 @@
 CodingBooth 0.13 (``booth/init/initialize_app_context.go`` ``parseArgs``) takes its flags
 anywhere, treats every word it does not know as a ``docker run`` argument, and words after
 ``--`` as the booth's command. booth does the same and maps each flag onto a config key
-(the command line wins over ``.booth/config.toml``), then runs the session: ``booth run``,
-or ``booth apply`` with ``--daemon`` (or ``daemon = true``), or ``booth plan`` with
-``--dryrun``.
+(the command line wins over ``.booth/config.toml``, which wins over the ``CB_*``
+variables), then runs the session as CodingBooth does (the command in a login shell,
+stdin passed): ``booth run``, or ``booth apply`` with ``--daemon`` (or ``daemon = true``),
+or, with ``--dryrun``, the docker commands of it all.
 """
 
 from __future__ import annotations
@@ -76,8 +77,8 @@ class SessionArgs:
 
     @property
     def pull(self) -> bool:
-        """``--pull`` was given (``pull = true`` for this run; with ``--dryrun``, the plan
-        pulls first)."""
+        """``--pull`` was given (``pull = true`` for this run; a ``--dryrun`` pulls nothing,
+        as CodingBooth's)."""
         return ("pull", True) in self.overrides
 
 
