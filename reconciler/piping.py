@@ -22,7 +22,7 @@ from collections.abc import Iterator
 import attrs
 
 from reconciler.engine import Stream
-from reconciler.terminal import forward, receive, write_all
+from reconciler.terminal import forward, has_buffered, receive, write_all
 
 HEADER = struct.Struct(">BxxxL")
 # The engine's stream numbers in a frame header; 0 (stdin) is never sent back.
@@ -61,8 +61,9 @@ def run_piped(stream: Stream, *, stdin_fd: int = 0, stdout_fd: int = 1, stderr_f
         close_input(stream)
     try:
         while True:
-            readable = select.select(sources, [], [])[0]
-            if stream.fileno() in readable:
+            timeout = 0.0 if has_buffered(stream) else None  # TLS holds what select misses
+            readable = select.select(sources, [], [], timeout)[0]
+            if stream.fileno() in readable or timeout == 0.0:
                 data = receive(stream)
                 if not data:
                     return

@@ -100,7 +100,7 @@ def pump(
     """
     sources = [stream.fileno(), stdin_fd, *([wakeup_fd] if wakeup_fd is not None else [])]
     while True:
-        timeout = 0.0 if _has_buffered(stream) else None
+        timeout = 0.0 if has_buffered(stream) else None
         readable = set(select.select(sources, [], [], timeout)[0])
         if wakeup_fd is not None and wakeup_fd in readable:
             _drain(wakeup_fd)
@@ -152,7 +152,7 @@ def write_all(fd: int, data: bytes) -> None:
             select.select([], [fd], [])
 
 
-def _has_buffered(stream: Stream) -> bool:
+def has_buffered(stream: Stream) -> bool:
     """TLS keeps decrypted bytes select() cannot see; read those before waiting."""
     pending = getattr(stream, "pending", None)
     return callable(pending) and bool(pending())
