@@ -9,6 +9,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 
 from reconciler.errors import ConfigError
+from reconciler.session_cli import global_options_end
 
 
 def split_command(argv: Sequence[str]) -> tuple[list[str], tuple[str, ...] | None]:
@@ -45,9 +46,7 @@ def check_misspelled_command(
     """``booth stauts``: a first word (after global options) that is no command and no
     docker run flag (a CodingBooth session starts with one: ``booth -p 8080:8080``) and
     is close to a command is a typo of it, not a stray run-arg."""
-    rest = list(given)
-    while rest and rest[0].partition("=")[0] in options:
-        rest = rest[1 + (options[rest[0]] if "=" not in rest[0] else 0) :]
+    rest = list(given)[global_options_end(given, options) :]
     if rest and not rest[0].startswith("-"):
         for close in difflib.get_close_matches(rest[0].lower(), commands, 1, 0.75):
             raise ConfigError(f"unknown command {rest[0]!r}; did you mean `{close}`?")

@@ -13,7 +13,7 @@ or, with ``--dryrun``, the docker commands of it all.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
 
@@ -82,16 +82,22 @@ class SessionArgs:
         return ("pull", True) in self.overrides
 
 
-def first_word(words: Sequence[str]) -> str | None:
-    """The first word after booth's global options (None: there is none)."""
+def global_options_end(words: Sequence[str], options: Mapping[str, int] = GLOBAL_OPTIONS) -> int:
+    """The index of the first word after booth's global options (and their values)."""
     index = 0
     while index < len(words):
         word = words[index]
         name = word.partition("=")[0]
-        if name not in GLOBAL_OPTIONS:
-            return word
-        index += 1 + (GLOBAL_OPTIONS[name] if "=" not in word else 0)
-    return None
+        if name not in options:
+            return index
+        index += 1 + (options[name] if "=" not in word else 0)
+    return len(words)
+
+
+def first_word(words: Sequence[str]) -> str | None:
+    """The first word after booth's global options (None: there is none)."""
+    index = global_options_end(words)
+    return words[index] if index < len(words) else None
 
 
 def is_session(words: Sequence[str], commands: Sequence[str]) -> bool:
@@ -99,17 +105,12 @@ def is_session(words: Sequence[str], commands: Sequence[str]) -> bool:
 
     ``--version`` alone prints booth's version; followed by a value it is CodingBooth's
     image version, as ``--version 0.12.0`` is there."""
-    index = 0
-    while index < len(words):
-        word = words[index]
-        name = word.partition("=")[0]
-        if name in GLOBAL_OPTIONS:
-            index += 1 + (GLOBAL_OPTIONS[name] if "=" not in word else 0)
-            continue
-        if word == "--version":
-            return index + 1 < len(words)
-        return word not in commands and word not in ("-h", "--help")
-    return True
+    index = global_options_end(words)
+    if index == len(words):
+        return True
+    if words[index] == "--version":
+        return index + 1 < len(words)
+    return words[index] not in commands and words[index] not in ("-h", "--help")
 
 
 def parse(words: Sequence[str]) -> SessionArgs:
