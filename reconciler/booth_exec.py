@@ -6,14 +6,11 @@ Both need only what identifies the instance, so they work whatever else the conf
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
-import threading
 from collections.abc import Iterable, Iterator
 
-from reconciler import terminal
-from reconciler.engine import Engine, Stream
+from reconciler import piping, terminal
+from reconciler.engine import Engine
 from reconciler.errors import ExecutionError
 from reconciler.model import ActualState, Role, resource_names
 from reconciler.workspace import Workspace
@@ -54,7 +51,7 @@ def exec_in_booth(
         terminal.run_attached(stream, lambda rows, cols: engine.exec_resize(exec_id, rows, cols))
     elif interactive:
         exec_id, stream = engine.exec_piped(booth, argv)
-        terminal.write_streams(_failures_to_stderr(_piped(stream, stdin_fd=0)))
+        terminal.write_streams(_failures_to_stderr(piping.piped(stream, stdin_fd=0)))
     else:
         exec_id, chunks = engine.exec_streamed(booth, argv)
         terminal.write_streams(_failures_to_stderr(chunks))
@@ -72,48 +69,6 @@ def _failures_to_stderr(
         failed = first and out is not None and out.startswith(EXEC_FAILED)
         first = False
         yield (None, out) if failed else (out, err)
-
-
-def _piped(stream: Stream, *, stdin_fd: int) -> Iterator[tuple[bytes | None, bytes | None]]:
-    """Send ``stdin_fd`` to the exec (then close our sending side, its end of input)
-    while its multiplexed output is read back as (stdout, stderr) chunks."""
-    from reconciler.docker_calls import log_frames  # the SDK is loaded for the exec anyway
-
-    feeder = threading.Thread(target=_feed, args=(stream, stdin_fd), daemon=True)
-    feeder.start()
-    try:
-        yield from log_frames(_Reader(stream))
-    finally:
-        with contextlib.suppress(OSError):
-            stream.close()
-
-
-def _feed(stream: Stream, stdin_fd: int) -> None:
-    with contextlib.suppress(OSError):
-        while data := os.read(stdin_fd, terminal.BUFFER_SIZE):
-            stream.sendall(data)
-    shutdown = getattr(stream, "shutdown", None)
-    if callable(shutdown):  # a socket; the command then reads end of input
-        with contextlib.suppress(OSError):
-            shutdown(socket.SHUT_WR)
-
-
-class _Reader:
-    """``read(n)`` over a stream's ``recv``: exactly n bytes unless the stream ends."""
-
-    def __init__(self, stream: Stream) -> None:
-        self.stream = stream
-
-    def read(self, size: int, /) -> bytes:
-        parts: list[bytes] = []
-        wanted = size
-        while wanted:
-            data = self.stream.recv(wanted)
-            if not data:
-                break
-            parts.append(data)
-            wanted -= len(data)
-        return b"".join(parts)
 
 
 def show_logs(workspace: Workspace, role: Role, *, follow: bool, tail: int | None) -> int:

@@ -7,7 +7,9 @@ to it until it ends, and then the write half of the connection is shut, which is
 engine learns to close the booth's stdin: ``echo hi | booth -- cat`` prints ``hi`` and
 ends. Without a TTY the engine sends the booth's output as frames, each marked stdout or
 stderr (an 8-byte header: the stream, three zero bytes, the payload's length), which go
-to our stdout and stderr as ``docker run`` splits them.
+to our stdout and stderr as ``docker run`` splits them. ``booth exec -i`` uses the same.
+(``docker_calls.log_frames`` reads the same frames from a blocking reader, a log; here
+they arrive in chunks between reads of our stdin.)
 """
 
 from __future__ import annotations
@@ -22,11 +24,10 @@ from collections.abc import Iterator
 import attrs
 
 from reconciler.engine import Stream
-from reconciler.terminal import forward, has_buffered, receive, write_all
+from reconciler.terminal import forward, has_buffered, receive
 
 HEADER = struct.Struct(">BxxxL")
-# The engine's stream numbers in a frame header; 0 (stdin) is never sent back.
-_SINKS = {1: 1, 2: 2}
+STDERR = 2  # a frame's stream number; 1 is stdout (0, stdin, is never sent back)
 
 
 @attrs.define
@@ -49,9 +50,10 @@ class Frames:
             yield stream, payload
 
 
-def run_piped(stream: Stream, *, stdin_fd: int = 0, stdout_fd: int = 1, stderr_fd: int = 2) -> None:
-    """Copy local input to the booth and its framed output back until the booth's end of
-    the connection closes (its main process has exited)."""
+def piped(stream: Stream, *, stdin_fd: int = 0) -> Iterator[tuple[bytes | None, bytes | None]]:
+    """Copy local input to the booth (or an exec) and yield its framed output as
+    (stdout, stderr) chunks, until its end of the connection closes (its process has
+    exited). ``terminal.write_streams`` writes them where ``docker run -i`` does."""
     frames = Frames()
     sources = [stream.fileno(), stdin_fd]
     try:
@@ -68,7 +70,8 @@ def run_piped(stream: Stream, *, stdin_fd: int = 0, stdout_fd: int = 1, stderr_f
                 if not data:
                     return
                 for number, payload in frames.feed(data):
-                    write_all(stdout_fd if _SINKS.get(number) == 1 else stderr_fd, payload)
+                    if payload:
+                        yield (None, payload) if number == STDERR else (payload, None)
             if stdin_fd in readable and not forward(stdin_fd, stream):
                 sources.remove(stdin_fd)
                 close_input(stream)

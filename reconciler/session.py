@@ -200,7 +200,7 @@ def _attend(engine: Engine, container: str, stream: Stream | None, attach: Attac
     if attach == Attach.TTY:
         terminal.run_attached(stream, lambda rows, cols: engine.resize(container, rows, cols))
     else:
-        piping.run_piped(stream)
+        terminal.write_streams(piping.piped(stream))
     return engine.wait(container)
 
 

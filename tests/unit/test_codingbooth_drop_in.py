@@ -32,7 +32,7 @@ from reconciler.model import (
     resource_names,
 )
 from reconciler.observe import instance_ports
-from reconciler.piping import HEADER, Frames, run_piped
+from reconciler.piping import HEADER, Frames, piped
 from reconciler.plan import Op, make_plan
 from reconciler.progress import PipedProgress
 from reconciler.reconcile import Action, ReasonCode, reconcile
@@ -303,28 +303,26 @@ def test_frames_are_reassembled_across_chunks() -> None:
     assert got == [(1, b"out"), (2, b"err"), (1, b"")]
 
 
-def test_stdin_is_sent_then_closed_and_output_split(tmp_path: Path) -> None:
+def test_stdin_is_sent_then_closed_and_output_split() -> None:
     ours, engine = socket.socketpair()
     stdin_r, stdin_w = os.pipe()
-    out, err = tmp_path / "out", tmp_path / "err"
     os.write(stdin_w, b"hello\n")
     os.close(stdin_w)
-    engine.sendall(_frame(1, b"to-out") + _frame(2, b"to-err"))
-    with open(out, "wb") as out_f, open(err, "wb") as err_f:
-        received = bytearray()
+    engine.sendall(_frame(1, b"to-out") + _frame(2, b"to-err") + _frame(1, b""))
+    received = bytearray()
 
-        def engine_side() -> None:
-            while chunk := engine.recv(100):  # b"" once booth shut its write half
-                received.extend(chunk)
-            engine.close()
+    def engine_side() -> None:
+        while chunk := engine.recv(100):  # b"" once booth shut its write half
+            received.extend(chunk)
+        engine.close()
 
-        thread = threading.Thread(target=engine_side)
-        thread.start()
-        run_piped(ours, stdin_fd=stdin_r, stdout_fd=out_f.fileno(), stderr_fd=err_f.fileno())
-        thread.join(5)
+    thread = threading.Thread(target=engine_side)
+    thread.start()
+    chunks = list(piped(ours, stdin_fd=stdin_r))
+    thread.join(5)
     os.close(stdin_r)
     assert bytes(received) == b"hello\n"
-    assert (out.read_bytes(), err.read_bytes()) == (b"to-out", b"to-err")
+    assert chunks == [(b"to-out", None), (None, b"to-err")]  # an empty frame is no chunk
 
 
 def test_piped_output_shows_a_builds_lines_without_escapes(tmp_path: Path) -> None:
