@@ -66,6 +66,13 @@ class Placed:
 
 
 Parser = Callable[[str, str, ParseContext], Any]
+
+
+def _context_free(parse: Callable[[str, str], Any]) -> Parser:
+    """A value parser that needs no context (the code dir, the environment), as a flag's."""
+    return lambda value, where, _context: parse(value, where)
+
+
 MIN_MEMORY = 6 * 1024 * 1024  # moby daemon_unix.go linuxMinMemory
 DETACH_WHY = (
     "booth always creates and starts the booth detached (`apply`), and `booth run` "
@@ -204,60 +211,12 @@ def _entrypoint(value: str, _where: str, _context: ParseContext) -> list[str]:
     return [value]
 
 
-def _workdir(value: str, where: str, _context: ParseContext) -> str:
-    return values.parse_workdir(value, where)
-
-
-def _security_opt(value: str, where: str, _context: ParseContext) -> str:
-    return values.parse_security_opt(value, where)
-
-
-def _capability(value: str, where: str, _context: ParseContext) -> str:
-    return values.parse_capability(value, where)
-
-
-def _ip(value: str, where: str, _context: ParseContext) -> str:
-    return values.parse_ip(value, where)
-
-
-def _extra_host(value: str, where: str, _context: ParseContext) -> str:
-    return values.parse_extra_host(value, where)
-
-
-def _ulimit(value: str, where: str, _context: ParseContext) -> tuple[str, dict[str, Any]]:
-    return runtime_values.parse_ulimit(value, where)
-
-
 def _sysctl(value: str, where: str, _context: ParseContext) -> Placed:
     """``net.*`` goes to the namespace owner, which Docker requires of a container that
     joins another's network namespace; the IPC ones stay with the booth."""
     pair = runtime_values.parse_sysctl(value, where)
     owner = runtime_values.sysctl_in_network_namespace(value)
     return Placed("HostConfig.Sysctls", Merge.UPDATE, pair, namespace=owner)
-
-
-def _restart(value: str, where: str, _context: ParseContext) -> dict[str, Any]:
-    return runtime_values.parse_restart(value, where)
-
-
-def _ipc(value: str, where: str, _context: ParseContext) -> str:
-    return runtime_values.parse_ipc(value, where)
-
-
-def _pid(value: str, where: str, _context: ParseContext) -> str:
-    return runtime_values.parse_pid(value, where)
-
-
-def _group(value: str, where: str, _context: ParseContext) -> str:
-    return runtime_values.parse_group(value, where)
-
-
-def _gpus(value: str, where: str, _context: ParseContext) -> dict[str, Any]:
-    return runtime_values.parse_gpus(value, where)
-
-
-def _expose(value: str, where: str, _context: ParseContext) -> list[tuple[str, dict[str, Any]]]:
-    return runtime_values.parse_expose(value, where)
 
 
 PLATFORM_WHY = (
@@ -275,11 +234,21 @@ FLAGS = (
         merge=Merge.APPEND,
         parse=_mount,
     ),
-    FlagSpec("workdir", "w", field="WorkingDir", parse=_workdir),
+    FlagSpec("workdir", "w", field="WorkingDir", parse=_context_free(values.parse_workdir)),
     FlagSpec("user", "u", field="User"),
     FlagSpec("label", "l", field="Labels", merge=Merge.UPDATE, parse=_label),
-    FlagSpec("cap-add", field="HostConfig.CapAdd", merge=Merge.APPEND, parse=_capability),
-    FlagSpec("cap-drop", field="HostConfig.CapDrop", merge=Merge.APPEND, parse=_capability),
+    FlagSpec(
+        "cap-add",
+        field="HostConfig.CapAdd",
+        merge=Merge.APPEND,
+        parse=_context_free(values.parse_capability),
+    ),
+    FlagSpec(
+        "cap-drop",
+        field="HostConfig.CapDrop",
+        merge=Merge.APPEND,
+        parse=_context_free(values.parse_capability),
+    ),
     FlagSpec(
         "device",
         field="HostConfig.Devices",
@@ -288,7 +257,10 @@ FLAGS = (
     ),
     FlagSpec("privileged", field="HostConfig.Privileged", parse=_flag_bool, boolean=True),
     FlagSpec(
-        "security-opt", field="HostConfig.SecurityOpt", merge=Merge.APPEND, parse=_security_opt
+        "security-opt",
+        field="HostConfig.SecurityOpt",
+        merge=Merge.APPEND,
+        parse=_context_free(values.parse_security_opt),
     ),
     FlagSpec(
         "tmpfs",
@@ -303,13 +275,32 @@ FLAGS = (
     FlagSpec("entrypoint", field="Entrypoint", parse=_entrypoint),
     FlagSpec("tty", "t", field="Tty", parse=_flag_bool, boolean=True),
     FlagSpec("interactive", "i", field="OpenStdin", parse=_flag_bool, boolean=True),
-    FlagSpec("ulimit", field="HostConfig.Ulimits", merge=Merge.KEYED, parse=_ulimit),
+    FlagSpec(
+        "ulimit",
+        field="HostConfig.Ulimits",
+        merge=Merge.KEYED,
+        parse=_context_free(runtime_values.parse_ulimit),
+    ),
     FlagSpec("sysctl", field="HostConfig.Sysctls", merge=Merge.UPDATE, parse=_sysctl),
-    FlagSpec("ipc", field="HostConfig.IpcMode", parse=_ipc),
-    FlagSpec("pid", field="HostConfig.PidMode", parse=_pid),
-    FlagSpec("group-add", field="HostConfig.GroupAdd", merge=Merge.APPEND, parse=_group),
-    FlagSpec("gpus", field="HostConfig.DeviceRequests", merge=Merge.APPEND, parse=_gpus),
-    FlagSpec("restart", field="HostConfig.RestartPolicy", parse=_restart),
+    FlagSpec("ipc", field="HostConfig.IpcMode", parse=_context_free(runtime_values.parse_ipc)),
+    FlagSpec("pid", field="HostConfig.PidMode", parse=_context_free(runtime_values.parse_pid)),
+    FlagSpec(
+        "group-add",
+        field="HostConfig.GroupAdd",
+        merge=Merge.APPEND,
+        parse=_context_free(runtime_values.parse_group),
+    ),
+    FlagSpec(
+        "gpus",
+        field="HostConfig.DeviceRequests",
+        merge=Merge.APPEND,
+        parse=_context_free(runtime_values.parse_gpus),
+    ),
+    FlagSpec(
+        "restart",
+        field="HostConfig.RestartPolicy",
+        parse=_context_free(runtime_values.parse_restart),
+    ),
     # The engine removes the booth when its command ends, as `docker run --rm` does; the
     # next apply creates it again (docs/design.md §2, "Lifecycle flags").
     FlagSpec("rm", field="HostConfig.AutoRemove", parse=_flag_bool, boolean=True),
@@ -323,12 +314,18 @@ FLAGS = (
         route=Route.NAMESPACE,
         field="ExposedPorts",
         merge=Merge.UPDATE_MANY,
-        parse=_expose,
+        parse=_context_free(runtime_values.parse_expose),
     ),
     FlagSpec("platform", route=Route.REJECTED, why=PLATFORM_WHY),
     FlagSpec("network", route=Route.BOOTH_UNLESS_DIND, field="HostConfig.NetworkMode"),
     FlagSpec("hostname", "h", route=Route.NAMESPACE, field="Hostname"),
-    FlagSpec("dns", route=Route.NAMESPACE, field="HostConfig.Dns", merge=Merge.APPEND, parse=_ip),
+    FlagSpec(
+        "dns",
+        route=Route.NAMESPACE,
+        field="HostConfig.Dns",
+        merge=Merge.APPEND,
+        parse=_context_free(values.parse_ip),
+    ),
     FlagSpec("dns-search", route=Route.NAMESPACE, field="HostConfig.DnsSearch", merge=Merge.APPEND),
     FlagSpec(
         "dns-option", route=Route.NAMESPACE, field="HostConfig.DnsOptions", merge=Merge.APPEND
@@ -338,7 +335,7 @@ FLAGS = (
         route=Route.NAMESPACE,
         field="HostConfig.ExtraHosts",
         merge=Merge.APPEND,
-        parse=_extra_host,
+        parse=_context_free(values.parse_extra_host),
     ),
 )
 # Flags booth refuses outright: it owns what they control.
