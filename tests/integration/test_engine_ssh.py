@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import docker
 import pytest
-from cli_support import run_python
+from cli_support import modules_a_plan_loads
 from engine_support import BoothDir, eventually, labelled_containers
 from engine_targets import EngineTarget
 from pausing_booth import MARKER
@@ -176,19 +176,9 @@ def test_a_converged_plan_over_ssh_imports_neither_the_sdk_nor_requests(
     """Over the run's tunnel the plan's reads are the local socket's (unix_api)."""
     b = make_booth()
     b.ok("apply")
-    script = "\n".join(
-        [
-            "import sys",
-            "from reconciler.cli import main",
-            f"code = main(['-q', '-C', {str(b.path)!r}, 'plan', '--detailed-exitcode'])",
-            "heavy = sorted(m for m in sys.modules",
-            "               if m.split('.')[0] in ('docker', 'requests', 'urllib3', 'paramiko'))",
-            "print(code, heavy)",
-        ]
+    assert (
+        modules_a_plan_loads(str(b.path), ("docker", "requests", "urllib3", "paramiko")) == "0 []"
     )
-    result = run_python(script)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1] == "0 []"
 
 
 def test_a_users_control_master_is_used_and_keeps_no_forward_of_booths(

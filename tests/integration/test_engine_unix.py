@@ -11,7 +11,7 @@ from typing import Any
 
 import docker
 import pytest
-from cli_support import run_python
+from cli_support import modules_a_plan_loads
 from engine_support import BUSYBOX_IMAGE, remove_image
 
 from reconciler import workspace
@@ -123,16 +123,4 @@ def test_a_converged_plan_imports_neither_the_sdk_nor_requests(
 ) -> None:
     b = make_booth()
     b.ok("apply")
-    script = "\n".join(
-        [
-            "import sys",
-            "from reconciler.cli import main",
-            f"code = main(['-q', '-C', {str(b.path)!r}, 'plan', '--detailed-exitcode'])",
-            "heavy = sorted(m for m in sys.modules",
-            "               if m.split('.')[0] in ('docker', 'requests', 'urllib3'))",
-            "print(code, heavy)",
-        ]
-    )
-    result = run_python(script)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1] == "0 []"
+    assert modules_a_plan_loads(str(b.path), ("docker", "requests", "urllib3")) == "0 []"

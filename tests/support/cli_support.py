@@ -24,6 +24,24 @@ def run_python(script: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def modules_a_plan_loads(code_dir: str, packages: tuple[str, ...]) -> str:
+    """A ``booth plan --detailed-exitcode`` of ``code_dir`` in a fresh interpreter: its exit
+    code and the sorted modules of ``packages`` it loaded, as one line (``"0 []"``: a
+    converged plan that loaded none of them)."""
+    script = "\n".join(
+        [
+            "import sys",
+            "from reconciler.cli import main",
+            f"code = main(['-q', '-C', {code_dir!r}, 'plan', '--detailed-exitcode'])",
+            f"heavy = sorted(m for m in sys.modules if m.split('.')[0] in {packages!r})",
+            "print(code, heavy)",
+        ]
+    )
+    result = run_python(script)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()[-1]
+
+
 _handed_out: set[int] = set()
 
 
