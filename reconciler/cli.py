@@ -12,9 +12,10 @@ import gc
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from reconciler import __version__, logs
+from reconciler.argparse_private import DashDashValueParser
 from reconciler.cli_words import (
     attach_hint,
     check_misspelled_command,
@@ -30,22 +31,14 @@ if TYPE_CHECKING:
     from reconciler.execute import BeforeStep
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse exits 2 on usage errors; 2 means "changes pending" here, so raise."""
+class _Parser(DashDashValueParser):
+    """argparse exits 2 on usage errors; 2 means "changes pending" here, so raise.
+    (``-p=--`` keeps its value: ``argparse_private``.)"""
 
     def error(self, message: str) -> NoReturn:
         # `booth: error: ` is added once, by _print_error; a subcommand names itself.
         command = self.prog.removeprefix("booth").strip()
         raise ConfigError(f"{command}: {message}" if command else message)
-
-    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> Any:
-        # `-p=--`, `--config=--`: argparse (3.11, 3.12) drops the `--` as if it were the
-        # end of options and stores an empty list. Written after `=`, it is the value.
-        if action.option_strings and action.nargs is None and arg_strings == ["--"]:
-            value = self._get_value(action, "--")
-            self._check_value(action, value)
-            return value
-        return super()._get_values(action, arg_strings)
 
 
 def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
