@@ -16,6 +16,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -189,6 +190,25 @@ def _wait_for_closed_stdin(sock: object) -> None:
             return
         time.sleep(0.01)
     pytest.fail("the stand-in ssh never closed its stdin")
+
+
+# -- docker_sdk's deferred paramiko ----------------------------------------------------------
+
+
+def test_the_sdk_imports_paramiko_without_reading_it_until_ssh_is_used() -> None:
+    """``docker_sdk`` counts on the SDK reading paramiko only inside its SSH adapter's
+    methods (docker 7.2.0): else every booth command pays paramiko's import again."""
+    probe = (
+        "import sys, reconciler.docker_sdk\n"
+        "print(type(sys.modules['paramiko']).__name__)\n"
+        "import docker.transport.sshconn as ssh\n"
+        "print(ssh.paramiko.SSHClient.__module__, type(sys.modules['paramiko']).__name__)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split("\n")[:2] == ["_Deferred", "paramiko.client module"]
 
 
 # -- argparse_private.DashDashValueParser ---------------------------------------------------
