@@ -142,6 +142,11 @@ def is_legacy(labels: Mapping[str, str] | None, legacy: str | None) -> bool:
 
 # -- hashing -------------------------------------------------------------------------------
 
+# An image spec's ``Context`` when the build reads no file of its context: nothing in the
+# code dir can change the image, so no walk (``loading``), and no rebuild for the
+# context's sake (``reconcile``: a context field counts only between two real hashes).
+CONTEXT_UNREAD = "unread"
+
 
 def canonical_json(value: object) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
