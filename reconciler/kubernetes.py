@@ -30,7 +30,7 @@ from reconciler.kubernetes_graph import GraphLike, ResourceLike
 from reconciler.kubernetes_pod import CODE_VOLUME, DATA_CLAIM, DOCKER_DATA, Pod, sort_mounts
 from reconciler.kubernetes_ports import check_ports, service_ports
 from reconciler.kubernetes_yaml import dump_documents
-from reconciler.model import CODE_MOUNT, LABEL_INSTANCE, LABEL_MANAGED, LABEL_ROLE
+from reconciler.model import CODE_MOUNT, LABEL_INSTANCE, LABEL_MANAGED, LABEL_ROLE, Role
 from reconciler.ports import DAEMON_PORT, PortSet
 
 # The oldest Kubernetes whose API has native sidecars on by default.
@@ -82,7 +82,7 @@ def kubernetes_documents(
     whenever it starts a container (``imagePullPolicy: Always``), as booth pulls them
     before every apply.
     """
-    roles = {str(resource.role): resource for resource in graph}
+    roles = {Role(resource.role): resource for resource in graph}
     booth, sidecar = _booth_and_sidecar(graph, roles)
     owner = sidecar or booth
     check_ports(owner, ports)
@@ -94,9 +94,9 @@ def kubernetes_documents(
         code_volume=code_volume,
         ready_timeout=ready_timeout,
     )
-    volume = roles.get("volume")
+    volume = roles.get(Role.VOLUME)
     pod = Pod(
-        network=roles.get("network"),
+        network=roles.get(Role.NETWORK),
         sidecar_name=sidecar.name if sidecar else None,
         volume_name=volume.name if volume else None,
         code_claim=options.code_volume == "claim",
@@ -150,13 +150,13 @@ class _Options:
 
 
 def _booth_and_sidecar(
-    graph: GraphLike, roles: dict[str, ResourceLike]
+    graph: GraphLike, roles: dict[Role, ResourceLike]
 ) -> tuple[ResourceLike, ResourceLike | None]:
     """The two containers; a graph without them is a bug upstream, not a user mistake."""
-    booth = roles.get("booth")
+    booth = roles.get(Role.BOOTH)
     if booth is None:
         raise ValueError(f"desired graph of {graph.instance!r} has no booth resource")
-    sidecar = roles.get("sidecar") if graph.dind else None
+    sidecar = roles.get(Role.SIDECAR) if graph.dind else None
     if graph.dind and sidecar is None:
         raise ValueError(f"desired graph of {graph.instance!r} is dind but has no sidecar")
     return booth, sidecar
