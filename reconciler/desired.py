@@ -14,7 +14,7 @@ import attrs
 
 from reconciler.codingbooth import BuildSpec
 from reconciler.config import BoothConfig
-from reconciler.endpoints import SOCKET_DIR, DaemonEndpoint, booth_env, sidecar_command
+from reconciler.endpoints import SOCKET_DIR, InnerListener, booth_env, sidecar_command
 from reconciler.model import (
     CODE_MOUNT,
     LABEL_CODE_DIR,
@@ -30,8 +30,8 @@ from reconciler.ports import PortSet
 from reconciler.runargs import ContainerFields
 
 # The seed's endpoint (``daemon-endpoint = "tcp"``); ``endpoints.py`` has all three.
-DOCKER_HOST_IN_BOOTH = booth_env(DaemonEndpoint.TCP)[0].partition("=")[2]
-SIDECAR_COMMAND = tuple(sidecar_command(DaemonEndpoint.TCP))
+DOCKER_HOST_IN_BOOTH = booth_env(InnerListener.TCP)[0].partition("=")[2]
+SIDECAR_COMMAND = tuple(sidecar_command(InnerListener.TCP))
 # /run is a tmpfs in the sidecar, as on a real host: it is empty after every start. An
 # unclean stop (engine restart, docker kill, OOM) otherwise leaves the inner daemon's pid
 # files behind; docker:dind's entrypoint deletes only docker*.pid, and a stale
@@ -69,20 +69,20 @@ def build_desired(config: BoothConfig) -> DesiredGraph:
             make_resource(Role.VOLUME, names[Role.VOLUME], {"Driver": "local"}, {"driver": "local"})
         )
     volume = names[Role.VOLUME] if config.keep_dind_data else None
-    endpoint = config.daemon_endpoint
+    listener = config.daemon_endpoint
     sidecar = _sidecar(config, names[Role.NETWORK], volume)
     sidecar_resource = make_resource(
-        Role.SIDECAR, names[Role.SIDECAR], *sidecar, config.ports, endpoint
+        Role.SIDECAR, names[Role.SIDECAR], *sidecar, config.ports, listener
     )
     resources.append(_with_public_env(sidecar_resource, SIDECAR_ENV))
     booth = _booth(
         config, network_mode=f"container:{names[Role.SIDECAR]}", ports=None, in_namespace=True
     )
-    if endpoint == DaemonEndpoint.UNIX:
+    if listener == InnerListener.UNIX:
         # The socket's volume; read-only is enough to connect to a socket.
         host = booth[0]["HostConfig"]
         host["VolumesFrom"] = [*host.get("VolumesFrom", []), f"{names[Role.SIDECAR]}:ro"]
-    booth_resource = make_resource(Role.BOOTH, names[Role.BOOTH], *booth, None, endpoint)
+    booth_resource = make_resource(Role.BOOTH, names[Role.BOOTH], *booth, None, listener)
     booth_resource = _with_public_env(booth_resource, _booths_own_env(config))
     resources.append(_with_code_dir(booth_resource, config))
     edges = edges_between({r.role for r in resources})
@@ -91,14 +91,14 @@ def build_desired(config: BoothConfig) -> DesiredGraph:
 
 
 def build_cluster_desired(config: BoothConfig) -> DesiredGraph:
-    """The graph ``render kubernetes`` renders. The Pod keeps the seed's ``tcp`` endpoint,
+    """The graph ``render kubernetes`` renders. The Pod keeps the seed's ``tcp`` listener,
     since booth's certificates are made and copied when booth itself creates the
     containers, and nothing does that in a cluster. A cluster builds nothing: the Pod runs
     the image's tag, which must be pushed where the cluster pulls (docs/kubernetes.md).
     Host paths in CodingBooth's variables become the Pod's own."""
     cluster_env = tuple(_cluster_value(item) for item in config.contract_env)
     cluster = attrs.evolve(
-        config, daemon_endpoint=DaemonEndpoint.TCP, build=None, contract_env=cluster_env
+        config, daemon_endpoint=InnerListener.TCP, build=None, contract_env=cluster_env
     )
     return build_desired(cluster)
 
@@ -184,7 +184,7 @@ def _sidecar(
             "Tmpfs": dict(SIDECAR_TMPFS),
         },
     }
-    if config.daemon_endpoint == DaemonEndpoint.UNIX:
+    if config.daemon_endpoint == InnerListener.UNIX:
         spec["Volumes"] = {SOCKET_DIR: {}}
     _merge_fields(spec, config.namespace_fields)
     return spec, container_summary(spec, config.ports)

@@ -4,8 +4,8 @@ One exec runs a polling loop (25 ms apart for the first 2 s, then 200 ms), which
 cheaper than an exec per attempt. If the sidecar exits, the exec ends with it and the
 wait fails at once with its last log lines.
 
-The ``tcp`` endpoint is asked over plain HTTP on 127.0.0.1:2375, as always. The ``tls``
-and ``unix`` endpoints are asked on the daemon's own unix socket with the docker CLI that
+The ``tcp`` listener is asked over plain HTTP on 127.0.0.1:2375, as always. The ``tls``
+and ``unix`` listeners are asked on the daemon's own unix socket with the docker CLI that
 DinD images carry: wget cannot present a client certificate, and once the socket exists a
 request on it blocks until the daemon serves, so the answer comes when the daemon's does.
 """
@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.endpoints import LOCAL_SOCKET, DaemonEndpoint
+from reconciler.endpoints import LOCAL_SOCKET, InnerListener
 from reconciler.engine import Engine
 from reconciler.errors import EngineError, NotReadyError
 from reconciler.ports import DAEMON_PORT
@@ -58,9 +58,9 @@ SOCKET_SETUP = "sock={socket}"
 SOCKET_PROBE = '[ -S "$sock" ] && docker -H "unix://$sock" version --format "{{.Server.Version}}"'
 
 
-def probe_script(endpoint: DaemonEndpoint, timeout: float) -> str:
+def probe_script(listener: InnerListener, timeout: float) -> str:
     """The shell loop that answers ``ready`` once the daemon does, or exits 1."""
-    if endpoint == DaemonEndpoint.TCP:
+    if listener == InnerListener.TCP:
         setup, probe = HTTP_SETUP.format(port=DAEMON_PORT), HTTP_PROBE
     else:
         setup, probe = SOCKET_SETUP.format(socket=LOCAL_SOCKET), SOCKET_PROBE
@@ -72,10 +72,10 @@ def wait_ready(
     container: str,
     name: str,
     timeout: float,
-    endpoint: DaemonEndpoint = DaemonEndpoint.TCP,
+    listener: InnerListener = InnerListener.TCP,
 ) -> None:
     """Return once the daemon answers; raise :class:`NotReadyError` otherwise."""
-    script = probe_script(endpoint, timeout)
+    script = probe_script(listener, timeout)
     started = time.monotonic()
     try:
         exit_code, output = engine.exec_output(container, ["sh", "-c", script])
