@@ -17,6 +17,7 @@ from reconciler.config import BoothConfig
 from reconciler.endpoints import SOCKET_DIR, InnerListener, booth_env, sidecar_command
 from reconciler.model import (
     CODE_MOUNT,
+    DOCKER_DATA,
     LABEL_CODE_DIR,
     LABEL_PORT,
     DesiredGraph,
@@ -28,6 +29,7 @@ from reconciler.model import (
 )
 from reconciler.ports import PortSet
 from reconciler.runargs import ContainerFields
+from reconciler.volumes import BINDS, VolumeSpec, split_volume
 
 # The seed's endpoint (``daemon-endpoint = "tcp"``); ``endpoints.py`` has all three.
 DOCKER_HOST_IN_BOOTH = booth_env(InnerListener.TCP)[0].partition("=")[2]
@@ -180,7 +182,7 @@ def _sidecar(
             "Privileged": True,
             "NetworkMode": network,
             "PortBindings": bindings,
-            "Binds": [f"{volume}:/var/lib/docker"] if volume else [],
+            "Binds": [str(VolumeSpec(volume, DOCKER_DATA))] if volume else [],
             "Tmpfs": dict(SIDECAR_TMPFS),
         },
     }
@@ -220,7 +222,7 @@ def _booth(
         _merge_fields(spec, config.namespace_fields)
     _merge_fields(spec, config.booth_fields)
     host = spec["HostConfig"]
-    host["Binds"] = [f"{config.code_dir}:{CODE_MOUNT}", *host.get("Binds", [])]
+    host["Binds"] = [str(VolumeSpec(config.code_dir, CODE_MOUNT)), *host.get("Binds", [])]
     # CodingBooth's order: common-args, then DOCKER_HOST and its contract (-w included),
     # then the run-args (a run-arg -e overrides them), TZ last (the timezone key wins).
     contract = [*(booth_env(config.daemon_endpoint) if config.dind else ()), *config.contract_env]
@@ -343,10 +345,8 @@ def _mounts(spec: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _bind(bind: str) -> dict[str, Any]:
-    source, _, rest = bind.partition(":")
-    target, _, options = rest.partition(":")
-    kind = "bind" if source.startswith("/") else "volume"
-    return _mount(kind, source, target, "ro" in options.split(","))
+    spec = split_volume(bind, BINDS)
+    return _mount("bind" if spec.is_bind else "volume", spec.source, spec.target, spec.read_only)
 
 
 def _mount(kind: str, source: str | None, target: str, read_only: bool) -> dict[str, Any]:

@@ -16,10 +16,10 @@ from reconciler.errors import ConfigError
 from reconciler.kubernetes_graph import ResourceLike
 from reconciler.kubernetes_ports import container_ports
 from reconciler.kubernetes_runtime import map_runtime
-from reconciler.model import CODE_MOUNT, Role
+from reconciler.model import CODE_MOUNT, DOCKER_DATA, Role
 from reconciler.ports import PortSet
+from reconciler.volumes import BINDS, VolumeSpec, split_volume
 
-DOCKER_DATA = "/var/lib/docker"
 DATA_CLAIM, CODE_VOLUME = "dind-data", "code"
 
 
@@ -174,27 +174,26 @@ class Pod:
         return mounts
 
     def _bind(self, role: Role, bind: str) -> dict[str, Any]:
-        source, _, rest = bind.partition(":")
-        target, _, mode = rest.partition(":")
-        options = {o for o in mode.split(",") if o} - {"rw"}
-        if options - {"ro"}:
+        spec = split_volume(bind, BINDS)
+        unmapped = spec.options - {"rw", "ro"}
+        if unmapped:
             raise ConfigError(
                 f"kubernetes: {role} HostConfig.Binds {bind!r}: options "
-                f"{','.join(sorted(options - {'ro'}))} have no Kubernetes equivalent"
+                f"{','.join(sorted(unmapped))} have no Kubernetes equivalent"
             )
-        mount = self._bound_volume(role, bind, source, target)
-        if "ro" in options:
+        mount = self._bound_volume(role, bind, spec)
+        if spec.read_only:
             mount["readOnly"] = True
         return mount
 
-    def _bound_volume(self, role: Role, bind: str, source: str, target: str) -> dict[str, Any]:
+    def _bound_volume(self, role: Role, bind: str, spec: VolumeSpec) -> dict[str, Any]:
         """Only the code directory and booth's data volume have a Kubernetes home."""
-        if source.startswith("/") and target == CODE_MOUNT and role == Role.BOOTH:
+        if spec.is_bind and spec.target == CODE_MOUNT and role == Role.BOOTH:
             return self._code()
-        if source and source == self.volume_name and target == DOCKER_DATA:
+        if spec.source and spec.source == self.volume_name and spec.target == DOCKER_DATA:
             self.uses_data_claim = True
             return {"name": DATA_CLAIM, "mountPath": DOCKER_DATA}
-        if source.startswith("/"):
+        if spec.is_bind:
             raise ConfigError(
                 f"kubernetes: {role} HostConfig.Binds {bind!r}: host paths are not rendered "
                 "(a hostPath volume gives the node's files to the Pod); remove the -v"

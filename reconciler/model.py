@@ -85,6 +85,8 @@ LABEL_PORT = "io.codingbooth.port"
 RESERVED_LABEL_PREFIX = "io.codingbooth."
 # Where the booth sees the code directory (CodingBooth's image contract).
 CODE_MOUNT = "/home/coder/code"
+# Where the inner daemon keeps its images and containers (the data volume's target).
+DOCKER_DATA = "/var/lib/docker"
 
 
 def legacy_instance(name: str, port: int) -> str:
