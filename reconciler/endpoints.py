@@ -38,6 +38,15 @@ SOCKET_DIR = "/booth-docker"
 # Readiness asks the daemon's own unix socket inside the sidecar: it needs no client
 # certificate and answers as soon as the daemon serves.
 LOCAL_SOCKET = "/var/run/docker.sock"
+# The ``tcp`` listener's ping, asked inside the sidecar's namespace: by booth's readiness
+# wait, by the wait of ``--format docker`` and by the Kubernetes startup probe.
+PING_URL = f"http://127.0.0.1:{DAEMON_PORT}/_ping"
+
+
+def http_ping(url: str = PING_URL) -> str:
+    """A shell command that fetches ``url``: with wget, or with busybox's where a DinD
+    image has no wget of its own."""
+    return f"wget -q -O- {url} || busybox wget -q -O- {url}"
 
 
 class InnerListener(StrEnum):

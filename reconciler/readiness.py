@@ -17,10 +17,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.endpoints import LOCAL_SOCKET, InnerListener
+from reconciler.endpoints import LOCAL_SOCKET, PING_URL, InnerListener, http_ping
 from reconciler.engine import Engine
 from reconciler.errors import EngineError, NotReadyError
-from reconciler.ports import DAEMON_PORT
 
 LOG_TAIL_LINES = 15
 # What dockerd logs when its shutdown is done (stable since Docker 1.12). After it, the
@@ -51,9 +50,9 @@ while :; do
   sleep "$delay"
 done
 """
-HTTP_SETUP = "url=http://127.0.0.1:{port}/_ping"
 # Inserted as they are (not formatted again).
-HTTP_PROBE = '{ wget -q -O- "$url" || busybox wget -q -O- "$url"; }'
+HTTP_SETUP = f"url={PING_URL}"
+HTTP_PROBE = "{ " + http_ping('"$url"') + "; }"
 SOCKET_SETUP = "sock={socket}"
 SOCKET_PROBE = '[ -S "$sock" ] && docker -H "unix://$sock" version --format "{{.Server.Version}}"'
 
@@ -61,7 +60,7 @@ SOCKET_PROBE = '[ -S "$sock" ] && docker -H "unix://$sock" version --format "{{.
 def probe_script(listener: InnerListener, timeout: float) -> str:
     """The shell loop that answers ``ready`` once the daemon does, or exits 1."""
     if listener == InnerListener.TCP:
-        setup, probe = HTTP_SETUP.format(port=DAEMON_PORT), HTTP_PROBE
+        setup, probe = HTTP_SETUP, HTTP_PROBE
     else:
         setup, probe = SOCKET_SETUP.format(socket=LOCAL_SOCKET), SOCKET_PROBE
     return READY_SCRIPT.format(timeout=max(1, int(timeout + 0.999)), setup=setup, probe=probe)

@@ -25,10 +25,10 @@ from reconciler.endpoints import (
     LOCAL_SOCKET,
     SERVER_TLS_DIR,
     InnerListener,
+    http_ping,
 )
 from reconciler.model import Resource, Role
 from reconciler.plan import Op, Plan, Step
-from reconciler.ports import DAEMON_PORT
 
 _TLS = InnerListener.TLS
 STDIN_NOTE = (
@@ -234,8 +234,7 @@ def _wait(step: Step, _instance: str, _state: _State) -> Lines:
     sidecar does."""
     listener = step.desired.inner_listener if step.desired is not None else None
     if listener in (None, InnerListener.TCP):
-        url = f"http://127.0.0.1:{DAEMON_PORT}/_ping"
-        probe = ["sh", "-c", f"wget -q -O- {url} || busybox wget -q -O- {url}"]
+        probe = ["sh", "-c", http_ping()]
     else:
         probe = ["docker", "-H", f"unix://{LOCAL_SOCKET}", "version"]
     running = shell_line("docker", "inspect", "--format", "{{.State.Running}}", step.name)
