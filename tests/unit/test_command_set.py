@@ -13,7 +13,7 @@ import pytest
 from reconciler import commands
 from reconciler.cli import build_parser, main
 from reconciler.command_set import COMMANDS, NAMES
-from reconciler.session_cli import is_session
+from reconciler.session_cli import GLOBAL_OPTIONS, is_session
 
 PACKAGE = Path(__file__).resolve().parents[2] / "reconciler"
 
@@ -66,3 +66,17 @@ def test_only_the_entry_points_import_cli() -> None:
     importers = sorted(p.stem for p in PACKAGE.glob("*.py") if "reconciler.cli" in _imports(p.stem))
     assert importers == ["__main__"]
     assert "reconciler.commands" in _imports("cli")
+
+
+def test_the_session_knows_the_parsers_global_options() -> None:
+    """``session_cli`` skips booth's global options before a command without building
+    the parser: its table must be the parser's."""
+    parser = build_parser()
+    own = {"-h", "--help", "--version"}
+    options = {
+        spelling: 0 if action.nargs == 0 else 1
+        for action in parser._actions
+        for spelling in action.option_strings
+        if spelling not in own
+    }
+    assert options == GLOBAL_OPTIONS
