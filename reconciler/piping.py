@@ -18,6 +18,7 @@ import contextlib
 import os
 import select
 import socket
+import ssl
 import struct
 from collections.abc import Iterator
 
@@ -82,7 +83,17 @@ def piped(stream: Stream, *, stdin_fd: int = 0) -> Iterator[tuple[bytes | None, 
 
 def close_input(stream: Stream) -> None:
     """Shut the write half: the engine then closes the booth's stdin (``StdinOnce``). A
-    socket and an SSH channel both take ``shutdown(SHUT_WR)``."""
+    socket and an SSH channel both take ``shutdown(SHUT_WR)``.
+
+    A TLS socket's own ``shutdown`` drops its TLS session, and every later read would
+    return raw records (the exec's output as ciphertext): its TCP write half is shut
+    under the session instead (``socket.socket.shutdown``, the base class's public
+    method), which the engine reads as the end of its stdin (Go's TLS reader answers a
+    clean EOF between records with ``io.EOF``), while its output keeps arriving."""
+    if isinstance(stream, ssl.SSLSocket):
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(stream, socket.SHUT_WR)
+        return
     shutdown = getattr(stream, "shutdown", None)
     if shutdown is not None:
         with contextlib.suppress(OSError, EOFError):

@@ -48,6 +48,9 @@ def test_apply_plan_status_exec_destroy(
 
     inner = b.cli("exec", "--", "docker", "version", "--format", "{{.Server.Os}}")
     assert (inner.rc, inner.stdout.strip()) == (0, "linux"), inner.explain()
+    # stdin ends (a half-close, over TLS too) and the output still arrives after it.
+    piped = b.cli("exec", "-i", "--", "sh", "-c", "cat; echo done >&2", stdin="piped\n")
+    assert (piped.rc, piped.stdout, piped.stderr) == (0, "piped\n", "done\n"), piped.explain()
 
     b.ok("destroy", "--volumes")
     assert labelled_containers(docker_client, b.instance) == {}
