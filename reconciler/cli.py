@@ -26,6 +26,7 @@ from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, BoothError, ConfigEr
 from reconciler.help_text import EPILOG, RENDER_DESCRIPTION, RUN_DESCRIPTION
 
 if TYPE_CHECKING:
+    from reconciler.config_table import ConfigSource
     from reconciler.context_hashing import ContextHashing
     from reconciler.execute import BeforeStep
 
@@ -327,10 +328,10 @@ def main(
         logs.configure(args.log_format, -1 if args.quiet else min(args.verbose, 1))
         if command is not None and args.command not in ("plan", "apply", "run", "render", "exec"):
             raise ConfigError(f"booth {args.command}: takes no command after --")
-        prefetched = _prefetch(args)
+        config, prefetched = _prefetch(args)
         from reconciler import commands
 
-        return commands.run(args, command, before_step, prefetched)
+        return commands.run(args, command, before_step, prefetched, config)
     except BoothError as err:
         _print_error(str(err))
         return err.exit_code
@@ -342,19 +343,27 @@ def main(
         return EXIT_ERROR
 
 
-def _prefetch(args: argparse.Namespace) -> ContextHashing | None:
-    """For an online ``plan`` or an ``apply``: begin hashing the build context before the
-    modules that read the config are imported (``context_hashing.prefetch``). For every
-    command that asks the engine, begin an SSH engine's login (``engine_connect.prestart``)."""
+def _prefetch(args: argparse.Namespace) -> tuple[ConfigSource, ContextHashing | None]:
+    """The command's one read of the config; for an online ``plan`` or an ``apply``, read
+    now to begin hashing the build context before the modules that validate the config
+    are imported (``context_hashing.prefetch``). For every command that asks the engine,
+    begin an SSH engine's login (``engine_connect.prestart``)."""
     if args.command in CONNECTING and not getattr(args, "offline", False):
         from reconciler.engine_connect import prestart
 
         prestart(getattr(args, "context", None))
+    from reconciler.config_table import ConfigSource
+
+    config = ConfigSource(args.directory, args.config)
     if args.command not in ("plan", "apply") or getattr(args, "offline", False):
-        return None
+        return config, None
     from reconciler.context_hashing import prefetch
 
-    return prefetch(args.directory, args.config)
+    try:
+        document = config.document()
+    except ConfigError:  # raised again where the command reads its config
+        return config, None
+    return config, prefetch(document)
 
 
 def run() -> NoReturn:

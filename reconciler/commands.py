@@ -8,7 +8,8 @@ import sys
 from typing import TYPE_CHECKING
 
 from reconciler import colour, render
-from reconciler.config import CliInputs, load_run_mode
+from reconciler.config import CliInputs, run_mode_from
+from reconciler.config_table import ConfigSource
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, ConfigError
 from reconciler.logs import get_logger
 from reconciler.model import ActualState, Kind, Role
@@ -31,6 +32,7 @@ def run(
     command: tuple[str, ...] | None,
     before_step: BeforeStep | None,
     prefetched: ContextHashing | None = None,
+    config: ConfigSource | None = None,
 ) -> int:
     handlers = {
         "plan": cmd_plan,
@@ -58,6 +60,7 @@ def run(
         before_step=before_step,
         connect=connector(getattr(args, "context", None)),
         prefetched=prefetched,
+        source=config,
     )
     try:
         return handlers[args.command](args, workspace)
@@ -267,7 +270,8 @@ def run_codingbooth(session: SessionArgs, before_step: BeforeStep | None) -> int
         build_args=session.build_args,
         login_shell=True,
     )
-    mode = load_run_mode(session.code_dir, session.config_file, cli)
+    source = ConfigSource(session.code_dir, session.config_file)
+    mode = run_mode_from(source.document(), cli)
     verbose = session.verbose or (mode.verbose and not session.quiet)
     logs.configure(session.log_format, -1 if session.quiet else int(verbose))
     workspace = Workspace(
@@ -275,6 +279,7 @@ def run_codingbooth(session: SessionArgs, before_step: BeforeStep | None) -> int
         progress=choose(session.log_format, session.quiet),
         before_step=before_step,
         connect=connector(session.context),
+        source=source,
     )
     try:
         if session.dryrun or mode.dryrun:
