@@ -1,8 +1,10 @@
-"""One booth workspace: connect → lock → observe → plan → execute, written once.
+"""One booth workspace: its config (read once), its engine (connected once), a command each.
 
 The CLI turns arguments into a :class:`Target` and calls a method; tests and other
-front ends can do the same. ``destroy`` and ``status`` need only what identifies the
-instance, so a config whose ports or run-args no longer parse cannot block clean-up.
+front ends can do the same. What changes the engine runs through the one flow of
+``flow.py`` (lock → observe → plan → preflight → execute). ``destroy`` and ``status``
+need only what identifies the instance, so a config whose ports or run-args no longer
+parse cannot block clean-up.
 """
 
 from __future__ import annotations
