@@ -219,12 +219,6 @@ class ContextWalk:
         return hash_context(self.context_dir, self.matcher, self.skip)
 
 
-# The context's place in a fingerprint when the build reads no file of it: nothing in
-# the code dir can change the image, so no walk, and no rebuild for the context's sake
-# (``reconcile``: a context field counts only between two real hashes).
-CONTEXT_UNREAD = "unread"
-
-
 @attrs.frozen
 class BuildInputs:
     """A build's fingerprint but the context's hash, which :attr:`walk` gives.

@@ -1,4 +1,4 @@
-"""Per-instance certificates for the ``tls`` endpoint, kept inside the instance's containers.
+"""Per-instance certificates for the ``tls`` listener, kept inside the instance's containers.
 
 When a sidecar is created, booth makes a fresh CA, a server certificate for
 ``localhost``/``127.0.0.1`` and a client certificate (P-256 EC keys: milliseconds), and

@@ -12,18 +12,22 @@ import gc
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from reconciler import __version__, logs
+from reconciler import __version__, colour, logs, session_cli
+from reconciler.argparse_private import DashDashValueParser
 from reconciler.cli_words import (
     attach_hint,
     check_misspelled_command,
     check_utf8,
     split_command,
 )
-from reconciler.completion import DIRECTORY, FILE, SHELLS
+from reconciler.codingbooth import CODINGBOOTH_VERSION
+from reconciler.command_set import BY_NAME, COMMANDS, HELP_WORD, NAMES, VERSION_WORD
+from reconciler.completion import DIRECTORY, FILE, script
 from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, BoothError, ConfigError, shown
-from reconciler.help_text import EPILOG, RENDER_DESCRIPTION, RUN_DESCRIPTION
+from reconciler.help_text import EPILOG
+from reconciler.interrupts import terminate_as_interrupt
 
 if TYPE_CHECKING:
     from reconciler.config_table import ConfigSource
@@ -31,22 +35,14 @@ if TYPE_CHECKING:
     from reconciler.execute import BeforeStep
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse exits 2 on usage errors; 2 means "changes pending" here, so raise."""
+class _Parser(DashDashValueParser):
+    """argparse exits 2 on usage errors; 2 means "changes pending" here, so raise.
+    (``-p=--`` keeps its value: ``argparse_private``.)"""
 
     def error(self, message: str) -> NoReturn:
         # `booth: error: ` is added once, by _print_error; a subcommand names itself.
         command = self.prog.removeprefix("booth").strip()
         raise ConfigError(f"{command}: {message}" if command else message)
-
-    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> Any:
-        # `-p=--`, `--config=--`: argparse (3.11, 3.12) drops the `--` as if it were the
-        # end of options and stores an empty list. Written after `=`, it is the value.
-        if action.option_strings and action.nargs is None and arg_strings == ["--"]:
-            value = self._get_value(action, "--")
-            self._check_value(action, value)
-            return value
-        return super()._get_values(action, arg_strings)
 
 
 def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -92,41 +88,6 @@ def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
 
 
-def _inputs(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-p",
-        "--publish",
-        action="append",
-        default=[],
-        metavar="SPEC",
-        help="publish a port, like docker run -p (repeatable)",
-    )
-    parser.add_argument(
-        "--run-arg",
-        action="append",
-        default=[],
-        metavar="ARG",
-        help="add a docker run argument, e.g. --run-arg=-e --run-arg=FOO=1",
-    )
-
-
-def _pull(parser: argparse.ArgumentParser, help_text: str) -> None:
-    parser.add_argument("--pull", action="store_true", help=help_text)
-
-
-def _plan_format(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print the plan as JSON")
-    formats = ("text", "json", "docker")
-    docker = "docker: the same changes as docker commands (apply/destroy: with --dry-run)"
-    parser.add_argument("--format", choices=formats, help=f"text (default), json, {docker}")
-
-
-PULL_HELP = (
-    "pull the booth's and the sidecar's images again first (as `pull = true`); a "
-    "container running an older image is replaced, a build pulls its base images"
-)
-
-
 def _takes_command(parser: argparse.ArgumentParser) -> None:
     """Show ``[-- CMD...]`` in the usage: the words after ``--`` are split off before
     argparse sees them (``cli.split_command``), so it cannot know about them."""
@@ -143,119 +104,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=version_line())
     _common(parser, suppress=False)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    plan = commands.add_parser("plan", help="show what apply would change")
-    _inputs(plan)
-    _plan_format(plan)
-    plan.add_argument(
-        "--detailed-exitcode",
-        action="store_true",
-        help="exit 2 when changes are pending, 0 when none",
-    )
-    plan.add_argument(
-        "--offline",
-        action="store_true",
-        help="plan against an empty actual state, without contacting Docker",
-    )
-    _pull(
-        plan,
-        "pull the images first and show what apply with pull = true would do (a plan "
-        "pulls only with this flag)",
-    )
-
-    apply = commands.add_parser("apply", help="converge the booth to the configuration")
-    _inputs(apply)
-    apply.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
-    _plan_format(apply)
-    _pull(apply, PULL_HELP)
-
-    destroy = commands.add_parser("destroy", help="remove everything booth created")
-    destroy.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
-    destroy.add_argument("--volumes", action="store_true", help="also remove the data volume")
-    _plan_format(destroy)
-
-    status = commands.add_parser("status", help="show the booth's resources and their state")
-    status.add_argument("--json", action="store_true", help="print status as JSON")
-
-    run = commands.add_parser(
-        "run",
-        help="apply, attach to the booth, stop it on exit",
-        description=RUN_DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    _inputs(run)
-    _pull(run, PULL_HELP)
-    run.add_argument(
-        "-i",
-        "--interactive",
-        action="store_true",
-        help="keep stdin open without a terminal and pass it to the booth (docker run -i)",
-    )
-
-    render = commands.add_parser(
-        "render",
-        help="print the booth for another platform (kubernetes)",
-        description=RENDER_DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    render.add_argument("platform", choices=("kubernetes",), help="what to render for")
-    render.add_argument("--namespace", metavar="NS", help="namespace of every object")
-    render.add_argument(
-        "--code-volume",
-        choices=("empty-dir", "claim"),
-        default="empty-dir",
-        help="what holds the code directory in the Pod (default: empty-dir)",
-    )
-    _inputs(render)
-
-    exec_ = commands.add_parser(
-        "exec",
-        help="run a command in the running booth (default: a login shell)",
-        description="Run CMD (default: a login shell) in the running booth, like `docker "
-        "exec -it` when stdin is a terminal (raw mode, resizes follow) and like `docker exec` "
-        "otherwise. The exit code is the command's.",
-    )
-    exec_.add_argument(
-        "-i",
-        "--interactive",
-        action="store_true",
-        help="pass stdin on when it is not a terminal, like docker exec -i",
-    )
-    logs = commands.add_parser("logs", help="show the booth's or the sidecar's log")
-    logs.add_argument(
-        "container", nargs="?", choices=("booth", "sidecar"), default="booth", help="whose log"
-    )
-    logs.add_argument("-f", "--follow", action="store_true", help="keep following the log")
-    logs.add_argument("--tail", type=_count, metavar="N", help="only the last N lines")
-    doctor = commands.add_parser(
-        "doctor", help="check this machine and engine for what a booth needs"
-    )
-    doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
-    list_ = commands.add_parser("list", help="list every booth on the engine (any code directory)")
-    list_.add_argument("--json", action="store_true", help="print the list as JSON")
-    completion = commands.add_parser("completion", help="print a shell completion script")
-    completion.add_argument("shell", choices=SHELLS)
-
-    for sub in (plan, apply, destroy, status, run, render, exec_, logs, doctor, list_, completion):
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        sub = subparsers.add_parser(
+            command.name,
+            help=command.summary,
+            description=command.description,
+            formatter_class=argparse.HelpFormatter
+            if command.wrap_description
+            else argparse.RawDescriptionHelpFormatter,
+        )
+        command.options(sub)
         _common(sub, suppress=True)
-    for sub in (plan, apply, run, render, exec_):
-        _takes_command(sub)
+        if command.takes_command:
+            _takes_command(sub)
     return parser
 
 
 def version_line() -> str:
     """booth's version, and the CodingBooth release whose command line and images it
     follows (the default image version)."""
-    from reconciler.codingbooth import CODINGBOOTH_VERSION
-
     return f"booth {__version__} (CodingBooth {CODINGBOOTH_VERSION} compatible)"
-
-
-def _count(text: str) -> int:
-    if not text.isascii() or not text.isdigit():
-        raise argparse.ArgumentTypeError(f"expected a number of lines, not {text!r}")
-    return int(text)
 
 
 def _parse(words: list[str]) -> argparse.Namespace:
@@ -266,25 +135,6 @@ def _parse(words: list[str]) -> argparse.Namespace:
     if args.verbose and args.quiet:
         raise ConfigError("-v/--verbose and -q/--quiet contradict each other: give one of them")
     return args
-
-
-COMMANDS = (
-    "plan",
-    "apply",
-    "destroy",
-    "status",
-    "run",
-    "render",
-    "exec",
-    "logs",
-    "doctor",
-    "list",
-    "completion",
-)
-
-
-# The commands that ask the engine (``render`` and ``completion`` do not).
-CONNECTING = ("plan", "apply", "destroy", "status", "run", "exec", "logs", "doctor")
 
 
 def main(
@@ -303,35 +153,25 @@ def main(
     words, command = split_command(given)
     logs.configure("auto", 0)
     if argv is None if as_program is None else as_program:
-        from reconciler.interrupts import terminate_as_interrupt
-
         terminate_as_interrupt()
     try:
         check_utf8(given)
-        from reconciler import session_cli
-
         # CodingBooth's two words that are not a session (`coding-booth version`, `help`).
         word = session_cli.first_word(words)
-        if word == "version":
+        if word == VERSION_WORD:
             print(version_line())
             return 0
-        if word == "help":
+        if word == HELP_WORD:
             build_parser().print_help()
             return 0
-
-        if session_cli.is_session(given, COMMANDS):
-            check_misspelled_command(given, session_cli.GLOBAL_OPTIONS, COMMANDS)
+        if session_cli.is_session(given, NAMES):
+            check_misspelled_command(given, session_cli.GLOBAL_OPTIONS, NAMES)
+            # Deferred: the pipeline (config, TOML, hashing, the workspace) costs
+            # `booth --help`, `completion` and a usage error ~90 ms they do not need.
             from reconciler import commands
 
             return commands.run_codingbooth(session_cli.parse(given), before_step)
-        args = _parse(words)
-        logs.configure(args.log_format, -1 if args.quiet else min(args.verbose, 1))
-        if command is not None and args.command not in ("plan", "apply", "run", "render", "exec"):
-            raise ConfigError(f"booth {args.command}: takes no command after --")
-        config, prefetched = _prefetch(args)
-        from reconciler import commands
-
-        return commands.run(args, command, before_step, prefetched, config)
+        return _run_command(_parse(words), command, before_step)
     except BoothError as err:
         _print_error(str(err))
         return err.exit_code
@@ -343,21 +183,46 @@ def main(
         return EXIT_ERROR
 
 
+def _run_command(
+    args: argparse.Namespace, command: tuple[str, ...] | None, before_step: BeforeStep | None
+) -> int:
+    """``booth COMMAND``: ``completion`` is the parser's own; every other command runs in
+    a workspace (``commands.HANDLERS``)."""
+    logs.configure(args.log_format, -1 if args.quiet else min(args.verbose, 1))
+    chosen = BY_NAME[args.command]
+    if command is not None and not chosen.takes_command:
+        raise ConfigError(f"booth {args.command}: takes no command after --")
+    if not chosen.in_workspace:
+        sys.stdout.write(script(build_parser(), args.shell))
+        return 0
+    config, prefetched = _prefetch(args)
+    from reconciler import commands  # deferred: see main
+
+    return commands.run(args, command, before_step, prefetched, config)
+
+
 def _prefetch(args: argparse.Namespace) -> tuple[ConfigSource, ContextHashing | None]:
     """The command's one read of the config; for an online ``plan`` or an ``apply``, read
     now to begin hashing the build context before the modules that validate the config
     are imported (``context_hashing.prefetch``). For every command that asks the engine,
     begin an SSH engine's login (``engine_connect.prestart``)."""
-    if args.command in CONNECTING and not getattr(args, "offline", False):
-        from reconciler.engine_connect import prestart
-
-        prestart(getattr(args, "context", None))
+    # Deferred, as engine_connect: config_table loads attrs and the TOML reader, which
+    # --help and completion do not need.
     from reconciler.config_table import ConfigSource
 
     config = ConfigSource(args.directory, args.config)
-    if args.command not in ("plan", "apply") or getattr(args, "offline", False):
+    if getattr(args, "offline", False):
         return config, None
-    from reconciler.context_hashing import prefetch
+    chosen = BY_NAME[args.command]
+    if chosen.connects:
+        # Deferred, as `commands`: engine_connect reads the docker CLI's config (json,
+        # hashlib, the config's modules), which --help and completion do not need.
+        from reconciler.engine_connect import prestart
+
+        prestart(getattr(args, "context", None))
+    if not chosen.hashes_context:
+        return config, None
+    from reconciler.context_hashing import prefetch  # deferred: as engine_connect
 
     try:
         document = config.document()
@@ -385,8 +250,6 @@ def run() -> NoReturn:
 
 
 def _print_error(message: str) -> None:
-    from reconciler import colour
-
     one_line = " ".join(message.split("\n"))
     label = colour.paint("error:", colour.RED, colour.BOLD, on=colour.enabled(sys.stderr))
     print(f"booth: {label} {shown(one_line)}", file=sys.stderr)

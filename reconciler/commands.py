@@ -5,18 +5,23 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from reconciler import colour, render
+from reconciler import colour, listing, logs, render
+from reconciler.command_set import COMMANDS
 from reconciler.config import CliInputs, run_mode_from
 from reconciler.config_table import ConfigSource
+from reconciler.desired import build_cluster_desired
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, ConfigError
 from reconciler.logs import get_logger
 from reconciler.model import ActualState, Kind, Role
-from reconciler.plan import Plan
-from reconciler.progress import Progress
+from reconciler.plan import Plan, make_plan
+from reconciler.progress import Progress, choose
+from reconciler.reconcile import reconcile
 from reconciler.remote import as_dict, describe, reach_hints
 from reconciler.session_cli import SessionArgs
+from reconciler.status import status_rows
 from reconciler.workspace import Outcome, Target, Workspace, connector
 
 log = get_logger()
@@ -34,19 +39,9 @@ def run(
     prefetched: ContextHashing | None = None,
     config: ConfigSource | None = None,
 ) -> int:
-    handlers = {
-        "plan": cmd_plan,
-        "apply": cmd_apply,
-        "destroy": cmd_destroy,
-        "status": cmd_status,
-        "run": cmd_run,
-        "render": cmd_render,
-        "exec": lambda args, workspace: _exec(workspace, command, args.interactive),
-        "logs": cmd_logs,
-        "doctor": cmd_doctor,
-        "list": cmd_list,
-        "completion": cmd_completion,
-    }
+    """``booth COMMAND`` (``args.command``, one of ``command_set.COMMANDS`` that runs in a
+    workspace) with its parsed ``args`` and the words after ``--``."""
+    args.cmds = command  # what `exec` runs; the others read it through the workspace
     cli = CliInputs(
         publish=tuple(getattr(args, "publish", ())),
         run_args=tuple(getattr(args, "run_arg", ())),
@@ -63,7 +58,7 @@ def run(
         source=config,
     )
     try:
-        return handlers[args.command](args, workspace)
+        return HANDLERS[args.command](args, workspace)
     finally:
         workspace.close()
 
@@ -76,6 +71,7 @@ def _printer(
 
     def print_plan(plan: Plan, _actual: ActualState) -> None:
         if docker:
+            # Deferred: docker_args and shlex, only for --format docker.
             from reconciler.render_docker import plan_docker
 
             sys.stdout.write(plan_docker(plan))
@@ -158,8 +154,6 @@ def _report_done(what: str, outcome: Outcome, as_json: bool) -> None:
 
 
 def cmd_status(args: argparse.Namespace, workspace: Workspace) -> int:
-    from reconciler.status import status_rows
-
     config, desired, actual = workspace.observed()
     rows = status_rows(desired, actual)
     info = workspace.engine().identity()
@@ -177,6 +171,8 @@ def cmd_status(args: argparse.Namespace, workspace: Workspace) -> int:
 def cmd_run(args: argparse.Namespace, workspace: Workspace) -> int:
     """With a terminal on stdin, a ``docker run -it`` session (see ``session.py``); with
     ``-i``, ``docker run -i``; otherwise ``docker run``."""
+    # Deferred: the session loads the executor (tarfile, bz2, lzma, the certificates),
+    # which a plan that changes nothing never needs.
     from reconciler.session import Attach
 
     if os.isatty(0):
@@ -185,8 +181,7 @@ def cmd_run(args: argparse.Namespace, workspace: Workspace) -> int:
 
 
 def cmd_render(args: argparse.Namespace, workspace: Workspace) -> int:
-    from reconciler.desired import build_cluster_desired
-    from reconciler.kubernetes import render_kubernetes
+    from reconciler.kubernetes import render_kubernetes  # deferred: yaml
 
     # A rendering asks no engine, and builds nothing (the cluster runs the image's tag).
     with workspace.loading(offline=True, background=False) as loading:
@@ -206,20 +201,20 @@ def cmd_render(args: argparse.Namespace, workspace: Workspace) -> int:
     return EXIT_OK
 
 
-def _exec(workspace: Workspace, command: tuple[str, ...] | None, interactive: bool) -> int:
-    from reconciler.booth_exec import exec_in_booth
+def cmd_exec(args: argparse.Namespace, workspace: Workspace) -> int:
+    from reconciler.booth_exec import exec_in_booth  # deferred: termios, tty, the terminal
 
-    return exec_in_booth(workspace, command, interactive=interactive)
+    return exec_in_booth(workspace, args.cmds, interactive=args.interactive)
 
 
 def cmd_logs(args: argparse.Namespace, workspace: Workspace) -> int:
-    from reconciler.booth_exec import show_logs
+    from reconciler.booth_exec import show_logs  # deferred: as in cmd_exec
 
     return show_logs(workspace, Role(args.container), follow=args.follow, tail=args.tail)
 
 
 def cmd_doctor(args: argparse.Namespace, workspace: Workspace) -> int:
-    from reconciler import doctor
+    from reconciler import doctor  # deferred: its probes (preflight, readiness)
 
     config, desired = workspace.load()
     checks = doctor.run_checks(workspace.engine, config, desired)
@@ -232,21 +227,11 @@ def cmd_doctor(args: argparse.Namespace, workspace: Workspace) -> int:
 
 def cmd_list(args: argparse.Namespace, workspace: Workspace) -> int:
     """Every booth on the engine; needs no config (any directory will do)."""
-    from reconciler import listing
-
     rows = listing.list_booths(workspace.engine())
     if args.json:
         sys.stdout.write(listing.render_json(rows))
     else:
         sys.stdout.write(listing.render_text(rows, coloured=colour.enabled(sys.stdout)))
-    return EXIT_OK
-
-
-def cmd_completion(args: argparse.Namespace, _workspace: Workspace) -> int:
-    from reconciler.cli import build_parser
-    from reconciler.completion import script
-
-    sys.stdout.write(script(build_parser(), args.shell))
     return EXIT_OK
 
 
@@ -257,9 +242,7 @@ def run_codingbooth(session: SessionArgs, before_step: BeforeStep | None) -> int
     As CodingBooth runs them: the command after ``--`` (or ``cmds``) in a login shell,
     stdin always passed to the booth (``-i``; a TTY too when stdin and stdout are both
     terminals), and a booth another session runs never replaced."""
-    from reconciler import logs
-    from reconciler.progress import choose
-    from reconciler.session import Attach, refuse_taking_over
+    from reconciler.session import Attach, refuse_taking_over  # deferred: as in cmd_run
 
     if session.verbose and session.quiet:
         raise ConfigError("command line: -v/--verbose and -q/--quiet exclude each other")
@@ -306,8 +289,7 @@ def _print_dryrun(workspace: Workspace, *, attach: Attach | None) -> int:
     None, is the plan alone); a session's with the booth in the foreground and its
     clean-up after (``render_session.py``). Nothing is pulled or changed, as with
     CodingBooth."""
-    from reconciler.plan import make_plan
-    from reconciler.reconcile import reconcile
+    # Deferred: docker_args and shlex, only for --dryrun.
     from reconciler.render_docker import plan_docker
     from reconciler.render_session import session_docker
 
@@ -324,6 +306,12 @@ def _print_dryrun(workspace: Workspace, *, attach: Attach | None) -> int:
 
 
 def _progress(args: argparse.Namespace) -> Progress:
-    from reconciler.progress import choose
-
     return choose(args.log_format, args.quiet)
+
+
+Handler = Callable[[argparse.Namespace, Workspace], int]
+# ``cmd_NAME`` above for each command of the one declaration (``command_set.COMMANDS``)
+# that runs in a workspace: a command without its function fails at import.
+HANDLERS: Mapping[str, Handler] = {
+    command.name: globals()[f"cmd_{command.name}"] for command in COMMANDS if command.in_workspace
+}

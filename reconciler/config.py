@@ -20,7 +20,7 @@ from reconciler.config_parity import PARITY_KEYS, expanded_list, read_parity
 from reconciler.config_reader import KeyReader
 from reconciler.config_table import ConfigDocument, RunMode, read_document, read_run_mode
 from reconciler.configfile import toml_text
-from reconciler.endpoints import DEFAULT_ENDPOINT, DaemonEndpoint
+from reconciler.endpoints import DEFAULT_INNER_LISTENER, InnerListener
 from reconciler.errors import ConfigError
 from reconciler.flags import ParseContext
 from reconciler.ports import PortSet, SourcedSpec, build_port_set
@@ -107,7 +107,7 @@ class BoothConfig:
     booth_fields: ContainerFields
     namespace_fields: ContainerFields
     warnings: tuple[str, ...] = ()
-    daemon_endpoint: DaemonEndpoint = DEFAULT_ENDPOINT
+    daemon_endpoint: InnerListener = DEFAULT_INNER_LISTENER
     build: BuildSpec | None = None  # the image booth builds for the booth, if any
     silence_build: bool = False
     keep_alive: bool = False  # `booth run` leaves the booth running when it ends
@@ -283,8 +283,8 @@ def build_config(
     ready_timeout = reader.number("ready-timeout", DEFAULT_READY_TIMEOUT, 0, 86400)
     keep_dind_data = reader.boolean("keep-dind-data", True)
     allow_daemon_port = reader.boolean("allow-daemon-port", False)
-    endpoint = reader.string("daemon-endpoint", DEFAULT_ENDPOINT.value)
-    if endpoint not in tuple(DaemonEndpoint):
+    listener = reader.string("daemon-endpoint", DEFAULT_INNER_LISTENER.value)
+    if listener not in tuple(InnerListener):
         raise reader.fail("daemon-endpoint", "one of tls, unix, tcp")
     config_cmds, cmd_warnings = expanded_list(reader, "cmds", env)
     cmds = cli.cmds if cli.cmds is not None else config_cmds
@@ -339,7 +339,7 @@ def build_config(
             *run_arg_warnings,
             *routed.warnings,
         ),
-        daemon_endpoint=DaemonEndpoint(endpoint),
+        daemon_endpoint=InnerListener(listener),
         build=parity.build,
         silence_build=parity.silence_build,
         keep_alive=parity.keep_alive,

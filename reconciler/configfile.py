@@ -186,7 +186,14 @@ def code_directory(text: str) -> Path:
         raise ConfigError(f"{what}: cannot use {path}: {_reason(err)}") from None
     if not stat.S_ISDIR(info.st_mode):
         raise ConfigError(f"{what}: not a directory")
-    return path.resolve()
+    resolved = path.resolve()
+    if ":" in str(resolved):
+        # The booth's code mount is a ``HostConfig.Binds`` entry, which splits on ':'.
+        raise ConfigError(
+            f"{what}: {resolved} contains ':', which a Docker bind mount cannot carry; "
+            "move or rename the directory"
+        )
+    return resolved
 
 
 def config_location(code: Path, config_file: str | None) -> tuple[Path, str]:

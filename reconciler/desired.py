@@ -14,9 +14,10 @@ import attrs
 
 from reconciler.codingbooth import BuildSpec
 from reconciler.config import BoothConfig
-from reconciler.endpoints import SOCKET_DIR, DaemonEndpoint, booth_env, sidecar_command
+from reconciler.endpoints import SOCKET_DIR, InnerListener, booth_env, sidecar_command
 from reconciler.model import (
     CODE_MOUNT,
+    DOCKER_DATA,
     LABEL_CODE_DIR,
     LABEL_PORT,
     DesiredGraph,
@@ -28,10 +29,11 @@ from reconciler.model import (
 )
 from reconciler.ports import PortSet
 from reconciler.runargs import ContainerFields
+from reconciler.volumes import BINDS, VolumeSpec, split_volume
 
 # The seed's endpoint (``daemon-endpoint = "tcp"``); ``endpoints.py`` has all three.
-DOCKER_HOST_IN_BOOTH = booth_env(DaemonEndpoint.TCP)[0].partition("=")[2]
-SIDECAR_COMMAND = tuple(sidecar_command(DaemonEndpoint.TCP))
+DOCKER_HOST_IN_BOOTH = booth_env(InnerListener.TCP)[0].partition("=")[2]
+SIDECAR_COMMAND = tuple(sidecar_command(InnerListener.TCP))
 # /run is a tmpfs in the sidecar, as on a real host: it is empty after every start. An
 # unclean stop (engine restart, docker kill, OOM) otherwise leaves the inner daemon's pid
 # files behind; docker:dind's entrypoint deletes only docker*.pid, and a stale
@@ -69,20 +71,20 @@ def build_desired(config: BoothConfig) -> DesiredGraph:
             make_resource(Role.VOLUME, names[Role.VOLUME], {"Driver": "local"}, {"driver": "local"})
         )
     volume = names[Role.VOLUME] if config.keep_dind_data else None
-    endpoint = config.daemon_endpoint
+    listener = config.daemon_endpoint
     sidecar = _sidecar(config, names[Role.NETWORK], volume)
     sidecar_resource = make_resource(
-        Role.SIDECAR, names[Role.SIDECAR], *sidecar, config.ports, endpoint
+        Role.SIDECAR, names[Role.SIDECAR], *sidecar, config.ports, listener
     )
     resources.append(_with_public_env(sidecar_resource, SIDECAR_ENV))
     booth = _booth(
         config, network_mode=f"container:{names[Role.SIDECAR]}", ports=None, in_namespace=True
     )
-    if endpoint == DaemonEndpoint.UNIX:
+    if listener == InnerListener.UNIX:
         # The socket's volume; read-only is enough to connect to a socket.
         host = booth[0]["HostConfig"]
         host["VolumesFrom"] = [*host.get("VolumesFrom", []), f"{names[Role.SIDECAR]}:ro"]
-    booth_resource = make_resource(Role.BOOTH, names[Role.BOOTH], *booth, None, endpoint)
+    booth_resource = make_resource(Role.BOOTH, names[Role.BOOTH], *booth, None, listener)
     booth_resource = _with_public_env(booth_resource, _booths_own_env(config))
     resources.append(_with_code_dir(booth_resource, config))
     edges = edges_between({r.role for r in resources})
@@ -91,14 +93,14 @@ def build_desired(config: BoothConfig) -> DesiredGraph:
 
 
 def build_cluster_desired(config: BoothConfig) -> DesiredGraph:
-    """The graph ``render kubernetes`` renders. The Pod keeps the seed's ``tcp`` endpoint,
+    """The graph ``render kubernetes`` renders. The Pod keeps the seed's ``tcp`` listener,
     since booth's certificates are made and copied when booth itself creates the
     containers, and nothing does that in a cluster. A cluster builds nothing: the Pod runs
     the image's tag, which must be pushed where the cluster pulls (docs/kubernetes.md).
     Host paths in CodingBooth's variables become the Pod's own."""
     cluster_env = tuple(_cluster_value(item) for item in config.contract_env)
     cluster = attrs.evolve(
-        config, daemon_endpoint=DaemonEndpoint.TCP, build=None, contract_env=cluster_env
+        config, daemon_endpoint=InnerListener.TCP, build=None, contract_env=cluster_env
     )
     return build_desired(cluster)
 
@@ -180,11 +182,11 @@ def _sidecar(
             "Privileged": True,
             "NetworkMode": network,
             "PortBindings": bindings,
-            "Binds": [f"{volume}:/var/lib/docker"] if volume else [],
+            "Binds": [str(VolumeSpec(volume, DOCKER_DATA))] if volume else [],
             "Tmpfs": dict(SIDECAR_TMPFS),
         },
     }
-    if config.daemon_endpoint == DaemonEndpoint.UNIX:
+    if config.daemon_endpoint == InnerListener.UNIX:
         spec["Volumes"] = {SOCKET_DIR: {}}
     _merge_fields(spec, config.namespace_fields)
     return spec, container_summary(spec, config.ports)
@@ -220,7 +222,7 @@ def _booth(
         _merge_fields(spec, config.namespace_fields)
     _merge_fields(spec, config.booth_fields)
     host = spec["HostConfig"]
-    host["Binds"] = [f"{config.code_dir}:{CODE_MOUNT}", *host.get("Binds", [])]
+    host["Binds"] = [str(VolumeSpec(config.code_dir, CODE_MOUNT)), *host.get("Binds", [])]
     # CodingBooth's order: common-args, then DOCKER_HOST and its contract (-w included),
     # then the run-args (a run-arg -e overrides them), TZ last (the timezone key wins).
     contract = [*(booth_env(config.daemon_endpoint) if config.dind else ()), *config.contract_env]
@@ -343,10 +345,8 @@ def _mounts(spec: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _bind(bind: str) -> dict[str, Any]:
-    source, _, rest = bind.partition(":")
-    target, _, options = rest.partition(":")
-    kind = "bind" if source.startswith("/") else "volume"
-    return _mount(kind, source, target, "ro" in options.split(","))
+    spec = split_volume(bind, BINDS)
+    return _mount("bind" if spec.is_bind else "volume", spec.source, spec.target, spec.read_only)
 
 
 def _mount(kind: str, source: str | None, target: str, read_only: bool) -> dict[str, Any]:

@@ -9,9 +9,11 @@ import io
 import struct
 import tarfile
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol, TypeVar
 
+import requests
 import requests.exceptions
 
 from reconciler.docker_sdk import docker
@@ -85,9 +87,10 @@ def demuxed_logs(
 ) -> Iterator[tuple[bytes | None, bytes | None]]:
     """A container's log as (stdout, stderr) chunks, as ``docker logs`` splits it.
 
-    docker-py's ``logs`` joins the two streams into one: this is the same request, read
-    as its ``_multiplexed_response_stream_helper`` reads it but keeping each frame's
-    stream. A TTY container's log is one stream, as it arrives: all stdout."""
+    docker-py's ``logs`` joins the two streams into one: this is the same request, made
+    with the client's public requests API (it is a ``requests.Session``), read frame by
+    frame keeping each frame's stream. A TTY container's log is one stream, as it
+    arrives: all stdout."""
     with translated():
         tty = bool((client.inspect_container(container).get("Config") or {}).get("Tty"))
         params = {
@@ -97,18 +100,40 @@ def demuxed_logs(
             "follow": int(follow),
             "tail": "all" if tail is None else tail,
         }
-        api: Any = client  # the SDK's request helpers, private but stable across 7.x
-        response = api._get(api._url("/containers/{0}/logs", container), params=params, stream=True)
+        response = _log_request(client, container, params)
         try:
-            api._raise_for_status(response)
-            # A followed log may stay silent for long: no read timeout (as the SDK does).
-            api._disable_socket_timeout(api._get_raw_response_socket(response))
             if tty:
                 yield from ((data, None) for data in response.iter_content(None) if data)
             else:
                 yield from log_frames(response.raw)
         finally:
             response.close()
+
+
+def _log_request(
+    client: docker.APIClient, container: str, params: Mapping[str, Any]
+) -> requests.Response:
+    """``GET /containers/{id}/logs`` as the SDK's ``logs`` sends it: the API version in the
+    path, the id quoted, ``~/.docker/config.json``'s HttpHeaders (the SDK's exported
+    ``update_headers``). A followed log may stay silent for long: no read timeout (the
+    SDK removes it from the socket once the headers are in, which needs its private
+    helpers; dockerd sends the headers at once, so only the connect is bounded here)."""
+    path = urllib.parse.quote(container, safe="/:")
+    url = f"{client.base_url}/v{client.api_version}/containers/{path}/logs"
+    response = _get(client, url, params=dict(params), stream=True, timeout=(client.timeout, None))
+    try:
+        response.raise_for_status()
+    except requests.exceptions.HTTPError as err:
+        try:
+            docker.errors.create_api_error_from_http_exception(err)  # raises the SDK's error
+        finally:
+            response.close()
+    return response
+
+
+@docker.utils.update_headers
+def _get(client: docker.APIClient, url: str, **kwargs: Any) -> requests.Response:
+    return client.get(url, **kwargs)
 
 
 class _Readable(Protocol):
@@ -195,60 +220,6 @@ def split_image(image: str) -> tuple[str, str | None]:
     if repository and "/" not in tag:
         return repository, tag
     return image, "latest"
-
-
-class APIClient(docker.APIClient):
-    """The SDK's client with two differences.
-
-    requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE replace a session's own CA file on
-    every request (psf/requests#3829): the engine's CA must win, as in the docker CLI.
-
-    The engine's unversioned ``/version`` is asked once: the SDK asks it to learn the API
-    version, and booth again for the engine's identity (the plan's first line), and
-    dockerd answers it by asking containerd and runc for theirs.
-    """
-
-    _unversioned: dict[str, Any] | None = None
-
-    def seed_version(self, document: Mapping[str, Any]) -> None:
-        """The ``/version`` another client of this engine already asked (see above)."""
-        self._unversioned = dict(document)
-
-    def version(self, api_version: bool = True) -> dict[str, Any]:
-        if api_version:
-            return super().version(api_version)
-        if self._unversioned is None:
-            self._unversioned = super().version(api_version=False)
-        return self._unversioned
-
-    def merge_environment_settings(
-        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
-    ) -> Any:
-        if verify is None and isinstance(self.verify, str):
-            verify = self.verify
-        return super().merge_environment_settings(url, proxies, stream, verify, cert)
-
-
-def _patch_ssh_close() -> None:
-    """docker-py's shell-out SSH socket writes to ssh's stdin on close: after the engine
-    ended a stream (every exec does) that raises BrokenPipeError. Close quietly."""
-    try:
-        from docker.transport.sshconn import SSHSocket
-    except ImportError:  # no paramiko: ssh:// fails with its own message at connect
-        return
-    original = SSHSocket.close
-
-    def close(self: Any) -> None:
-        try:
-            original(self)
-        except OSError:
-            with contextlib.suppress(OSError):
-                self.proc.terminate()
-
-    SSHSocket.close = close  # type: ignore[method-assign]
-
-
-_patch_ssh_close()
 
 
 def client_kwargs(where: Endpoint) -> dict[str, Any]:

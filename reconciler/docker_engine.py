@@ -18,7 +18,6 @@ import requests.exceptions
 
 from reconciler import observe, remote
 from reconciler.docker_calls import (
-    APIClient,
     SdkLookups,
     build_image,
     call,
@@ -40,6 +39,7 @@ from reconciler.errors import (
 )
 from reconciler.logs import get_logger
 from reconciler.model import CODE_MOUNT, ActualState
+from reconciler.sdk_private import APIClient, hijacked_socket
 
 ATTACH_PARAMS = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
 
@@ -273,7 +273,7 @@ class DockerEngine:
                 container, command, stdin=True, tty=True, stdout=True, stderr=True
             )["Id"]
             handle: Any = self.client.exec_start(exec_id, tty=True, socket=True)
-        stream: Stream = getattr(handle, "_sock", handle)
+        stream = hijacked_socket(handle)
         return str(exec_id), stream
 
     def exec_streamed(
@@ -290,7 +290,7 @@ class DockerEngine:
                 container, command, stdin=True, tty=False, stdout=True, stderr=True
             )["Id"]
             handle: Any = self.client.exec_start(exec_id, tty=False, socket=True)
-        stream: Stream = getattr(handle, "_sock", handle)
+        stream = hijacked_socket(handle)
         return str(exec_id), stream
 
     def exec_exit_code(self, exec_id: str) -> int | None:
@@ -321,7 +321,7 @@ class DockerEngine:
         want the socket itself. Over TLS and SSH it is already the socket or channel.
         """
         handle = call(lambda: self.client.attach_socket(container, params=dict(ATTACH_PARAMS)))
-        stream: Stream = getattr(handle, "_sock", handle)
+        stream = hijacked_socket(handle)
         return stream
 
     def resize(self, container: str, rows: int, columns: int) -> None:

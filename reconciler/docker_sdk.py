@@ -47,5 +47,6 @@ _defer_import("paramiko")
 import docker  # noqa: E402  (after the deferral, which is the point)
 import docker.errors  # noqa: E402
 import docker.tls  # noqa: E402
+import docker.utils  # noqa: E402
 
 __all__ = ["docker"]

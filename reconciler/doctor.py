@@ -14,7 +14,7 @@ import attrs
 
 from reconciler import colour
 from reconciler.config import BoothConfig
-from reconciler.endpoints import DaemonEndpoint
+from reconciler.endpoints import InnerListener
 from reconciler.engine import Engine, EngineInfo
 from reconciler.errors import BoothError, EngineError
 from reconciler.model import ActualState, DesiredGraph, Kind, Role
@@ -193,8 +193,8 @@ def _inner_daemon(engine: Engine, actual: ActualState) -> Check:
         return Check(
             "inner daemon", WARN, f"sidecar {sidecar.name} is {sidecar.state}", "booth apply"
         )
-    # The daemon's own socket answers whichever endpoint the booth uses.
-    script = probe_script(DaemonEndpoint.UNIX, 1)
+    # The daemon's own socket answers whichever listener the booth uses.
+    script = probe_script(InnerListener.UNIX, 1)
     try:
         code, _ = engine.exec_output(sidecar.id, ["sh", "-c", script])
     except EngineError as err:

@@ -1,8 +1,8 @@
-"""How the booth reaches the inner Docker daemon: one of three endpoints, as spec fields.
+"""How the booth reaches the inner Docker daemon: one of three listeners, as spec fields.
 
 dockerd sleeps one second before it serves anything whenever it binds a TCP address
 without client-verified TLS (moby ``cmd/dockerd``, ``loadListeners``), and that second
-sits on the critical path of every ``apply`` and ``booth run``. Two endpoints avoid it:
+sits on the critical path of every ``apply`` and ``booth run``. Two listeners avoid it:
 
 * ``tls`` (the default): mutual TLS on ``127.0.0.1:2376`` with certificates booth makes
   for each sidecar (``certificates.py``). No penalty, and only the booth holds a client
@@ -38,25 +38,36 @@ SOCKET_DIR = "/booth-docker"
 # Readiness asks the daemon's own unix socket inside the sidecar: it needs no client
 # certificate and answers as soon as the daemon serves.
 LOCAL_SOCKET = "/var/run/docker.sock"
+# The ``tcp`` listener's ping, asked inside the sidecar's namespace: by booth's readiness
+# wait, by the wait of ``--format docker`` and by the Kubernetes startup probe.
+PING_URL = f"http://127.0.0.1:{DAEMON_PORT}/_ping"
 
 
-class DaemonEndpoint(StrEnum):
-    """The ``daemon-endpoint`` config key's values."""
+def http_ping(url: str = PING_URL) -> str:
+    """A shell command that fetches ``url``: with wget, or with busybox's where a DinD
+    image has no wget of its own."""
+    return f"wget -q -O- {url} || busybox wget -q -O- {url}"
+
+
+class InnerListener(StrEnum):
+    """Where the inner dockerd listens for the booth, and so what the booth's docker client
+    is given: the ``daemon-endpoint`` config key's values. (Not the engine booth talks
+    to: that one is ``engine_endpoint``'s.)"""
 
     TLS = "tls"
     UNIX = "unix"
     TCP = "tcp"
 
 
-DEFAULT_ENDPOINT = DaemonEndpoint.TLS
+DEFAULT_INNER_LISTENER = InnerListener.TLS
 
 
-def sidecar_command(endpoint: DaemonEndpoint) -> list[str]:
+def sidecar_command(listener: InnerListener) -> list[str]:
     """The inner dockerd's arguments. ``tcp`` is exactly the seed's command."""
     local = f"--host=unix://{LOCAL_SOCKET}"
-    if endpoint == DaemonEndpoint.TCP:
+    if listener == InnerListener.TCP:
         return ["dockerd", local, f"--host=tcp://127.0.0.1:{DAEMON_PORT}", "--tls=false"]
-    if endpoint == DaemonEndpoint.UNIX:
+    if listener == InnerListener.UNIX:
         return ["dockerd", local, f"--host=unix://{SOCKET_DIR}/docker.sock"]
     return [
         "dockerd",
@@ -69,11 +80,11 @@ def sidecar_command(endpoint: DaemonEndpoint) -> list[str]:
     ]
 
 
-def booth_env(endpoint: DaemonEndpoint) -> list[str]:
+def booth_env(listener: InnerListener) -> list[str]:
     """What a docker client in the booth reads: DOCKER_HOST and, for TLS, its files."""
-    if endpoint == DaemonEndpoint.TCP:
+    if listener == InnerListener.TCP:
         return [f"DOCKER_HOST=tcp://localhost:{DAEMON_PORT}"]
-    if endpoint == DaemonEndpoint.UNIX:
+    if listener == InnerListener.UNIX:
         return [f"DOCKER_HOST=unix://{SOCKET_DIR}/docker.sock"]
     return [
         f"DOCKER_HOST=tcp://localhost:{TLS_PORT}",

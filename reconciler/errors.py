@@ -52,6 +52,11 @@ class RunArgError(ConfigError):
     """A run-arg cannot be used (unknown flag, missing value, not possible with DinD)."""
 
 
+def fail(where: str, why: str) -> RunArgError:
+    """A run-arg's error: the flag as written (and its source), then what is wrong."""
+    return RunArgError(f"{where}: {why}")
+
+
 class ForeignObjectError(BoothError):
     """An object with one of our names exists but was not created by booth."""
 

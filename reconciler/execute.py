@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from reconciler import certificates
-from reconciler.endpoints import BOOTH_CERT_PATH, SERVER_TLS_DIR, DaemonEndpoint
+from reconciler.endpoints import BOOTH_CERT_PATH, SERVER_TLS_DIR, InnerListener
 from reconciler.engine import BuildRequest, Engine, wait_removed
 from reconciler.errors import (
     BoothError,
@@ -219,7 +219,7 @@ class Executor:
         self.created.add(step.role)
 
     def _install_certificates(self, role: Role, resource: Resource) -> None:
-        if resource.endpoint != DaemonEndpoint.TLS:
+        if resource.inner_listener != InnerListener.TLS:
             return
         if role == Role.SIDECAR:
             issuing, self.issuing = self.issuing, None
@@ -242,7 +242,7 @@ class Executor:
         """A container this run did not create may lack its certificates: an earlier run
         may have stopped between its create and its copy."""
         resource = step.desired
-        if resource is None or resource.endpoint != DaemonEndpoint.TLS:
+        if resource is None or resource.inner_listener != InnerListener.TLS:
             return
         if step.role in self.created:
             return
@@ -313,13 +313,13 @@ class Executor:
             self.engine.remove_volume(step.name)
 
     def _wait_ready(self, step: Step) -> None:
-        endpoint = step.desired.endpoint if step.desired is not None else None
+        listener = step.desired.inner_listener if step.desired is not None else None
         wait_ready(
             self.engine,
             self._target(step),
             step.name,
             self.ready_timeout,
-            endpoint or DaemonEndpoint.TCP,
+            listener or InnerListener.TCP,
         )
 
     def _check_ours(self, labels: Any, resource: Resource) -> None:
@@ -355,7 +355,7 @@ def _creates_tls_sidecar(plan: Plan) -> bool:
         step.op == Op.CREATE_CONTAINER
         and step.role == Role.SIDECAR
         and step.desired is not None
-        and step.desired.endpoint == DaemonEndpoint.TLS
+        and step.desired.inner_listener == InnerListener.TLS
         for step in plan.steps
     )
 

@@ -18,7 +18,7 @@ import attrs
 
 from reconciler import mounts, runtime_values, values, volumes
 from reconciler.configfile import read_small_text, user_path
-from reconciler.errors import RunArgError
+from reconciler.errors import RunArgError, fail
 from reconciler.model import RESERVED_LABEL_PREFIX
 
 
@@ -107,7 +107,7 @@ def _memory(value: str, where: str, _context: ParseContext) -> int:
     """``-m``: the daemon refuses a limit below 6 MiB (0 means none)."""
     size = values.parse_size(value, where)
     if 0 < size < MIN_MEMORY:
-        raise values.fail(where, f"memory limit {value!r} is below Docker's minimum of 6 MiB (6m)")
+        raise fail(where, f"memory limit {value!r} is below Docker's minimum of 6 MiB (6m)")
     return size
 
 
@@ -167,8 +167,7 @@ def _volume(value: str, where: str, context: ParseContext) -> Placed | str:
         return Placed("Volumes", Merge.UPDATE, (spec.target, {}))
     resolved = attrs.evolve(spec, source=_host_path(spec.source, where, context))
     volumes.check_source(resolved, where)
-    mode = f":{spec.mode}" if spec.mode else ""
-    return f"{resolved.source}:{spec.target}{mode}"
+    return str(resolved)
 
 
 def _host_path(source: str, where: str, context: ParseContext) -> str:

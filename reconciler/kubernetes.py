@@ -24,24 +24,24 @@ from typing import Any, Literal
 
 import attrs
 
+from reconciler.endpoints import http_ping
 from reconciler.errors import ConfigError
 from reconciler.kubernetes_fields import is_dns_label
 from reconciler.kubernetes_graph import GraphLike, ResourceLike
 from reconciler.kubernetes_pod import CODE_VOLUME, DATA_CLAIM, DOCKER_DATA, Pod, sort_mounts
 from reconciler.kubernetes_ports import check_ports, service_ports
 from reconciler.kubernetes_yaml import dump_documents
-from reconciler.model import CODE_MOUNT, LABEL_INSTANCE, LABEL_MANAGED, LABEL_ROLE
-from reconciler.ports import DAEMON_PORT, PortSet
+from reconciler.model import CODE_MOUNT, LABEL_INSTANCE, LABEL_MANAGED, LABEL_ROLE, Role
+from reconciler.ports import PortSet
 
 # The oldest Kubernetes whose API has native sidecars on by default.
 MIN_KUBERNETES = "1.29"
 SIDECAR_CONTAINER, BOOTH_CONTAINER = "dind", "booth"
 OWNERSHIP_LABELS = (LABEL_INSTANCE, LABEL_MANAGED, LABEL_ROLE)
 PORTS_ANNOTATION = "io.codingbooth.ports"
-# The same check booth's own readiness wait runs in the sidecar (execute.READY_SCRIPT).
+# The same check booth's own readiness wait runs in the sidecar (readiness.READY_SCRIPT).
 # exec, not tcpSocket: the daemon listens on 127.0.0.1 only, and kubelet probes the Pod IP.
-PING = f"http://127.0.0.1:{DAEMON_PORT}/_ping"
-READY_COMMAND = ("sh", "-c", f"wget -q -O- {PING} || busybox wget -q -O- {PING}")
+READY_COMMAND = ("sh", "-c", http_ping())
 PROBE_PERIOD_SECONDS = 1
 
 CodeVolume = Literal["empty-dir", "claim"]
@@ -82,7 +82,7 @@ def kubernetes_documents(
     whenever it starts a container (``imagePullPolicy: Always``), as booth pulls them
     before every apply.
     """
-    roles = {str(resource.role): resource for resource in graph}
+    roles = {Role(resource.role): resource for resource in graph}
     booth, sidecar = _booth_and_sidecar(graph, roles)
     owner = sidecar or booth
     check_ports(owner, ports)
@@ -94,9 +94,9 @@ def kubernetes_documents(
         code_volume=code_volume,
         ready_timeout=ready_timeout,
     )
-    volume = roles.get("volume")
+    volume = roles.get(Role.VOLUME)
     pod = Pod(
-        network=roles.get("network"),
+        network=roles.get(Role.NETWORK),
         sidecar_name=sidecar.name if sidecar else None,
         volume_name=volume.name if volume else None,
         code_claim=options.code_volume == "claim",
@@ -150,13 +150,13 @@ class _Options:
 
 
 def _booth_and_sidecar(
-    graph: GraphLike, roles: dict[str, ResourceLike]
+    graph: GraphLike, roles: dict[Role, ResourceLike]
 ) -> tuple[ResourceLike, ResourceLike | None]:
     """The two containers; a graph without them is a bug upstream, not a user mistake."""
-    booth = roles.get("booth")
+    booth = roles.get(Role.BOOTH)
     if booth is None:
         raise ValueError(f"desired graph of {graph.instance!r} has no booth resource")
-    sidecar = roles.get("sidecar") if graph.dind else None
+    sidecar = roles.get(Role.SIDECAR) if graph.dind else None
     if graph.dind and sidecar is None:
         raise ValueError(f"desired graph of {graph.instance!r} is dind but has no sidecar")
     return booth, sidecar

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from reconciler.errors import ConfigError
+from reconciler.model import Role
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _QUALIFIED_NAME = re.compile(
@@ -38,7 +39,7 @@ def escape(text: str) -> str:
     return text.replace("$", "$$")
 
 
-def env_var(role: str, item: str) -> dict[str, str]:
+def env_var(role: Role, item: str) -> dict[str, str]:
     """Docker's ``NAME=VALUE``; Kubernetes checks names more strictly than Docker."""
     name, _, value = item.partition("=")
     if not _ENV_NAME.match(name):
@@ -49,7 +50,7 @@ def env_var(role: str, item: str) -> dict[str, str]:
     return {"name": name, "value": escape(value)}
 
 
-def pod_annotations(role: str, labels: Mapping[str, str]) -> dict[str, str]:
+def pod_annotations(role: Role, labels: Mapping[str, str]) -> dict[str, str]:
     """Container labels (``-l``) become Pod annotations: Kubernetes containers have none,
     and annotation values, unlike label values, may be any string."""
     for key in labels:
@@ -60,7 +61,7 @@ def pod_annotations(role: str, labels: Mapping[str, str]) -> dict[str, str]:
     return dict(labels)
 
 
-def refuse_leftovers(role: str, fields: Mapping[str, Any], prefix: str) -> None:
+def refuse_leftovers(role: Role, fields: Mapping[str, Any], prefix: str) -> None:
     """A set field nobody mapped would be lost silently: refuse it, naming it."""
     left = sorted(key for key, value in fields.items() if value not in (None, False, "", [], {}))
     if left:
@@ -76,7 +77,7 @@ def capability(name: str) -> str:
     return name.upper().removeprefix("CAP_")
 
 
-def security_opt(role: str, option: str) -> dict[str, Any]:
+def security_opt(role: Role, option: str) -> dict[str, Any]:
     """The ``--security-opt`` values a securityContext can say; the rest are refused."""
     key, _, value = option.replace("=", ":", 1).partition(":")
     if key == "no-new-privileges" and value in ("", "true"):
@@ -91,7 +92,7 @@ def security_opt(role: str, option: str) -> dict[str, Any]:
     )
 
 
-def run_as(role: str, user: str) -> dict[str, int]:
+def run_as(role: Role, user: str) -> dict[str, int]:
     """``-u UID[:GID]``; Kubernetes cannot look a user name up in the image."""
     uid, _, gid = user.partition(":")
     if not uid.isdigit() or (gid and not gid.isdigit()):
@@ -117,7 +118,7 @@ def resource_limits(host: dict[str, Any]) -> dict[str, str]:
     return limits
 
 
-def tmpfs_size(role: str, path: str, options: str) -> str | None:
+def tmpfs_size(role: Role, path: str, options: str) -> str | None:
     """An emptyDir takes only a size, so every other tmpfs option is refused."""
     size = None
     for option in (o.strip() for o in options.split(",") if o.strip()):
@@ -139,7 +140,7 @@ def dns_option(option: str) -> dict[str, str]:
     return {"name": name, "value": value} if sep else {"name": name}
 
 
-def host_aliases(role: str, extra_hosts: list[str]) -> list[dict[str, Any]]:
+def host_aliases(role: Role, extra_hosts: list[str]) -> list[dict[str, Any]]:
     """``--add-host`` entries grouped by address, as hostAliases wants them."""
     by_ip: dict[str, list[str]] = {}
     for entry in extra_hosts:

@@ -16,10 +16,10 @@ from reconciler.errors import ConfigError
 from reconciler.kubernetes_graph import ResourceLike
 from reconciler.kubernetes_ports import container_ports
 from reconciler.kubernetes_runtime import map_runtime
-from reconciler.model import CODE_MOUNT
+from reconciler.model import CODE_MOUNT, DOCKER_DATA, Role
 from reconciler.ports import PortSet
+from reconciler.volumes import BINDS, VolumeSpec, split_volume
 
-DOCKER_DATA = "/var/lib/docker"
 DATA_CLAIM, CODE_VOLUME = "dind-data", "code"
 
 
@@ -64,7 +64,7 @@ class Pod:
         self, name: str, resource: ResourceLike, *, owner: bool, ports: PortSet
     ) -> dict[str, Any]:
         """Map one container spec; every field left over afterwards is refused."""
-        role = str(resource.role)
+        role = Role(resource.role)
         spec = dict(resource.spec)
         host = dict(spec.pop("HostConfig", None) or {})
         container: dict[str, Any] = {
@@ -96,7 +96,7 @@ class Pod:
         fields.refuse_leftovers(role, host, "HostConfig.")
         return container
 
-    def _network(self, role: str, mode: str | None, owner: bool) -> None:
+    def _network(self, role: Role, mode: str | None, owner: bool) -> None:
         if owner:
             allowed = {"default", "bridge", self.network_name}
         else:
@@ -107,7 +107,7 @@ class Pod:
                 "equivalent (a Pod has its own network namespace only)"
             )
 
-    def _namespace(self, role: str, spec: dict[str, Any], host: dict[str, Any]) -> None:
+    def _namespace(self, role: Role, spec: dict[str, Any], host: dict[str, Any]) -> None:
         """Hostname, DNS and extra hosts belong to the shared namespace: Pod fields."""
         hostname = spec.pop("Hostname", None)
         if hostname:
@@ -131,7 +131,7 @@ class Pod:
         if host.get("ExtraHosts"):
             self.pod_fields["hostAliases"] = fields.host_aliases(role, host.pop("ExtraHosts"))
 
-    def _security(self, role: str, spec: dict[str, Any], host: dict[str, Any]) -> dict[str, Any]:
+    def _security(self, role: Role, spec: dict[str, Any], host: dict[str, Any]) -> dict[str, Any]:
         security: dict[str, Any] = {}
         if host.get("Privileged"):
             security["privileged"] = bool(host.pop("Privileged"))
@@ -154,7 +154,7 @@ class Pod:
         return security
 
     def _mounts(
-        self, container: str, role: str, spec: dict[str, Any], host: dict[str, Any]
+        self, container: str, role: Role, spec: dict[str, Any], host: dict[str, Any]
     ) -> list[dict[str, Any]]:
         mounts = [self._bind(role, bind) for bind in host.pop("Binds", None) or []]
         for index, path in enumerate(sorted(spec.pop("Volumes", None) or {})):
@@ -173,28 +173,27 @@ class Pod:
             )
         return mounts
 
-    def _bind(self, role: str, bind: str) -> dict[str, Any]:
-        source, _, rest = bind.partition(":")
-        target, _, mode = rest.partition(":")
-        options = {o for o in mode.split(",") if o} - {"rw"}
-        if options - {"ro"}:
+    def _bind(self, role: Role, bind: str) -> dict[str, Any]:
+        spec = split_volume(bind, BINDS)
+        unmapped = spec.options - {"rw", "ro"}
+        if unmapped:
             raise ConfigError(
                 f"kubernetes: {role} HostConfig.Binds {bind!r}: options "
-                f"{','.join(sorted(options - {'ro'}))} have no Kubernetes equivalent"
+                f"{','.join(sorted(unmapped))} have no Kubernetes equivalent"
             )
-        mount = self._bound_volume(role, bind, source, target)
-        if "ro" in options:
+        mount = self._bound_volume(role, bind, spec)
+        if spec.read_only:
             mount["readOnly"] = True
         return mount
 
-    def _bound_volume(self, role: str, bind: str, source: str, target: str) -> dict[str, Any]:
+    def _bound_volume(self, role: Role, bind: str, spec: VolumeSpec) -> dict[str, Any]:
         """Only the code directory and booth's data volume have a Kubernetes home."""
-        if source.startswith("/") and target == CODE_MOUNT and role == "booth":
+        if spec.is_bind and spec.target == CODE_MOUNT and role == Role.BOOTH:
             return self._code()
-        if source and source == self.volume_name and target == DOCKER_DATA:
+        if spec.source and spec.source == self.volume_name and spec.target == DOCKER_DATA:
             self.uses_data_claim = True
             return {"name": DATA_CLAIM, "mountPath": DOCKER_DATA}
-        if source.startswith("/"):
+        if spec.is_bind:
             raise ConfigError(
                 f"kubernetes: {role} HostConfig.Binds {bind!r}: host paths are not rendered "
                 "(a hostPath volume gives the node's files to the Pod); remove the -v"
@@ -210,7 +209,7 @@ class Pod:
         return self.empty_dir(CODE_VOLUME, CODE_MOUNT)
 
     def _mount(
-        self, container: str, role: str, index: int, mount: Mapping[str, Any]
+        self, container: str, role: Role, index: int, mount: Mapping[str, Any]
     ) -> dict[str, Any]:
         kind, target = mount.get("Type"), str(mount["Target"])
         if kind == "tmpfs" and not mount.get("Source"):
@@ -228,7 +227,7 @@ class Pod:
         return result
 
 
-def _process(role: str, spec: dict[str, Any]) -> dict[str, Any]:
+def _process(role: Role, spec: dict[str, Any]) -> dict[str, Any]:
     """The fields that say what runs and how: command, arguments, environment, terminal."""
     process: dict[str, Any] = {}
     if spec.get("Entrypoint"):
@@ -245,7 +244,7 @@ def _process(role: str, spec: dict[str, Any]) -> dict[str, Any]:
     return process
 
 
-def _publishes(role: str, spec: dict[str, Any], host: dict[str, Any], *, owner: bool) -> bool:
+def _publishes(role: Role, spec: dict[str, Any], host: dict[str, Any], *, owner: bool) -> bool:
     """Whether this container lists the ports: only the owner of the network namespace
     may, as under Docker only it publishes them."""
     exposed = spec.pop("ExposedPorts", None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.errors import ConfigError
+from reconciler.model import Role
 
 _NO_EQUIVALENT = {
     "Ulimits": "Kubernetes sets no per-container rlimits; the node's runtime defaults apply",
@@ -25,7 +26,7 @@ _NO_EQUIVALENT = {
 
 
 def map_runtime(
-    role: str, host: dict[str, Any], pod_fields: dict[str, Any], sidecar: str | None
+    role: Role, host: dict[str, Any], pod_fields: dict[str, Any], sidecar: str | None
 ) -> None:
     """Pop the fields this module maps from ``host`` into ``pod_fields``; refuse the rest."""
     for field, why in _NO_EQUIVALENT.items():
@@ -58,7 +59,7 @@ def map_runtime(
         )
 
 
-def _ipc(role: str, mode: str, pod_fields: dict[str, Any]) -> None:
+def _ipc(role: Role, mode: str, pod_fields: dict[str, Any]) -> None:
     """``host`` is ``hostIPC``; ``shareable`` is what a Pod's containers already are."""
     if mode == "host":
         pod_fields["hostIPC"] = True
@@ -69,7 +70,7 @@ def _ipc(role: str, mode: str, pod_fields: dict[str, Any]) -> None:
         )
 
 
-def _pid(role: str, mode: str, pod_fields: dict[str, Any], sidecar: str | None) -> None:
+def _pid(role: Role, mode: str, pod_fields: dict[str, Any], sidecar: str | None) -> None:
     """``host`` is ``hostPID``; joining the sidecar is ``shareProcessNamespace``."""
     if mode == "host":
         pod_fields["hostPID"] = True
@@ -82,7 +83,7 @@ def _pid(role: str, mode: str, pod_fields: dict[str, Any], sidecar: str | None) 
         )
 
 
-def _restart(role: str, policy: dict[str, Any]) -> None:
+def _restart(role: Role, policy: dict[str, Any]) -> None:
     """A StatefulSet's Pod restarts always: on-failure cannot be said."""
     name = policy.get("Name") or "no"
     if name == "on-failure":
@@ -92,7 +93,7 @@ def _restart(role: str, policy: dict[str, Any]) -> None:
         )
 
 
-def _gid(role: str, group: str) -> int:
+def _gid(role: Role, group: str) -> int:
     if not group.isdigit():
         raise ConfigError(
             f"kubernetes: {role} HostConfig.GroupAdd {group!r}: Kubernetes takes numeric "

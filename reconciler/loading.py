@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import attrs
 
-from reconciler.build_context import CONTEXT_UNREAD
 from reconciler.config import BoothConfig, with_context_digest
 from reconciler.context_hashing import ContextHashing
 from reconciler.desired import build_desired
 from reconciler.logs import get_logger
-from reconciler.model import ActualState, DesiredGraph
+from reconciler.model import CONTEXT_UNREAD, ActualState, DesiredGraph
 
 log = get_logger()
 

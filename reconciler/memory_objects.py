@@ -15,7 +15,8 @@ from typing import Any
 
 import attrs
 
-from reconciler.errors import EngineConflict, EngineError, EngineNotFound
+from reconciler.errors import EngineConflict, EngineError, EngineNotFound, RunArgError
+from reconciler.volumes import BINDS, split_volume
 
 # Docker's own rule for container names (``daemon/names``: validContainerNamePattern).
 VALID_NAME = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
@@ -66,13 +67,17 @@ class Container:
 
     def volumes(self) -> list[str]:
         """The named volumes it mounts (``Binds`` ``name:/path`` and ``Mounts``)."""
-        named = [b.split(":", 1)[0] for b in self.host.get("Binds") or []]
+        try:
+            binds = [split_volume(b, BINDS) for b in self.host.get("Binds") or []]
+        except RunArgError as err:  # the daemon's ParseMountRaw refuses it at create
+            raise EngineError(f"invalid volume specification: {err}") from None
+        named = [str(b.source) for b in binds if b.source is not None and not b.is_bind]
         named += [
             str(m.get("Source"))
             for m in self.host.get("Mounts") or []
             if m.get("Type", "volume") == "volume" and m.get("Source")
         ]
-        return [n for n in named if not n.startswith("/")]
+        return named
 
 
 @attrs.define

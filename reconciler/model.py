@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from reconciler.endpoints import DaemonEndpoint
+from reconciler.endpoints import InnerListener
 from reconciler.ports import PortSet
 
 
@@ -85,6 +85,8 @@ LABEL_PORT = "io.codingbooth.port"
 RESERVED_LABEL_PREFIX = "io.codingbooth."
 # Where the booth sees the code directory (CodingBooth's image contract).
 CODE_MOUNT = "/home/coder/code"
+# Where the inner daemon keeps its images and containers (the data volume's target).
+DOCKER_DATA = "/var/lib/docker"
 
 
 def legacy_instance(name: str, port: int) -> str:
@@ -141,6 +143,11 @@ def is_legacy(labels: Mapping[str, str] | None, legacy: str | None) -> bool:
 
 
 # -- hashing -------------------------------------------------------------------------------
+
+# An image spec's ``Context`` when the build reads no file of its context: nothing in the
+# code dir can change the image, so no walk (``loading``), and no rebuild for the
+# context's sake (``reconcile``: a context field counts only between two real hashes).
+CONTEXT_UNREAD = "unread"
 
 
 def canonical_json(value: object) -> str:
@@ -207,7 +214,7 @@ class Resource:
     # DinD containers only: how the inner daemon is served and reached. Outside the spec
     # and its hash on purpose: it tells the executor which per-instance certificates to
     # install and how to ask the daemon, which the spec's command and env already imply.
-    endpoint: DaemonEndpoint | None = None
+    inner_listener: InnerListener | None = None
     # Labels that say where the object comes from, not what it is (the booth's code
     # directory): outside the hash, so they never replace anything.
     extra_labels: tuple[tuple[str, str], ...] = ()
@@ -215,7 +222,7 @@ class Resource:
     # pull tells whether they changed).
     base_images: tuple[str, ...] = ()
     # ``NAME=value`` entries of the spec's ``Env`` (a built image: of its build args) whose
-    # values booth chose itself: the daemon endpoint's, CodingBooth's contract, the
+    # values booth chose itself: the inner listener's, CodingBooth's contract, the
     # timezone. A rendering may print these; any other value may be a secret and is not.
     public_env: tuple[str, ...] = ()
 
@@ -241,7 +248,7 @@ def make_resource(
     spec: dict[str, Any],
     summary: dict[str, Any],
     ports: PortSet | None = None,
-    endpoint: DaemonEndpoint | None = None,
+    inner_listener: InnerListener | None = None,
 ) -> Resource:
     return Resource(
         role=role,
@@ -251,7 +258,7 @@ def make_resource(
         field_hashes=field_hashes(spec),
         summary=dict(sorted(summary.items())),
         ports=ports,
-        endpoint=endpoint,
+        inner_listener=inner_listener,
     )
 
 

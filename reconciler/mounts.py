@@ -12,7 +12,8 @@ import posixpath
 import re
 from typing import Any
 
-from reconciler.values import FALSE_WORDS, TRUE_WORDS, fail, parse_size
+from reconciler.errors import fail
+from reconciler.values import FALSE_WORDS, TRUE_WORDS, parse_size
 from reconciler.volumes import VOLUME_NAME, validate_target
 
 MOUNT_TYPES = ("bind", "volume", "tmpfs", "image")

@@ -28,6 +28,7 @@ from reconciler.logs import get_logger
 from reconciler.model import CODE_MOUNT, ActualState, Resource
 from reconciler.plan import Op, Plan
 from reconciler.ports import PortSet
+from reconciler.volumes import BINDS, split_volume
 
 _LISTEN = "0A"
 _STARTS = (Op.CREATE_CONTAINER, Op.START_CONTAINER)
@@ -239,9 +240,9 @@ def _check_catatonit(local: bool) -> None:
 def _check_code_dir(engine: Engine, creates: list[Resource]) -> None:
     for resource in creates:
         for bind in resource.spec["HostConfig"].get("Binds") or []:
-            source, _, target = bind.partition(":")
-            if target == CODE_MOUNT:
-                error = engine.missing_bind_source(str(resource.spec["Image"]), source)
+            spec = split_volume(bind, BINDS)
+            if spec.target == CODE_MOUNT and spec.source is not None:
+                error = engine.missing_bind_source(str(resource.spec["Image"]), spec.source)
                 if error:
                     raise ExecutionError(f"{error} {NOTHING_CREATED}")
 

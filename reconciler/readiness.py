@@ -4,8 +4,8 @@ One exec runs a polling loop (25 ms apart for the first 2 s, then 200 ms), which
 cheaper than an exec per attempt. If the sidecar exits, the exec ends with it and the
 wait fails at once with its last log lines.
 
-The ``tcp`` endpoint is asked over plain HTTP on 127.0.0.1:2375, as always. The ``tls``
-and ``unix`` endpoints are asked on the daemon's own unix socket with the docker CLI that
+The ``tcp`` listener is asked over plain HTTP on 127.0.0.1:2375, as always. The ``tls``
+and ``unix`` listeners are asked on the daemon's own unix socket with the docker CLI that
 DinD images carry: wget cannot present a client certificate, and once the socket exists a
 request on it blocks until the daemon serves, so the answer comes when the daemon's does.
 """
@@ -17,10 +17,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.endpoints import LOCAL_SOCKET, DaemonEndpoint
+from reconciler.endpoints import LOCAL_SOCKET, PING_URL, InnerListener, http_ping
 from reconciler.engine import Engine
 from reconciler.errors import EngineError, NotReadyError
-from reconciler.ports import DAEMON_PORT
 
 LOG_TAIL_LINES = 15
 # What dockerd logs when its shutdown is done (stable since Docker 1.12). After it, the
@@ -51,17 +50,17 @@ while :; do
   sleep "$delay"
 done
 """
-HTTP_SETUP = "url=http://127.0.0.1:{port}/_ping"
 # Inserted as they are (not formatted again).
-HTTP_PROBE = '{ wget -q -O- "$url" || busybox wget -q -O- "$url"; }'
+HTTP_SETUP = f"url={PING_URL}"
+HTTP_PROBE = "{ " + http_ping('"$url"') + "; }"
 SOCKET_SETUP = "sock={socket}"
 SOCKET_PROBE = '[ -S "$sock" ] && docker -H "unix://$sock" version --format "{{.Server.Version}}"'
 
 
-def probe_script(endpoint: DaemonEndpoint, timeout: float) -> str:
+def probe_script(listener: InnerListener, timeout: float) -> str:
     """The shell loop that answers ``ready`` once the daemon does, or exits 1."""
-    if endpoint == DaemonEndpoint.TCP:
-        setup, probe = HTTP_SETUP.format(port=DAEMON_PORT), HTTP_PROBE
+    if listener == InnerListener.TCP:
+        setup, probe = HTTP_SETUP, HTTP_PROBE
     else:
         setup, probe = SOCKET_SETUP.format(socket=LOCAL_SOCKET), SOCKET_PROBE
     return READY_SCRIPT.format(timeout=max(1, int(timeout + 0.999)), setup=setup, probe=probe)
@@ -72,10 +71,10 @@ def wait_ready(
     container: str,
     name: str,
     timeout: float,
-    endpoint: DaemonEndpoint = DaemonEndpoint.TCP,
+    listener: InnerListener = InnerListener.TCP,
 ) -> None:
     """Return once the daemon answers; raise :class:`NotReadyError` otherwise."""
-    script = probe_script(endpoint, timeout)
+    script = probe_script(listener, timeout)
     started = time.monotonic()
     try:
         exit_code, output = engine.exec_output(container, ["sh", "-c", script])

@@ -14,10 +14,10 @@ from typing import Any
 
 import attrs
 
-from reconciler.build_context import CONTEXT_UNREAD
 from reconciler.errors import ForeignObjectError, InstanceTakenError
 from reconciler.live_namespace import in_dead_namespace
 from reconciler.model import (
+    CONTEXT_UNREAD,
     CREATION_ORDER,
     LABEL_CODE_DIR,
     TEARDOWN_ORDER,

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from reconciler.engine import EngineInfo
 from reconciler.model import CODE_MOUNT
+from reconciler.volumes import BINDS, split_volume
 
 # moby daemon/volume/mounts: errBindSourceDoesNotExist
 _MISSING_BIND = re.compile(r"bind source path does not exist: (\S+)")
@@ -54,12 +55,12 @@ def code_dir_as_mount(config: Mapping[str, Any]) -> dict[str, Any]:
     host = result.get("HostConfig") or {}
     binds = list(host.get("Binds") or [])
     for bind in binds:
-        source, _, target = bind.partition(":")
-        if target == CODE_MOUNT and source.startswith("/"):
+        spec = split_volume(bind, BINDS)
+        if spec.target == CODE_MOUNT and spec.is_bind:
             binds.remove(bind)
             host["Binds"] = binds
             host["Mounts"] = [
-                {"Type": "bind", "Source": source, "Target": CODE_MOUNT},
+                {"Type": "bind", "Source": spec.source, "Target": CODE_MOUNT},
                 *(host.get("Mounts") or []),
             ]
             break

@@ -107,7 +107,7 @@ def _change_lines(change: Change, name_width: int, coloured: bool = False) -> li
 
 def review_lines(summary: dict[str, Any]) -> list[str]:
     """The booth's security- and resource-relevant settings that differ from booth's own
-    defaults (the code mount, the daemon endpoint's and CodingBooth's variables, the
+    defaults (the code mount, the inner listener's and CodingBooth's variables, the
     network namespace), one per line."""
     mounts = [m for m in summary["mounts"] if m["target"] != CODE_MOUNT]
     network = summary["network_mode"]

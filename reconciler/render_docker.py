@@ -6,7 +6,7 @@ and each command on one line; names come from the plan's resources. Containers a
 with ``docker create`` and every spec field as its flag (``docker_args.py``), with
 booth's labels, spec hashes included, so ``booth plan`` after the script says "No
 changes". What booth does through the Engine API beyond a plain docker command is
-written out too: the ``tls`` endpoint's certificates (made with openssl, copied with
+written out too: the ``tls`` listener's certificates (made with openssl, copied with
 ``docker cp``) and the wait for the inner daemon (a loop of ``docker exec``).
 Env values booth did not choose itself are never printed (``docker_args``).
 """
@@ -24,13 +24,13 @@ from reconciler.endpoints import (
     CLIENT_TLS_DIR,
     LOCAL_SOCKET,
     SERVER_TLS_DIR,
-    DaemonEndpoint,
+    InnerListener,
+    http_ping,
 )
 from reconciler.model import Resource, Role
 from reconciler.plan import Op, Plan, Step
-from reconciler.ports import DAEMON_PORT
 
-_TLS = DaemonEndpoint.TLS
+_TLS = InnerListener.TLS
 STDIN_NOTE = (
     "# booth creates it with a stdin that stays open after an attached client leaves; "
     "docker create -i closes it then (StdinOnce), and no docker create flag keeps it open"
@@ -182,7 +182,7 @@ def _create_container(step: Step, instance: str, state: _State) -> Lines:
     if resource.spec.get("OpenStdin") and not resource.spec.get("StdinOnce"):
         lines[:0] = [STDIN_NOTE]
     state.created.add(step.role)
-    if resource.endpoint == DaemonEndpoint.TLS:
+    if resource.inner_listener == InnerListener.TLS:
         lines.append(_install_tls(step.role, resource, instance))
     return lines, hidden
 
@@ -199,7 +199,7 @@ def _start(step: Step, instance: str, state: _State) -> Lines:
     between its create and its copy): booth checks, and copies them if so."""
     lines = []
     resource = step.desired
-    if step.role not in state.created and resource is not None and resource.endpoint == _TLS:
+    if step.role not in state.created and resource is not None and resource.inner_listener == _TLS:
         where = SERVER_TLS_DIR if step.role == Role.SIDECAR else BOOTH_CERT_PATH
         check = shell_line("booth_tls_present", step.name, where)
         lines.append(f"{check} || {_install_tls(step.role, resource, instance)}")
@@ -232,10 +232,9 @@ def _remove_volume(step: Step, _instance: str, _state: _State) -> Lines:
 def _wait(step: Step, _instance: str, _state: _State) -> Lines:
     """Until the inner daemon answers, as booth asks it (``readiness.py``); stop when the
     sidecar does."""
-    endpoint = step.desired.endpoint if step.desired is not None else None
-    if endpoint in (None, DaemonEndpoint.TCP):
-        url = f"http://127.0.0.1:{DAEMON_PORT}/_ping"
-        probe = ["sh", "-c", f"wget -q -O- {url} || busybox wget -q -O- {url}"]
+    listener = step.desired.inner_listener if step.desired is not None else None
+    if listener in (None, InnerListener.TCP):
+        probe = ["sh", "-c", http_ping()]
     else:
         probe = ["docker", "-H", f"unix://{LOCAL_SOCKET}", "version"]
     running = shell_line("docker", "inspect", "--format", "{{.State.Running}}", step.name)

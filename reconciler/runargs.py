@@ -30,7 +30,7 @@ from reconciler.flags import (
 )
 from reconciler.model import CODE_MOUNT
 from reconciler.ports import SourcedSpec, parse_port
-from reconciler.volumes import Targets
+from reconciler.volumes import BINDS, Targets, split_volume
 
 
 @attrs.frozen
@@ -310,8 +310,8 @@ class _Router:
 
 def mount_targets(field: str, value: Any) -> list[str]:
     """The container paths a parsed mount value occupies."""
-    if field == "HostConfig.Binds":
-        return [str(value).split(":")[1]]
+    if field == BINDS:
+        return [split_volume(str(value), BINDS).target]
     if field == "HostConfig.Mounts":
         return [str(value["Target"])]
     if field in ("Volumes", "HostConfig.Tmpfs"):

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from reconciler.errors import fail
 from reconciler.mounts import split_csv_record
-from reconciler.values import fail
 
 # go-units ulimit.go ulimitNameMapping ("as" is disabled there too).
 ULIMITS = [

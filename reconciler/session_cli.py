@@ -20,7 +20,8 @@ import attrs
 from reconciler.codingbooth_env import parse_bool
 from reconciler.errors import ConfigError
 
-# booth's own global options, which may come before a command (and their value counts).
+# booth's own global options, which may come before a command (and their value counts):
+# those of ``cli.build_parser`` (a test keeps the two equal).
 GLOBAL_OPTIONS = {"-C": 1, "--config": 1, "--log-format": 1, "-v": 0, "--verbose": 0, "-q": 0}
 GLOBAL_OPTIONS |= {"--quiet": 0, "--context": 1}
 
@@ -56,7 +57,11 @@ MODE_FLAGS = {
 # config file's keys are relative to the code directory instead).
 CWD_RELATIVE = ("--dockerfile", "--env-file")
 # Flags whose value may be attached with `=` (`--port=31705`), besides VALUE_FLAGS.
-OTHER_VALUE_FLAGS = ("--code", "-C", "--config", "--build-arg", "--log-format", "--context")
+OTHER_VALUE_FLAGS = (
+    "--code",
+    "--build-arg",
+    *(o for o, values in GLOBAL_OPTIONS.items() if values),
+)
 
 
 @attrs.frozen

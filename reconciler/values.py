@@ -16,7 +16,7 @@ import posixpath
 import re
 
 from reconciler.config_reader import GO_SPACE
-from reconciler.errors import RunArgError
+from reconciler.errors import fail
 
 # Go strconv.ParseBool (what pflag uses for boolean flags such as --init=...).
 TRUE_WORDS = frozenset({"1", "t", "T", "TRUE", "true", "True"})
@@ -36,10 +36,6 @@ _RATIONAL = re.compile(
     r"[+-]?[0-9]+/[0-9]+|[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?"
 )
 _MAX_CPUS = 1 << 20
-
-
-def fail(where: str, why: str) -> RunArgError:
-    return RunArgError(f"{where}: {why}")
 
 
 def parse_bool(value: str, where: str) -> bool:

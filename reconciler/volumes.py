@@ -4,6 +4,12 @@
 the daemon parses it again (moby volume/mounts/linux_parser.go ``ParseMountRaw``) when
 the container is created. What the daemon refuses then would leave a half-created
 instance behind, so booth applies both readings here, before anything exists.
+
+The one reading of such a string, anywhere in booth: :func:`split_volume` gives a
+:class:`VolumeSpec`, and ``str()`` of one is the string again. A spec's
+``HostConfig.Binds`` entries are written that way and read back the same way (the plan's
+summary, the Kubernetes rendering, the preflight, the in-memory engine). Imports nothing
+but the errors, so every layer may use it.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import re
 
 import attrs
 
-from reconciler.values import fail
+from reconciler.errors import fail
 
 # linux_parser.go linuxValidMountMode: each group at most once.
 _MODE_GROUPS = (
@@ -28,13 +34,35 @@ _PROPAGATION, _NOCOPY = _MODE_GROUPS[2], _MODE_GROUPS[3]
 VOLUME_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")
 
 
+# Where a spec's own entries come from, for the (never expected) error of reading one.
+BINDS = "HostConfig.Binds"
+
+
 @attrs.frozen
 class VolumeSpec:
     """One ``-v``: ``source`` is None for an anonymous volume."""
 
     source: str | None
     target: str
-    mode: str
+    mode: str = ""
+
+    def __str__(self) -> str:
+        """As ``-v`` and ``HostConfig.Binds`` write it."""
+        parts = [self.target] if self.source is None else [self.source, self.target]
+        return ":".join([*parts, self.mode] if self.mode else parts)
+
+    @property
+    def options(self) -> frozenset[str]:
+        return frozenset(self.mode.split(",")) if self.mode else frozenset()
+
+    @property
+    def read_only(self) -> bool:
+        return "ro" in self.options
+
+    @property
+    def is_bind(self) -> bool:
+        """The daemon's rule: an absolute source is a host path, any other a volume name."""
+        return self.source is not None and self.source.startswith("/")
 
 
 def valid_mode(mode: str) -> bool:
@@ -85,8 +113,8 @@ def check_source(spec: VolumeSpec, where: str) -> None:
     propagation."""
     if spec.source is None:
         return
-    options = set(spec.mode.split(",")) if spec.mode else set()
-    if spec.source.startswith("/"):
+    options = spec.options
+    if spec.is_bind:
         if options & _NOCOPY:
             raise fail(
                 where, "nocopy is for volumes; a bind mount (an absolute source) cannot take it"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from engine_support import docker_cli, in_booth
 
-from reconciler.endpoints import DEFAULT_ENDPOINT, booth_env
+from reconciler.endpoints import DEFAULT_INNER_LISTENER, booth_env
 
 pytestmark = pytest.mark.docker
 
@@ -49,7 +49,7 @@ def test_run_args_reach_the_engine_field_by_field(make_booth, tmp_path: Path) ->
     booth = b.container("booth")
     assert booth is not None
     config, host = booth["Config"], booth["HostConfig"]
-    endpoint_env = set(booth_env(DEFAULT_ENDPOINT))
+    endpoint_env = set(booth_env(DEFAULT_INNER_LISTENER))
     assert {"FROM_FLAG=1", "FROM_FILE=2", *endpoint_env} <= set(config["Env"])
     assert config["WorkingDir"] == "/tmp/work"
     assert config["User"] == "1000:1000"

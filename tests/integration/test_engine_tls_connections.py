@@ -122,3 +122,28 @@ def test_a_run_over_tls_reuses_its_connections(
         opened[command] = terminator.handshakes - before
     assert all(opened[c] <= most for c, most in MOST_CONNECTIONS.items()), opened
     assert opened["plan"] >= 1  # the engine was really asked through the terminator
+
+
+def test_logs_and_exec_over_tls_split_their_streams_and_keep_the_engines_ca(
+    make_booth: Callable[..., BoothDir], terminator: TlsTerminator, tmp_path: Path
+) -> None:
+    """Over TLS, with REQUESTS_CA_BUNDLE naming another CA (requests would let it replace
+    the engine's, psf/requests#3829; ``sdk_private.APIClient``): a booth's log and an
+    exec's output arrive each stream to its own (``docker_calls.demuxed_logs``, public
+    requests calls)."""
+    other_ca = tmp_path / "other-ca.pem"
+    other_ca.write_bytes(issue("another-ca")[f"{SERVER_TLS_DIR}/ca.pem"])
+    script = "echo hello-from-booth; echo oops-from-booth >&2; sleep infinity"
+    b = make_booth(dind=False, cmds=["sh", "-c", script])
+    env = {**os.environ, **terminator.env(), "REQUESTS_CA_BUNDLE": str(other_ca)}
+
+    def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+        result = b.cli(*args, env=env, stdin=stdin)
+        return result.rc, result.stdout, result.stderr
+
+    assert run("apply")[0] == 0
+    code, out, err = run("logs")
+    assert (code, out) == (0, "hello-from-booth\n"), err
+    assert "oops-from-booth\n" in err and "hello" not in err
+    assert run("exec", "--", "sh", "-c", "echo out; echo err >&2; exit 4") == (4, "out\n", "err\n")
+    assert run("destroy")[0] == 0

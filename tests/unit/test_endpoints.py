@@ -16,7 +16,7 @@ from reconciler import certificates
 from reconciler.config import CliInputs, load_config
 from reconciler.desired import SIDECAR_COMMAND, build_cluster_desired, build_desired
 from reconciler.docker_calls import tar as _tar
-from reconciler.endpoints import CLIENT_TLS_DIR, SERVER_TLS_DIR, DaemonEndpoint
+from reconciler.endpoints import CLIENT_TLS_DIR, SERVER_TLS_DIR, InnerListener
 from reconciler.errors import ConfigError
 from reconciler.model import Role
 
@@ -35,7 +35,7 @@ def test_tls_is_the_default_and_needs_no_penalty(tmp_path: Path) -> None:
     desired = graph(tmp_path)
     sidecar, booth = desired.get(Role.SIDECAR), desired.get(Role.BOOTH)
     assert sidecar is not None and booth is not None
-    assert sidecar.endpoint == booth.endpoint == DaemonEndpoint.TLS
+    assert sidecar.inner_listener == booth.inner_listener == InnerListener.TLS
     command = sidecar.spec["Cmd"]
     assert "--host=tcp://127.0.0.1:2376" in command and "--tlsverify" in command
     assert not any("2375" in word for word in command)

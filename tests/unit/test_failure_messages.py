@@ -13,8 +13,9 @@ import pytest
 
 from reconciler import lock
 from reconciler.certificates import MAX_COMMON_NAME, common_name
-from reconciler.cli import COMMANDS, main
+from reconciler.cli import main
 from reconciler.cli_words import check_misspelled_command
+from reconciler.command_set import NAMES as COMMANDS
 from reconciler.engine_endpoint import resolve, root_cause
 from reconciler.errors import ConfigError, EngineNotFound, ExecutionError, shown
 from reconciler.model import LABEL_INSTANCE, LABEL_MANAGED, Kind, Role

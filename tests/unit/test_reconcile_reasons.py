@@ -24,9 +24,9 @@ from hand_graph import (
     seen,
 )
 
-from reconciler.build_context import CONTEXT_UNREAD
 from reconciler.errors import ForeignObjectError
 from reconciler.model import (
+    CONTEXT_UNREAD,
     ActualState,
     DesiredGraph,
     Kind,

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import COMMANDS, main
+from reconciler.cli import main
+from reconciler.command_set import NAMES as COMMANDS
 from reconciler.errors import ConfigError
 from reconciler.session_cli import is_session, parse
 
