@@ -352,6 +352,8 @@ def _prefetch(args: argparse.Namespace) -> tuple[ConfigSource, ContextHashing | 
         from reconciler.engine_connect import prestart
 
         prestart(getattr(args, "context", None))
+    # Deferred, as the others here: config_table loads attrs and the TOML reader, which
+    # --help, --version and completion do not need.
     from reconciler.config_table import ConfigSource
 
     config = ConfigSource(args.directory, args.config)
