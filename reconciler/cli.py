@@ -30,6 +30,7 @@ from reconciler.help_text import EPILOG
 from reconciler.interrupts import terminate_as_interrupt
 
 if TYPE_CHECKING:
+    from reconciler.config_table import ConfigSource
     from reconciler.context_hashing import ContextHashing
     from reconciler.execute import BeforeStep
 
@@ -194,18 +195,24 @@ def _run_command(
     if not chosen.in_workspace:
         sys.stdout.write(script(build_parser(), args.shell))
         return 0
-    prefetched = _prefetch(args)
+    config, prefetched = _prefetch(args)
     from reconciler import commands  # deferred: see main
 
-    return commands.run(args, command, before_step, prefetched)
+    return commands.run(args, command, before_step, prefetched, config)
 
 
-def _prefetch(args: argparse.Namespace) -> ContextHashing | None:
-    """For an online ``plan`` or an ``apply``: begin hashing the build context before the
-    modules that read the config are imported (``context_hashing.prefetch``). For every
-    command that asks the engine, begin an SSH engine's login (``engine_connect.prestart``)."""
+def _prefetch(args: argparse.Namespace) -> tuple[ConfigSource, ContextHashing | None]:
+    """The command's one read of the config; for an online ``plan`` or an ``apply``, read
+    now to begin hashing the build context before the modules that validate the config
+    are imported (``context_hashing.prefetch``). For every command that asks the engine,
+    begin an SSH engine's login (``engine_connect.prestart``)."""
+    # Deferred, as engine_connect: config_table loads attrs and the TOML reader, which
+    # --help and completion do not need.
+    from reconciler.config_table import ConfigSource
+
+    config = ConfigSource(args.directory, args.config)
     if getattr(args, "offline", False):
-        return None
+        return config, None
     chosen = BY_NAME[args.command]
     if chosen.connects:
         # Deferred, as `commands`: engine_connect reads the docker CLI's config (json,
@@ -214,10 +221,14 @@ def _prefetch(args: argparse.Namespace) -> ContextHashing | None:
 
         prestart(getattr(args, "context", None))
     if not chosen.hashes_context:
-        return None
+        return config, None
     from reconciler.context_hashing import prefetch  # deferred: as engine_connect
 
-    return prefetch(args.directory, args.config)
+    try:
+        document = config.document()
+    except ConfigError:  # raised again where the command reads its config
+        return config, None
+    return config, prefetch(document)
 
 
 def run() -> NoReturn:

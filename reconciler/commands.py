@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from reconciler import colour, listing, logs, render
 from reconciler.command_set import COMMANDS
-from reconciler.config import CliInputs, load_run_mode
+from reconciler.config import CliInputs, run_mode_from
+from reconciler.config_table import ConfigSource
 from reconciler.desired import build_cluster_desired
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, ConfigError
 from reconciler.logs import get_logger
@@ -36,6 +37,7 @@ def run(
     command: tuple[str, ...] | None,
     before_step: BeforeStep | None,
     prefetched: ContextHashing | None = None,
+    config: ConfigSource | None = None,
 ) -> int:
     """``booth COMMAND`` (``args.command``, one of ``command_set.COMMANDS`` that runs in a
     workspace) with its parsed ``args`` and the words after ``--``."""
@@ -53,6 +55,7 @@ def run(
         before_step=before_step,
         connect=connector(getattr(args, "context", None)),
         prefetched=prefetched,
+        source=config,
     )
     try:
         return HANDLERS[args.command](args, workspace)
@@ -250,7 +253,8 @@ def run_codingbooth(session: SessionArgs, before_step: BeforeStep | None) -> int
         build_args=session.build_args,
         login_shell=True,
     )
-    mode = load_run_mode(session.code_dir, session.config_file, cli)
+    source = ConfigSource(session.code_dir, session.config_file)
+    mode = run_mode_from(source.document(), cli)
     verbose = session.verbose or (mode.verbose and not session.quiet)
     logs.configure(session.log_format, -1 if session.quiet else int(verbose))
     workspace = Workspace(
@@ -258,6 +262,7 @@ def run_codingbooth(session: SessionArgs, before_step: BeforeStep | None) -> int
         progress=choose(session.log_format, session.quiet),
         before_step=before_step,
         connect=connector(session.context),
+        source=source,
     )
     try:
         if session.dryrun or mode.dryrun:

@@ -18,10 +18,8 @@ from reconciler import port_choice
 from reconciler.codingbooth import BuildSpec, Contract, contract_env, login_shell_command
 from reconciler.config_parity import PARITY_KEYS, expanded_list, read_parity
 from reconciler.config_reader import KeyReader
-from reconciler.config_table import RunMode, open_table, read_run_mode
-from reconciler.configfile import (
-    toml_text,
-)
+from reconciler.config_table import ConfigDocument, RunMode, read_document, read_run_mode
+from reconciler.configfile import toml_text
 from reconciler.endpoints import DEFAULT_INNER_LISTENER, InnerListener
 from reconciler.errors import ConfigError
 from reconciler.flags import ParseContext
@@ -44,7 +42,7 @@ VARIANT_ALIASES = {
     "kde": "desktop-kde",
 }
 # CodingBooth's keys of one invocation: `booth` with no command honours them (and a
-# `dryrun` makes `apply` and `run` show the plan only); read by `load_run_mode`.
+# `dryrun` makes `apply` and `run` show the plan only); read by `run_mode_from`.
 RUN_MODE_KEYS = ("dryrun", "verbose")
 KNOWN_KEYS = (
     "project-name",
@@ -178,26 +176,31 @@ def load_config(
     *,
     walk_context: bool = True,
 ) -> BoothConfig:
-    """Read, validate and combine config file and command line. ``walk_context=False``
-    leaves a build's context hash to the caller (:func:`with_context_digest`)."""
+    """Read, validate and combine config file and command line (:func:`config_from` of
+    the config read here)."""
     env = os.environ if host_env is None else host_env
-    code, reader = open_table(code_dir, config_file, env)
-    warnings = reader.check_keys(KNOWN_KEYS, IGNORED_KEYS)
-    # Whether a file was read, judged before the command line's keys join the table.
-    read_file = reader.where if reader.text else None
-    if cli.overrides:
-        overrides = dict(cli.overrides)
-        raw = {**reader.raw, **overrides}
-        from_env = {k: v for k, v in reader.from_env.items() if k not in overrides}
-        reader = KeyReader(
-            raw, reader.text, reader.where, from_cli=frozenset(overrides), from_env=from_env
-        )
+    document = read_document(code_dir, config_file, env)
+    return config_from(document, cli, env, resolve_port, walk_context=walk_context)
+
+
+def config_from(
+    document: ConfigDocument,
+    cli: CliInputs = CliInputs(),
+    host_env: Mapping[str, str] | None = None,
+    resolve_port: PortResolver = first_slot,
+    *,
+    walk_context: bool = True,
+) -> BoothConfig:
+    """Validate and combine the config read and the command line. ``walk_context=False``
+    leaves a build's context hash to the caller (:func:`with_context_digest`)."""
+    # Unknown keys are judged before the command line's keys join the table.
+    warnings = document.reader().check_keys(KNOWN_KEYS, IGNORED_KEYS)
     return build_config(
-        reader,
-        code=code,
-        config_file=read_file,
+        document.reader(dict(cli.overrides)),
+        code=document.code,
+        config_file=document.file,
         cli=cli,
-        env=env,
+        env=os.environ if host_env is None else host_env,
         warnings=warnings,
         resolve_port=resolve_port,
         walk_context=walk_context,
@@ -214,18 +217,20 @@ def with_context_digest(config: BoothConfig, digest: str) -> BoothConfig:
     return attrs.evolve(config, build=attrs.evolve(build, fingerprint=fingerprint))
 
 
-def load_instance_ref(
-    code_dir: str, config_file: str | None = None, resolve_port: PortResolver = first_slot
+def instance_ref_from(
+    document: ConfigDocument, resolve_port: PortResolver = first_slot
 ) -> InstanceRef:
     """Only the keys that name the instance (``project-name``, ``name``, ``port``)."""
-    code, reader = open_table(code_dir, config_file, os.environ)
-    name = _names(reader, code)[1]
-    return InstanceRef(name, _port(reader, code, name, resolve_port)[0], str(code))
+    reader = document.reader()
+    name = _names(reader, document.code)[1]
+    return InstanceRef(
+        name, _port(reader, document.code, name, resolve_port)[0], str(document.code)
+    )
 
 
-def load_run_mode(code_dir: str, config_file: str | None, cli: CliInputs) -> RunMode:
+def run_mode_from(document: ConfigDocument, cli: CliInputs) -> RunMode:
     """How ``booth`` with no command runs (``config_table.read_run_mode``)."""
-    return read_run_mode(code_dir, config_file, dict(cli.overrides))
+    return read_run_mode(document, dict(cli.overrides))
 
 
 def _port(reader: KeyReader, code: Path, name: str, resolve: PortResolver) -> tuple[int, str]:

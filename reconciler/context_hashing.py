@@ -23,6 +23,9 @@ import threading
 from types import TracebackType
 
 from reconciler.build_context import ContextWalk, context_walk
+from reconciler.codingbooth import find_dockerfile
+from reconciler.config_table import ConfigDocument
+from reconciler.dockerfile import reads_context
 from reconciler.errors import ConfigError
 from reconciler.logs import get_logger
 
@@ -132,42 +135,33 @@ class ContextHashing:
         self.close()
 
 
-def prefetch(code_dir: str, config_file: str | None) -> ContextHashing | None:
-    """Begin hashing the build context that a ``plan`` or ``apply`` of ``code_dir`` will
-    most likely need, before the modules that read and validate the config are imported.
+def prefetch(document: ConfigDocument) -> ContextHashing | None:
+    """Begin hashing the build context that a ``plan`` or ``apply`` of the config read
+    (``document``) will most likely need, before the modules that validate the config
+    are imported.
 
     Why so early: the walk has to overlap the parent's work to cost nothing, and on a
     local engine the work after the config is read is short (a converged plan asks the
     engine in ~15 ms); importing the config's modules takes longer than the walk. So the
-    little that decides the walk is read here (the config file's ``image`` and
+    little that decides the walk is read here from the table (``image`` and
     ``dockerfile``, CodingBooth's default ``.booth/Dockerfile`` and whether it reads the
     context (``dockerfile.reads_context``: if not, there is no walk to begin), the
-    ignore file), with
-    no validation: the workspace uses the result only for a walk equal to the one the
-    validated config asks for (``ContextWalk`` equality: directory, ignore rules, the
-    path left out) and walks anew otherwise. Anything unclear here (a config that does
-    not parse, say) is left to the real load, which reports it: None.
+    ignore file), with no validation: the workspace uses the result only for a walk
+    equal to the one the validated config asks for (``ContextWalk`` equality: directory,
+    ignore rules, the path left out) and walks anew otherwise. Anything unclear here (a
+    Dockerfile that cannot be read, say) is left to the real load, which reports it: None.
     """
-    from reconciler.codingbooth import find_dockerfile
-    from reconciler.configfile import code_directory, config_location, parse_toml, read_config
-    from reconciler.dockerfile import reads_context
-
+    raw = document.raw
+    if raw.get("image"):
+        return None
+    named = raw.get("dockerfile")
     try:
-        code = code_directory(code_dir)
-        path, what = config_location(code, config_file)
-        if config_file is not None and not path.is_file():
-            return None  # a pipe (`--config <(…)`) can be read once: that is the real load's
-        text = read_config(path, what, required=config_file is not None)
-        raw = parse_toml(text, what) if text is not None else {}
-        if raw.get("image"):
-            return None
-        named = raw.get("dockerfile")
         dockerfile = find_dockerfile(
-            code, named if isinstance(named, str) and named else None, what
+            document.code, named if isinstance(named, str) and named else None, document.where
         )
         if dockerfile is None or not reads_context(dockerfile.read_text("utf-8", "replace")):
             return None  # no build, or most likely no walk (``Loading.result``)
-        walk = context_walk(code, dockerfile)
+        walk = context_walk(document.code, dockerfile)
     except (ConfigError, OSError, ValueError):
         return None
     return ContextHashing(walk)

@@ -44,7 +44,6 @@ from reconciler.model import (
     is_owned,
 )
 from reconciler.plan import Op, Plan, Step
-from reconciler.preflight import check_host_ports
 from reconciler.progress import BUILD_NOTE, NullProgress, Progress
 from reconciler.provenance import attributed
 from reconciler.readiness import SHUTDOWN_COMPLETE, wait_ready
@@ -74,8 +73,6 @@ class Executor:
     engine: Engine
     instance: str
     ready_timeout: float = 120.0
-    # Check declared host ports before creating anything (preflight.check_host_ports).
-    check_host_ports: bool = False
     progress: Progress = attrs.field(factory=NullProgress)
     before_step: BeforeStep | None = None
     silence_build: bool = False
@@ -115,8 +112,6 @@ class Executor:
         self.pulled = actual.pulled if actual is not None else ()
         self.journal = self._new_journal()
         ensure_images(self.engine, plan, self.progress)
-        if self.check_host_ports:
-            check_host_ports(self.engine, plan, actual or ActualState())
         done: list[StepResult] = []
         total = len(plan.steps)
         with StepInterrupts() as interrupts:

@@ -48,6 +48,15 @@ class BusyPort:
     holder: str
 
 
+def check_plan(engine: Engine, plan: Plan, actual: ActualState) -> None:
+    """Every check before a plan's first step (``flow.Flow.converge``): what the engine
+    cannot run, then the host ports the plan publishes. A plan that creates and starts
+    nothing (a teardown) has nothing to check and asks the engine nothing."""
+    if any(step.op in _STARTS for step in plan.steps):
+        check_engine(engine, plan)
+        check_host_ports(engine, plan, actual)
+
+
 def check_host_ports(engine: Engine, plan: Plan, actual: ActualState) -> None:
     """Fail before creating anything when a host port this plan publishes is taken.
 

@@ -22,18 +22,16 @@ from reconciler import piping, terminal
 from reconciler.config import BoothConfig, InstanceRef
 from reconciler.engine import Engine, Stream
 from reconciler.errors import EXIT_INTERRUPTED, EngineError, ExecutionError, InstanceTakenError
-from reconciler.execute import Executor
-from reconciler.lock import instance_lock
+from reconciler.flow import Flow, Goal, run_steps
+from reconciler.loading import Loading
 from reconciler.logs import get_logger
-from reconciler.model import ActualState, DesiredGraph, Kind, Role, legacy_instance
-from reconciler.plan import Op, Plan, Step, make_plan
-from reconciler.preflight import check_engine
-from reconciler.progress import Progress
-from reconciler.reconcile import Action, reconcile
+from reconciler.model import ActualState, DesiredGraph, Kind, Role
+from reconciler.plan import Op, Plan
+from reconciler.progress import NullProgress
+from reconciler.reconcile import Action, Change, destroy_changes, reconcile
 
 if TYPE_CHECKING:
-    from reconciler.loading import Loading
-    from reconciler.workspace import Workspace
+    from reconciler.execute import Executor
 
 log = get_logger()
 
@@ -78,7 +76,16 @@ def refuse_taking_over(plan: Plan, *, attending: bool) -> None:
             )
 
 
-def run_session(workspace: Workspace, loading: Loading, *, attach: Attach) -> int:
+@attrs.frozen
+class _Attending:
+    """A session's booth once its plan has run: what the session attends and tears down."""
+
+    booth: str  # its container's ID (or name)
+    stream: Stream | None  # its attach connection (None: its output is followed)
+    keep_network: bool  # the network existed before this run: the clean-up leaves it
+
+
+def run_session(flow: Flow, loading: Loading, *, attach: Attach) -> int:
     """Apply, attend the booth until its main process exits, tear down; the exit code.
 
     ``attach`` (``loading`` read the config for it) says how the booth's main process is
@@ -86,38 +93,42 @@ def run_session(workspace: Workspace, loading: Loading, *, attach: Attach) -> in
     followed. The engine is asked before the desired graph is completed, as ``apply``
     does (a build that reads no file of its context is then not walked).
     """
-    engine = workspace.engine()
     config = loading.config
     ref = InstanceRef(config.name, config.port)
-    with instance_lock(engine.endpoint, config.instance):
-        actual = workspace.observe_loading(loading, pull=config.pull)
-        config, desired = loading.result(actual)
+
+    def refuse(plan: Plan, _actual: ActualState) -> None:
+        refuse_taking_over(plan, attending=True)
+
+    def execute(executor: Executor, plan: Plan, actual: ActualState) -> _Attending:
+        desired = loading.result(actual)[1]  # completed by the goal's ``changes``
         booth = desired.get(Role.BOOTH)
         assert booth is not None
         keep_network = network_existed(desired, actual)
-        plan = make_plan(desired.instance, reconcile(desired, actual))
-        refuse_taking_over(plan, attending=True)
-        # As apply: what the engine cannot run fails here, before anything is created
-        # (and so before the clean-up below could remove what an earlier run left).
-        check_engine(engine, plan)
         try:
-            progress = _WholePlanProgress(workspace.progress, len(plan.steps))
-            executor = workspace.executor(
-                engine,
-                config.instance,
-                config.ready_timeout,
-                progress,
-                silence_build=config.silence_build,
-                pull=config.pull,
-                legacy=legacy_instance(config.name, config.port),
-            )
             stream = _converge(executor, plan, actual, booth.name, attach=attach)
         except BaseException:
-            workspace.remove_session_objects(engine, ref, keep_network=keep_network, locked=True)
+            # Still under the lock; quietly, as the failure is what the user sees.
+            quiet = attrs.evolve(flow, progress=NullProgress(), before_step=None)
+            remove_session_objects(quiet, ref, keep_network=keep_network, locked=True)
             raise
+        return _Attending(executor.ids.get(Role.BOOTH, booth.name), stream, keep_network)
+
+    goal = Goal(
+        ref,
+        lambda actual: reconcile(loading.result(actual)[1], actual),
+        observe=lambda: flow.observe_loading(loading, pull=config.pull),
+        on_plan=refuse,
+        ready_timeout=config.ready_timeout,
+        silence_build=config.silence_build,
+        pull=config.pull,
+    )
+    attending = flow.converge(goal, execute).result
+    # A booth that does not run is started, and a running one refused: a session's plan
+    # always has steps, so it always ran.
+    assert attending is not None
     exit_code = EXIT_INTERRUPTED
     try:
-        exit_code = _attend(engine, executor.ids.get(Role.BOOTH, booth.name), stream, attach)
+        exit_code = _attend(flow.engine, attending.booth, attending.stream, attach)
     except KeyboardInterrupt:
         log.warning("session.interrupted")
     finally:
@@ -127,8 +138,26 @@ def run_session(workspace: Workspace, loading: Loading, *, attach: Attach) -> in
         if config.keep_alive:
             log.info("session.kept", instance=config.instance)
         else:
-            workspace.remove_session_objects(engine, ref, keep_network=keep_network, locked=False)
+            remove_session_objects(flow, ref, keep_network=attending.keep_network, locked=False)
     return exit_code
+
+
+def remove_session_objects(
+    flow: Flow, ref: InstanceRef, *, keep_network: bool, locked: bool
+) -> None:
+    """Booth, sidecar and (unless it existed before) the network; the volume stays.
+
+    ``locked``: the caller holds the instance lock already (``Flow.converge``)."""
+
+    def changes(actual: ActualState) -> list[Change]:
+        return [
+            c
+            for c in destroy_changes(actual, remove_volumes=False)
+            if not (keep_network and c.role == Role.NETWORK)
+        ]
+
+    converged = flow.converge(Goal(ref, changes), run_steps, locked=locked)
+    log.info("session.ended", removed=len(converged.plan.changes))
 
 
 def _converge(
@@ -214,24 +243,6 @@ def _follow(engine: Engine, container: str) -> int:
     """
     terminal.write_streams(engine.log_stream(container, follow=True, tail=None))
     return engine.wait(container)
-
-
-@attrs.frozen
-class _WholePlanProgress:
-    """Progress for a plan run in parts: steps are counted against the whole plan
-    (``[7/7]``, not ``[7/1]`` for the booth's start after attaching)."""
-
-    inner: Progress
-    total: int
-
-    def start(self, step: Step, total: int) -> None:
-        self.inner.start(step, self.total)
-
-    def done(self, step: Step, total: int, seconds: float, ok: bool = True) -> None:
-        self.inner.done(step, self.total, seconds, ok)
-
-    def note(self, message: str) -> None:
-        self.inner.note(message)
 
 
 def network_existed(desired: DesiredGraph, actual: ActualState) -> bool:

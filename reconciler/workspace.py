@@ -1,8 +1,10 @@
-"""One booth workspace: connect → lock → observe → plan → execute, written once.
+"""One booth workspace: its config (read once), its engine (connected once), a command each.
 
 The CLI turns arguments into a :class:`Target` and calls a method; tests and other
-front ends can do the same. ``destroy`` and ``status`` need only what identifies the
-instance, so a config whose ports or run-args no longer parse cannot block clean-up.
+front ends can do the same. What changes the engine runs through the one flow of
+``flow.py`` (lock → observe → plan → preflight → execute). ``destroy`` and ``status``
+need only what identifies the instance, so a config whose ports or run-args no longer
+parse cannot block clean-up.
 """
 
 from __future__ import annotations
@@ -21,31 +23,29 @@ from reconciler.config import (
     BoothConfig,
     CliInputs,
     InstanceRef,
+    config_from,
     first_slot,
-    load_config,
-    load_instance_ref,
+    instance_ref_from,
 )
+from reconciler.config_table import ConfigDocument, ConfigSource
 from reconciler.context_hashing import ContextHashing
 from reconciler.engine import Engine
 from reconciler.engine_endpoint import resolve as resolve_endpoint
 from reconciler.errors import ConfigError
+from reconciler.flow import Flow, Goal, OnPlan, run_steps
 from reconciler.loading import Loading
 from reconciler.logs import get_logger
-from reconciler.model import ActualState, DesiredGraph, Kind, Role, legacy_instance
+from reconciler.model import ActualState, DesiredGraph
 from reconciler.plan import Plan, make_plan
+from reconciler.preflight import check_plan_values
 from reconciler.progress import NullProgress, Progress
 from reconciler.reconcile import Change, check_owner_dir, destroy_changes, reconcile
-from reconciler.runargs import Word
 
 if TYPE_CHECKING:
-    # Imported where a run changes something: a converged plan (the command run most
-    # often, and the one compared with `docker-compose up -d`) never loads them.
-    from reconciler.execute import BeforeStep, Executor, StepResult
+    from reconciler.execute import BeforeStep, StepResult
     from reconciler.session import Attach
 
 log = get_logger()
-
-OnPlan = Callable[[Plan, ActualState], None]
 
 
 @attrs.frozen
@@ -87,6 +87,9 @@ class Workspace:
     # A context hash begun before the config was read (``context_hashing.prefetch``):
     # used if the config asks for the same walk, else ended.
     prefetched: ContextHashing | None = None
+    # The config's one read (None: the target's, read when first needed); the CLI
+    # passes the one it read early, for the prefetch.
+    source: ConfigSource | None = None
     _engine: Engine | None = attrs.field(default=None, init=False)
 
     @property
@@ -99,6 +102,16 @@ class Workspace:
         if self._engine is None:
             self._engine = self.connect()
         return self._engine
+
+    def flow(self) -> Flow:
+        """The flow that changes this workspace's engine (``flow.py``)."""
+        return Flow(self.engine(), self.progress, self.before_step)
+
+    def document(self) -> ConfigDocument:
+        """The config as read, once per workspace (``config_table.ConfigSource``)."""
+        if self.source is None:
+            self.source = ConfigSource(self.target.code_dir, self.target.config_file)
+        return self.source.document()
 
     def resolve_port(self, setting: str, code: Path, name: str) -> int:
         """``port = "NEXT" | "RANDOM"``: an instance of this code directory that exists keeps
@@ -129,14 +142,12 @@ class Workspace:
         # Offline, nothing is asked of the machine either: NEXT is the first slot, so an
         # offline plan (a CI review) is the same everywhere.
         resolve = first_slot if offline else self.resolve_port
-        config = load_config(
-            self.target.code_dir,
-            self.target.config_file,
-            self.target.cli,
-            resolve_port=resolve,
-            walk_context=False,
+        config = config_from(
+            self.document(), self.target.cli, resolve_port=resolve, walk_context=False
         )
         if attach is not None:
+            # Deferred: session loads terminal (termios, tty) and piping, which only a
+            # session (and its dry run) needs.
             from reconciler.session import attached_config
 
             config = attached_config(config, attach)
@@ -169,7 +180,7 @@ class Workspace:
         engine_connect.close_unused()
 
     def instance_ref(self) -> InstanceRef:
-        return load_instance_ref(self.target.code_dir, self.target.config_file, self.resolve_port)
+        return instance_ref_from(self.document(), self.resolve_port)
 
     def plan(self, *, offline: bool = False, pull: bool = False) -> Plan:
         """``pull``: pull the images first, as ``apply`` with ``pull = true`` does (a plan
@@ -187,33 +198,12 @@ class Workspace:
             )
         plan = make_plan(desired.instance, reconcile(desired, actual))
         if not offline:  # what only the engine can judge, as apply checks it (no probes)
-            from reconciler.preflight import check_plan_values
-
             check_plan_values(self.engine(), plan)
         return plan
 
-    def actual(
-        self, config: BoothConfig, desired: DesiredGraph, *, pull: bool = False
-    ) -> ActualState:
-        """What the engine has of this instance, the image it builds included; with
-        ``pull``, the images its containers run are pulled first and their new IDs kept."""
-        from reconciler.images import pull_images
-
-        engine = self.engine()
-        pulled = pull_images(engine, images_to_pull(desired), self.progress) if pull else ()
-        actual = engine.observe(config.name, config.port, built_image(desired))
-        return attrs.evolve(actual, pulled=pulled) if pulled else actual
-
     def observe_loading(self, loading: Loading, *, pull: bool = False) -> ActualState:
-        """:meth:`actual` for a config still being loaded: without ``pull`` the engine is
-        asked first and the context's hash waited for after (what to pull is known only
-        from the complete graph)."""
-        if pull:
-            return self.actual(*loading.result(), pull=True)
-        config = loading.config
-        return self.engine().observe(
-            config.name, config.port, loading.built_tag(), loading.trigger_bases()
-        )
+        """What the engine has of the config being loaded (``Flow.observe_loading``)."""
+        return self.flow().observe_loading(loading, pull=pull)
 
     def observed(self) -> tuple[BoothConfig, DesiredGraph, ActualState]:
         """Config, desired graph and what the engine has of them (``status``): the engine
@@ -240,131 +230,40 @@ class Workspace:
         CodingBooth's ``dryrun = true`` shows the plan as ``--dry-run`` does."""
         with self.loading() as loading:
             config = loading.config
-            return self._converge(
+            flow = self.flow()
+            goal = Goal(
                 InstanceRef(config.name, config.port),
                 lambda actual: reconcile(loading.result(actual)[1], actual),
-                ready_timeout=config.ready_timeout,
-                dry_run=dry_run or config.dryrun,
+                observe=lambda: flow.observe_loading(loading, pull=config.pull),
                 on_plan=_checked(check, on_plan),
-                observe=lambda: self.observe_loading(loading, pull=config.pull),
+                dry_run=dry_run or config.dryrun,
+                ready_timeout=config.ready_timeout,
                 silence_build=config.silence_build,
                 pull=config.pull,
                 words=config.run_arg_words,
             )
+            converged = flow.converge(goal, run_steps)
+        return Outcome(converged.plan, converged.result or ())
 
     def destroy(
         self, *, volumes: bool = False, dry_run: bool = False, on_plan: OnPlan | None = None
     ) -> Outcome:
         ref = self.instance_ref()
 
-        def changes_for(actual: ActualState) -> Sequence[Change]:
+        def changes(actual: ActualState) -> Sequence[Change]:
             check_owner_dir(ref.instance, ref.code_dir, actual, exists=os.path.isdir)
             return destroy_changes(actual, remove_volumes=volumes)
 
-        return self._converge(
-            ref,
-            changes_for,
-            dry_run=dry_run,
-            on_plan=on_plan,
-        )
+        goal = Goal(ref, changes, on_plan=on_plan, dry_run=dry_run)
+        converged = self.flow().converge(goal, run_steps)
+        return Outcome(converged.plan, converged.result or ())
 
     def run(self, *, attach: Attach) -> int:
-        from reconciler import session
+        # Deferred: session loads terminal (termios, tty) and piping (see ``loading``).
+        from reconciler.session import run_session
 
         with self.loading(attach=attach) as loading:
-            return session.run_session(self, loading, attach=attach)
-
-    def executor(
-        self,
-        engine: Engine,
-        instance: str,
-        ready_timeout: float,
-        progress: Progress | None = None,
-        *,
-        silence_build: bool = False,
-        pull: bool = False,
-        legacy: str | None = None,
-        words: Sequence[Word] = (),
-    ) -> Executor:
-        """``words``: the run-args and their sources, which a late failure names."""
-        from reconciler.execute import Executor
-
-        return Executor(
-            engine,
-            instance,
-            ready_timeout,
-            legacy=legacy,
-            # On a remote engine the check asks the engine instead of probing this host.
-            check_host_ports=True,
-            progress=progress or self.progress,
-            before_step=self.before_step,
-            silence_build=silence_build,
-            pull=pull,
-            words=tuple(words),
-        )
-
-    def _converge(
-        self,
-        ref: InstanceRef,
-        changes_for: Callable[[ActualState], Sequence[Change]],
-        *,
-        ready_timeout: float = 120.0,
-        dry_run: bool = False,
-        on_plan: OnPlan | None = None,
-        observe: Callable[[], ActualState] | None = None,
-        silence_build: bool = False,
-        pull: bool = False,
-        words: Sequence[Word] = (),
-    ) -> Outcome:
-        from reconciler.lock import instance_lock
-
-        engine = self.engine()
-        with instance_lock(engine.endpoint, ref.instance):
-            actual = observe() if observe is not None else engine.observe(ref.name, ref.port)
-            plan = make_plan(ref.instance, changes_for(actual))
-            if on_plan is not None:
-                on_plan(plan, actual)
-            if dry_run or not plan.has_changes:
-                return Outcome(plan)
-            from reconciler.preflight import check_engine
-
-            check_engine(engine, plan)
-            executor = self.executor(
-                engine,
-                ref.instance,
-                ready_timeout,
-                silence_build=silence_build,
-                pull=pull,
-                legacy=legacy_instance(ref.name, ref.port),
-                words=words,
-            )
-            return Outcome(plan, tuple(executor.run(plan, actual)))
-
-    def remove_session_objects(
-        self, engine: Engine, ref: InstanceRef, *, keep_network: bool, locked: bool
-    ) -> None:
-        """Booth, sidecar and (unless it existed before) the network; the volume stays.
-
-        ``locked``: the caller holds the instance lock already (taking it again, a new
-        flock on a new file descriptor, would wait for ourselves).
-        """
-
-        def changes_for(actual: ActualState) -> list[Change]:
-            return [
-                c
-                for c in destroy_changes(actual, remove_volumes=False)
-                if not (keep_network and c.role == Role.NETWORK)
-            ]
-
-        if not locked:
-            outcome = self._converge(ref, changes_for)
-        else:
-            from reconciler.execute import Executor
-
-            plan = make_plan(ref.instance, changes_for(engine.observe(ref.name, ref.port)))
-            executor = Executor(engine, ref.instance, legacy=legacy_instance(ref.name, ref.port))
-            outcome = Outcome(plan, tuple(executor.run(plan)))
-        log.info("session.ended", removed=len(outcome.plan.changes))
+            return run_session(self.flow(), loading, attach=attach)
 
 
 def _checked(check: OnPlan | None, on_plan: OnPlan | None) -> OnPlan | None:
@@ -378,18 +277,3 @@ def _checked(check: OnPlan | None, on_plan: OnPlan | None) -> OnPlan | None:
             on_plan(plan, actual)
 
     return both
-
-
-def built_image(desired: DesiredGraph) -> str | None:
-    """The tag of the image the graph builds, which observation must look at too."""
-    image = desired.get(Role.IMAGE)
-    return image.name if image is not None else None
-
-
-def images_to_pull(desired: DesiredGraph) -> list[str]:
-    """What ``pull = true`` pulls: every image a container of the graph runs, except the
-    one booth builds, and the base images of that build."""
-    images = {str(r.spec["Image"]) for r in desired if r.kind == Kind.CONTAINER}
-    image = desired.get(Role.IMAGE)
-    bases = set(image.base_images) if image is not None else set()
-    return sorted((images - {built_image(desired) or ""}) | bases)

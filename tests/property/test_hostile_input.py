@@ -405,11 +405,12 @@ def _setup_env(**values: str) -> Callable[[Path, dict[str, str]], list[str]]:
 def _setup_lock_path_is_a_directory(code: Path, env: dict[str, str]) -> list[str]:
     env["XDG_RUNTIME_DIR"] = str(code.parent / "run")
     with _environment(env):
-        from reconciler.config import load_instance_ref
+        from reconciler.config import instance_ref_from
+        from reconciler.config_table import read_document
         from reconciler.engine_endpoint import resolve
         from reconciler.lock import lock_path
 
-        ref = load_instance_ref(str(code), None, lambda *_: 0)
+        ref = instance_ref_from(read_document(str(code), None), lambda *_: 0)
         lock_path(resolve().url, ref.instance).mkdir(parents=True)
     return []
 

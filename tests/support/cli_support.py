@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -55,3 +56,28 @@ def free_port() -> int:
             _handed_out.add(port)
             return port
     raise RuntimeError("no free port found")  # pragma: no cover
+
+
+def config_reads(argv: list[str], config: str) -> tuple[int, int]:
+    """``booth ARGV`` (``cli.main``) in a fresh interpreter: its exit code, and how many
+    times that process opened the file ``config`` (counted by an audit hook on every
+    ``open``, whoever opens it; a forked child's opens are its own)."""
+    script = "\n".join(
+        [
+            "import os, sys",
+            f"config = {os.path.realpath(config)!r}",
+            "opens = []",
+            "def count(event, args):",
+            "    if event == 'open' and isinstance(args[0], (str, os.PathLike)):",
+            "        if os.fspath(args[0]) == config:",
+            "            opens.append(args[1])",
+            "sys.addaudithook(count)",
+            "from reconciler.cli import main",
+            f"code = main({argv!r})",
+            "print('\\nexit', code, 'opens', len(opens))",
+        ]
+    )
+    result = run_python(script)
+    words = result.stdout.splitlines()[-1].split() if result.stdout else []
+    assert words[:1] == ["exit"], result.stderr
+    return int(words[1]), int(words[3])

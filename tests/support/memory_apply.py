@@ -1,6 +1,6 @@
 """booth's flow on the in-memory engine: observe → reconcile → plan → execute.
 
-The same steps ``workspace._converge`` takes (without the lock and the preflight of the
+The same steps ``flow.Flow.converge`` takes (without the lock and the preflight of the
 engine itself), on :class:`reconciler.engine_memory.MemoryEngine`, so unit and property
 tests run the real observer and the real executor instead of a model of them.
 """
@@ -15,12 +15,12 @@ from reconciler.config import BoothConfig
 from reconciler.desired import build_desired
 from reconciler.engine_memory import MemoryEngine
 from reconciler.execute import Executor, StepResult
+from reconciler.flow import built_image, images_to_pull
 from reconciler.images import pull_images
 from reconciler.model import ActualState, legacy_instance
 from reconciler.plan import Plan, make_plan
 from reconciler.progress import NullProgress
 from reconciler.reconcile import destroy_changes, reconcile
-from reconciler.workspace import built_image, images_to_pull
 
 
 def engine_for(*configs: BoothConfig, remote: tuple[str, ...] = ()) -> MemoryEngine:

@@ -569,7 +569,7 @@ def test_plan_offline_cannot_pull(capsys: Capsys) -> None:
 
 def test_pull_pulls_every_container_image_and_the_bases_of_a_build(tmp_path: Path) -> None:
     from reconciler.config import load_config
-    from reconciler.workspace import images_to_pull
+    from reconciler.flow import images_to_pull
 
     (tmp_path / ".booth").mkdir()
     config = tmp_path / ".booth" / "config.toml"

@@ -1,8 +1,8 @@
 """The config's partial readers: what names an instance, and how ``booth`` runs.
 
 ``destroy`` and ``status`` must work on a booth whose config no longer parses as a whole
-(a bad port spec must not block clean-up), so ``load_instance_ref`` reads only
-``project-name``, ``name`` and ``port``. ``load_run_mode`` reads only ``daemon``,
+(a bad port spec must not block clean-up), so ``instance_ref_from`` reads only
+``project-name``, ``name`` and ``port``. ``run_mode_from`` reads only ``daemon``,
 ``dryrun`` and ``verbose``, the command line's over the file's. Both still refuse, with
 the usual one line, what they do read.
 """
@@ -16,10 +16,13 @@ import pytest
 from reconciler.config import (
     CliInputs,
     InstanceRef,
+    PortResolver,
+    first_slot,
+    instance_ref_from,
     load_config,
-    load_instance_ref,
-    load_run_mode,
+    run_mode_from,
 )
+from reconciler.config_table import RunMode, read_document
 from reconciler.errors import ConfigError
 
 BROKEN_REST = 'run-args = ["-p", "80:80:80:80"]\nvariant = "fancy"\nready-timeout = -1\n'
@@ -30,6 +33,16 @@ def code(tmp_path: Path) -> Path:
     directory = tmp_path / "Demo App"
     directory.mkdir()
     return directory
+
+
+def load_instance_ref(
+    code: str, config_file: str | None = None, resolve_port: PortResolver = first_slot
+) -> InstanceRef:
+    return instance_ref_from(read_document(code, config_file), resolve_port)
+
+
+def load_run_mode(code: str, config_file: str | None, cli: CliInputs) -> RunMode:
+    return run_mode_from(read_document(code, config_file), cli)
 
 
 def write(code: Path, text: str, name: str = ".booth/config.toml") -> Path:

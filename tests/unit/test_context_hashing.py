@@ -3,6 +3,7 @@ included, and leaves nothing behind: no zombie, no duplicated output."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import posix  # the child's exit: os._exit may be wrapped by coverage to save (the parent's) data
 import threading
@@ -14,6 +15,7 @@ from test_build_context import TREE, _refuse_to_open, make_tree
 
 from reconciler import context_hashing
 from reconciler.build_context import ContextWalk, build_inputs
+from reconciler.config_table import ConfigSource, read_document
 from reconciler.context_hashing import ContextHashing
 from reconciler.errors import ConfigError
 
@@ -152,6 +154,11 @@ def config_walk(root: Path, config_file: str | None = None) -> ContextWalk | Non
     return build.inputs.walk if build is not None and build.inputs is not None else None
 
 
+def prefetch(root: Path, config_file: str | None = None) -> ContextHashing | None:
+    """The prefetch the CLI begins from the config it read (``cli._prefetch``)."""
+    return context_hashing.prefetch(read_document(str(root), config_file))
+
+
 @pytest.mark.parametrize(
     "config",
     [None, 'name = "x"\n', 'dockerfile = "other/Dockerfile"\n', 'dockerfile = "other"\n'],
@@ -163,7 +170,7 @@ def test_a_prefetch_walks_what_the_validated_config_asks_for(
     (root / "other" / ".booth").mkdir(parents=True)
     (root / "other" / "Dockerfile").write_text("FROM scratch\nCOPY a /a\n")
     (root / "other" / ".booth" / "Dockerfile").write_text("FROM scratch\nADD a /a\n")
-    hashing = context_hashing.prefetch(str(root), None)
+    hashing = prefetch(root)
     assert hashing is not None
     with hashing:
         assert hashing.forked
@@ -176,8 +183,7 @@ def test_a_prefetch_walks_what_the_validated_config_asks_for(
     [
         ('image = "busybox"\n', True),  # no build
         (None, False),  # no Dockerfile: the prebuilt image
-        ("port = [\n", True),  # not TOML: the real load reports it
-        ('dockerfile = "missing"\n', True),  # likewise
+        ('dockerfile = "missing"\n', True),  # the real load reports it
         ('dockerfile = "reads-nothing"\n', True),  # no COPY: most likely no walk at all
     ],
 )
@@ -186,34 +192,62 @@ def test_no_prefetch_without_a_clear_build(
 ) -> None:
     root = booth_dir(tmp_path, config, dockerfile)
     (root / "reads-nothing").write_text("FROM scratch\nCOPY --from=busybox /bin/sh /sh\n")
-    assert context_hashing.prefetch(str(root), None) is None
-    assert context_hashing.prefetch(str(tmp_path / "nowhere"), None) is None
+    assert prefetch(root) is None
 
 
-def test_a_config_from_a_pipe_is_left_for_the_real_load(tmp_path: Path) -> None:
-    """``--config <(…)`` can be read only once: a prefetch that read it would leave the
-    real load an empty config (CodingBooth's defaults, another image)."""
+def test_a_config_that_cannot_be_read_is_reported_where_the_command_reads_it(
+    tmp_path: Path,
+) -> None:
+    """The CLI's early read fails quietly (no prefetch); the command raises the same
+    error, once it reads its config, without reading the file again."""
+    from reconciler.cli import _prefetch
+
+    root = booth_dir(tmp_path / "code", "port = [\n")
+    for directory in (root, tmp_path / "nowhere"):
+        args = argparse.Namespace(command="plan", offline=False, directory=str(directory))
+        args.config = None
+        source, hashing = _prefetch(args)
+        assert hashing is None
+        with pytest.raises(ConfigError) as first:
+            source.document()
+        with pytest.raises(ConfigError) as again:
+            source.document()
+        assert again.value is first.value
+
+
+def test_a_config_from_a_pipe_is_read_once_for_the_prefetch_and_the_load(
+    tmp_path: Path,
+) -> None:
+    """``--config <(…)`` can be read only once: the prefetch and the real load both use
+    that one read (a second read would give the load an empty config: CodingBooth's
+    defaults, another image)."""
+    from reconciler.workspace import Target, Workspace
+
     root = booth_dir(tmp_path)
-    text = b'name = "from-a-pipe"\n'
+    text = b'name = "from-a-pipe"\nport = 10000\n'
     read, write = os.pipe()
     try:
         os.write(write, text)
         os.close(write)
-        assert context_hashing.prefetch(str(root), f"/dev/fd/{read}") is None
-        assert os.read(read, 1024) == text
+        source = ConfigSource(str(root), f"/dev/fd/{read}")
+        hashing = context_hashing.prefetch(source.document())
+        assert hashing is not None and hashing.forked
+        target = Target(str(root), f"/dev/fd/{read}")
+        workspace = Workspace(target, prefetched=hashing, source=source)
+        config, _ = workspace.load(offline=True)
+        assert os.read(read, 1024) == b""  # drained by the one read
     finally:
         os.close(read)
-    (tmp_path / "regular.toml").write_text('name = "from-a-file"\n')
-    hashing = context_hashing.prefetch(str(root), str(tmp_path / "regular.toml"))
-    assert hashing is not None  # a regular file is read twice, as before
-    hashing.close()
+    assert config.name == "from-a-pipe"
+    assert config.build is not None and config.build.fingerprint is not None
+    assert config.build.fingerprint.context == hashing.walk.digest()
 
 
 def test_the_workspace_uses_a_matching_prefetch_and_ends_any_other(tmp_path: Path) -> None:
     from reconciler.workspace import Target, Workspace
 
     root = booth_dir(tmp_path / "code", 'name = "x"\nport = 10000\n')
-    matching = context_hashing.prefetch(str(root), None)
+    matching = prefetch(root)
     assert matching is not None and matching.forked
     workspace = Workspace(Target(str(root)), prefetched=matching)
     with workspace.loading() as loading:
@@ -225,7 +259,7 @@ def test_the_workspace_uses_a_matching_prefetch_and_ends_any_other(tmp_path: Pat
     assert config.build.fingerprint.context == expected.digest()
 
     other = booth_dir(tmp_path / "other")
-    stale = context_hashing.prefetch(str(other), None)
+    stale = prefetch(other)
     assert stale is not None
     pid = stale._pid
     assert pid is not None
@@ -240,7 +274,7 @@ def test_a_workspace_closed_unused_reaps_its_prefetch(tmp_path: Path) -> None:
     from reconciler.workspace import Target, Workspace
 
     root = booth_dir(tmp_path)
-    hashing = context_hashing.prefetch(str(root), None)
+    hashing = prefetch(root)
     assert hashing is not None
     pid = hashing._pid
     assert pid is not None
@@ -257,13 +291,11 @@ def test_only_an_online_plan_or_an_apply_prefetches(
 ) -> None:
     """An offline plan walks in process (nothing to overlap); `run`, `render` and the
     rest walk in process too."""
-    import argparse
-
     from reconciler.cli import _prefetch
 
     root = booth_dir(tmp_path)
     args = argparse.Namespace(command=command, offline=offline, directory=str(root), config=None)
-    hashing = _prefetch(args)
+    _, hashing = _prefetch(args)
     assert (hashing is not None) == expected
     if hashing is not None:
         hashing.close()

@@ -132,16 +132,6 @@ def test_a_busy_host_port_fails_the_start_and_leaves_nothing_half_created() -> N
     assert status(engine, foreign) == "exited"
 
 
-def test_the_preflight_names_the_container_holding_a_port_before_creating_anything() -> None:
-    config = config_from_toml(DIND)
-    engine = engine_for(config)
-    _foreign_holding(engine, config.image, 8080)
-    before = list(engine.calls)
-    with pytest.raises(ExecutionError, match="8080 \\(held by container squatter\\)"):
-        apply(engine, config, check_host_ports=True)
-    assert engine.calls == before
-
-
 def _foreign_holding(engine: MemoryEngine, image: str, port: int) -> str:
     binding = {f"{port}/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(port)}]}
     engine.create_container(
