@@ -222,9 +222,15 @@ def test_namespace_cascade(scenario: Scenario) -> None:
         assert booth.action == REPLACE
     if sidecar.action == START and booth.actual is not None and booth.actual.running:
         assert booth.action in (RESTART, REPLACE)
+        image = changes.get(Role.IMAGE)
+        rebuilt = image is not None and image.action in (CREATE, REPLACE)
         if booth.actual.spec_hash == model.desired.get(BOOTH).spec_hash:  # type: ignore[union-attr]
-            assert booth.action == RESTART
-            assert booth.reason == "namespace owner restarted"
+            if rebuilt:  # a new image outranks the restart: the booth is made anew on it
+                assert booth.action == REPLACE
+                assert booth.reason_code == ReasonCode.IMAGE_REBUILT
+            else:
+                assert booth.action == RESTART
+                assert booth.reason == "namespace owner restarted"
     if booth.action == RESTART:
         assert sidecar.action == START
     if booth.action == REPLACE and booth.reason == "namespace owner replaced":
