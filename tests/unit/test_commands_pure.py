@@ -5,6 +5,7 @@ formats, and the refusals that must come before anything is created."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from memory_apply import owned_names
 from memory_cli import DIND, MemoryCli, memory_cli
 
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR
+from reconciler.lock import instance_lock
 from reconciler.model import Kind
 
 CREATED = {"demo-10000-net", "demo-dind-data", "demo-10000-dind", "demo"}
@@ -182,3 +184,19 @@ def test_list_shows_every_booth_on_the_engine(cli: MemoryCli) -> None:
     row = ran.out.splitlines()[1].split()
     assert row[0] == "demo" and row[1] == str(cli.code) and row[2] == "running"
     assert "http://127.0.0.1:8080" in row
+
+
+def test_an_apply_that_cannot_get_the_instance_lock_names_its_holder_and_changes_nothing(
+    cli: MemoryCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOOTH_LOCK_TIMEOUT", "0")
+    with instance_lock(cli.engine.endpoint, "demo"):
+        ran = cli.booth("apply")
+    assert ran.code == EXIT_ERROR
+    assert f"instance demo is locked by pid {os.getpid()} (another booth apply/destroy" in ran.err
+    assert cli.engine.calls == []
+    assert cli.booth("apply").code == 0  # released: the next one runs
+    monkeypatch.setenv("BOOTH_LOCK_TIMEOUT", "soon")
+    refused = cli.booth("destroy")
+    assert "BOOTH_LOCK_TIMEOUT='soon': expected seconds to wait" in refused.err
+    assert owned_names(cli.engine, "demo") == CREATED

@@ -234,3 +234,47 @@ def test_doctor_reports_an_engine_it_cannot_reach_as_one_failed_check(tmp_path: 
     assert "start the engine" in checks[0].fix
     text = doctor.render_text(checks)
     assert text.startswith("FAIL  engine  cannot reach the engine at unix:///nowhere.sock\n")
+
+
+def _held_slots() -> Iterator[tuple[int, socket.socket | None]]:
+    """Each NEXT slot, with a socket holding it on all interfaces, or None when something
+    else on this machine holds it already."""
+    for port in range(10000, 65001, 1000):
+        holder = socket.socket()
+        try:
+            holder.bind(("0.0.0.0", port))
+        except OSError:
+            holder.close()
+            yield port, None
+        else:
+            yield port, holder
+
+
+def test_next_on_a_local_engine_takes_the_first_slot_free_on_this_host_and_keeps_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = HostEngine()
+    cli = _cli(monkeypatch, tmp_path, capsys, engine, DIND.replace("10000", '"NEXT"'))
+    held, expected = [], None
+    for port, holder in _held_slots():
+        if holder is None:
+            continue
+        if not held:
+            held.append(holder)  # the first slot free here: taken by this test
+            continue
+        holder.close()  # the second one: free for booth
+        expected = port
+        break
+    try:
+        assert expected is not None
+        ran = cli.booth("plan", "--json")
+        applied = cli.booth("apply")
+    finally:
+        for holder in held:
+            holder.close()
+    assert ran.code == 0, ran.err
+    assert f"demo-{expected}-dind" in ran.out
+    assert applied.code == 0, applied.err
+    # The first slot is free again, but an instance that exists keeps its port.
+    assert f"demo-{expected}-dind" in cli.booth("status").out
+    assert "No changes." in cli.booth("plan").out

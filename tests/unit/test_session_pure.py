@@ -8,6 +8,7 @@ still leave nothing behind."""
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,11 @@ import pytest
 from memory_apply import owned_names
 from memory_cli import DIND, MemoryCli, memory_cli, stdin_not_a_terminal
 
+from reconciler.engine import Stream
 from reconciler.engine_memory import MemoryEngine
 from reconciler.errors import EXIT_ERROR
+from reconciler.model import Kind
+from reconciler.piping import HEADER
 
 IMAGES = ("docker:dind", "nawaman/codingbooth:base-0.13.0")
 
@@ -40,6 +44,45 @@ class FinishingEngine(MemoryEngine):
             self.exit(container, self.code)
             return self.code
         return super().wait(container, timeout)
+
+
+def framed(number: int, payload: bytes) -> bytes:
+    """One frame as the engine sends a non-TTY container's output (1 stdout, 2 stderr)."""
+    return HEADER.pack(number, len(payload)) + payload
+
+
+class PipingEngine(FinishingEngine):
+    """:class:`FinishingEngine` whose attach and ``exec -i`` connections are one end of a
+    socket pair: at the booth's start (or the exec's) the other end sends the output as
+    the engine frames it, one line on stderr included, and hangs up as the process ends."""
+
+    def __init__(self, lines: Sequence[str] = (), code: int = 0, **kwargs: Any) -> None:
+        super().__init__(lines, code, **kwargs)
+        self.peers: dict[str, socket.socket] = {}
+
+    def attach(self, container: str) -> Stream:
+        ours, theirs = socket.socketpair()
+        self.peers[self._container(container).id] = theirs
+        return ours
+
+    def start(self, container: str) -> None:
+        super().start(container)
+        peer = self.peers.pop(self._container(container).id, None)
+        if peer is not None:
+            self._hang_up(peer, self._container(container).log)
+
+    def exec_piped(self, container: str, command: list[str]) -> tuple[str, Stream]:
+        exec_id, chunks = self.exec_streamed(container, command)
+        ours, theirs = socket.socketpair()
+        self._hang_up(theirs, [b"".join(out or b"" for out, _ in chunks).decode()])
+        return exec_id, ours
+
+    @staticmethod
+    def _hang_up(peer: socket.socket, lines: Sequence[str]) -> None:
+        with peer:
+            for line in lines:
+                peer.sendall(framed(1, line.encode()))
+            peer.sendall(framed(2, b"oops\n"))
 
 
 @pytest.fixture
@@ -107,6 +150,46 @@ def test_an_attached_session_that_cannot_attach_says_so_and_leaves_nothing(
     assert "cannot attach to the booth: the in-memory engine has no terminals" in ran.err
     assert owned_names(cli.engine, "demo") == {"demo-dind-data"}
     assert "start" not in [op for op, ref in cli.engine.calls if ref == "demo"]
+
+
+def test_an_attached_session_copies_the_booth_s_output_and_ends_with_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = PipingEngine(["hello\n", "bye\n"], 4)
+    started: dict[str, Any] = {}
+
+    def before(operation: str, ref: str) -> None:
+        if (operation, ref) == ("start", "demo"):
+            started.update(engine.inspect(Kind.CONTAINER, "demo") or {})
+
+    engine.before_write = before
+    with stdin_not_a_terminal():
+        cli = memory_cli(monkeypatch, tmp_path, capsys, engine)
+        ran = cli.booth("run", "-i")
+    assert (ran.code, ran.out) == (4, "hello\nbye\n")
+    assert ran.err.splitlines()[-2:] == [
+        "oops",
+        "Session ended; removed its 3 objects (a data volume stays).",
+    ]
+    assert owned_names(engine, "demo") == {"demo-dind-data"}
+    # The booth has an open stdin that closes with the session's, and no TTY.
+    config = started["Config"]
+    assert (config["OpenStdin"], config["StdinOnce"], config.get("Tty", False)) == (
+        True,
+        True,
+        False,
+    )
+
+
+def test_exec_interactive_pipes_stdin_and_splits_the_output(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = PipingEngine()
+    with stdin_not_a_terminal():
+        cli = memory_cli(monkeypatch, tmp_path, capsys, engine)
+        assert cli.booth("apply").code == 0
+        ran = cli.booth("exec", "-i", "--", "cat")
+    assert (ran.code, ran.out, ran.err) == (0, "ready\n", "oops\n")
 
 
 def test_exec_runs_the_command_in_the_running_booth_with_its_exit_code(
