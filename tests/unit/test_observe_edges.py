@@ -1,0 +1,90 @@
+"""The edges of ``observe`` that the mutation run found untested: a base image looked up
+as an image (not as whatever else has the name), an image's ownership needing both of
+booth's labels, the base images an image records, and instance labels without a port
+label (an earlier booth's, with a hyphen in the name) or without an instance at all."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler import observe
+from reconciler.model import (
+    LABEL_BASE_IMAGES,
+    LABEL_INSTANCE,
+    LABEL_MANAGED,
+    LABEL_PORT,
+    LABEL_ROLE,
+    Kind,
+)
+
+
+class ByKind:
+    """Lookups that hold documents by kind and name, as an engine keeps each kind apart
+    (a container and an image may share a name)."""
+
+    def __init__(self, documents: Mapping[tuple[Kind, str], Mapping[str, Any]]) -> None:
+        self.documents = documents
+
+    def containers(self, filters: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        return []
+
+    def networks(self, filters: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        return []
+
+    def volumes(self, filters: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        return []
+
+    def inspect(self, kind: Kind, name: str) -> Mapping[str, Any] | None:
+        return self.documents.get((kind, name))
+
+
+def test_a_base_image_s_triggers_are_read_from_the_image_of_that_name() -> None:
+    base = "builder"
+    lookups = ByKind(
+        {
+            (Kind.IMAGE, base): {"Id": "sha256:b", "Config": {"OnBuild": ["COPY . /src"]}},
+            (Kind.CONTAINER, base): {"Id": "c", "Config": {"OnBuild": ["RUN false"]}},
+        }
+    )
+    state = observe.collect(lookups, "app", 10000, None, "here", bases=[base])
+    assert state.base_triggers == ((base, ("COPY . /src",)),)
+
+
+def image_document(labels: Mapping[str, str]) -> dict[str, Any]:
+    return {"Id": "sha256:abc", "Config": {"Labels": dict(labels)}}
+
+
+def test_an_image_is_booth_s_only_with_both_the_managed_and_the_image_role_label() -> None:
+    ours = {LABEL_MANAGED: "true", LABEL_ROLE: "image", LABEL_INSTANCE: "app"}
+    assert observe.image(image_document(ours), "app:latest").owned
+    for labels in (
+        {**ours, LABEL_ROLE: "booth"},
+        {LABEL_ROLE: "image", LABEL_INSTANCE: "app"},
+        {**ours, LABEL_MANAGED: "false"},
+    ):
+        assert not observe.image(image_document(labels), "app:latest").owned
+
+
+def test_an_image_keeps_its_id_and_the_base_images_it_was_built_from() -> None:
+    bases = {"debian:12": "sha256:d", "alpine:3": "sha256:a"}
+    labels = {LABEL_MANAGED: "true", LABEL_ROLE: "image", LABEL_BASE_IMAGES: json.dumps(bases)}
+    found = observe.image(image_document(labels), "app:latest")
+    assert found.id == "sha256:abc"
+    assert found.base_images == (("alpine:3", "sha256:a"), ("debian:12", "sha256:d"))
+    assert observe.image(image_document({}), "x").base_images == ()
+
+
+def test_instance_ports_read_an_earlier_booth_s_label_at_its_last_hyphen() -> None:
+    containers = [
+        {"Labels": {LABEL_INSTANCE: "my-app-11000"}},  # an earlier booth: no port label
+        {"Labels": {LABEL_INSTANCE: "my-app", LABEL_PORT: "12000"}},
+        {"Labels": {LABEL_INSTANCE: "my-10000"}},  # another booth, named "my"
+        {"Labels": {LABEL_PORT: "13000"}},  # no instance label: nobody's
+        {"Labels": {LABEL_MANAGED: "true"}},
+        {"Labels": None},
+        {},
+    ]
+    assert observe.instance_ports(containers, "my-app") == [11000, 12000]
+    assert observe.instance_ports(containers, "my") == [10000]
