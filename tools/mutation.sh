@@ -27,7 +27,7 @@ import collections, glob, json, sys
 # mutmut's exit codes: 1 (a test failed) and timeouts kill; 0 survives; 33: no test ran it.
 KILLED = {1, 3, -24, 24, 152, 255, -9, -11, 36, 37}
 rows = []
-for meta in sorted(glob.glob("mutants/reconciler/*.py.meta")):
+for meta in sorted(glob.glob("mutants/reconciler/**/*.py.meta", recursive=True)):
     codes = json.load(open(meta)).get("exit_code_by_key", {})
     counts = collections.Counter(
         "not run" if c is None else "killed" if c in KILLED else "survived" if c == 0

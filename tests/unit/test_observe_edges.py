@@ -88,3 +88,71 @@ def test_instance_ports_read_an_earlier_booth_s_label_at_its_last_hyphen() -> No
     ]
     assert observe.instance_ports(containers, "my-app") == [11000, 12000]
     assert observe.instance_ports(containers, "my") == [10000]
+
+
+OURS = {LABEL_MANAGED: "true", LABEL_INSTANCE: "app", LABEL_ROLE: "booth"}
+
+
+def test_a_listed_container_s_ports_default_as_docker_omits_them() -> None:
+    raw = {
+        "Id": "c1",
+        "Names": ["/Xapp"],
+        "Ports": [
+            {"PrivatePort": 80, "PublicPort": 8080},  # no address, no type: tcp on every one
+            {"IP": "127.0.0.1", "PrivatePort": 53, "PublicPort": 5353, "Type": "udp"},
+            {"PrivatePort": 81, "Type": "tcp"},  # exposed only
+        ],
+        "Labels": OURS,
+    }
+    found = observe.listed_container(raw, "app")
+    assert found.name == "Xapp"
+    assert found.ports == ("127.0.0.1:5353:53/udp", ":8080:80/tcp")
+    assert observe.listed_container({"Id": "c2"}, "app").name == ""
+
+
+def test_an_inspected_container_s_bindings_default_as_docker_omits_them() -> None:
+    raw = {
+        "Id": "c1",
+        "Name": "/Xapp",
+        "State": {"Status": "running", "StartedAt": "2026-01-01T00:00:00Z"},
+        "Config": {"Labels": OURS},
+        "NetworkSettings": {
+            "Ports": {
+                "80/tcp": [{"HostPort": "8080"}],
+                "53/udp": [{"HostIp": "::1", "HostPort": "53"}],
+            }
+        },
+    }
+    found = observe.inspected_container(raw, "app")
+    assert found.name == "Xapp"
+    assert found.ports == (":8080:80/tcp", "::1:53:53/udp")
+    assert found.started_at == "2026-01-01T00:00:00Z"
+    assert observe.inspected_container({"Id": "c2"}, "app").name == ""
+
+
+def test_an_unknown_role_label_or_a_malformed_hash_label_is_read_as_none() -> None:
+    labels = {**OURS, LABEL_ROLE: "gateway", "io.codingbooth.spec-fields": "[1, 2]"}
+    found = observe.listed_container({"Id": "c", "Names": ["/app"], "Labels": labels}, "app")
+    assert found.owned and found.role is None and found.field_hashes == ()
+
+
+def test_a_snapshot_gives_the_listed_container_the_start_time_its_inspect_knows() -> None:
+    listed = {
+        "Id": "c1",
+        "Names": ["/app"],
+        "State": "running",
+        "Ports": [{"IP": "127.0.0.1", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"}],
+        "Labels": OURS,
+    }
+    inspected = {
+        "Id": "c1",
+        "Name": "/app",
+        "State": {"Status": "running", "StartedAt": "2026-01-01T00:00:00Z"},
+        "Config": {"Labels": OURS},
+    }
+    state = observe.snapshot(
+        [observe.inspected_container(inspected, "app"), observe.listed_container(listed, "app")]
+    )
+    (container,) = state.objects
+    assert container.ports == ("127.0.0.1:8080:80/tcp",)  # the entry with ports wins
+    assert container.started_at == "2026-01-01T00:00:00Z"

@@ -3,10 +3,20 @@ device modes made of other letters, and where an env file's errors say they are.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from reconciler.errors import RunArgError
-from reconciler.values import parse_cpus, parse_device, parse_env_file, valid_device_mode
+from reconciler.values import (
+    parse_cpus,
+    parse_device,
+    parse_env_file,
+    parse_security_opt,
+    parse_size,
+    parse_tmpfs,
+    valid_device_mode,
+)
 
 WHERE = "run-arg --env-file a.env"
 
@@ -36,3 +46,39 @@ def test_an_env_file_error_names_the_file_first(text: str, why: str) -> None:
     with pytest.raises(RunArgError) as raised:
         parse_env_file(text, WHERE)
     assert str(raised.value).startswith(f"{WHERE}: {why}")
+
+
+def test_a_hex_size_needs_its_exponent_in_either_case() -> None:
+    assert parse_size("0x1p4", "--shm-size") == 16
+    assert parse_size("0X1P4k", "--shm-size") == 16 << 10
+    assert parse_size("1k", "--shm-size") == 1024
+
+
+@pytest.mark.parametrize(
+    ("parse", "value", "message"),
+    [
+        (parse_size, "lots", "expected a size like 512m, 1.5g or 2GiB, not 'lots'"),
+        (parse_size, "1X", "expected a size like 512m, 1.5g or 2GiB; 'X' in '1X' is not a unit"),
+        (parse_size, "8589934592g", "size '8589934592g' is too large"),
+        (parse_cpus, "1048577", "CPU count '1048577' is too large"),
+        (parse_tmpfs, "/", "a tmpfs cannot be mounted on /"),
+        (parse_tmpfs, "/a/..:size=1m", "a tmpfs cannot be mounted on /"),
+    ],
+)
+def test_each_error_is_the_place_and_the_whole_reason(
+    parse: Callable[[str, str], object], value: str, message: str
+) -> None:
+    with pytest.raises(RunArgError) as raised:
+        parse(value, "run-arg x")
+    assert str(raised.value) == f"run-arg x: {message}"
+
+
+@pytest.mark.parametrize("value", ["disable", "no-new-privileges", "label=type:a=b", "label:x"])
+def test_security_options_docker_takes(value: str) -> None:
+    assert parse_security_opt(value, "--security-opt") == value
+
+
+@pytest.mark.parametrize("value", ["DISABLE", "labels=x", "seccomp"])
+def test_security_options_docker_refuses(value: str) -> None:
+    with pytest.raises(RunArgError, match="expected no-new-privileges or KEY=VALUE"):
+        parse_security_opt(value, "--security-opt")
