@@ -200,3 +200,11 @@ def test_an_apply_that_cannot_get_the_instance_lock_names_its_holder_and_changes
     refused = cli.booth("destroy")
     assert "BOOTH_LOCK_TIMEOUT='soon': expected seconds to wait" in refused.err
     assert owned_names(cli.engine, "demo") == CREATED
+
+
+def test_a_verbose_json_log_reports_the_snapshot_it_planned_from(cli: MemoryCli) -> None:
+    assert cli.booth("apply").code == 0
+    ran = cli.booth("--log-format", "json", "-v", "plan")
+    events = [json.loads(line) for line in ran.err.splitlines()]
+    snapshots = [e for e in events if e["event"] == "observe.snapshot"]
+    assert [(e["instance"], e["objects"]) for e in snapshots] == [("demo", 4)]

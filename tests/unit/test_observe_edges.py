@@ -9,7 +9,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import pytest
+from booth_builders import config_from_toml
+from memory_apply import apply, engine_for
+
 from reconciler import observe
+from reconciler.engine_memory import MemoryEngine
+from reconciler.errors import DockerUnavailableError, EngineError
 from reconciler.model import (
     LABEL_BASE_IMAGES,
     LABEL_INSTANCE,
@@ -17,6 +23,7 @@ from reconciler.model import (
     LABEL_PORT,
     LABEL_ROLE,
     Kind,
+    Role,
 )
 
 
@@ -156,3 +163,43 @@ def test_a_snapshot_gives_the_listed_container_the_start_time_its_inspect_knows(
     (container,) = state.objects
     assert container.ports == ("127.0.0.1:8080:80/tcp",)  # the entry with ports wins
     assert container.started_at == "2026-01-01T00:00:00Z"
+
+
+def test_an_instance_s_objects_at_its_old_port_are_found_by_label_and_are_its_own() -> None:
+    old = config_from_toml('name = "app"\nport = 11000\ndind = true\n')
+    engine = engine_for(old)
+    assert apply(engine, old)
+    state = observe.collect(engine, "app", 10000, None, "here")
+    seen = {o.name: o for o in state}
+    for name, role in (("app-11000-dind", Role.SIDECAR), ("app-11000-net", Role.NETWORK)):
+        assert (seen[name].owned, seen[name].role) == (True, role)
+    assert (seen["app-dind-data"].owned, seen["app-dind-data"].role) == (True, Role.VOLUME)
+
+
+def test_a_network_with_our_name_that_booth_did_not_make_is_seen_as_foreign() -> None:
+    engine = MemoryEngine()
+    engine.create_network("app-10000-net", "bridge", {})
+    engine.create_network("other", "bridge", {})
+    state = observe.collect(engine, "app", 10000, None, "here")
+    assert [(o.kind, o.name, o.owned) for o in state] == [(Kind.NETWORK, "app-10000-net", False)]
+
+
+def test_the_image_booth_builds_is_looked_up_as_an_image() -> None:
+    lookups = ByKind(
+        {
+            (Kind.IMAGE, "app"): image_document({}),
+            (Kind.CONTAINER, "app"): {"Id": "c", "Name": "/app", "Config": {"Labels": {}}},
+        }
+    )
+    state = observe.collect(lookups, "app", 10000, "app", "here")
+    assert (Kind.IMAGE, "app", "sha256:abc") in [(o.kind, o.name, o.id) for o in state]
+
+
+def test_a_failing_engine_s_message_is_cut_to_two_hundred_characters() -> None:
+    class Failing(ByKind):
+        def inspect(self, kind: Kind, name: str) -> Mapping[str, Any] | None:
+            raise EngineError("x" * 200)
+
+    with pytest.raises(DockerUnavailableError) as raised:
+        observe.collect(Failing({}), "app", 10000, None, "here")
+    assert str(raised.value) == "Docker engine at here failed: " + "x" * 197 + "..."

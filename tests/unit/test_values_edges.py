@@ -12,6 +12,8 @@ from reconciler.values import (
     parse_cpus,
     parse_device,
     parse_env_file,
+    parse_extra_host,
+    parse_label,
     parse_security_opt,
     parse_size,
     parse_tmpfs,
@@ -82,3 +84,43 @@ def test_security_options_docker_takes(value: str) -> None:
 def test_security_options_docker_refuses(value: str) -> None:
     with pytest.raises(RunArgError, match="expected no-new-privileges or KEY=VALUE"):
         parse_security_opt(value, "--security-opt")
+
+
+@pytest.mark.parametrize(
+    ("value", "label"),
+    [("Xkey=v", ("Xkey", "v")), (" \tk=v", ("k", "v")), ("\vk=v", ("\vk", "v"))],
+)
+def test_a_label_loses_only_leading_spaces_and_tabs(value: str, label: tuple[str, str]) -> None:
+    assert parse_label(value, "--label") == label
+
+
+def test_a_label_name_with_a_tab_is_refused_naming_it() -> None:
+    with pytest.raises(RunArgError) as raised:
+        parse_label("a\tb=1", "--label")
+    assert str(raised.value) == "--label: label name 'a\\tb' contains whitespace"
+
+
+@pytest.mark.parametrize(
+    ("value", "sent"),
+    [("db:::1", "db:::1"), ("db=[::1]", "db:::1"), ("db=host-gateway", "db:host-gateway")],
+)
+def test_extra_hosts_docker_takes(value: str, sent: str) -> None:
+    assert parse_extra_host(value, "--add-host") == sent
+
+
+@pytest.mark.parametrize(
+    ("value", "address"),
+    [
+        ("a=b=1.2.3.4", "b=1.2.3.4"),
+        ("db=::1]", "::1]"),
+        ("db=[]", "[]"),
+        ("db=[1]", "1"),
+        ("db=fe80::1%eth0", "fe80::1%eth0"),
+    ],
+)
+def test_an_extra_host_s_bad_address_is_named_as_read(value: str, address: str) -> None:
+    with pytest.raises(RunArgError) as raised:
+        parse_extra_host(value, "--add-host")
+    assert str(raised.value) == (
+        f"--add-host: {address!r} in {value!r} is not an IP address (or host-gateway)"
+    )
