@@ -95,6 +95,8 @@ def test_instance_ports_read_an_earlier_booth_s_label_at_its_last_hyphen() -> No
     ]
     assert observe.instance_ports(containers, "my-app") == [11000, 12000]
     assert observe.instance_ports(containers, "my") == [10000]
+    for name in ("XXXX", "None"):  # a container without an instance label is nobody's
+        assert observe.instance_ports(containers, name) == []
 
 
 OURS = {LABEL_MANAGED: "true", LABEL_INSTANCE: "app", LABEL_ROLE: "booth"}
