@@ -20,7 +20,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from reconciler import engine_connect
+from reconciler import engine_connect, logs
 from reconciler.cli import main
 from reconciler.config import CliInputs, first_slot, load_config
 from reconciler.engine_endpoint import Endpoint
@@ -49,20 +49,12 @@ class MemoryCli:
     def booth(self, *words: str) -> Ran:
         """``booth -C CODE WORDS...``: exit code, stdout, stderr."""
         self.capsys.readouterr()
-        code = main(["-C", str(self.code), *words])
-        captured = self.capsys.readouterr()
-        return Ran(code, captured.out, captured.err)
-
-    def session(self, *words: str) -> Ran:
-        """``booth WORDS... CODE``-less CodingBooth session (``booth --daemon`` …), run in
-        the code directory as CodingBooth's users do."""
-        self.capsys.readouterr()
-        here = Path.cwd()
-        os.chdir(self.code)
         try:
-            code = main(list(words))
+            code = main(["-C", str(self.code), *words])
         finally:
-            os.chdir(here)
+            # ``-v`` or ``--log-format json`` bind structlog to this test's captured
+            # stderr, which is closed after it: later tests must find the default again.
+            logs.configure()
         captured = self.capsys.readouterr()
         return Ran(code, captured.out, captured.err)
 
