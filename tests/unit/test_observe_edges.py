@@ -205,3 +205,14 @@ def test_a_failing_engine_s_message_is_cut_to_two_hundred_characters() -> None:
     with pytest.raises(DockerUnavailableError) as raised:
         observe.collect(Failing({}), "app", 10000, None, "here")
     assert str(raised.value) == "Docker engine at here failed: " + "x" * 197 + "..."
+
+
+def test_a_volume_labelled_as_the_instance_s_is_its_own_whatever_its_name() -> None:
+    engine = MemoryEngine()
+    ours = {LABEL_MANAGED: "true", LABEL_INSTANCE: "app", LABEL_ROLE: "volume"}
+    engine.create_volume("app-data-of-another-version", "local", ours)
+    engine.create_volume("unrelated", "local", {LABEL_MANAGED: "true", LABEL_INSTANCE: "other"})
+    state = observe.collect(engine, "app", 10000, None, "here")
+    assert [(o.name, o.owned, o.role) for o in state] == [
+        ("app-data-of-another-version", True, Role.VOLUME)
+    ]

@@ -35,3 +35,12 @@ def test_random_draws_with_the_generator_it_is_given() -> None:
     assert drawn == again
     order = random.Random(3).sample(range(10000, 65001, 1000), 56)
     assert choose("RANDOM", [], lambda port: True, random.Random(3)) == order[0]
+
+
+@pytest.mark.parametrize(("value", "shown"), [(0, "0"), ("0", "'0'"), (1.0, "1.0"), ("x", "'x'")])
+def test_the_refusal_shows_the_value_as_written(value: object, shown: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_setting(value, "port")
+    assert str(raised.value) == (
+        f"port: port must be an integer in 1..65535, NEXT or RANDOM, not {shown}"
+    )

@@ -60,6 +60,7 @@ def test_a_hex_size_needs_its_exponent_in_either_case() -> None:
     ("parse", "value", "message"),
     [
         (parse_size, "lots", "expected a size like 512m, 1.5g or 2GiB, not 'lots'"),
+        (parse_size, "1.2.3m", "expected a size like 512m, 1.5g or 2GiB, not '1.2.3m'"),
         (parse_size, "1X", "expected a size like 512m, 1.5g or 2GiB; 'X' in '1X' is not a unit"),
         (parse_size, "8589934592g", "size '8589934592g' is too large"),
         (parse_cpus, "1048577", "CPU count '1048577' is too large"),
