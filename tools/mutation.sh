@@ -62,7 +62,9 @@ SAMPLE_TESTS='["tests/unit/test_flag_parsers.py", "tests/unit/test_flag_spec_tab
     "tests/unit/test_values.py", "tests/unit/test_values_edges.py",
     "tests/unit/test_env_file_lines.py", "tests/unit/test_port_choice.py",
     "tests/unit/test_port_choice_edges.py", "tests/unit/test_observe_documents.py",
-    "tests/unit/test_observe_memory.py", "tests/unit/test_observe_edges.py"]'
+    "tests/unit/test_observe_memory.py", "tests/unit/test_observe_edges.py",
+    "tests/unit/test_codingbooth_drop_in.py", "tests/unit/test_render_docker.py",
+    "tests/unit/test_engine_refusals.py"]'
 
 sample() {
     local copy

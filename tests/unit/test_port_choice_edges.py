@@ -4,11 +4,12 @@ port setting, RANDOM without a generator of the caller's, and a seeded draw."""
 from __future__ import annotations
 
 import random
+import socket
 
 import pytest
 
 from reconciler.errors import ConfigError
-from reconciler.port_choice import choose, parse_setting
+from reconciler.port_choice import choose, parse_setting, port_free_here
 
 
 @pytest.mark.parametrize(
@@ -44,3 +45,12 @@ def test_the_refusal_shows_the_value_as_written(value: object, shown: str) -> No
     assert str(raised.value) == (
         f"port: port must be an integer in 1..65535, NEXT or RANDOM, not {shown}"
     )
+
+
+def test_a_port_held_on_any_address_here_is_not_free_and_is_once_released() -> None:
+    with socket.socket() as holder:
+        holder.bind(("0.0.0.0", 0))
+        holder.listen()
+        port = int(holder.getsockname()[1])
+        assert not port_free_here(port)
+    assert port_free_here(port)

@@ -81,6 +81,15 @@ def test_security_options_docker_takes(value: str) -> None:
     assert parse_security_opt(value, "--security-opt") == value
 
 
+def test_no_new_privileges_takes_a_go_boolean_naming_the_place() -> None:
+    assert parse_security_opt("no-new-privileges=T", "--security-opt") == "no-new-privileges=T"
+    with pytest.raises(RunArgError) as raised:
+        parse_security_opt("no-new-privileges=maybe", "--security-opt")
+    assert str(raised.value) == (
+        "--security-opt: no-new-privileges takes true or false, not 'maybe'"
+    )
+
+
 @pytest.mark.parametrize("value", ["DISABLE", "labels=x", "seccomp"])
 def test_security_options_docker_refuses(value: str) -> None:
     with pytest.raises(RunArgError, match="expected no-new-privileges or KEY=VALUE"):
