@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Mutation testing of the pure core with mutmut 3 (configured in pyproject.toml's
-# [tool.mutmut]: ports, runargs, config, reconcile, plan, dockerfile and the flag table,
-# mutated in a copy under mutants/, tested by tests/unit and tests/property only, with
-# the deterministic Hypothesis `ci` profile).
+# [tool.mutmut]: ports, runargs, config, reconcile, plan, dockerfile, the flag table, and
+# model, values, port_choice and observe, mutated in a copy under mutants/, tested by
+# tests/unit and tests/property only, with the deterministic Hypothesis `ci` profile).
 #
 #   tools/mutation.sh                 every mutant (long: see CONTRIBUTING.md, "Mutation testing")
 #   tools/mutation.sh 'reconciler.ports*' ...   only the mutants matching these names
@@ -27,7 +27,7 @@ import collections, glob, json, sys
 # mutmut's exit codes: 1 (a test failed) and timeouts kill; 0 survives; 33: no test ran it.
 KILLED = {1, 3, -24, 24, 152, 255, -9, -11, 36, 37}
 rows = []
-for meta in sorted(glob.glob("mutants/reconciler/*.py.meta")):
+for meta in sorted(glob.glob("mutants/reconciler/**/*.py.meta", recursive=True)):
     codes = json.load(open(meta)).get("exit_code_by_key", {})
     counts = collections.Counter(
         "not run" if c is None else "killed" if c in KILLED else "survived" if c == 0
@@ -49,7 +49,7 @@ if rows:
 PY
 }
 
-# The sample's tests: the unit tests of the seven mutated modules. Every sampled mutant
+# The sample's tests: the unit tests of the eleven mutated modules. Every sampled mutant
 # that the whole suite kills, these kill too (the sample is chosen so; --sample checks it).
 SAMPLE_TESTS='["tests/unit/test_flag_parsers.py", "tests/unit/test_flag_spec_table.py",
     "tests/unit/test_runargs.py", "tests/unit/test_runarg_messages.py",
@@ -58,7 +58,13 @@ SAMPLE_TESTS='["tests/unit/test_flag_parsers.py", "tests/unit/test_flag_spec_tab
     "tests/unit/test_plan_steps.py", "tests/unit/test_config.py",
     "tests/unit/test_config_partial_reads.py", "tests/unit/test_config_codingbooth_keys.py",
     "tests/unit/test_config_names.py", "tests/unit/test_core_edges.py",
-    "tests/unit/test_dockerfile.py"]'
+    "tests/unit/test_dockerfile.py", "tests/unit/test_model_edges.py",
+    "tests/unit/test_values.py", "tests/unit/test_values_edges.py",
+    "tests/unit/test_env_file_lines.py", "tests/unit/test_port_choice.py",
+    "tests/unit/test_port_choice_edges.py", "tests/unit/test_observe_documents.py",
+    "tests/unit/test_observe_memory.py", "tests/unit/test_observe_edges.py",
+    "tests/unit/test_codingbooth_drop_in.py", "tests/unit/test_render_docker.py",
+    "tests/unit/test_engine_refusals.py"]'
 
 sample() {
     local copy

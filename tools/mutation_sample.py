@@ -30,7 +30,8 @@ KILLED = {1, 3, -24, 24, 152, 255, -9, -11, 36, 37}
 
 def results(directory: Path) -> dict[str, int | None]:
     codes: dict[str, int | None] = {}
-    for meta in sorted((directory / "mutants" / "reconciler").glob("*.py.meta")):
+    # Recursively: modules in subpackages have their results in subdirectories.
+    for meta in sorted((directory / "mutants" / "reconciler").rglob("*.py.meta")):
         codes.update(json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"])
     return codes
 
@@ -41,12 +42,17 @@ def equivalent() -> set[str]:
     return {row[1] for row in rows}
 
 
+def module_of(name: str) -> str:
+    """``reconciler.config.x_f__mutmut_3`` → ``reconciler.config`` (in a subpackage too)."""
+    return name.rsplit(".", 1)[0]
+
+
 def make() -> int:
     by_module: dict[str, list[str]] = defaultdict(list)
     skip = equivalent()  # no test can kill them: sampling them would test nothing
     for name in results(ROOT):
         if name not in skip:
-            by_module[name.split(".")[1]].append(name)
+            by_module[module_of(name)].append(name)
     chosen = []
     for module in sorted(by_module):
         names = sorted(by_module[module], key=lambda n: hashlib.sha256(n.encode()).hexdigest())

@@ -556,8 +556,15 @@ ROWS: list[tuple[str, str, object, str]] = [
 ]
 
 
+def _test_id(kind: str, text: str) -> str:
+    """``kind:'text'``, a newline written ``<LF>``: an explicit id holding a character pytest
+    must escape is escaped again by a second run in the same process (mutmut runs the
+    tests that way), and a node id that has changed cannot be selected any more."""
+    return f"{kind}:'{text}'".replace("\n", "<LF>")
+
+
 @pytest.mark.parametrize(
-    ("kind", "text", "expected", "source"), ROWS, ids=[f"{r[0]}:{r[1]!r}" for r in ROWS]
+    ("kind", "text", "expected", "source"), ROWS, ids=[_test_id(r[0], r[1]) for r in ROWS]
 )
 def test_docker_grammar(kind: str, text: str, expected: object, source: str) -> None:
     parse = PARSERS[kind]
