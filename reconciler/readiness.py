@@ -121,5 +121,5 @@ def _settled_state(engine: Engine, container: str, wait_seconds: int) -> Mapping
     """
     if wait_seconds > 0:
         with contextlib.suppress(EngineError):
-            engine.wait(container, wait_seconds)
+            engine.primitives.wait(container, wait_seconds)
     return engine.container_state(container)

@@ -20,7 +20,8 @@ import attrs
 
 from reconciler import piping, terminal
 from reconciler.config import BoothConfig, InstanceRef
-from reconciler.engine import Engine, Stream
+from reconciler.engine import Engine
+from reconciler.engine_seam import Stream
 from reconciler.errors import EXIT_INTERRUPTED, EngineError, ExecutionError, InstanceTakenError
 from reconciler.execute import Executor
 from reconciler.lock import instance_lock
@@ -89,7 +90,7 @@ def run_session(workspace: Workspace, loading: Loading, *, attach: Attach) -> in
     engine = workspace.engine()
     config = loading.config
     ref = InstanceRef(config.name, config.port)
-    with instance_lock(engine.endpoint, config.instance):
+    with instance_lock(engine.address, config.instance):
         actual = workspace.observe_loading(loading, pull=config.pull)
         config, desired = loading.result(actual)
         booth = desired.get(Role.BOOTH)
@@ -180,7 +181,7 @@ def _attach(engine: Engine, container: str) -> Stream:
     """Open the booth's attach connection between create and start: the engine then
     sends everything the booth writes from its first byte on (raw bytes with a TTY)."""
     try:
-        return engine.attach(container)
+        return engine.primitives.attach(container)
     except EngineError as err:
         raise ExecutionError(f"cannot attach to the booth: {err}") from None
 
@@ -198,10 +199,12 @@ def _attend(engine: Engine, container: str, stream: Stream | None, attach: Attac
     if stream is None:
         return _follow(engine, container)
     if attach == Attach.TTY:
-        terminal.run_attached(stream, lambda rows, cols: engine.resize(container, rows, cols))
+        terminal.run_attached(
+            stream, lambda rows, cols: engine.primitives.resize(container, rows, cols)
+        )
     else:
         terminal.write_streams(piping.piped(stream))
-    return engine.wait(container)
+    return engine.primitives.wait(container)
 
 
 def _follow(engine: Engine, container: str) -> int:
@@ -212,8 +215,8 @@ def _follow(engine: Engine, container: str) -> int:
     and never returns for a booth that has already exited; a followed log has all the
     output and ends when the container does.
     """
-    terminal.write_streams(engine.log_stream(container, follow=True, tail=None))
-    return engine.wait(container)
+    terminal.write_streams(engine.primitives.log_stream(container, follow=True, tail=None))
+    return engine.primitives.wait(container)
 
 
 @attrs.frozen

@@ -27,7 +27,7 @@ from reconciler.config import (
 )
 from reconciler.context_hashing import ContextHashing
 from reconciler.engine import Engine
-from reconciler.engine_endpoint import resolve as resolve_endpoint
+from reconciler.engine_address import resolve as resolve_address
 from reconciler.errors import ConfigError
 from reconciler.loading import Loading
 from reconciler.logs import get_logger
@@ -70,7 +70,7 @@ class Outcome:
 def _connect(context: str | None = None) -> Engine:
     """The engine ``--context`` (None: DOCKER_HOST, DOCKER_CONTEXT, the current context)
     names, over the transport ``engine_connect`` chooses for it."""
-    return engine_connect.connect(resolve_endpoint(context))
+    return engine_connect.connect(resolve_address(context))
 
 
 def connector(context: str | None) -> Callable[[], Engine]:
@@ -319,7 +319,7 @@ class Workspace:
         from reconciler.lock import instance_lock
 
         engine = self.engine()
-        with instance_lock(engine.endpoint, ref.instance):
+        with instance_lock(engine.address, ref.instance):
             actual = observe() if observe is not None else engine.observe(ref.name, ref.port)
             plan = make_plan(ref.instance, changes_for(actual))
             if on_plan is not None:

@@ -16,8 +16,8 @@ from engine_support import BUSYBOX_IMAGE, remove_image
 
 from reconciler import workspace
 from reconciler.docker_engine import DockerEngine
+from reconciler.engine_address import EngineAddress, resolve
 from reconciler.engine_connect import connect
-from reconciler.engine_endpoint import Endpoint, resolve
 from reconciler.errors import DockerUnavailableError, EngineError, EngineNotFound
 from reconciler.model import LABEL_CODE_DIR, Kind
 from reconciler.unix_api import UnixApi, path_of
@@ -93,7 +93,7 @@ def test_the_unix_engine_sees_the_built_image_as_the_sdk_does(
 
 def test_an_unserved_socket_is_the_message_the_sdk_gives(tmp_path: Path) -> None:
     for url in (f"unix://{tmp_path}/missing.sock", f"unix://{tmp_path}"):
-        where = Endpoint(url, "DOCKER_HOST")
+        where = EngineAddress(url, "DOCKER_HOST")
         with pytest.raises(DockerUnavailableError) as light:
             UnixEngine.connect(where)
         with pytest.raises(DockerUnavailableError) as sdk:

@@ -406,7 +406,7 @@ def _setup_lock_path_is_a_directory(code: Path, env: dict[str, str]) -> list[str
     env["XDG_RUNTIME_DIR"] = str(code.parent / "run")
     with _environment(env):
         from reconciler.config import load_instance_ref
-        from reconciler.engine_endpoint import resolve
+        from reconciler.engine_address import resolve
         from reconciler.lock import lock_path
 
         ref = load_instance_ref(str(code), None, lambda *_: 0)

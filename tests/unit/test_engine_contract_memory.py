@@ -17,7 +17,7 @@ IMAGE = "booth-test/busybox:latest"
 class MemoryBench:
     def __init__(self) -> None:
         self.engine = MemoryEngine(images=[IMAGE])
-        self.lookups = self.engine
+        self.lookups = self.engine.lookups
         self.image = IMAGE
         self.kind = "memory"
         self._counter = itertools.count(1)
@@ -30,16 +30,22 @@ class MemoryBench:
         return next(self._ports)
 
     def remove_unforced(self, container: str) -> None:
-        self.engine.remove_container(container, force=False)
+        self.engine.memory.remove_container(container, force=False)
 
     def pause(self, container: str) -> None:
-        self.engine.pause(container)
+        self.engine.memory.pause(container)
 
     def unpause(self, container: str) -> None:
-        self.engine.unpause(container)
+        self.engine.memory.unpause(container)
+
+    def say(self, container: str, *lines: str) -> None:
+        self.engine.memory.write_log(container, *lines)
+
+    def built(self, tag: str) -> None:
+        pass  # gone with the engine
 
     def gone(self, container: str) -> bool:
-        return self.engine.inspect(Kind.CONTAINER, container) is None
+        return self.engine.lookups.inspect(Kind.CONTAINER, container) is None
 
 
 class TestMemoryEngineContract(ContractCases):
