@@ -69,6 +69,32 @@ def sidecar_command(endpoint: DaemonEndpoint) -> list[str]:
     ]
 
 
+# The inner daemon's ping, defined once for every caller: booth's readiness wait
+# (``readiness.py``, inside its polling loop), ``doctor``, the rendered script's wait
+# (``render_docker.py``) and a Kubernetes readiness probe (``kubernetes.py``).
+PING_URL = f"http://127.0.0.1:{DAEMON_PORT}/_ping"
+
+
+def http_ping(url: str = PING_URL) -> str:
+    """GET the daemon's ``/_ping`` over plain HTTP (the ``tcp`` endpoint) with the wget a
+    DinD image carries, or busybox's."""
+    return f"wget -q -O- {url} || busybox wget -q -O- {url}"
+
+
+def socket_ping(socket: str = LOCAL_SOCKET) -> list[str]:
+    """Ask the daemon on its own unix socket with the docker CLI DinD images carry: no
+    client certificate needed, whichever endpoint the booth uses, and once the socket
+    exists the request waits until the daemon serves."""
+    return ["docker", "-H", f"unix://{socket}", "version"]
+
+
+def ping_command(endpoint: DaemonEndpoint) -> list[str]:
+    """One ping of the inner daemon, as an exec in the sidecar runs it."""
+    if endpoint == DaemonEndpoint.TCP:
+        return ["sh", "-c", http_ping()]
+    return socket_ping()
+
+
 def booth_env(endpoint: DaemonEndpoint) -> list[str]:
     """What a docker client in the booth reads: DOCKER_HOST and, for TLS, its files."""
     if endpoint == DaemonEndpoint.TCP:

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 import attrs
 
+from reconciler.endpoints import DaemonEndpoint, ping_command
 from reconciler.errors import ConfigError
 from reconciler.kubernetes_fields import is_dns_label
 from reconciler.kubernetes_graph import GraphLike, ResourceLike
@@ -31,17 +32,16 @@ from reconciler.kubernetes_pod import CODE_VOLUME, DATA_CLAIM, DOCKER_DATA, Pod,
 from reconciler.kubernetes_ports import check_ports, service_ports
 from reconciler.kubernetes_yaml import dump_documents
 from reconciler.model import CODE_MOUNT, LABEL_INSTANCE, LABEL_MANAGED, LABEL_ROLE
-from reconciler.ports import DAEMON_PORT, PortSet
+from reconciler.ports import PortSet
 
 # The oldest Kubernetes whose API has native sidecars on by default.
 MIN_KUBERNETES = "1.29"
 SIDECAR_CONTAINER, BOOTH_CONTAINER = "dind", "booth"
 OWNERSHIP_LABELS = (LABEL_INSTANCE, LABEL_MANAGED, LABEL_ROLE)
 PORTS_ANNOTATION = "io.codingbooth.ports"
-# The same check booth's own readiness wait runs in the sidecar (execute.READY_SCRIPT).
+# The ping booth's own readiness wait runs in the sidecar (``endpoints.ping_command``).
 # exec, not tcpSocket: the daemon listens on 127.0.0.1 only, and kubelet probes the Pod IP.
-PING = f"http://127.0.0.1:{DAEMON_PORT}/_ping"
-READY_COMMAND = ("sh", "-c", f"wget -q -O- {PING} || busybox wget -q -O- {PING}")
+READY_COMMAND = tuple(ping_command(DaemonEndpoint.TCP))
 PROBE_PERIOD_SECONDS = 1
 
 CodeVolume = Literal["empty-dir", "claim"]

@@ -17,10 +17,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.endpoints import LOCAL_SOCKET, DaemonEndpoint
+from reconciler.endpoints import LOCAL_SOCKET, PING_URL, DaemonEndpoint, http_ping, socket_ping
 from reconciler.engine import Engine
 from reconciler.errors import EngineError, NotReadyError
-from reconciler.ports import DAEMON_PORT
 
 LOG_TAIL_LINES = 15
 # What dockerd logs when its shutdown is done (stable since Docker 1.12). After it, the
@@ -51,19 +50,20 @@ while :; do
   sleep "$delay"
 done
 """
-HTTP_SETUP = "url=http://127.0.0.1:{port}/_ping"
+# The loop's ping is ``endpoints``' (the one definition), with its target in a variable.
+HTTP_SETUP = f"url={PING_URL}"
+SOCKET_SETUP = f"sock={LOCAL_SOCKET}"
 # Inserted as they are (not formatted again).
-HTTP_PROBE = '{ wget -q -O- "$url" || busybox wget -q -O- "$url"; }'
-SOCKET_SETUP = "sock={socket}"
-SOCKET_PROBE = '[ -S "$sock" ] && docker -H "unix://$sock" version --format "{{.Server.Version}}"'
+HTTP_PROBE = "{ " + http_ping('"$url"') + "; }"
+SOCKET_PROBE = '[ -S "$sock" ] && ' + " ".join(socket_ping('"$sock"'))
 
 
 def probe_script(endpoint: DaemonEndpoint, timeout: float) -> str:
     """The shell loop that answers ``ready`` once the daemon does, or exits 1."""
     if endpoint == DaemonEndpoint.TCP:
-        setup, probe = HTTP_SETUP.format(port=DAEMON_PORT), HTTP_PROBE
+        setup, probe = HTTP_SETUP, HTTP_PROBE
     else:
-        setup, probe = SOCKET_SETUP.format(socket=LOCAL_SOCKET), SOCKET_PROBE
+        setup, probe = SOCKET_SETUP, SOCKET_PROBE
     return READY_SCRIPT.format(timeout=max(1, int(timeout + 0.999)), setup=setup, probe=probe)
 
 

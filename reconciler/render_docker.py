@@ -22,13 +22,12 @@ from reconciler.docker_args import build_args, create_args, label_args
 from reconciler.endpoints import (
     BOOTH_CERT_PATH,
     CLIENT_TLS_DIR,
-    LOCAL_SOCKET,
     SERVER_TLS_DIR,
     DaemonEndpoint,
+    ping_command,
 )
 from reconciler.model import Resource, Role
 from reconciler.plan import Op, Plan, Step
-from reconciler.ports import DAEMON_PORT
 
 _TLS = DaemonEndpoint.TLS
 STDIN_NOTE = (
@@ -233,11 +232,7 @@ def _wait(step: Step, _instance: str, _state: _State) -> Lines:
     """Until the inner daemon answers, as booth asks it (``readiness.py``); stop when the
     sidecar does."""
     endpoint = step.desired.endpoint if step.desired is not None else None
-    if endpoint in (None, DaemonEndpoint.TCP):
-        url = f"http://127.0.0.1:{DAEMON_PORT}/_ping"
-        probe = ["sh", "-c", f"wget -q -O- {url} || busybox wget -q -O- {url}"]
-    else:
-        probe = ["docker", "-H", f"unix://{LOCAL_SOCKET}", "version"]
+    probe = ping_command(endpoint or DaemonEndpoint.TCP)
     running = shell_line("docker", "inspect", "--format", "{{.State.Running}}", step.name)
     stopped = shell_line(
         "echo", f"booth: the sidecar {step.name} stopped before its daemon answered"
