@@ -115,7 +115,10 @@ def _chunks(response: Any, tty: bool) -> Chunks:
             else:
                 yield from log_frames(response.raw)
         finally:
-            response.close()
+            # A log read to its end has given its connection back to the pool already;
+            # one left early is closed, and not given back (requests' own close would
+            # pool the dead connection, and the next request would pay a new handshake).
+            response.raw.close()
 
 
 class _Readable(Protocol):
