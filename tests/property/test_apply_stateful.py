@@ -33,12 +33,12 @@ from reconciler.plan import Step
 NAME, PORT = "demo", 10000
 NEIGHBOUR = 'name = "neighbour"\nport = 10001\ndind = true\nrun-args = ["-p", "9090:80"]\n'
 HOST_PORTS = (8080, 8081, 3000)
-# The engine's writes (``MemoryEngine.calls``), where a run can be killed.
+# The engine's writes (``MemoryEngine.memory.calls``), where a run can be killed.
 WRITES = (
     "create_network",
     "create_volume",
     "create_container",
-    "put_files",
+    "put_archive",
     "start",
     "stop",
     "remove_container",
