@@ -47,7 +47,7 @@ class Engine:
         version: Mapping[str, Any] | None = None,
         closing: Sequence[Callable[[], None]] = (),
     ) -> None:
-        self.where = where
+        self._where = where
         self.lookups = lookups
         self._load = load
         self._primitives: Primitives | None = None
@@ -64,18 +64,18 @@ class Engine:
     @property
     def address(self) -> str:
         """The resolved URL (a context's host, not its name): the lock's key."""
-        return self.where.url
+        return self._where.url
 
     @property
     def is_local(self) -> bool:
         """Whether the engine binds host ports on this very host (host-port preflight)."""
-        return self.where.is_local
+        return self._where.is_local
 
     def identity(self) -> EngineInfo:
         """Asked once: the plan's "Engine:" line and the preflight both want it."""
         if self._identity is None:
             version = self._version or self.primitives.version()
-            self._identity = EngineInfo.from_version(version, self.where)
+            self._identity = EngineInfo.from_version(version, self._where)
         return self._identity
 
     def close(self) -> None:
@@ -185,7 +185,7 @@ class Engine:
         code_dir = not any(
             m.get("Source") == path and m.get("Target") != CODE_MOUNT for m in mounts
         )
-        message = remote.missing_bind_message(path, self.where.host, self.is_local, code_dir)
+        message = remote.missing_bind_message(path, self._where.host, self.is_local, code_dir)
         return EngineError(message)
 
     def missing_bind_source(self, image: str, source: str) -> str | None:

@@ -128,4 +128,5 @@ class TestRealEngineContract(ContractCases):
             yield bench
         finally:
             failures = bench.clean()
+            real.close()
         assert not failures, f"the contract test left objects behind: {failures}"

@@ -391,6 +391,8 @@ class ContractCases:
         info = bench.engine.identity()
         assert info.kind == ("podman" if bench.kind == "podman" else "docker")
         assert info.api_version.count(".") == 1 and info.address == bench.engine.address
+        # The local socket's engine knows it from connecting; the primitive asks again.
+        assert bench.engine.primitives.version()["ApiVersion"] == info.api_version
         assert isinstance(bench.engine.primitives.info().get("SecurityOptions") or [], list)
         assert bench.engine.privileged_allowed() in (None, False)
 

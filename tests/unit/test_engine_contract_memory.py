@@ -4,6 +4,7 @@ same cases run on Docker and Podman in tests/integration/test_engine_contract.py
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 
 import pytest
 from engine_contract import ContractCases
@@ -50,5 +51,8 @@ class MemoryBench:
 
 class TestMemoryEngineContract(ContractCases):
     @pytest.fixture
-    def bench(self) -> MemoryBench:
-        return MemoryBench()
+    def bench(self) -> Iterator[MemoryBench]:
+        bench = MemoryBench()
+        yield bench
+        bench.engine.close()
+        assert bench.engine.memory.closed
