@@ -1,8 +1,9 @@
-"""Files in and out of a container as the Engine API carries them (tar archives), and
-image references as it takes them.
+"""Files in and out of a container as the Engine API carries them: tar archives.
 
 Above the engine seam (``Engine.put_files``/``read_files``): every engine moves the same
 bytes (``put_archive``/``get_archive``), and what is in them is built and read here once.
+Imported only when a file is copied: ``tarfile`` (with ``shutil``, ``bz2``, ``lzma``) is a
+few milliseconds no converged plan needs.
 """
 
 from __future__ import annotations
@@ -43,13 +44,3 @@ def files_in(data: bytes) -> dict[str, bytes]:
             if content is not None and member.name.count("/") == 1:
                 found[posixpath.basename(member.name)] = content.read()
     return found
-
-
-def split_image(image: str) -> tuple[str, str | None]:
-    """``repo[:tag]`` → (repository, tag) as the pull API wants them; digests stay whole."""
-    if "@" in image:
-        return image, None
-    repository, _, tag = image.rpartition(":")
-    if repository and "/" not in tag:
-        return repository, tag
-    return image, "latest"

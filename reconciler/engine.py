@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from reconciler import archives, observe, remote
+from reconciler import observe, remote
 from reconciler.engine_address import EngineAddress
 from reconciler.engine_seam import Chunks, EngineInfo, LogStream, Primitives, Stream
 from reconciler.errors import EngineError, EngineNotFound, ExecutionError
@@ -155,7 +155,7 @@ class Engine:
     # -- writes -----------------------------------------------------------------------------
 
     def pull(self, image: str, on_event: Callable[[Mapping[str, Any]], None]) -> None:
-        for event in self.primitives.pull(*archives.split_image(image)):
+        for event in self.primitives.pull(*_split_image(image)):
             if "error" in event:
                 raise EngineError(str(event["error"]))
             on_event(event)
@@ -249,10 +249,14 @@ class Engine:
     def put_files(self, container: str, files: Mapping[str, bytes]) -> None:
         """Write files (absolute path → content; root-owned, mode 0644, parent directories
         0755) into a container, created or running, in one archive upload."""
+        from reconciler import archives  # deferred: tarfile, which a plan never needs
+
         self.primitives.put_archive(container, "/", archives.tar(files))
 
     def read_files(self, container: str, directory: str) -> dict[str, bytes]:
         """The regular files directly in ``directory``, by base name (404: no directory)."""
+        from reconciler import archives  # deferred: tarfile, which a plan never needs
+
         return archives.files_in(self.primitives.get_archive(container, directory))
 
     def logs(self, container: str, tail: int) -> str:
@@ -301,6 +305,16 @@ class _LogWatch:
             if line in seen:
                 self._primitives.kill(self._container, "SIGKILL")
                 return
+
+
+def _split_image(image: str) -> tuple[str, str | None]:
+    """``repo[:tag]`` → (repository, tag) as the pull API wants them; digests stay whole."""
+    if "@" in image:
+        return image, None
+    repository, _, tag = image.rpartition(":")
+    if repository and "/" not in tag:
+        return repository, tag
+    return image, "latest"
 
 
 def wait_removed(engine: Engine, container: str, seconds: float = 30.0) -> None:
