@@ -172,12 +172,14 @@ class Booth:
             """)
 
     def cli_down_script(self) -> str:
+        """What ``booth destroy`` removes, by hand: the objects as booth names them (the
+        booth is named after the config's name, as CodingBooth names it)."""
         sidecar = f"{self.instance}-dind"
         return textwrap.dedent(f"""\
             set -e
-            docker stop {self.instance} >/dev/null
+            docker stop {self.name} >/dev/null
             docker stop {sidecar} >/dev/null
-            docker rm -v {self.instance} {sidecar} >/dev/null
+            docker rm -v {self.name} {sidecar} >/dev/null
             docker network rm {self.instance}-net >/dev/null
             """)
 
@@ -214,17 +216,20 @@ class Booth:
         return path
 
     def remove_everything(self) -> None:
-        inst = f"io.codingbooth.instance={self.instance}"
-        for flt in (f"label={inst}", f"name=^/{self.instance}"):
+        """booth's objects (labelled with the booth's name, its instance) and the CLI
+        script's (named after ``instance``, name and port)."""
+        labels = [f"io.codingbooth.instance={n}" for n in (self.name, self.instance)]
+        for flt in (*(f"label={label}" for label in labels), f"name=^/{self.instance}"):
             ids = sh(f"docker ps -aq --filter '{flt}'", check=False).stdout.split()
             if ids:
                 sh(f"docker rm -fv {' '.join(ids)}", check=False)
-        for suffix in ("-net",):
-            sh(f"docker network rm {self.instance}{suffix}", check=False)
-        sh(f"docker volume rm {self.instance}-dind-data", check=False)
-        ids = sh(f"docker network ls -q --filter label={inst}", check=False).stdout.split()
-        if ids:
-            sh(f"docker network rm {' '.join(ids)}", check=False)
+        sh(f"docker network rm {self.instance}-net", check=False)
+        for volume in (self.instance, self.name):
+            sh(f"docker volume rm {volume}-dind-data", check=False)
+        for label in labels:
+            ids = sh(f"docker network ls -q --filter label={label}", check=False).stdout.split()
+            if ids:
+                sh(f"docker network rm {' '.join(ids)}", check=False)
 
 
 def median(samples: list[float]) -> float:

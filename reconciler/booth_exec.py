@@ -47,10 +47,12 @@ def exec_in_booth(
     booth = running_container(actual, Role.BOOTH, names[Role.BOOTH])
     argv = list(command or LOGIN_SHELL)
     if os.isatty(0):
-        exec_id, stream = engine.exec_attached(booth, argv)
-        terminal.run_attached(stream, lambda rows, cols: engine.exec_resize(exec_id, rows, cols))
+        exec_id, stream = engine.exec_attached(booth, argv, tty=True)
+        terminal.run_attached(
+            stream, lambda rows, cols: engine.primitives.exec_resize(exec_id, rows, cols)
+        )
     elif interactive:
-        exec_id, stream = engine.exec_piped(booth, argv)
+        exec_id, stream = engine.exec_attached(booth, argv, tty=False)
         terminal.write_streams(_failures_to_stderr(piping.piped(stream, stdin_fd=0)))
     else:
         exec_id, chunks = engine.exec_streamed(booth, argv)
@@ -89,4 +91,4 @@ def _print_log(
     observed = actual.owned_by_role(role)
     if observed is None:
         raise ExecutionError(f"the {role} {name} does not exist; `booth apply` creates it")
-    terminal.write_streams(engine.log_stream(observed.id, follow=follow, tail=tail))
+    terminal.write_streams(engine.primitives.log_stream(observed.id, follow=follow, tail=tail))

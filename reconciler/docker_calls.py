@@ -1,14 +1,11 @@
-"""Docker SDK calls the engine makes that are more than one request: errors translated
-once, archives for file copies, image builds. Kept apart so ``docker_engine.py`` stays a
-readable list of the engine's operations."""
+"""Docker SDK calls the SDK's primitives make that are more than one line: errors
+translated once, image builds, demultiplexed logs, the SDK's lookups. Kept apart so
+``docker_engine.py`` stays a readable list of the primitives."""
 
 from __future__ import annotations
 
 import contextlib
-import io
 import struct
-import tarfile
-import threading
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol, TypeVar
@@ -17,14 +14,12 @@ import requests
 import requests.exceptions
 
 from reconciler.docker_sdk import docker
-from reconciler.engine import BuildRequest
-from reconciler.engine_endpoint import Endpoint
+from reconciler.engine_address import EngineAddress
+from reconciler.engine_seam import BuildRequest, Chunks, LogStream
 from reconciler.errors import BuildError, EngineConflict, EngineError, EngineNotFound, one_line
 from reconciler.model import Kind
 
 BUILD_TAIL_LINES = 8
-LOG_OPEN_SECONDS = 0.5
-_SDK_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException, OSError)
 _T = TypeVar("_T")
 
 
@@ -84,13 +79,15 @@ def build_image(
 
 def demuxed_logs(
     client: docker.APIClient, container: str, *, follow: bool, tail: int | None
-) -> Iterator[tuple[bytes | None, bytes | None]]:
+) -> LogStream:
     """A container's log as (stdout, stderr) chunks, as ``docker logs`` splits it.
 
     docker-py's ``logs`` joins the two streams into one: this is the same request, made
     with the client's public requests API (it is a ``requests.Session``), read frame by
     frame keeping each frame's stream. A TTY container's log is one stream, as it
-    arrives: all stdout."""
+    arrives: all stdout. The request is made here, before the chunks are read; closing
+    the stream (from any thread) shuts its socket, as docker-py's ``CancellableStream``
+    does for its own logs."""
     with translated():
         tty = bool((client.inspect_container(container).get("Config") or {}).get("Tty"))
         params = {
@@ -101,13 +98,22 @@ def demuxed_logs(
             "tail": "all" if tail is None else tail,
         }
         response = _log_request(client, container, params)
+    stream: LogStream = docker.types.CancellableStream(_chunks(response, tty), response)
+    return stream
+
+
+def _chunks(response: Any, tty: bool) -> Chunks:
+    with translated():
         try:
             if tty:
                 yield from ((data, None) for data in response.iter_content(None) if data)
             else:
                 yield from log_frames(response.raw)
         finally:
-            response.close()
+            # A log read to its end has given its connection back to the pool already;
+            # one left early is closed, and not given back (requests' own close would
+            # pool the dead connection, and the next request would pay a new handshake).
+            response.raw.close()
 
 
 def _log_request(
@@ -163,26 +169,6 @@ def translated_iter(
         yield from chunks
 
 
-def tar(files: Mapping[str, bytes]) -> bytes:
-    """A tar of ``files`` relative to ``/``, with entries for the directories below the
-    first path component (which must exist: ``/etc``, ``/home`` …)."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        directories: set[str] = set()
-        for path in files:
-            parts = path.strip("/").split("/")[:-1]
-            directories.update("/".join(parts[:n]) for n in range(2, len(parts) + 1))
-        for directory in sorted(directories):
-            info = tarfile.TarInfo(directory)
-            info.type, info.mode = tarfile.DIRTYPE, 0o755
-            archive.addfile(info)
-        for path, content in sorted(files.items()):
-            info = tarfile.TarInfo(path.strip("/"))
-            info.size, info.mode = len(content), 0o644
-            archive.addfile(info, io.BytesIO(content))
-    return buffer.getvalue()
-
-
 class SdkLookups:
     """The read calls of a snapshot (:class:`observe.Lookups`) through the SDK."""
 
@@ -212,17 +198,7 @@ class SdkLookups:
             return None
 
 
-def split_image(image: str) -> tuple[str, str | None]:
-    """``repo[:tag]`` → (repository, tag) as the pull API wants them; digests stay whole."""
-    if "@" in image:
-        return image, None
-    repository, _, tag = image.rpartition(":")
-    if repository and "/" not in tag:
-        return repository, tag
-    return image, "latest"
-
-
-def client_kwargs(where: Endpoint) -> dict[str, Any]:
+def client_kwargs(where: EngineAddress) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"base_url": where.url}
     if where.scheme == "ssh":
         # The system ssh, as the docker CLI: ~/.ssh/config, the agent, known_hosts and
@@ -234,56 +210,3 @@ def client_kwargs(where: Endpoint) -> dict[str, Any]:
             client_cert=client_cert, ca_cert=where.tls.ca, verify=where.tls.verify
         )
     return kwargs
-
-
-def stop_until_logged(client: Any, container: str, timeout: int, line: bytes) -> None:
-    """``docker stop``, ended early once the container has logged ``line``.
-
-    The stop request runs as usual (the container's stop signal, SIGKILL after
-    ``timeout``) and decides the outcome; meanwhile the container's log, opened just
-    before, is read, and when ``line`` appears the container is killed at once: whatever
-    it does after that line is known to be idle waiting. A container that never logs the
-    line is stopped exactly as ``docker stop`` stops it. The stop waits for the log to
-    open at most ``LOG_OPEN_SECONDS``, so an engine that holds back a log's first bytes
-    only loses the shortcut.
-    """
-    opened = threading.Event()
-    streams: list[Any] = []
-
-    def watch() -> None:
-        # Only a shortcut: whatever goes wrong here (docker-py's SSH socket has raised
-        # UnboundLocalError on close), the stop request below still decides.
-        with contextlib.suppress(Exception):
-            follow()
-
-    def follow() -> None:
-        try:
-            stream = client.logs(
-                container, stdout=True, stderr=True, stream=True, follow=True, tail=0
-            )
-        except _SDK_ERRORS:
-            return
-        finally:
-            opened.set()
-        streams.append(stream)
-        seen = b""
-        with contextlib.suppress(*_SDK_ERRORS):
-            for chunk in stream:
-                # A line may arrive in two frames: keep the end of the last one.
-                seen = seen[-len(line) :] + bytes(chunk)
-                if line in seen:
-                    client.kill(container, signal="SIGKILL")
-                    return
-
-    watcher = threading.Thread(target=watch, name="booth-stop-watch", daemon=True)
-    watcher.start()
-    opened.wait(LOG_OPEN_SECONDS)
-    try:
-        call(lambda: client.stop(container, timeout=timeout))
-    finally:
-        # The log ends with the container; close it only if the engine keeps it open.
-        watcher.join(LOG_OPEN_SECONDS)
-        if watcher.is_alive():
-            for stream in streams:
-                with contextlib.suppress(Exception):
-                    stream.close()

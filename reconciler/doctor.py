@@ -15,7 +15,8 @@ import attrs
 from reconciler import colour
 from reconciler.config import BoothConfig
 from reconciler.endpoints import InnerListener
-from reconciler.engine import Engine, EngineInfo
+from reconciler.engine import Engine
+from reconciler.engine_seam import EngineInfo
 from reconciler.errors import BoothError, EngineError
 from reconciler.model import ActualState, DesiredGraph, Kind, Role
 from reconciler.preflight import CATATONIT, busy_host_ports
@@ -55,7 +56,7 @@ def run_checks(
         return [Check("engine", FAIL, str(err), "start the engine, or set DOCKER_HOST/--context")]
     checks = [
         Check(
-            "engine", OK, f"{info.kind} {info.version} (API {info.api_version}) at {info.endpoint}"
+            "engine", OK, f"{info.kind} {info.version} (API {info.api_version}) at {info.address}"
         )
     ]
     checks += _checks(engine, info, config, desired, host)
@@ -112,7 +113,7 @@ def _capabilities(host: HostFacts) -> Check:
 
 def _cgroup(engine: Engine, host: HostFacts) -> Check:
     try:
-        version = str(engine.info().get("CgroupVersion") or "")
+        version = str(engine.primitives.info().get("CgroupVersion") or "")
     except EngineError:
         version = ""
     if not version:

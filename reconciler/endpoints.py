@@ -52,7 +52,7 @@ def http_ping(url: str = PING_URL) -> str:
 class InnerListener(StrEnum):
     """Where the inner dockerd listens for the booth, and so what the booth's docker client
     is given: the ``daemon-endpoint`` config key's values. (Not the engine booth talks
-    to: that one is ``engine_endpoint``'s.)"""
+    to: that one is ``engine_address``'s.)"""
 
     TLS = "tls"
     UNIX = "unix"
@@ -78,6 +78,20 @@ def sidecar_command(listener: InnerListener) -> list[str]:
         f"--tlscert={SERVER_TLS_DIR}/cert.pem",
         f"--tlskey={SERVER_TLS_DIR}/key.pem",
     ]
+
+
+def socket_ping(socket: str = LOCAL_SOCKET) -> list[str]:
+    """Ask the daemon on its own unix socket with the docker CLI DinD images carry: no
+    client certificate needed, whichever listener the booth uses, and once the socket
+    exists the request waits until the daemon serves."""
+    return ["docker", "-H", f"unix://{socket}", "version"]
+
+
+def ping_command(listener: InnerListener) -> list[str]:
+    """One ping of the inner daemon, as an exec in the sidecar runs it."""
+    if listener == InnerListener.TCP:
+        return ["sh", "-c", http_ping()]
+    return socket_ping()
 
 
 def booth_env(listener: InnerListener) -> list[str]:

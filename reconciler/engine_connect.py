@@ -1,9 +1,9 @@
-"""Which client serves an engine endpoint: the transport, chosen once per run.
+"""Which client serves an engine address: the transport, chosen once per run.
 
-- ``unix://`` (the local engine, Docker's or Podman's): ``UnixEngine``, its reads over
+- ``unix://`` (the local engine, Docker's or Podman's): ``unix_engine``, its reads over
   the socket without importing the SDK.
 - ``ssh://``: one ``ssh -N -L`` per run (``ssh_tunnel.py``), then the same
-  ``UnixEngine`` on the tunnel's socket: one SSH connection for every request of the
+  ``unix_engine`` on the tunnel's socket: one SSH connection for every request of the
   run. If ssh logs in but cannot reach the engine's socket there (not at
   ``/var/run/docker.sock``, or the server forbids socket forwarding), the SDK's SSH
   transport takes over (``docker system dial-stdio``, which asks the remote docker CLI
@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reconciler.engine import Engine
-from reconciler.engine_endpoint import Endpoint, resolve
+from reconciler.engine_address import EngineAddress, resolve
 from reconciler.errors import BoothError, DockerUnavailableError
 from reconciler.logs import get_logger
 
@@ -53,27 +53,27 @@ def close_unused() -> None:
         _started.pop().close()
 
 
-def connect(where: Endpoint) -> Engine:
+def connect(where: EngineAddress) -> Engine:
     if where.scheme == "unix":
-        from reconciler.unix_engine import UnixEngine
+        from reconciler import unix_engine
 
-        return UnixEngine.connect(where)
+        return unix_engine.connect(where)
     if where.scheme == "ssh":
         return over_ssh(where)
-    from reconciler.docker_engine import DockerEngine
+    from reconciler import docker_engine
 
-    return DockerEngine.at(where)
+    return docker_engine.at(where)
 
 
-def over_ssh(where: Endpoint) -> Engine:
+def over_ssh(where: EngineAddress) -> Engine:
     """The engine behind one SSH tunnel (see the module's docstring for the fallback)."""
+    from reconciler import unix_engine
     from reconciler.ssh_tunnel import SshTunnel, failure_line
-    from reconciler.unix_engine import UnixEngine
 
     tunnel = _take_started(where) or SshTunnel.start(where)
     try:
         tunnel.wait_until_listening()
-        return UnixEngine.connect(where, tunnel=tunnel)
+        return unix_engine.connect(where, tunnel=tunnel)
     except DockerUnavailableError:
         said = tunnel.stderr()
         tunnel.close()
@@ -87,14 +87,14 @@ def over_ssh(where: Endpoint) -> Engine:
         endpoint=where.url,
         detail=f"{failure_line(said)}; every connection now runs docker system dial-stdio",
     )
-    from reconciler.docker_engine import DockerEngine
+    from reconciler import docker_engine
 
-    return DockerEngine.at(where)
+    return docker_engine.at(where)
 
 
-def _take_started(where: Endpoint) -> SshTunnel | None:
+def _take_started(where: EngineAddress) -> SshTunnel | None:
     for tunnel in _started:
-        if tunnel.endpoint == where:
+        if tunnel.address == where:
             _started.remove(tunnel)
             return tunnel
     return None

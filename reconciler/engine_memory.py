@@ -1,10 +1,13 @@
-"""An in-memory :class:`~reconciler.engine.Engine` (and :class:`~reconciler.observe.Lookups`)
-with Docker's semantics for what booth uses, so the executor and the observer can be
-tested without an engine, and a plan applied thousands of times in a property test.
+"""An in-memory engine with Docker's semantics for what booth uses, so the executor and
+the observer can be tested without an engine, and a plan applied thousands of times in
+a property test.
 
-It cannot drift unnoticed: ``tests/support/engine_contract.py`` is one suite of
-assertions run against this engine and against the real ones (Docker, and Podman in
-CI), and a snapshot of either goes through the same :func:`observe.collect`.
+It implements only the seam (``engine_seam.py``): :class:`MemoryBackend` is the lookups
+and the primitives, and :class:`MemoryEngine` is the very :class:`Engine` the real
+engines are, composed over it, so everything above the seam (observation, file copies,
+exec output, the bind-source probe ...) runs the same code here as there. It cannot
+drift unnoticed: ``tests/support/engine_contract.py`` is one suite of cases run on this
+engine and on the real ones (Docker, and Podman in CI).
 
 What it models: names unique per kind (409), name/ID/ID-prefix references, labels and
 the ``label``/``name`` list filters, network modes (a named network must exist at
@@ -17,8 +20,9 @@ missing), host ports allocated at start ("port is already allocated"), images pr
 or missing (``pull`` from a given set of "remote" images, ``build`` tags one), files put
 into and read from containers, and an engine restart (running containers stop).
 What it does not: processes (an exec in a running container answers ``exec_result``,
-by default "ready", so a started sidecar passes ``wait_ready``), terminals and attach,
-restart policies (booth sets none), IPv6 twins of wildcard bindings, build contexts.
+by default "ready", so a started sidecar passes ``wait_ready``; an exec or attach
+connection carries that output, or nothing, and ignores its input), restart policies
+(booth sets none), IPv6 twins of wildcard bindings, build contexts.
 """
 
 from __future__ import annotations
@@ -26,11 +30,13 @@ from __future__ import annotations
 import copy
 import hashlib
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from reconciler import observe
-from reconciler.engine import BuildRequest, Engine, EngineInfo
+from reconciler.engine import Engine
+from reconciler.engine_address import EngineAddress
+from reconciler.engine_seam import BuildRequest, Primitives
 from reconciler.errors import EngineConflict, EngineError, EngineNotFound
 from reconciler.memory_inside import ExecResult, Insides, ready
 from reconciler.memory_objects import (
@@ -41,7 +47,6 @@ from reconciler.memory_objects import (
     Volume,
     allocate,
     check_filters,
-    container_state,
     find,
     image_document,
     inspected_container,
@@ -51,14 +56,15 @@ from reconciler.memory_objects import (
     not_running,
     volume_document,
 )
-from reconciler.model import ActualState, Kind
+from reconciler.model import Kind
 
 _SPECIAL_MODES = frozenset({"default", "bridge", "host", "none"})
+MEMORY = EngineAddress("memory://", "default")
 
 
-class MemoryEngine(Insides):
-    """One engine's objects, in memory. ``images``: present locally (name → labels);
-    ``remote``: what ``pull`` can fetch."""
+class MemoryBackend(Insides):
+    """One engine's objects, in memory: its lookups and primitives, and the test
+    controls. ``images``: present locally; ``remote``: what ``pull`` can fetch."""
 
     def __init__(
         self,
@@ -77,6 +83,7 @@ class MemoryEngine(Insides):
         self.before_write: Callable[[str, str], None] | None = None
         self.closed = False
         self._ids = itertools.count(1)
+        self._names = itertools.count(1)
         for name in images:
             self.images[name] = Image(self._image_id(f"image {name}"))
 
@@ -93,44 +100,19 @@ class MemoryEngine(Insides):
             self.before_write(operation, ref)
         self.calls.append((operation, ref))
 
-    # -- identity -----------------------------------------------------------------------
+    # -- the engine itself -----------------------------------------------------------------
 
-    @property
-    def endpoint(self) -> str:
-        return "memory://"
+    def version(self) -> Mapping[str, Any]:
+        return {"Version": "memory", "ApiVersion": "1.41", "Components": [{"Name": "Engine"}]}
 
-    @property
-    def is_local(self) -> bool:
-        return False  # its ports are not this host's: preflight asks published_ports
+    def info(self) -> Mapping[str, Any]:
+        return {"ServerVersion": "memory", "SecurityOptions": []}
 
     def close(self) -> None:
         """Nothing to end (no connection); ``closed`` tells a test it was called."""
         self.closed = True
 
-    def identity(self) -> EngineInfo:
-        return EngineInfo("docker", "memory", "1.41", self.endpoint, False, "memory", "default")
-
-    def info(self) -> Mapping[str, Any]:
-        return {"ServerVersion": "memory", "SecurityOptions": []}
-
-    def privileged_allowed(self) -> bool | None:
-        return None
-
-    def missing_bind_source(self, image: str, source: str) -> str | None:
-        return None
-
-    # -- observation (observe.Lookups) ----------------------------------------------------
-
-    def observe(
-        self, name: str, port: int, image: str | None = None, bases: Sequence[str] = ()
-    ) -> ActualState:
-        return observe.collect(self, name, port, image, self.endpoint, bases)
-
-    def managed_containers(self) -> list[Mapping[str, Any]]:
-        return self.containers(observe.MANAGED_FILTER)
-
-    def instances_of(self, code_dir: str, name: str) -> list[int]:
-        return observe.instances_of(self, code_dir, name)
+    # -- observe.Lookups --------------------------------------------------------------------
 
     def containers(self, filters: Mapping[str, Any]) -> list[Mapping[str, Any]]:
         wanted = check_filters(filters, ("label", "name"))
@@ -202,18 +184,13 @@ class MemoryEngine(Insides):
 
     # -- images ---------------------------------------------------------------------------
 
-    def image_present(self, image: str) -> bool:
-        return image in self.images
-
-    def image_id(self, image: str) -> str | None:
-        found = self.images.get(image)
-        return found.id if found else None
-
-    def pull(self, image: str, on_event: Callable[[Mapping[str, Any]], None]) -> None:
+    def pull(self, repository: str, tag: str | None) -> Iterator[Mapping[str, Any]]:
+        image = f"{repository}:{tag}" if tag else repository
         self._record("pull", image)
         if image not in self.remote:
-            raise EngineError(f"pull access denied for {image}, repository does not exist")
-        on_event({"id": "layer", "status": "Pull complete"})
+            yield {"error": f"pull access denied for {repository}, repository does not exist"}
+            return
+        yield {"id": "layer", "status": "Pull complete"}
         self.images[image] = Image(self._image_id(f"pulled {image}"))
 
     def build(self, request: BuildRequest, on_line: Callable[[str], None]) -> str:
@@ -232,10 +209,6 @@ class MemoryEngine(Insides):
         network = Network(self._new_id(f"network {name}"), name, driver, dict(labels))
         self.networks_by_id[network.id] = network
 
-    def network(self, name: str) -> tuple[str, Mapping[str, str]]:
-        found = self._network(name)
-        return found.id, dict(found.labels)
-
     def remove_network(self, network_id: str) -> None:
         found = self._network(network_id)
         if self._endpoints(found):
@@ -246,14 +219,11 @@ class MemoryEngine(Insides):
         self._record("remove_network", found.name)
         del self.networks_by_id[found.id]
 
-    def create_volume(self, name: str, driver: str, labels: Mapping[str, str]) -> Mapping[str, str]:
+    def create_volume(self, name: str, driver: str, labels: Mapping[str, str]) -> Mapping[str, Any]:
         if name not in self.volumes_by_name:  # an existing volume is returned unchanged
             self._record("create_volume", name)
             self.volumes_by_name[name] = Volume(name, driver, dict(labels))
-        return dict(self.volumes_by_name[name].labels)
-
-    def volume_labels(self, name: str) -> Mapping[str, str]:
-        return dict(self._volume(name).labels)
+        return volume_document(self.volumes_by_name[name])
 
     def remove_volume(self, name: str) -> None:
         self._volume(name)
@@ -265,7 +235,8 @@ class MemoryEngine(Insides):
 
     # -- containers -----------------------------------------------------------------------
 
-    def create_container(self, name: str, config: Mapping[str, Any]) -> str:
+    def create_container(self, name: str | None, config: Mapping[str, Any]) -> str:
+        name = name or f"memory_{next(self._names)}"  # Docker names it too
         if not VALID_NAME.match(name):
             raise EngineError(f"Invalid container name ({name})")
         if any(c.name == name for c in self.containers_by_id.values()):
@@ -290,13 +261,6 @@ class MemoryEngine(Insides):
             return self._container(ref)
         except EngineNotFound:
             return None
-
-    def container(self, name: str) -> tuple[str, Mapping[str, str]]:
-        found = self._container(name)
-        return found.id, found.labels
-
-    def container_state(self, container: str) -> Mapping[str, Any]:
-        return container_state(self._container(container))
 
     def start(self, container: str) -> None:
         found = self._container(container)
@@ -332,8 +296,12 @@ class MemoryEngine(Insides):
         if auto_remove and c.host.get("AutoRemove"):
             del self.containers_by_id[c.id]
 
-    def stop_until_logged(self, container: str, timeout: int, line: bytes) -> None:
-        self.stop(container, timeout)
+    def kill(self, container: str, signal: str) -> None:
+        found = self._container(container)
+        if found.status != "running":
+            raise not_running(found)
+        self._record("kill", found.name)
+        self._exited(found, 137)
 
     def remove_container(self, container: str, *, force: bool = True) -> None:
         found = self._container(container)
@@ -377,16 +345,25 @@ class MemoryEngine(Insides):
             if c.live:
                 self._exited(c, 255)
 
-    def published_ports(self) -> dict[int, str]:
-        return {
-            port: f"container {c.name}"
-            for c in self.containers_by_id.values()
-            if c.live
-            for _ip, port, _key in c.bound
-        }
+
+class MemoryEngine(Engine):
+    """The :class:`Engine` over a :class:`MemoryBackend` (``memory``: its objects and
+    test controls; ``lookups`` and ``primitives`` are that backend too)."""
+
+    def __init__(
+        self,
+        images: Sequence[str] = (),
+        remote: Sequence[str] = (),
+        *,
+        exec_result: ExecResult = ready,
+        backend: MemoryBackend | None = None,
+    ) -> None:
+        memory = backend or MemoryBackend(images, remote, exec_result=exec_result)
+        super().__init__(MEMORY, memory, lambda: memory)
+        self.memory = memory
 
 
-def _conforms() -> tuple[Engine, observe.Lookups]:
-    """mypy checks here that the in-memory engine is both an Engine and Lookups."""
-    engine = MemoryEngine()
-    return engine, engine
+def _conforms() -> tuple[Primitives, observe.Lookups]:
+    """mypy checks here that the backend is both the primitives and the lookups."""
+    backend = MemoryBackend()
+    return backend, backend

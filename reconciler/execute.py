@@ -20,7 +20,8 @@ import attrs
 
 from reconciler import certificates
 from reconciler.endpoints import BOOTH_CERT_PATH, SERVER_TLS_DIR, InnerListener
-from reconciler.engine import BuildRequest, Engine, wait_removed
+from reconciler.engine import Engine, wait_removed
+from reconciler.engine_seam import BuildRequest
 from reconciler.errors import (
     BoothError,
     EngineConflict,
@@ -165,10 +166,8 @@ class Executor:
             labels={**resource.labels(self.instance), **self._base_label(resource)},
             pull=self.pull,
         )
-        if self.silence_build:
-            self.engine.build(request, lambda _line: None)
-        else:
-            self.engine.build(request, lambda line: self.progress.note(BUILD_NOTE + line))
+        progress = NullProgress() if self.silence_build else self.progress
+        self.engine.primitives.build(request, lambda line: progress.note(BUILD_NOTE + line))
 
     def _base_label(self, resource: Resource) -> dict[str, str]:
         """The IDs of the base images pulled for this build, for the next pull to compare."""
@@ -179,7 +178,7 @@ class Executor:
     def _create_network(self, step: Step) -> None:
         resource = _desired(step)
         try:
-            self.engine.create_network(
+            self.engine.primitives.create_network(
                 resource.name, resource.spec["Driver"], resource.labels(self.instance)
             )
         except EngineConflict:
@@ -254,12 +253,12 @@ class Executor:
         self._ensure_certificates(step)
         target = self._target(step)
         try:
-            self.engine.start(target)
+            self.engine.primitives.start(target)
         except EngineError as err:
             if _never_started(self.engine, target):
                 # Leave nothing half-created: the next apply creates it afresh.
                 with _missing_is_done():
-                    self.engine.remove_container(target)
+                    self.engine.primitives.remove_container(target)
             raise ExecutionError(
                 f"cannot start {step.role} {step.name}: {_explain_start_error(str(err))}"
             ) from None
@@ -267,7 +266,7 @@ class Executor:
             self.journal.started(step.role, step.name, target)
 
     def _restart_container(self, step: Step) -> None:
-        self.engine.restart(self._target(step), STOP_TIMEOUT)
+        self.engine.primitives.restart(self._target(step), STOP_TIMEOUT)
 
     def _stop_container(self, step: Step) -> None:
         with _missing_is_done():
@@ -275,13 +274,13 @@ class Executor:
                 # Graceful as `docker stop`, without the inner daemon's idle last second.
                 self.engine.stop_until_logged(self._target(step), STOP_TIMEOUT, SHUTDOWN_COMPLETE)
             else:
-                self.engine.stop(self._target(step), STOP_TIMEOUT)
+                self.engine.primitives.stop(self._target(step), STOP_TIMEOUT)
 
     def _remove_container(self, step: Step) -> None:
         target = self.ids.pop(step.role, step.name)
         with _missing_is_done():
             try:
-                self.engine.remove_container(target)
+                self.engine.primitives.remove_container(target)
             except EngineError as err:
                 if "already in progress" not in str(err):
                     raise
@@ -298,7 +297,7 @@ class Executor:
                     if not self._owns(labels):
                         log.warning("network.kept_foreign", name=step.name)
                         return
-                    self.engine.remove_network(network_id)
+                    self.engine.primitives.remove_network(network_id)
                 return
             except EngineError as err:
                 if "active endpoints" not in str(err) or time.monotonic() > deadline:
@@ -310,7 +309,7 @@ class Executor:
             if not self._owns(self.engine.volume_labels(step.name)):
                 log.warning("volume.kept_foreign", name=step.name)
                 return
-            self.engine.remove_volume(step.name)
+            self.engine.primitives.remove_volume(step.name)
 
     def _wait_ready(self, step: Step) -> None:
         listener = step.desired.inner_listener if step.desired is not None else None

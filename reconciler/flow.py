@@ -95,7 +95,7 @@ class Flow:
         # plan, the command run most often, never needs.
         from reconciler.lock import instance_lock
 
-        with instance_lock(self.engine.endpoint, instance):
+        with instance_lock(self.engine.address, instance):
             yield
 
     def _observe(self, ref: InstanceRef) -> ActualState:

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import attrs
 
-from reconciler.endpoints import http_ping
+from reconciler.endpoints import InnerListener, ping_command
 from reconciler.errors import ConfigError
 from reconciler.kubernetes_fields import is_dns_label
 from reconciler.kubernetes_graph import GraphLike, ResourceLike
@@ -39,9 +39,9 @@ MIN_KUBERNETES = "1.29"
 SIDECAR_CONTAINER, BOOTH_CONTAINER = "dind", "booth"
 OWNERSHIP_LABELS = (LABEL_INSTANCE, LABEL_MANAGED, LABEL_ROLE)
 PORTS_ANNOTATION = "io.codingbooth.ports"
-# The same check booth's own readiness wait runs in the sidecar (readiness.READY_SCRIPT).
+# The ping booth's own readiness wait runs in the sidecar (``endpoints.ping_command``).
 # exec, not tcpSocket: the daemon listens on 127.0.0.1 only, and kubelet probes the Pod IP.
-READY_COMMAND = ("sh", "-c", http_ping())
+READY_COMMAND = tuple(ping_command(InnerListener.TCP))
 PROBE_PERIOD_SECONDS = 1
 
 CodeVolume = Literal["empty-dir", "claim"]

@@ -1,4 +1,4 @@
-"""One apply/destroy per Docker endpoint + instance at a time: an OS file lock.
+"""One apply/destroy per engine address + instance at a time: an OS file lock.
 
 The lock file holds the owner's pid so a second run can say who holds it. The kernel
 drops the lock when its process dies, so a killed run never leaves a stale lock.
@@ -51,19 +51,17 @@ def wait_seconds_from_env() -> float:
     return seconds
 
 
-def lock_path(endpoint: str, instance: str) -> Path:
-    digest = hashlib.sha256(f"{endpoint}\0{instance}".encode()).hexdigest()[:16]
+def lock_path(address: str, instance: str) -> Path:
+    digest = hashlib.sha256(f"{address}\0{instance}".encode()).hexdigest()[:16]
     return lock_dir() / f"{instance}-{digest}.lock"
 
 
 @contextmanager
-def instance_lock(
-    endpoint: str, instance: str, wait_seconds: float | None = None
-) -> Iterator[None]:
+def instance_lock(address: str, instance: str, wait_seconds: float | None = None) -> Iterator[None]:
     """Hold the instance lock; wait up to ``wait_seconds`` (env ``BOOTH_LOCK_TIMEOUT``)."""
     if wait_seconds is None:
         wait_seconds = wait_seconds_from_env()
-    path = lock_path(endpoint, instance)
+    path = lock_path(address, instance)
     fd = _open(path)
     try:
         deadline = time.monotonic() + wait_seconds

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 
 import attrs
 
-from reconciler.engine import Stream
+from reconciler.engine_seam import Stream
 from reconciler.terminal import forward, has_buffered, receive
 
 HEADER = struct.Struct(">BxxxL")

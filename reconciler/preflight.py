@@ -22,7 +22,8 @@ from typing import Any
 
 import attrs
 
-from reconciler.engine import Engine, EngineInfo
+from reconciler.engine import Engine
+from reconciler.engine_seam import EngineInfo
 from reconciler.errors import EngineNotFound, ExecutionError
 from reconciler.logs import get_logger
 from reconciler.model import CODE_MOUNT, ActualState, Resource
@@ -98,7 +99,7 @@ def _check_remote_ports(engine: Engine, port_sets: list[PortSet], ours: set[int]
     if wanted:
         log.warning(
             "ports.unchecked",
-            detail=f"the engine at {engine.endpoint} is remote: no container of it holds "
+            detail=f"the engine at {engine.address} is remote: no container of it holds "
             f"{', '.join(map(str, wanted))}, but processes on its host cannot be checked "
             "from here",
         )
@@ -116,7 +117,7 @@ def check_engine(engine: Engine, plan: Plan) -> None:
     privileged = any(r.spec["HostConfig"].get("Privileged") for r in creates)
     if privileged and engine.privileged_allowed() is False:
         raise ExecutionError(
-            f"the engine at {engine.endpoint} runs rootless and cannot run the privileged "
+            f"the engine at {engine.address} runs rootless and cannot run the privileged "
             "DinD sidecar: use a rootful engine (sudo podman system service / dockerd as "
             f"root) or set dind = false {NOTHING_CREATED}"
         )
@@ -151,16 +152,16 @@ def check_values(
     hosts = [r.spec["HostConfig"] for r in creates]
     nano = max((host.get("NanoCpus") or 0 for host in hosts), default=0)
     if nano:
-        cpus = int(engine.info().get("NCPU") or 0)
+        cpus = int(engine.primitives.info().get("NCPU") or 0)
         if cpus and nano > cpus * 1_000_000_000:
             raise ExecutionError(
-                f"run-arg --cpus {nano / 1e9:g}: the engine at {engine.endpoint} has {cpus} "
+                f"run-arg --cpus {nano / 1e9:g}: the engine at {engine.address} has {cpus} "
                 f"CPUs, so --cpus can be at most {cpus} {NOTHING_CREATED}"
             )
     mounts = [m for host in hosts for m in host.get("Mounts") or []]
     if any(m.get("Type") == "image" for m in mounts) and _api(info) < IMAGE_MOUNT_API:
         raise ExecutionError(
-            f"run-arg --mount type=image: the engine at {engine.endpoint} speaks API "
+            f"run-arg --mount type=image: the engine at {engine.address} speaks API "
             f"{info.api_version}, and image mounts need API 1.48 (Docker 28) {NOTHING_CREATED}"
         )
     _check_host_paths(engine, info, creates, mounts, probe)
@@ -181,7 +182,7 @@ def _check_joined_containers(engine: Engine, creates: list[Resource]) -> None:
                 engine.container(name)
             except EngineNotFound:
                 raise ExecutionError(
-                    f"run-arg {flag} container:{name}: the engine at {engine.endpoint} has no "
+                    f"run-arg {flag} container:{name}: the engine at {engine.address} has no "
                     f"container {name} {NOTHING_CREATED}"
                 ) from None
 

@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.endpoints import LOCAL_SOCKET, PING_URL, InnerListener, http_ping
+from reconciler.endpoints import LOCAL_SOCKET, PING_URL, InnerListener, http_ping, socket_ping
 from reconciler.engine import Engine
 from reconciler.errors import EngineError, NotReadyError
 
@@ -50,11 +50,12 @@ while :; do
   sleep "$delay"
 done
 """
-# Inserted as they are (not formatted again).
+# The loop's ping is ``endpoints``' (the one definition), with its target in a variable.
 HTTP_SETUP = f"url={PING_URL}"
+SOCKET_SETUP = f"sock={LOCAL_SOCKET}"
+# Inserted as they are (not formatted again).
 HTTP_PROBE = "{ " + http_ping('"$url"') + "; }"
-SOCKET_SETUP = "sock={socket}"
-SOCKET_PROBE = '[ -S "$sock" ] && docker -H "unix://$sock" version --format "{{.Server.Version}}"'
+SOCKET_PROBE = '[ -S "$sock" ] && ' + " ".join(socket_ping('"$sock"'))
 
 
 def probe_script(listener: InnerListener, timeout: float) -> str:
@@ -62,7 +63,7 @@ def probe_script(listener: InnerListener, timeout: float) -> str:
     if listener == InnerListener.TCP:
         setup, probe = HTTP_SETUP, HTTP_PROBE
     else:
-        setup, probe = SOCKET_SETUP.format(socket=LOCAL_SOCKET), SOCKET_PROBE
+        setup, probe = SOCKET_SETUP, SOCKET_PROBE
     return READY_SCRIPT.format(timeout=max(1, int(timeout + 0.999)), setup=setup, probe=probe)
 
 
@@ -120,5 +121,5 @@ def _settled_state(engine: Engine, container: str, wait_seconds: int) -> Mapping
     """
     if wait_seconds > 0:
         with contextlib.suppress(EngineError):
-            engine.wait(container, wait_seconds)
+            engine.primitives.wait(container, wait_seconds)
     return engine.container_state(container)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from reconciler.engine import EngineInfo
+from reconciler.engine_seam import EngineInfo
 from reconciler.model import CODE_MOUNT
 from reconciler.volumes import BINDS, split_volume
 
@@ -28,8 +28,7 @@ def describe(info: EngineInfo) -> str:
     where = "local" if info.local else f"remote over {info.transport or 'tcp'}"
     via = f", {info.source}" if info.source and info.source not in ("default",) else ""
     return (
-        f"Engine: {info.kind} {info.version} (API {info.api_version}), {where}, "
-        f"{info.endpoint}{via}"
+        f"Engine: {info.kind} {info.version} (API {info.api_version}), {where}, {info.address}{via}"
     )
 
 
@@ -38,7 +37,7 @@ def as_dict(info: EngineInfo) -> dict[str, Any]:
         "kind": info.kind,
         "version": info.version,
         "api_version": info.api_version,
-        "endpoint": info.endpoint,
+        "endpoint": info.address,  # the JSON key people script against stays
         "local": info.local,
         "transport": info.transport,
         "source": info.source,
@@ -93,7 +92,7 @@ def reach_hints(info: EngineInfo, published: Iterable[str]) -> list[str]:
     tcp = sorted({_split(p) for p in published if p.endswith("/tcp")}, key=lambda item: item[1])
     if not tcp:
         return []
-    url = urlsplit(info.endpoint)
+    url = urlsplit(info.address)
     host = url.hostname or "?"
     if url.scheme == "ssh":
         forwards = " ".join(f"-L {port}:{_target(ip)}:{port}" for ip, port in tcp)

@@ -22,10 +22,9 @@ from reconciler.docker_args import build_args, create_args, label_args
 from reconciler.endpoints import (
     BOOTH_CERT_PATH,
     CLIENT_TLS_DIR,
-    LOCAL_SOCKET,
     SERVER_TLS_DIR,
     InnerListener,
-    http_ping,
+    ping_command,
 )
 from reconciler.model import Resource, Role
 from reconciler.plan import Op, Plan, Step
@@ -233,10 +232,7 @@ def _wait(step: Step, _instance: str, _state: _State) -> Lines:
     """Until the inner daemon answers, as booth asks it (``readiness.py``); stop when the
     sidecar does."""
     listener = step.desired.inner_listener if step.desired is not None else None
-    if listener in (None, InnerListener.TCP):
-        probe = ["sh", "-c", http_ping()]
-    else:
-        probe = ["docker", "-H", f"unix://{LOCAL_SOCKET}", "version"]
+    probe = ping_command(listener or InnerListener.TCP)
     running = shell_line("docker", "inspect", "--format", "{{.State.Running}}", step.name)
     stopped = shell_line(
         "echo", f"booth: the sidecar {step.name} stopped before its daemon answered"

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.docker_sdk import docker
-from reconciler.engine import Stream
+from reconciler.engine_seam import Stream
 
 
 def hijacked_socket(handle: Any) -> Stream:

@@ -20,7 +20,8 @@ import attrs
 
 from reconciler import piping, terminal
 from reconciler.config import BoothConfig, InstanceRef
-from reconciler.engine import Engine, Stream
+from reconciler.engine import Engine
+from reconciler.engine_seam import Stream
 from reconciler.errors import EXIT_INTERRUPTED, EngineError, ExecutionError, InstanceTakenError
 from reconciler.flow import Flow, Goal, run_steps
 from reconciler.loading import Loading
@@ -209,7 +210,7 @@ def _attach(engine: Engine, container: str) -> Stream:
     """Open the booth's attach connection between create and start: the engine then
     sends everything the booth writes from its first byte on (raw bytes with a TTY)."""
     try:
-        return engine.attach(container)
+        return engine.primitives.attach(container)
     except EngineError as err:
         raise ExecutionError(f"cannot attach to the booth: {err}") from None
 
@@ -227,10 +228,12 @@ def _attend(engine: Engine, container: str, stream: Stream | None, attach: Attac
     if stream is None:
         return _follow(engine, container)
     if attach == Attach.TTY:
-        terminal.run_attached(stream, lambda rows, cols: engine.resize(container, rows, cols))
+        terminal.run_attached(
+            stream, lambda rows, cols: engine.primitives.resize(container, rows, cols)
+        )
     else:
         terminal.write_streams(piping.piped(stream))
-    return engine.wait(container)
+    return engine.primitives.wait(container)
 
 
 def _follow(engine: Engine, container: str) -> int:
@@ -241,8 +244,8 @@ def _follow(engine: Engine, container: str) -> int:
     and never returns for a booth that has already exited; a followed log has all the
     output and ends when the container does.
     """
-    terminal.write_streams(engine.log_stream(container, follow=True, tail=None))
-    return engine.wait(container)
+    terminal.write_streams(engine.primitives.log_stream(container, follow=True, tail=None))
+    return engine.primitives.wait(container)
 
 
 def network_existed(desired: DesiredGraph, actual: ActualState) -> bool:

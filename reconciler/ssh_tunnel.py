@@ -42,7 +42,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from reconciler.engine_endpoint import Endpoint
+from reconciler.engine_address import EngineAddress
 from reconciler.errors import DockerUnavailableError
 from reconciler.logs import get_logger
 
@@ -58,7 +58,7 @@ _POLL_SECONDS = 0.005  # for a file to appear here: no round trip
 log = get_logger()
 
 
-def ssh_arguments(where: Endpoint) -> list[str]:
+def ssh_arguments(where: EngineAddress) -> list[str]:
     """The ssh options and destination of an ``ssh://[user@]host[:port]`` URL, as the
     docker CLI passes them (``-l``, ``-p``, ``--`` before the host, so no host can be
     read as an option)."""
@@ -71,7 +71,7 @@ def ssh_arguments(where: Endpoint) -> list[str]:
     return [*arguments, "--", url.hostname]
 
 
-def forward_command(where: Endpoint, local: str, remote: str = REMOTE_SOCKET) -> list[str]:
+def forward_command(where: EngineAddress, local: str, remote: str = REMOTE_SOCKET) -> list[str]:
     """``ssh -N -L LOCAL:REMOTE``; a forward that cannot be set up ends ssh at once."""
     forward = ["-N", "-o", "ExitOnForwardFailure=yes", "-L", f"{local}:{remote}"]
     return ["ssh", *forward, *ssh_arguments(where)]
@@ -94,7 +94,7 @@ def failure_line(stderr: str) -> str:
 class SshTunnel:
     """A running ``ssh -N -L``; ``url`` is the local socket it serves."""
 
-    def __init__(self, process: subprocess.Popen[bytes], directory: Path, where: Endpoint):
+    def __init__(self, process: subprocess.Popen[bytes], directory: Path, where: EngineAddress):
         self._process = process
         self._directory = directory
         self._where = where
@@ -106,18 +106,18 @@ class SshTunnel:
         return f"unix://{self.socket}"
 
     @property
-    def endpoint(self) -> Endpoint:
+    def address(self) -> EngineAddress:
         return self._where
 
     @classmethod
-    def open(cls, where: Endpoint, timeout: float = OPEN_TIMEOUT) -> SshTunnel:
+    def open(cls, where: EngineAddress, timeout: float = OPEN_TIMEOUT) -> SshTunnel:
         """Start ssh and return once its socket is there (it is made after the login)."""
         tunnel = cls.start(where)
         tunnel.wait_until_listening(timeout)
         return tunnel
 
     @classmethod
-    def start(cls, where: Endpoint) -> SshTunnel:
+    def start(cls, where: EngineAddress) -> SshTunnel:
         """Start ssh without waiting for it: the login overlaps whatever booth does
         next (``wait_until_listening`` before the first request)."""
         directory = Path(tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{os.getpid()}-"))

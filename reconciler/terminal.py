@@ -22,7 +22,7 @@ import termios
 import tty
 from collections.abc import Callable, Iterable, Iterator
 
-from reconciler.engine import Stream
+from reconciler.engine_seam import Stream
 from reconciler.errors import EngineError
 from reconciler.interrupts import hangup_as_interrupt, window_changes
 from reconciler.logs import get_logger

@@ -82,23 +82,23 @@ class Journal:
             if entry.role == Role.SIDECAR:
                 engine.stop_until_logged(entry.target, self.stop_timeout, SHUTDOWN_COMPLETE)
             else:
-                engine.stop(entry.target, self.stop_timeout)
+                engine.primitives.stop(entry.target, self.stop_timeout)
 
     def _remove_container(self, engine: Engine, entry: Entry) -> None:
         self._stop(engine, entry)  # gracefully: the inner daemon writes its state first
         with _missing_is_done():
-            engine.remove_container(entry.target)
+            engine.primitives.remove_container(entry.target)
 
     def _remove_network(self, engine: Engine, entry: Entry) -> None:
         with _missing_is_done():
             network_id, labels = engine.network(entry.target)
             if is_owned(labels, self.instance):
-                engine.remove_network(network_id)
+                engine.primitives.remove_network(network_id)
 
     def _remove_volume(self, engine: Engine, entry: Entry) -> None:
         with _missing_is_done():
             if is_owned(engine.volume_labels(entry.target), self.instance):
-                engine.remove_volume(entry.target)
+                engine.primitives.remove_volume(entry.target)
 
 
 _UNDO: dict[tuple[bool, Kind], Callable[[Journal, Engine, Entry], None]] = {

@@ -167,6 +167,11 @@ class UnixApi:
         except (OSError, ValueError, IndexError) as err:
             connection.close()
             raise EngineError(f"('Connection aborted.', {err!r})") from None
+        except BaseException:
+            # A request cut short (Ctrl-C, SIGTERM) leaves its answer unread: the next
+            # request (an undo's, say) must not read it as its own.
+            connection.close()
+            raise
 
 
 def path_of(url: str) -> str:

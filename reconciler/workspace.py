@@ -30,7 +30,7 @@ from reconciler.config import (
 from reconciler.config_table import ConfigDocument, ConfigSource
 from reconciler.context_hashing import ContextHashing
 from reconciler.engine import Engine
-from reconciler.engine_endpoint import resolve as resolve_endpoint
+from reconciler.engine_address import resolve as resolve_address
 from reconciler.errors import ConfigError
 from reconciler.flow import Flow, Goal, OnPlan, run_steps
 from reconciler.loading import Loading
@@ -70,7 +70,7 @@ class Outcome:
 def _connect(context: str | None = None) -> Engine:
     """The engine ``--context`` (None: DOCKER_HOST, DOCKER_CONTEXT, the current context)
     names, over the transport ``engine_connect`` chooses for it."""
-    return engine_connect.connect(resolve_endpoint(context))
+    return engine_connect.connect(resolve_address(context))
 
 
 def connector(context: str | None) -> Callable[[], Engine]:

@@ -3,9 +3,9 @@ one, and in CI every engine of BOOTH_TEST_ENGINES (Podman, Docker over SSH and T
 same cases run on the in-memory engine in tests/unit/test_engine_contract_memory.py.
 
 The engine is reached as booth reaches it (``workspace.connector``: the unix-socket
-engine locally, the SDK's otherwise); the list filters are asked through the SDK's
-lookups. Every object a case makes carries a name from ``unique`` and is removed after
-it, whatever the outcome.
+engine locally, the SDK's otherwise), and its own lookups and primitives are asked.
+Every object a case makes carries a name from ``unique`` and is removed after it,
+whatever the outcome.
 """
 
 from __future__ import annotations
@@ -22,10 +22,9 @@ from cli_support import free_port
 from engine_contract import ContractCases
 from engine_support import BUSYBOX_IMAGE
 
-from reconciler.docker_calls import SdkLookups, call
-from reconciler.docker_engine import DockerEngine
+from reconciler.docker_calls import call
+from reconciler.docker_engine import SdkPrimitives
 from reconciler.engine import Engine
-from reconciler.unix_engine import UnixEngine
 from reconciler.workspace import connector
 
 pytestmark = [pytest.mark.docker, pytest.mark.engines]
@@ -36,11 +35,12 @@ class RealBench:
     def __init__(self, engine: Engine, client: docker.APIClient) -> None:
         self.engine = engine
         self.client = client
-        self.lookups = SdkLookups(client)
+        self.lookups = engine.lookups
         self.image = BUSYBOX_IMAGE
         self.kind = engine.identity().kind
         self.prefix = f"ct-{uuid.uuid4().hex[:8]}"
         self.names: list[str] = []
+        self.images: list[str] = []
 
     def unique(self, what: str) -> str:
         name = f"{self.prefix}-{what}-{len(self.names)}"
@@ -58,6 +58,15 @@ class RealBench:
 
     def unpause(self, container: str) -> None:
         call(lambda: self.client.unpause(container))
+
+    def say(self, container: str, *lines: str) -> None:
+        # Written to the main process's stdout: the container's log.
+        script = "".join(f"echo {line} > /proc/1/fd/1; " for line in lines)
+        exec_id = call(lambda: self.client.exec_create(container, ["sh", "-c", script]))
+        call(lambda: self.client.exec_start(exec_id))
+
+    def built(self, tag: str) -> None:
+        self.images.append(tag)
 
     def gone(self, container: str) -> bool:
         deadline = time.monotonic() + AUTO_REMOVE_SECONDS
@@ -86,6 +95,8 @@ class RealBench:
             failures += _try(lambda n=n: api.remove_network(n["Id"]))
         for v in (api.volumes(filters=mine) or {}).get("Volumes") or []:
             failures += _try(lambda v=v: api.remove_volume(v["Name"], force=True))
+        for tag in self.images:
+            failures += _try(lambda tag=tag: api.remove_image(tag, force=True))
         return failures
 
 
@@ -100,8 +111,9 @@ def _try(remove: object) -> list[str]:
 
 
 def _client(engine: Engine) -> docker.APIClient:
-    sdk = engine.sdk() if isinstance(engine, UnixEngine) else engine
-    assert isinstance(sdk, DockerEngine)
+    """The SDK's client of the engine's primitives (a unix engine's, made for it)."""
+    sdk = engine.primitives
+    assert isinstance(sdk, SdkPrimitives)
     return sdk.client
 
 
@@ -116,4 +128,5 @@ class TestRealEngineContract(ContractCases):
             yield bench
         finally:
             failures = bench.clean()
+            real.close()
         assert not failures, f"the contract test left objects behind: {failures}"

@@ -15,7 +15,7 @@ from engine_support import (
     labelled_networks,
 )
 
-from reconciler.docker_engine import DockerEngine
+from reconciler import docker_engine
 from reconciler.readiness import SHUTDOWN_COMPLETE
 
 pytestmark = pytest.mark.docker
@@ -89,8 +89,8 @@ def test_the_sidecar_stops_after_the_inner_daemons_graceful_shutdown(make_booth,
     image's dockerd, 20.10, then still waits a second for its containerd)."""
     b = make_booth()
     b.ok("apply")
-    engine = DockerEngine.connect()
-    engine.stop(b.booth, 10)
+    engine = docker_engine.connect()
+    engine.primitives.stop(b.booth, 10)
 
     engine.stop_until_logged(b.sidecar, 10, SHUTDOWN_COMPLETE)
 
@@ -112,7 +112,7 @@ def test_a_container_that_never_logs_the_line_is_stopped_as_docker_stop_does(
     docker_client.api.start(container)
     wait_for_log(docker_client, container, "up")
 
-    DockerEngine.connect().stop_until_logged(container, 10, SHUTDOWN_COMPLETE)
+    docker_engine.connect().stop_until_logged(container, 10, SHUTDOWN_COMPLETE)
 
     state = docker_client.api.inspect_container(container)["State"]
     assert (state["Status"], state["ExitCode"]) == ("exited", 3)

@@ -5,7 +5,7 @@ draw booth does what ``plan`` does before anything is created: it reads the conf
 the run-args (the pure parse ``plan --offline`` runs) and makes the engine-aware checks
 ``apply`` makes before its first step (``preflight.check_values``). When both accept, the
 containers of the desired graph are created on the real engine exactly as booth creates
-them (``DockerEngine.create_container``), never started, and removed at once; the engine
+them (``Engine.create_container``), never started, and removed at once; the engine
 must accept every one. So an engine refusal always means ``plan`` refused first.
 
 The sidecar is created with the engine's default network instead of booth's own bridge
@@ -30,9 +30,10 @@ from engine_support import BUSYBOX_IMAGE, DIND_IMAGE, labelled_containers, label
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reconciler import docker_engine
 from reconciler.config import CliInputs, load_config
 from reconciler.desired import build_desired
-from reconciler.docker_engine import DockerEngine
+from reconciler.engine import Engine
 from reconciler.errors import BoothError, EngineError
 from reconciler.model import Role
 from reconciler.preflight import check_values
@@ -172,7 +173,7 @@ def run_args(draw: st.DrawFn) -> list[str]:
     return words
 
 
-def plan_accepts(code: Path, words: list[str], dind: bool, engine: DockerEngine) -> list[Any]:
+def plan_accepts(code: Path, words: list[str], dind: bool, engine: Engine) -> list[Any]:
     """The containers ``plan`` and the preflight let through, or [] when one refused."""
     name = f"bt-diff-{uuid.uuid4().hex[:8]}"
     (code / "config.toml").write_text(
@@ -192,7 +193,7 @@ def plan_accepts(code: Path, words: list[str], dind: bool, engine: DockerEngine)
     return containers
 
 
-def create_and_remove(engine: DockerEngine, containers: list[Any], made: list[str]) -> None:
+def create_and_remove(engine: Engine, containers: list[Any], made: list[str]) -> None:
     """Create each container as booth does (the sidecar first), then remove them all."""
     ids: list[str] = []
     try:
@@ -204,13 +205,13 @@ def create_and_remove(engine: DockerEngine, containers: list[Any], made: list[st
             ids.append(engine.create_container(resource.name, spec))
     finally:
         for container in reversed(ids):
-            engine.remove_container(container)
+            engine.primitives.remove_container(container)
 
 
 def test_whatever_plan_accepts_the_engine_accepts(
     docker_client: Any, cleanup: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    engine = DockerEngine.connect()
+    engine = docker_engine.connect()
     cleanup.volumes.append(VOLUME)
     started = time.monotonic()
     seen = {"accepted": 0, "refused": 0}

@@ -36,7 +36,7 @@ from engine_support import (
     wait_ready_in_progress,
 )
 
-from reconciler.docker_engine import DockerEngine
+from reconciler import docker_engine
 from reconciler.errors import NotReadyError
 from reconciler.readiness import wait_ready
 
@@ -197,8 +197,8 @@ def test_wait_ready_longer_than_the_api_read_timeout_ends_in_a_verdict(
     run = b.start("apply")
     wait_ready_in_progress(b)
     run.kill()  # the gate stays closed: the inner daemon never answers
-    engine = DockerEngine.connect()
-    engine.client.timeout = 1
+    engine = docker_engine.connect()
+    engine.primitives.client.timeout = 1  # type: ignore[attr-defined]
 
     started = time.monotonic()
     with pytest.raises(NotReadyError, match=f"{b.sidecar} did not answer within 3s"):

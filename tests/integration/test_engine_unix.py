@@ -1,5 +1,5 @@
 """The unix engine (``unix_engine.py``) reads a local engine without the Docker SDK and
-must see exactly what ``DockerEngine`` sees through it: the same snapshot, the same
+must see exactly what the SDK's engine sees through it: the same snapshot, the same
 identity, the same instances of a code directory. Compared on the real engine, in every
 state a plan meets; and a converged ``booth plan`` must not import the SDK at all."""
 
@@ -14,14 +14,14 @@ import pytest
 from cli_support import modules_a_plan_loads
 from engine_support import BUSYBOX_IMAGE, remove_image
 
-from reconciler import workspace
-from reconciler.docker_engine import DockerEngine
+from reconciler import docker_engine, unix_engine, workspace
+from reconciler.docker_calls import SdkLookups
+from reconciler.engine_address import EngineAddress, resolve
 from reconciler.engine_connect import connect
-from reconciler.engine_endpoint import Endpoint, resolve
 from reconciler.errors import DockerUnavailableError, EngineError, EngineNotFound
 from reconciler.model import LABEL_CODE_DIR, Kind
 from reconciler.unix_api import UnixApi, path_of
-from reconciler.unix_engine import UnixEngine, UnixLookups
+from reconciler.unix_engine import UnixLookups
 
 pytestmark = pytest.mark.docker
 
@@ -30,8 +30,8 @@ DOCKERFILE = f"FROM {BUSYBOX_IMAGE}\nRUN echo built > /built\n"
 
 def assert_same_view(b: Any, tag: str | None = None, bases: tuple[str, ...] = ()) -> Any:
     """Both engines' observe, identity and instances_of for booth ``b``; the snapshot."""
-    light, sdk = connect(resolve()), DockerEngine.connect()
-    assert isinstance(light, UnixEngine)
+    light, sdk = connect(resolve()), docker_engine.connect()
+    assert isinstance(light.lookups, UnixLookups) and isinstance(sdk.lookups, SdkLookups)
     try:
         state = light.observe(b.name, b.port, tag, bases)
         assert state == sdk.observe(b.name, b.port, tag, bases)
@@ -52,7 +52,7 @@ def test_the_unix_engine_sees_what_the_sdk_sees(
     socket, and over SSH (the same engine behind the run's tunnel, against the SDK's
     own SSH transport). On tcp and TLS engines booth keeps the SDK's engine."""
     if resolve().scheme not in ("unix", "ssh"):
-        assert isinstance(workspace._connect(), DockerEngine)
+        assert isinstance(workspace._connect().lookups, SdkLookups)
         return
     b = make_booth()
     assert assert_same_view(b).objects == ()
@@ -93,11 +93,11 @@ def test_the_unix_engine_sees_the_built_image_as_the_sdk_does(
 
 def test_an_unserved_socket_is_the_message_the_sdk_gives(tmp_path: Path) -> None:
     for url in (f"unix://{tmp_path}/missing.sock", f"unix://{tmp_path}"):
-        where = Endpoint(url, "DOCKER_HOST")
+        where = EngineAddress(url, "DOCKER_HOST")
         with pytest.raises(DockerUnavailableError) as light:
-            UnixEngine.connect(where)
+            unix_engine.connect(where)
         with pytest.raises(DockerUnavailableError) as sdk:
-            DockerEngine.at(where)
+            docker_engine.at(where)
         assert str(light.value) == str(sdk.value)
         # One sentence: the cause, without the SDK's or urllib3's wrapping.
         assert str(light.value).startswith(f"cannot reach the Docker engine at {url} ")

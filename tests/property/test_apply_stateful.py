@@ -33,12 +33,12 @@ from reconciler.plan import Step
 NAME, PORT = "demo", 10000
 NEIGHBOUR = 'name = "neighbour"\nport = 10001\ndind = true\nrun-args = ["-p", "9090:80"]\n'
 HOST_PORTS = (8080, 8081, 3000)
-# The engine's writes (``MemoryEngine.calls``), where a run can be killed.
+# The engine's writes (``MemoryEngine.memory.calls``), where a run can be killed.
 WRITES = (
     "create_network",
     "create_volume",
     "create_container",
-    "put_files",
+    "put_archive",
     "start",
     "stop",
     "remove_container",
@@ -65,15 +65,17 @@ def toml(
 def fingerprint(engine: MemoryEngine) -> set[tuple[Any, ...]]:
     """Every object that is not the instance's, with what a change would change."""
     mine = {"label": [f"io.codingbooth.instance={NAME}", "io.codingbooth.managed=true"]}
-    ours = {str(c["Id"]) for c in engine.containers(mine)}
-    ours |= {str(n["Id"]) for n in engine.networks(mine)}
-    ours |= {str(v["Name"]) for v in engine.volumes(mine)}
+    ours = {str(c["Id"]) for c in engine.lookups.containers(mine)}
+    ours |= {str(n["Id"]) for n in engine.lookups.networks(mine)}
+    ours |= {str(v["Name"]) for v in engine.lookups.volumes(mine)}
     found: set[tuple[Any, ...]] = set()
-    for c in engine.containers_by_id.values():
+    for c in engine.memory.containers_by_id.values():
         if c.id not in ours:
             found.add(("container", c.id, c.name, c.status, str(c.config), tuple(c.bound)))
-    found |= {("network", n.id, n.name, str(n.labels)) for n in engine.networks_by_id.values()}
-    found |= {("volume", v.name, str(v.labels)) for v in engine.volumes_by_name.values()}
+    found |= {
+        ("network", n.id, n.name, str(n.labels)) for n in engine.memory.networks_by_id.values()
+    }
+    found |= {("volume", v.name, str(v.labels)) for v in engine.memory.volumes_by_name.values()}
     return {f for f in found if f[1] not in ours}
 
 
@@ -130,14 +132,14 @@ class ApplyHistory(RuleBasedStateMachine):
                 raise Killed
             seen.append(operation)
 
-        self.engine.before_write = kill
+        self.engine.memory.before_write = kill
         stale = self._stale_namespace()
         try:
             apply(self.engine, self.config)
         except Killed:
             return
         finally:
-            self.engine.before_write = None
+            self.engine.memory.before_write = None
         self._converged(stale)
 
     @rule(keep_volume=st.booleans())
@@ -161,15 +163,17 @@ class ApplyHistory(RuleBasedStateMachine):
 
     def _behind_booths_back(self, role: Role, *, restart: bool) -> None:
         name = resource_names(NAME, PORT)[role]
-        if self.engine.inspect(Kind.CONTAINER, name) is None:
+        if self.engine.lookups.inspect(Kind.CONTAINER, name) is None:
             return
         # The engine may refuse (a booth whose sidecar is stopped), as a user would see.
         with contextlib.suppress(EngineError):
-            self.engine.restart(name, 0) if restart else self.engine.stop(name, 0)
+            self.engine.primitives.restart(name, 0) if restart else self.engine.primitives.stop(
+                name, 0
+            )
 
     @rule()
     def restart_engine(self) -> None:
-        self.engine.restart_engine()
+        self.engine.memory.restart_engine()
         self.foreign = fingerprint(self.engine)  # foreign containers stopped too
 
     @rule(kind=st.sampled_from(("container", "running", "network", "volume", "claim")))
@@ -178,7 +182,7 @@ class ApplyHistory(RuleBasedStateMachine):
         name = f"foreign-{kind}-{self.count}"
         image = self.config.image
         if kind == "network":
-            self.engine.create_network(name, "bridge", {"owner": "someone"})
+            self.engine.primitives.create_network(name, "bridge", {"owner": "someone"})
         elif kind == "volume":
             self.engine.create_volume(name, "local", {"owner": "someone"})
         elif kind == "claim":  # claims the instance without booth's managed label
@@ -187,7 +191,7 @@ class ApplyHistory(RuleBasedStateMachine):
         else:
             self.engine.create_container(name, {"Image": image, "Cmd": ["sleep", "1"]})
             if kind == "running":
-                self.engine.start(name)
+                self.engine.primitives.start(name)
         self.foreign = fingerprint(self.engine)
 
     # -- invariants ------------------------------------------------------------------------
@@ -202,13 +206,15 @@ class ApplyHistory(RuleBasedStateMachine):
         and the booth's restart): both show running; the next apply must mend it by their
         ``State.StartedAt``."""
         names = resource_names(NAME, PORT)
-        if self.engine.inspect(Kind.CONTAINER, names[Role.BOOTH]) is None:
+        if self.engine.lookups.inspect(Kind.CONTAINER, names[Role.BOOTH]) is None:
             return False
         booth = self.engine.container_state(names[Role.BOOTH])
-        sidecar = self.engine.inspect(Kind.CONTAINER, names[Role.SIDECAR])
+        sidecar = self.engine.lookups.inspect(Kind.CONTAINER, names[Role.SIDECAR])
         running = sidecar is not None and sidecar["State"]["Status"] == "running"
         stale = (
-            booth["Running"] and running and not self.engine.in_live_namespace(names[Role.BOOTH])
+            booth["Running"]
+            and running
+            and not self.engine.memory.in_live_namespace(names[Role.BOOTH])
         )
         if stale:
             event("the booth's namespace died and its sidecar runs again")
@@ -223,10 +229,10 @@ class ApplyHistory(RuleBasedStateMachine):
             return
         names = resource_names(NAME, PORT)
         booth = names[Role.BOOTH]
-        if self.engine.inspect(Kind.CONTAINER, booth) is not None:
+        if self.engine.lookups.inspect(Kind.CONTAINER, booth) is not None:
             # Also after a stale namespace (``stale``): the start times tell it, and the
             # apply restarts the booth into the live one (``live_namespace.py``).
-            assert self.engine.in_live_namespace(booth), f"stale before: {stale}"
+            assert self.engine.memory.in_live_namespace(booth), f"stale before: {stale}"
         if self.config.daemon_endpoint != "tls":
             return
         client = self.engine.read_files(names[Role.SIDECAR], CLIENT_TLS_DIR)

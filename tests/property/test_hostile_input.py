@@ -407,7 +407,7 @@ def _setup_lock_path_is_a_directory(code: Path, env: dict[str, str]) -> list[str
     with _environment(env):
         from reconciler.config import instance_ref_from
         from reconciler.config_table import read_document
-        from reconciler.engine_endpoint import resolve
+        from reconciler.engine_address import resolve
         from reconciler.lock import lock_path
 
         ref = instance_ref_from(read_document(str(code), None), lambda *_: 0)

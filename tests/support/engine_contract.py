@@ -31,11 +31,14 @@ P13 a one-character container name is taken (Docker refuses it).
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
 
 from reconciler.engine import Engine
+from reconciler.engine_seam import BuildRequest, Stream
 from reconciler.errors import EngineConflict, EngineError, EngineNotFound
 from reconciler.model import (
     LABEL_INSTANCE,
@@ -71,6 +74,14 @@ class Bench(Protocol):
     def unpause(self, container: str) -> None: ...
     def gone(self, container: str) -> bool:
         """Whether the container disappears (the engine may take a moment)."""
+        ...
+
+    def say(self, container: str, *lines: str) -> None:
+        """The running container's main process writes ``lines`` to its log."""
+        ...
+
+    def built(self, tag: str) -> None:
+        """An image tagged ``tag`` was built: remove it after the test."""
         ...
 
 
@@ -128,9 +139,9 @@ class ContractCases:
         with pytest.raises(EngineError if podman else EngineConflict, match="already in use") as e:
             bench.engine.create_container(name, sleeper(bench))
         assert podman or e.type is EngineConflict  # P1: Podman's is a 500
-        bench.engine.create_network(name, "bridge", {"first": "yes"})
+        bench.engine.primitives.create_network(name, "bridge", {"first": "yes"})
         with pytest.raises(EngineError, match="already") as e:
-            bench.engine.create_network(name, "bridge", {"second": "yes"})
+            bench.engine.primitives.create_network(name, "bridge", {"second": "yes"})
         assert podman or e.type is EngineConflict  # P1
         assert bench.engine.network(name)[1] == {"first": "yes"}
         # A volume of an existing name is the existing volume, unchanged (no conflict).
@@ -150,35 +161,35 @@ class ContractCases:
     def test_states_follow_the_calls(self, bench: Bench) -> None:
         name = bench.unique("life")
         bench.engine.create_container(name, sleeper(bench))
-        bench.engine.start(name)
+        bench.engine.primitives.start(name)
         assert bench.engine.container_state(name)["Status"] == "running"
         bench.pause(name)
         assert bench.engine.container_state(name)["Status"] == "paused"
         if bench.kind == "podman":  # P3: Podman stops no paused container
             with pytest.raises(EngineError, match="running or paused"):
-                bench.engine.stop(name, STOP)
+                bench.engine.primitives.stop(name, STOP)
             bench.unpause(name)
-        bench.engine.stop(name, STOP)
+        bench.engine.primitives.stop(name, STOP)
         assert bench.engine.container_state(name)["Status"] == "exited"
-        bench.engine.restart(name, STOP)
+        bench.engine.primitives.restart(name, STOP)
         assert bench.engine.container_state(name)["Status"] == "running"
-        bench.engine.remove_container(name)  # booth's removal forces
+        bench.engine.primitives.remove_container(name)  # booth's removal forces
         with pytest.raises(EngineNotFound):
             bench.engine.container_state(name)
         with pytest.raises(EngineNotFound):
-            bench.engine.stop(name, STOP)
+            bench.engine.primitives.stop(name, STOP)
         with pytest.raises(EngineNotFound):
-            bench.engine.remove_container(name)
+            bench.engine.primitives.remove_container(name)
 
     def test_a_running_container_is_removed_only_by_force(self, bench: Bench) -> None:
         name = bench.unique("run")
         bench.engine.create_container(name, sleeper(bench))
-        bench.engine.start(name)
+        bench.engine.primitives.start(name)
         with pytest.raises(EngineError, match="running") as refused:
             bench.remove_unforced(name)
         assert bench.kind == "podman" or refused.type is EngineConflict  # P2
         assert bench.engine.container_state(name)["Status"] == "running"
-        bench.engine.stop(name, STOP)
+        bench.engine.primitives.stop(name, STOP)
         bench.remove_unforced(name)
         assert bench.lookups.inspect(Kind.CONTAINER, name) is None
 
@@ -189,7 +200,7 @@ class ContractCases:
             made[value] = bench.unique(f"l{value}")
             labels = {tag: value, f"{tag}-extra": "x"} if value == "1" else {tag: value}
             bench.engine.create_container(made[value], sleeper(bench, Labels=labels))
-            bench.engine.create_network(made[value], "bridge", labels)
+            bench.engine.primitives.create_network(made[value], "bridge", labels)
             bench.engine.create_volume(made[value], "local", labels)
         for lookup in (bench.lookups.containers, bench.lookups.networks, bench.lookups.volumes):
             assert names_of(lookup({"label": f"{tag}=1"})) == {made["1"]}
@@ -205,7 +216,7 @@ class ContractCases:
         short, longer = f"{base}-alpha", f"{base}-alphabet"
         for name in (short, longer):
             bench.engine.create_container(name, sleeper(bench))
-            bench.engine.create_network(name, "bridge", {})
+            bench.engine.primitives.create_network(name, "bridge", {})
             bench.engine.create_volume(name, "local", {})
         for lookup in (bench.lookups.containers, bench.lookups.networks, bench.lookups.volumes):
             assert names_of(lookup({"name": [short]})) == {short, longer}
@@ -222,15 +233,15 @@ class ContractCases:
         assert joined is not None
         assert joined["HostConfig"]["NetworkMode"] == f"container:{target_id}"
         if bench.kind == "podman":  # P6: Podman starts the target first
-            bench.engine.start(joiner)
+            bench.engine.primitives.start(joiner)
             assert bench.engine.container_state(target)["Status"] == "running"
         else:
             with pytest.raises(EngineError, match="non running container"):
-                bench.engine.start(joiner)
-            bench.engine.start(target)
-            bench.engine.start(joiner)
+                bench.engine.primitives.start(joiner)
+            bench.engine.primitives.start(target)
+            bench.engine.primitives.start(joiner)
         assert bench.engine.container_state(joiner)["Status"] == "running"
-        bench.engine.stop(target, STOP)  # the joiner keeps running, in a dead namespace
+        bench.engine.primitives.stop(target, STOP)  # the joiner keeps running, in a dead namespace
         assert bench.engine.container_state(joiner)["Status"] == "running"
 
     def test_joining_a_missing_container_fails(self, bench: Bench) -> None:
@@ -242,7 +253,7 @@ class ContractCases:
             return
         bench.engine.create_container(joiner, sleeper(bench, NetworkMode=mode))
         with pytest.raises(EngineNotFound):  # Docker 20.10: created, its start fails
-            bench.engine.start(joiner)
+            bench.engine.primitives.start(joiner)
 
     def test_a_host_port_is_held_by_one_running_container(self, bench: Bench) -> None:
         port = bench.free_port()
@@ -250,41 +261,41 @@ class ContractCases:
         binding = {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(port)}]}
         for name in (first, second):
             bench.engine.create_container(name, sleeper(bench, PortBindings=binding))
-        bench.engine.start(first)
+        bench.engine.primitives.start(first)
         with pytest.raises(EngineError) as failed:
-            bench.engine.start(second)
+            bench.engine.primitives.start(second)
         assert any(text in str(failed.value) for text in PORT_IN_USE)
         assert bench.engine.container_state(second)["Status"] == "created"
         published = f"127.0.0.1:{port}:80/tcp"
         (listed,) = bench.lookups.containers({"name": [f"^{first}$"]})
         assert listed_container(listed, "x").ports == (published,)
         assert bench.engine.published_ports()[port] == f"container {first}"
-        bench.engine.stop(first, STOP)
+        bench.engine.primitives.stop(first, STOP)
         (listed,) = bench.lookups.containers({"name": [f"^{first}$"]})
         held = (published,) if bench.kind == "podman" else ()  # P12
         assert listed_container(listed, "x").ports == held
-        bench.engine.start(second)
+        bench.engine.primitives.start(second)
         assert bench.engine.container_state(second)["Status"] == "running"
 
     def test_auto_remove_removes_a_stopped_container(self, bench: Bench) -> None:
         name = bench.unique("auto")
         bench.engine.create_container(name, sleeper(bench, AutoRemove=True))
-        bench.engine.start(name)
-        bench.engine.stop(name, STOP)
+        bench.engine.primitives.start(name)
+        bench.engine.primitives.stop(name, STOP)
         assert bench.gone(name)
 
     def test_a_network_in_use_is_not_removed(self, bench: Bench) -> None:
         network, user = bench.unique("net"), bench.unique("user")
-        bench.engine.create_network(network, "bridge", {"mine": "yes"})
+        bench.engine.primitives.create_network(network, "bridge", {"mine": "yes"})
         network_id, labels = bench.engine.network(network)
         assert labels == {"mine": "yes"}
         bench.engine.create_container(user, sleeper(bench, NetworkMode=network))
-        bench.engine.start(user)
+        bench.engine.primitives.start(user)
         if bench.kind != "podman":  # P9: Podman removes it all the same
             with pytest.raises(EngineError, match="active endpoints"):
-                bench.engine.remove_network(network_id)
-            bench.engine.stop(user, STOP)
-        bench.engine.remove_network(network_id)
+                bench.engine.primitives.remove_network(network_id)
+            bench.engine.primitives.stop(user, STOP)
+        bench.engine.primitives.remove_network(network_id)
         with pytest.raises(EngineNotFound):
             bench.engine.network(network)
         orphan = bench.unique("orphan")
@@ -294,7 +305,7 @@ class ContractCases:
             return
         bench.engine.create_container(orphan, sleeper(bench, NetworkMode=network))
         with pytest.raises(EngineNotFound):  # Docker 20.10: created, its start fails
-            bench.engine.start(orphan)
+            bench.engine.primitives.start(orphan)
 
     def test_a_volume_in_use_is_not_removed(self, bench: Bench) -> None:
         volume, user = bench.unique("vol"), bench.unique("user")
@@ -302,9 +313,9 @@ class ContractCases:
         # A named volume a container mounts is made for it, without labels.
         assert bench.engine.volume_labels(volume) == {}
         with pytest.raises(EngineConflict, match=r"in use|being used"):
-            bench.engine.remove_volume(volume)
-        bench.engine.remove_container(user)
-        bench.engine.remove_volume(volume)
+            bench.engine.primitives.remove_volume(volume)
+        bench.engine.primitives.remove_container(user)
+        bench.engine.primitives.remove_volume(volume)
         with pytest.raises(EngineNotFound):
             bench.engine.volume_labels(volume)
 
@@ -322,7 +333,7 @@ class ContractCases:
         bench.engine.create_container(name, sleeper(bench))
         with pytest.raises(EngineError):
             bench.engine.exec_output(name, ["sh", "-c", "echo ready"])
-        bench.engine.start(name)
+        bench.engine.primitives.start(name)
         assert bench.engine.exec_output(name, ["sh", "-c", "echo ready"]) == (0, "ready\n")
 
     def test_files_go_into_a_created_container(self, bench: Bench) -> None:
@@ -338,7 +349,7 @@ class ContractCases:
         instance, port, published = bench.unique("inst"), bench.free_port(), bench.free_port()
         names = resource_names(instance, port)
         label = {r: owned(instance, port, r) for r in Role}
-        bench.engine.create_network(names[Role.NETWORK], "bridge", label[Role.NETWORK])
+        bench.engine.primitives.create_network(names[Role.NETWORK], "bridge", label[Role.NETWORK])
         bench.engine.create_volume(names[Role.VOLUME], "local", label[Role.VOLUME])
         binding = {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(published)}]}
         sidecar = sleeper(
@@ -356,8 +367,8 @@ class ContractCases:
         foreign = bench.unique("foreign")
         claims = {LABEL_INSTANCE: instance}
         bench.engine.create_container(foreign, sleeper(bench, Labels=claims))
-        bench.engine.start(names[Role.SIDECAR])
-        bench.engine.start(names[Role.BOOTH])
+        bench.engine.primitives.start(names[Role.SIDECAR])
+        bench.engine.primitives.start(names[Role.BOOTH])
         ports = (f"127.0.0.1:{published}:80/tcp",)
         sidecar_name = names[Role.SIDECAR]
         joined = ports if bench.kind == "podman" else ()  # P11
@@ -368,11 +379,122 @@ class ContractCases:
             ("network", names[Role.NETWORK], True, Role.NETWORK, "hash-network", None, ()),
             ("volume", names[Role.VOLUME], True, Role.VOLUME, "hash-volume", None, ()),
         }
-        bench.engine.stop(names[Role.SIDECAR], STOP)
+        bench.engine.primitives.stop(names[Role.SIDECAR], STOP)
         stopped = {o[1]: o[5:] for o in view(bench, instance, port)}
         held = ports if bench.kind == "podman" else ()  # P11, P12
         assert stopped[names[Role.SIDECAR]] == ("exited", held)
         assert stopped[names[Role.BOOTH]] == ("running", held)
+
+    # -- every primitive, and what booth builds on them ------------------------------------
+
+    def test_who_the_engine_is(self, bench: Bench) -> None:
+        info = bench.engine.identity()
+        assert info.kind == ("podman" if bench.kind == "podman" else "docker")
+        assert info.api_version.count(".") == 1 and info.address == bench.engine.address
+        # The local socket's engine knows it from connecting; the primitive asks again.
+        assert bench.engine.primitives.version()["ApiVersion"] == info.api_version
+        assert isinstance(bench.engine.primitives.info().get("SecurityOptions") or [], list)
+        assert bench.engine.privileged_allowed() in (None, False)
+
+    def test_logs_are_read_whole_tailed_and_followed(self, bench: Bench) -> None:
+        name = bench.unique("log")
+        bench.engine.create_container(name, sleeper(bench))
+        bench.engine.primitives.start(name)
+        bench.say(name, "one", "two")
+        assert bench.engine.logs(name, 1) == "two\n"
+        whole = bench.engine.primitives.log_stream(name, follow=False, tail=None)
+        assert b"".join(out or err or b"" for out, err in whole) == b"one\ntwo\n"
+        followed = bench.engine.primitives.log_stream(name, follow=True, tail=1)
+        bench.engine.primitives.kill(name, "SIGKILL")  # the followed log ends with it
+        assert list(followed) == [(b"two\n", None)]
+        followed.close()
+
+    def test_a_kill_ends_a_container_and_wait_reports_it(self, bench: Bench) -> None:
+        name = bench.unique("kill")
+        bench.engine.create_container(name, sleeper(bench))
+        bench.engine.primitives.start(name)
+        bench.engine.primitives.kill(name, "SIGKILL")
+        assert bench.engine.primitives.wait(name) == 137
+        assert bench.engine.container_state(name)["ExitCode"] == 137
+        with pytest.raises(EngineConflict, match="is not running"):
+            bench.engine.primitives.kill(name, "SIGKILL")
+
+    def test_stop_until_logged_stops_a_container_that_never_logs_the_line(
+        self, bench: Bench
+    ) -> None:
+        name = bench.unique("quiet")
+        bench.engine.create_container(name, sleeper(bench))
+        bench.engine.primitives.start(name)
+        started = time.monotonic()
+        bench.engine.stop_until_logged(name, STOP, b"never said")
+        assert bench.engine.container_state(name)["Status"] == "exited"
+        assert time.monotonic() - started < 5
+
+    def test_a_tty_exec_is_raw_and_one_without_is_framed(self, bench: Bench) -> None:
+        name = bench.unique("term")
+        bench.engine.create_container(name, sleeper(bench))
+        bench.engine.primitives.start(name)
+        exec_id, stream = bench.engine.exec_attached(name, ["echo", "ready"], tty=True)
+        assert read_all(stream).replace(b"\r\n", b"\n") == b"ready\n"  # a TTY's CRLF
+        assert bench.engine.exec_exit_code(exec_id) == 0
+        # A finished exec has no terminal to resize: Docker answers 404 once it has
+        # forgotten the exec, a 500 "cannot resize a stopped container" just before.
+        with pytest.raises(EngineError, match=r"no such exec|cannot resize"):
+            bench.engine.primitives.exec_resize(exec_id, 24, 80)
+        _exec_id, stream = bench.engine.exec_attached(name, ["echo", "ready"], tty=False)
+        assert read_all(stream) == b"\x01\x00\x00\x00\x00\x00\x00\x06ready\n"
+        exec_id, chunks = bench.engine.exec_streamed(name, ["echo", "ready"])
+        assert b"".join(out or b"" for out, _err in chunks) == b"ready\n"
+        assert bench.engine.exec_exit_code(exec_id) == 0
+
+    def test_an_attach_ends_with_the_container_and_resize_needs_it_running(
+        self, bench: Bench
+    ) -> None:
+        name = bench.unique("attach")
+        bench.engine.create_container(name, sleeper(bench))
+        bench.engine.primitives.start(name)
+        stream = bench.engine.primitives.attach(name)
+        bench.engine.primitives.resize(name, 24, 80)
+        bench.engine.primitives.kill(name, "SIGKILL")
+        assert read_all(stream) == b""
+        with pytest.raises(EngineConflict, match="is not running"):
+            bench.engine.primitives.resize(name, 24, 80)
+
+    def test_an_unnamed_container_is_named_by_the_engine(self, bench: Bench) -> None:
+        label = bench.unique("unnamed")
+        created = bench.engine.primitives.create_container(
+            None, sleeper(bench, Labels={label: "1"})
+        )
+        (listed,) = bench.lookups.containers({"label": label})
+        assert listed["Id"] == created and listed["Names"][0].lstrip("/")
+        bench.engine.primitives.remove_container(created)
+        assert bench.lookups.containers({"label": label}) == []
+
+    def test_a_build_tags_an_image_with_its_labels(self, bench: Bench, tmp_path: Path) -> None:
+        tag = f"booth-test/{bench.unique('built')}:latest"
+        (tmp_path / "Dockerfile").write_text(f"FROM {bench.image}\n")
+        request = BuildRequest(str(tmp_path), "Dockerfile", tag, {}, {"k": tag})
+        built = bench.engine.primitives.build(request, lambda _line: None)
+        bench.built(tag)
+        assert bench.engine.image_id(tag) == built
+        inspected = bench.lookups.inspect(Kind.IMAGE, tag)
+        assert inspected is not None and inspected["Config"]["Labels"]["k"] == tag
+
+    def test_a_pull_of_an_image_nobody_serves_fails(self, bench: Bench) -> None:
+        # A registry on a closed port here: the engine fails without leaving the host.
+        missing = f"127.0.0.1:1/booth-test/{bench.unique('absent')}:latest"
+        with pytest.raises(EngineError):
+            bench.engine.pull(missing, lambda _event: None)
+        assert not bench.engine.image_present(missing)
+
+
+def read_all(stream: Stream) -> bytes:
+    """Everything a connection carries until the engine hangs up."""
+    data = b""
+    while chunk := stream.recv(4096):
+        data += chunk
+    stream.close()
+    return data
 
 
 def view(bench: Bench, instance: str, port: int) -> set[tuple[Any, ...]]:

@@ -67,5 +67,9 @@ def destroy(
 def owned_names(engine: MemoryEngine, instance: str) -> set[str]:
     """Every object on the engine that booth labelled as ``instance``'s."""
     label = {"label": [f"io.codingbooth.instance={instance}", "io.codingbooth.managed=true"]}
-    found = [*engine.containers(label), *engine.networks(label), *engine.volumes(label)]
+    found = [
+        *engine.lookups.containers(label),
+        *engine.lookups.networks(label),
+        *engine.lookups.volumes(label),
+    ]
     return {str((d.get("Names") or [d.get("Name")])[0]).lstrip("/") for d in found}

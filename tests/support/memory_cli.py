@@ -23,7 +23,7 @@ import pytest
 from reconciler import engine_connect, logs
 from reconciler.cli import main
 from reconciler.config import CliInputs, first_slot, load_config
-from reconciler.engine_endpoint import Endpoint
+from reconciler.engine_address import EngineAddress
 from reconciler.engine_memory import MemoryEngine
 
 # A small DinD booth (sidecar, network, volume) with one published port.
@@ -44,7 +44,7 @@ class MemoryCli:
     code: Path
     engine: MemoryEngine
     capsys: pytest.CaptureFixture[str]
-    connected_to: list[Endpoint] = attrs.field(factory=list)
+    connected_to: list[EngineAddress] = attrs.field(factory=list)
 
     def booth(self, *words: str) -> Ran:
         """``booth -C CODE WORDS...``: exit code, stdout, stderr."""
@@ -105,7 +105,7 @@ def memory_cli(
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     cli = MemoryCli(code, engine, capsys)
 
-    def connect(where: Endpoint) -> MemoryEngine:
+    def connect(where: EngineAddress) -> MemoryEngine:
         cli.connected_to.append(where)
         return engine
 

@@ -13,7 +13,7 @@ from cli_support import run_python
 from reconciler import workspace
 from reconciler.cli import main
 from reconciler.desired import build_desired
-from reconciler.engine import EngineInfo
+from reconciler.engine_seam import EngineInfo
 from reconciler.model import ActualState
 
 REPO = Path(__file__).resolve().parents[2]
@@ -263,7 +263,7 @@ def test_detailed_exitcode_is_0_without_changes(
         return after_apply
 
     class FakeEngine:
-        endpoint = "fake://"
+        address = "fake://"
         is_local = False
 
         def observe(self, *args: object) -> ActualState:

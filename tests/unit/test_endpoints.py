@@ -13,9 +13,9 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from reconciler import certificates
+from reconciler.archives import tar as _tar
 from reconciler.config import CliInputs, load_config
 from reconciler.desired import SIDECAR_COMMAND, build_cluster_desired, build_desired
-from reconciler.docker_calls import tar as _tar
 from reconciler.endpoints import CLIENT_TLS_DIR, SERVER_TLS_DIR, InnerListener
 from reconciler.errors import ConfigError
 from reconciler.model import Role

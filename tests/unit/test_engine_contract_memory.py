@@ -4,6 +4,7 @@ same cases run on Docker and Podman in tests/integration/test_engine_contract.py
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 
 import pytest
 from engine_contract import ContractCases
@@ -17,7 +18,7 @@ IMAGE = "booth-test/busybox:latest"
 class MemoryBench:
     def __init__(self) -> None:
         self.engine = MemoryEngine(images=[IMAGE])
-        self.lookups = self.engine
+        self.lookups = self.engine.lookups
         self.image = IMAGE
         self.kind = "memory"
         self._counter = itertools.count(1)
@@ -30,19 +31,28 @@ class MemoryBench:
         return next(self._ports)
 
     def remove_unforced(self, container: str) -> None:
-        self.engine.remove_container(container, force=False)
+        self.engine.memory.remove_container(container, force=False)
 
     def pause(self, container: str) -> None:
-        self.engine.pause(container)
+        self.engine.memory.pause(container)
 
     def unpause(self, container: str) -> None:
-        self.engine.unpause(container)
+        self.engine.memory.unpause(container)
+
+    def say(self, container: str, *lines: str) -> None:
+        self.engine.memory.write_log(container, *lines)
+
+    def built(self, tag: str) -> None:
+        pass  # gone with the engine
 
     def gone(self, container: str) -> bool:
-        return self.engine.inspect(Kind.CONTAINER, container) is None
+        return self.engine.lookups.inspect(Kind.CONTAINER, container) is None
 
 
 class TestMemoryEngineContract(ContractCases):
     @pytest.fixture
-    def bench(self) -> MemoryBench:
-        return MemoryBench()
+    def bench(self) -> Iterator[MemoryBench]:
+        bench = MemoryBench()
+        yield bench
+        bench.engine.close()
+        assert bench.engine.memory.closed

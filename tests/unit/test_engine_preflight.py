@@ -11,7 +11,7 @@ import pytest
 from booth_builders import desired_from_toml
 
 from reconciler import preflight
-from reconciler.engine import EngineInfo
+from reconciler.engine_seam import EngineInfo
 from reconciler.errors import EngineNotFound, ExecutionError
 from reconciler.model import ActualState
 from reconciler.plan import Plan, make_plan
@@ -32,15 +32,19 @@ class FakeEngine:
     cpus: int = 2
 
     @property
-    def endpoint(self) -> str:
+    def address(self) -> str:
         return "unix:///fake.sock" if self.local else "ssh://me@box"
+
+    @property
+    def primitives(self) -> FakeEngine:
+        return self  # the one fake answers the primitives (``info``) too
 
     @property
     def is_local(self) -> bool:
         return self.local
 
     def identity(self) -> EngineInfo:
-        return EngineInfo(self.kind, "1", self.api, self.endpoint, self.local)
+        return EngineInfo(self.kind, "1", self.api, self.address, self.local)
 
     def container(self, name: str) -> tuple[str, Mapping[str, str]]:
         if name not in self.containers:

@@ -35,7 +35,7 @@ def status(engine: MemoryEngine, name: str) -> str:
 
 
 def inspected(engine: MemoryEngine, name: str) -> Any:
-    found = engine.inspect(Kind.CONTAINER, name)
+    found = engine.lookups.inspect(Kind.CONTAINER, name)
     assert found is not None
     return found
 
@@ -111,7 +111,7 @@ def test_a_missing_image_is_pulled_and_an_unavailable_one_changes_nothing() -> N
     config = config_from_toml(DIND)
     engine = MemoryEngine(images=[config.image], remote=[config.dind_image])
     apply(engine, config)
-    assert ("pull", config.dind_image) in engine.calls
+    assert ("pull", config.dind_image) in engine.memory.calls
     other = config_from_toml(DIND.replace("demo", "other") + 'dind-image = "nowhere:1"\n')
     with pytest.raises(ImageUnavailableError, match="nowhere:1"):
         apply(engine, other)
@@ -124,9 +124,11 @@ def test_a_busy_host_port_fails_the_start_and_leaves_nothing_half_created() -> N
     foreign = _foreign_holding(engine, config.image, 8080)
     with pytest.raises(ExecutionError, match="a declared host port is already in use"):
         apply(engine, config)
-    assert engine.inspect(Kind.CONTAINER, NAMES[Role.SIDECAR]) is None  # created, then removed
+    assert (
+        engine.lookups.inspect(Kind.CONTAINER, NAMES[Role.SIDECAR]) is None
+    )  # created, then removed
     assert status(engine, foreign) == "running"
-    engine.stop(foreign, 0)
+    engine.primitives.stop(foreign, 0)
     apply(engine, config)
     assert not plan(engine, config).has_changes
     assert status(engine, foreign) == "exited"
@@ -142,7 +144,7 @@ def _foreign_holding(engine: MemoryEngine, image: str, port: int) -> str:
             "HostConfig": {"PortBindings": binding},
         },
     )
-    engine.start("squatter")
+    engine.primitives.start("squatter")
     return "squatter"
 
 
@@ -152,7 +154,7 @@ def test_a_foreign_object_that_appears_meanwhile_is_left_alone(role: Role) -> No
     engine = engine_for(config)
     actual = observed(engine, config)
     if role == Role.NETWORK:
-        engine.create_network(NAMES[role], "bridge", {"someone": "else"})
+        engine.primitives.create_network(NAMES[role], "bridge", {"someone": "else"})
     else:
         engine.create_container(NAMES[role], {"Image": config.image, "Labels": {"x": "y"}})
     steps = _plan_from(config, actual)
@@ -175,8 +177,8 @@ def test_an_object_another_run_made_with_the_same_spec_is_taken_over() -> None:
     steps = _plan_from(config, actual)
     other = engine_for(config)  # what a concurrent apply made, on the same engine
     apply(other, config)
-    network = other.networks_by_id.popitem()[1]
-    engine.networks_by_id[network.id] = network
+    network = other.memory.networks_by_id.popitem()[1]
+    engine.memory.networks_by_id[network.id] = network
     executor(engine, config).run(steps, actual)
     assert not plan(engine, config).has_changes
 
@@ -189,7 +191,9 @@ def test_an_object_another_run_made_with_another_spec_stops_the_apply() -> None:
     network = build_desired(config).get(Role.NETWORK)
     assert network is not None
     labels = dict(network.labels("demo"))
-    engine.create_network(NAMES[Role.NETWORK], "bridge", labels | {"io.codingbooth.spec-hash": "x"})
+    engine.primitives.create_network(
+        NAMES[Role.NETWORK], "bridge", labels | {"io.codingbooth.spec-hash": "x"}
+    )
     with pytest.raises(ExecutionError, match="created concurrently with another spec"):
         executor(engine, config).run(steps, actual)
 
@@ -202,7 +206,7 @@ def test_destroy_removes_every_owned_object_and_only_those() -> None:
         'name = "demox"\nport = 10001\ndind = true\nrun-args = ["-p", "8090:8080"]\n'
     )
     apply(engine, neighbour)
-    engine.pause(NAMES[Role.BOOTH])  # a paused booth is stopped, then removed
+    engine.memory.pause(NAMES[Role.BOOTH])  # a paused booth is stopped, then removed
     destroy(engine, config, remove_volumes=False)
     assert owned_names(engine, "demo") == {NAMES[Role.VOLUME]}
     destroy(engine, config)
@@ -217,10 +221,10 @@ def test_destroy_keeps_a_network_or_volume_that_is_no_longer_ours() -> None:
     actual = observed(engine, config)
     # Between the plan and its removal steps, both were replaced by someone else's.
     for name in (NAMES[Role.BOOTH], NAMES[Role.SIDECAR]):
-        engine.remove_container(name)
-    engine.remove_network(NAMES[Role.NETWORK])
-    engine.remove_volume(NAMES[Role.VOLUME])
-    engine.create_network(NAMES[Role.NETWORK], "bridge", {"theirs": "1"})
+        engine.primitives.remove_container(name)
+    engine.primitives.remove_network(NAMES[Role.NETWORK])
+    engine.primitives.remove_volume(NAMES[Role.VOLUME])
+    engine.primitives.create_network(NAMES[Role.NETWORK], "bridge", {"theirs": "1"})
     engine.create_volume(NAMES[Role.VOLUME], "local", {"theirs": "1"})
     steps = make_plan("demo", destroy_changes(actual, remove_volumes=True))
     executor(engine, config).run(steps, actual)  # the containers' 404s are success
@@ -240,18 +244,18 @@ def test_a_daemon_booth_removed_by_the_engine_on_stop_is_destroyed_without_error
 def test_a_daemon_that_never_answers_fails_the_wait_with_its_state() -> None:
     config = config_from_toml(DIND)
     engine = engine_for(config)
-    engine.exec_result = lambda _container, _command: (1, "....")
+    engine.memory.exec_result = lambda _container, _command: (1, "....")
     with pytest.raises(NotReadyError, match="did not answer within 1s"):
         apply(engine, config)
 
     def dies(container: dict[str, Any], _command: list[str]) -> tuple[int, str]:
-        engine.exit(container["Id"], 1)
+        engine.memory.exit(container["Id"], 1)
         return 137, ""
 
-    engine.exec_result = dies
+    engine.memory.exec_result = dies
     with pytest.raises(NotReadyError, match="exited \\(status exited, exit code 1\\)"):
         apply(engine, config)
-    engine.exec_result = lambda _container, _command: (0, "ready\n")
+    engine.memory.exec_result = lambda _container, _command: (0, "ready\n")
     apply(engine, config)
     assert not plan(engine, config).has_changes
 
@@ -285,13 +289,13 @@ def test_an_apply_killed_before_any_write_converges_on_the_next(writes: int) -> 
     engine = engine_for(config)
 
     def kill(_operation: str, _ref: str) -> None:
-        if len(engine.calls) == writes:
+        if len(engine.memory.calls) == writes:
             raise Killed
 
-    engine.before_write = kill
+    engine.memory.before_write = kill
     with pytest.raises(Killed):
         apply(engine, config)
-    engine.before_write = None
+    engine.memory.before_write = None
     apply(engine, config)
     assert not plan(engine, config).has_changes
     client = engine.read_files(NAMES[Role.SIDECAR], CLIENT_TLS_DIR)
@@ -303,7 +307,7 @@ def test_after_an_engine_restart_the_instance_is_started_again() -> None:
     config = config_from_toml(DIND)
     engine = engine_for(config)
     apply(engine, config)
-    engine.restart_engine()
+    engine.memory.restart_engine()
     assert status(engine, NAMES[Role.SIDECAR]) == "exited"
     ops = {r.step.op for r in apply(engine, config)}
     assert Op.START_CONTAINER in ops

@@ -43,7 +43,7 @@ def test_a_built_image_is_built_once_and_rebuilt_when_its_dockerfile_changes(
     assert config.build is not None
     engine = engine_for(config)
     assert (Op.BUILD_IMAGE, Role.IMAGE) in ops(apply(engine, config))
-    image = engine.images[config.build.tag]
+    image = engine.memory.images[config.build.tag]
     assert image.labels["io.codingbooth.role"] == "image"
     assert not plan(engine, config).has_changes
     changed = built_config(tmp_path, "FROM base:1\nRUN true\n")
@@ -61,7 +61,7 @@ def test_with_pull_a_build_records_its_base_images_and_a_moved_base_rebuilds(
     assert config.build is not None
     engine = engine_for(config, remote=("base:1", config.dind_image))
     apply(engine, config, pull=True)
-    labels = engine.images[config.build.tag].labels
+    labels = engine.memory.images[config.build.tag].labels
     assert labels[LABEL_BASE_IMAGES] == f'{{"base:1":"{engine.image_id("base:1")}"}}'
     assert not make_plan("demo", reconcile(build_desired(config), observed(engine, config))).steps
     # Every pull gives a new ID here (the base moved): the image is rebuilt.
@@ -72,7 +72,7 @@ def test_a_sidecar_stopped_behind_booths_back_is_started_and_its_booth_restarted
     config = config_from_toml(DIND)
     engine = engine_for(config)
     apply(engine, config)
-    engine.stop(NAMES[Role.SIDECAR], 0)
+    engine.primitives.stop(NAMES[Role.SIDECAR], 0)
     done = ops(apply(engine, config))
     assert (Op.START_CONTAINER, Role.SIDECAR) in done
     assert (Op.RESTART_CONTAINER, Role.BOOTH) in done
@@ -84,14 +84,14 @@ def test_a_start_the_engine_refuses_removes_the_created_container() -> None:
     config = config_from_toml(DIND)
     engine = engine_for(config)
     apply(engine, config)
-    engine.remove_container(NAMES[Role.BOOTH])
-    engine.remove_container(NAMES[Role.SIDECAR])
+    engine.primitives.remove_container(NAMES[Role.BOOTH])
+    engine.primitives.remove_container(NAMES[Role.SIDECAR])
     actual = observed(engine, config)
     steps = make_plan("demo", reconcile(build_desired(config), actual))
-    engine.remove_network(NAMES[Role.NETWORK])  # gone between the plan and its steps
+    engine.primitives.remove_network(NAMES[Role.NETWORK])  # gone between the plan and its steps
     with pytest.raises(ExecutionError, match=r"cannot start sidecar .*not found"):
         executor(engine, config).run(steps, actual)
-    assert engine.inspect(Kind.CONTAINER, NAMES[Role.SIDECAR]) is None
+    assert engine.lookups.inspect(Kind.CONTAINER, NAMES[Role.SIDECAR]) is None
     apply(engine, config)
     assert not plan(engine, config).has_changes
 
@@ -121,7 +121,7 @@ def test_a_network_someone_else_runs_on_fails_the_destroy_after_retrying(
     engine.create_container(
         "guest", {"Image": config.image, "HostConfig": {"NetworkMode": network}}
     )
-    engine.start("guest")
+    engine.primitives.start("guest")
     with pytest.raises(ExecutionError, match="active endpoints"):
         destroy(engine, config)
     assert engine.container_state("guest")["Status"] == "running"
@@ -150,7 +150,7 @@ def test_ctrl_c_during_the_wait_abandons_it_at_once() -> None:
         os.kill(os.getpid(), signal.SIGINT)
         raise AssertionError("the signal handler raises first")
 
-    engine.exec_result = wait
+    engine.memory.exec_result = wait
     with pytest.raises(RunInterrupted, match="during step 6/7 \\(wait-ready"):
         apply(engine, config)
     assert engine.container_state(NAMES[Role.BOOTH])["Status"] == "created"

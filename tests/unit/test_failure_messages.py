@@ -16,7 +16,7 @@ from reconciler.certificates import MAX_COMMON_NAME, common_name
 from reconciler.cli import main
 from reconciler.cli_words import check_misspelled_command
 from reconciler.command_set import NAMES as COMMANDS
-from reconciler.engine_endpoint import resolve, root_cause
+from reconciler.engine_address import resolve, root_cause
 from reconciler.errors import ConfigError, EngineNotFound, ExecutionError, shown
 from reconciler.model import LABEL_INSTANCE, LABEL_MANAGED, Kind, Role
 from reconciler.provenance import attributed, quoted_word
@@ -64,6 +64,10 @@ class RecordingEngine:
         self.calls: list[tuple[str, str]] = []
         self.missing = missing or set()
         self.labels = {LABEL_MANAGED: "true", LABEL_INSTANCE: "demo"}
+
+    @property
+    def primitives(self) -> RecordingEngine:
+        return self  # the one fake records the primitives (stop, removals) too
 
     def _call(self, what: str, target: str) -> None:
         self.calls.append((what, target))

@@ -15,7 +15,7 @@ from memory_apply import apply, engine_for, observed
 
 from reconciler import observe
 from reconciler.desired import build_desired
-from reconciler.engine_memory import MemoryEngine
+from reconciler.engine_memory import MemoryBackend, MemoryEngine
 from reconciler.errors import DockerUnavailableError, EngineError
 from reconciler.memory_objects import Image
 from reconciler.model import (
@@ -73,18 +73,18 @@ def test_a_stopped_container_holds_no_port_and_other_states_come_through() -> No
     config = config_from_toml(DIND)
     engine = engine_for(config)
     apply(engine, config)
-    engine.stop(NAMES[Role.SIDECAR], 0)
+    engine.primitives.stop(NAMES[Role.SIDECAR], 0)
     sidecar = by_name(engine)[NAMES[Role.SIDECAR]]
     assert (sidecar.state, sidecar.ports) == ("exited", ())
     for state in ("paused", "restarting", "dead"):
-        engine.set_status(NAMES[Role.BOOTH], state)
+        engine.memory.set_status(NAMES[Role.BOOTH], state)
         assert by_name(engine)[NAMES[Role.BOOTH]].state == state
 
 
 def test_an_object_with_our_name_that_booth_did_not_make_is_foreign() -> None:
     engine = MemoryEngine(images=["img"])
     engine.create_container(NAMES[Role.SIDECAR], {"Image": "img"})
-    engine.create_network(NAMES[Role.NETWORK], "bridge", {LABEL_INSTANCE: "demo"})
+    engine.primitives.create_network(NAMES[Role.NETWORK], "bridge", {LABEL_INSTANCE: "demo"})
     engine.create_volume(NAMES[Role.VOLUME], "local", {LABEL_MANAGED: "true"})
     seen = by_name(engine)
     assert set(seen) == {NAMES[Role.SIDECAR], NAMES[Role.NETWORK], NAMES[Role.VOLUME]}
@@ -147,8 +147,8 @@ def test_a_built_image_is_ours_by_its_labels_and_base_triggers_are_read() -> Non
         LABEL_INSTANCE: "other",
         LABEL_SPEC_HASH: "h",
     }
-    engine.images["built:1"] = Image("sha256:b", labels)
-    engine.images["base:1"] = Image("sha256:c", {}, ("RUN x",))
+    engine.memory.images["built:1"] = Image("sha256:b", labels)
+    engine.memory.images["base:1"] = Image("sha256:c", {}, ("RUN x",))
     state = engine.observe("demo", 10000, "built:1", bases=("base:1", "absent:1"))
     (built,) = state.objects
     assert (built.kind, built.owned, built.spec_hash) == (Kind.IMAGE, True, "h")
@@ -157,14 +157,14 @@ def test_a_built_image_is_ours_by_its_labels_and_base_triggers_are_read() -> Non
     assert not plain.owned
 
 
-class FailingEngine(MemoryEngine):
+class FailingLookups(MemoryBackend):
     def networks(self, filters: Mapping[str, Any]) -> list[Mapping[str, Any]]:
         raise EngineError("500 Server Error: boom")
 
 
 def test_a_failing_engine_fails_the_whole_snapshot_naming_it() -> None:
     with pytest.raises(DockerUnavailableError, match=r"Docker engine at memory:// failed: .*boom"):
-        FailingEngine().observe("demo", 10000)
+        MemoryEngine(backend=FailingLookups()).observe("demo", 10000)
 
 
 def test_observation_reads_the_documents_of_the_list_calls() -> None:
@@ -174,10 +174,10 @@ def test_observation_reads_the_documents_of_the_list_calls() -> None:
     engine = engine_for(config)
     apply(engine, config)
     label = {"label": f"{LABEL_INSTANCE}=demo"}
-    listed = {observe.listed_container(c, "demo").name: c for c in engine.containers(label)}
+    listed = {observe.listed_container(c, "demo").name: c for c in engine.lookups.containers(label)}
     for name, document in listed.items():
         from_list = observe.listed_container(document, "demo")
-        inspected = engine.inspect(Kind.CONTAINER, name)
+        inspected = engine.lookups.inspect(Kind.CONTAINER, name)
         assert inspected is not None
         from_inspect = observe.inspected_container(inspected, "demo")
         # Only an inspect knows when it started; the snapshot keeps that.

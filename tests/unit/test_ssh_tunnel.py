@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from reconciler import engine_connect, ssh_tunnel
-from reconciler.engine_endpoint import Endpoint
+from reconciler.engine_address import EngineAddress
 from reconciler.errors import DockerUnavailableError
 from reconciler.ssh_tunnel import SshTunnel, failure_line, forward_command, ssh_arguments
 
-WHERE = Endpoint("ssh://deploy@build-host.example:2200", "DOCKER_HOST")
+WHERE = EngineAddress("ssh://deploy@build-host.example:2200", "DOCKER_HOST")
 
 # What OpenSSH 9.2 prints for a known host whose key changed (StrictHostKeyChecking).
 CHANGED_KEY = """\
@@ -44,7 +44,7 @@ Host key verification failed.
 
 def test_the_command_is_the_docker_clis_destination_with_one_forward() -> None:
     assert ssh_arguments(WHERE) == ["-l", "deploy", "-p", "2200", "--", "build-host.example"]
-    assert ssh_arguments(Endpoint("ssh://host", "context x")) == ["--", "host"]
+    assert ssh_arguments(EngineAddress("ssh://host", "context x")) == ["--", "host"]
     command = forward_command(WHERE, "/tmp/d/docker.sock")
     assert command[:2] == ["ssh", "-N"]
     assert "-L" in command and "/tmp/d/docker.sock:/var/run/docker.sock" in command
@@ -56,13 +56,13 @@ def test_the_command_is_the_docker_clis_destination_with_one_forward() -> None:
 
 
 def test_a_host_option_in_the_url_cannot_become_an_ssh_option() -> None:
-    args = ssh_arguments(Endpoint("ssh://-oProxyCommand=x", "DOCKER_HOST"))
+    args = ssh_arguments(EngineAddress("ssh://-oProxyCommand=x", "DOCKER_HOST"))
     assert args[-2] == "--"
 
 
 def test_a_url_without_a_host_is_an_error() -> None:
     with pytest.raises(DockerUnavailableError, match="names no host"):
-        ssh_arguments(Endpoint("ssh://", "DOCKER_HOST"))
+        ssh_arguments(EngineAddress("ssh://", "DOCKER_HOST"))
 
 
 def test_a_changed_host_key_is_one_sentence() -> None:
@@ -153,9 +153,9 @@ def test_an_ssh_that_fails_is_one_line_and_leaves_nothing(
 
 OPENER = textwrap.dedent("""\
     import sys, time
-    from reconciler.engine_endpoint import Endpoint
+    from reconciler.engine_address import EngineAddress
     from reconciler.ssh_tunnel import SshTunnel
-    tunnel = SshTunnel.open(Endpoint("ssh://h", "DOCKER_HOST"), timeout=10)
+    tunnel = SshTunnel.open(EngineAddress("ssh://h", "DOCKER_HOST"), timeout=10)
     print(tunnel._process.pid, flush=True)
     time.sleep(600)
     """)

@@ -1,4 +1,8 @@
-"""Which engine endpoint booth talks to, resolved as the docker CLI resolves it.
+"""Where the engine booth talks to is (its :class:`EngineAddress`: URL, TLS, transport),
+resolved as the docker CLI resolves it.
+
+One name for the engine's location: ``EngineAddress`` here and ``Engine.address`` (its
+URL); the inner daemon's listener is ``endpoints.InnerListener``.
 
 Order (docker CLI ``cli/command/cli.go``): ``--context NAME``; else ``DOCKER_HOST``
 (with ``DOCKER_TLS_VERIFY``/``DOCKER_CERT_PATH``); else ``DOCKER_CONTEXT``; else the
@@ -6,7 +10,7 @@ Order (docker CLI ``cli/command/cli.go``): ``--context NAME``; else ``DOCKER_HOS
 socket. A context is read from the CLI's own store (``contexts/meta/<sha256 of the
 name>/meta.json`` and its TLS files), so booth and ``docker`` always agree, whichever
 docker SDK is installed (7.1 ignores contexts). Pure: files and environment in, an
-:class:`Endpoint` out; no SDK.
+:class:`EngineAddress` out; no SDK.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ class Tls:
 
 
 @attrs.frozen
-class Endpoint:
+class EngineAddress:
     url: str
     source: str  # "default" | "DOCKER_HOST" | "context NAME"
     tls: Tls | None = None
@@ -68,44 +72,46 @@ class Endpoint:
         return urlsplit(self.url).netloc if not self.is_local else "this machine"
 
 
-def resolve(context: str | None = None, environ: Mapping[str, str] | None = None) -> Endpoint:
+def resolve(context: str | None = None, environ: Mapping[str, str] | None = None) -> EngineAddress:
     env = os.environ if environ is None else environ
     if context:
         return from_context(context, env)
     if env.get("DOCKER_HOST"):
-        return _checked(Endpoint(env["DOCKER_HOST"], "DOCKER_HOST", _env_tls(env)), "DOCKER_HOST")
+        return _checked(
+            EngineAddress(env["DOCKER_HOST"], "DOCKER_HOST", _env_tls(env)), "DOCKER_HOST"
+        )
     name = env.get("DOCKER_CONTEXT") or _current_context(env)
     if name:
         return from_context(name, env)
-    return Endpoint(DEFAULT_HOST, "default")
+    return EngineAddress(DEFAULT_HOST, "default")
 
 
-def _checked(endpoint: Endpoint, what: str) -> Endpoint:
-    """An address the SDK and ``Endpoint.host`` can parse, or one line naming ``what``
+def _checked(address: EngineAddress, what: str) -> EngineAddress:
+    """An address the SDK and ``EngineAddress.host`` can parse, or one line naming ``what``
     set it (``tcp://[::1`` and ``tcp://host:99999`` raised deep inside them)."""
     try:
-        parts = urlsplit(endpoint.url)
+        parts = urlsplit(address.url)
         port = parts.port
     except ValueError as err:
         reason = str(err).replace("Port", "port")
         raise ConfigError(
-            f"{what}: {shown(endpoint.url)} is not an engine address ({reason}); expected "
+            f"{what}: {shown(address.url)} is not an engine address ({reason}); expected "
             "unix:///PATH, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT]"
         ) from None
     if parts.scheme in ("tcp", "ssh", "http", "https") and not parts.hostname:
-        raise ConfigError(f"{what}: {shown(endpoint.url)} names no host")
+        raise ConfigError(f"{what}: {shown(address.url)} names no host")
     if port == 0:
-        raise ConfigError(f"{what}: {shown(endpoint.url)}: port 0 is not a port an engine uses")
-    return endpoint
+        raise ConfigError(f"{what}: {shown(address.url)}: port 0 is not a port an engine uses")
+    return address
 
 
-def from_context(name: str, environ: Mapping[str, str]) -> Endpoint:
+def from_context(name: str, environ: Mapping[str, str]) -> EngineAddress:
     if name == "default":
         # The CLI's built-in context: DOCKER_HOST if set, else the local socket.
         if environ.get("DOCKER_HOST"):
-            env_host = Endpoint(environ["DOCKER_HOST"], "DOCKER_HOST", _env_tls(environ))
+            env_host = EngineAddress(environ["DOCKER_HOST"], "DOCKER_HOST", _env_tls(environ))
             return _checked(env_host, "DOCKER_HOST")
-        return Endpoint(DEFAULT_HOST, "context default")
+        return EngineAddress(DEFAULT_HOST, "context default")
     context_id = hashlib.sha256(name.encode()).hexdigest()
     store = config_dir(environ) / "contexts"
     meta_file = store / "meta" / context_id / "meta.json"
@@ -125,7 +131,7 @@ def from_context(name: str, environ: Mapping[str, str]) -> Endpoint:
         ) from None
     tls_dir = store / "tls" / context_id / "docker"
     where = f"{what} (host in {meta_file})"
-    return _checked(Endpoint(host, f"context {name}", _context_tls(tls_dir, docker)), where)
+    return _checked(EngineAddress(host, f"context {name}", _context_tls(tls_dir, docker)), where)
 
 
 def config_dir(environ: Mapping[str, str]) -> Path:
@@ -173,8 +179,8 @@ def _env_tls(environ: Mapping[str, str]) -> Tls | None:
     )
 
 
-def unreachable(where: Endpoint, detail: str) -> str:
-    """The message for an endpoint booth cannot connect to (``detail``: the SDK's, whole)."""
+def unreachable(where: EngineAddress, detail: str) -> str:
+    """The message for an engine booth cannot connect to (``detail``: the SDK's, whole)."""
     if where.scheme == "ssh" and "paramiko" in detail:
         return (
             f"ssh:// endpoints ({where.url}, {where.source}) need booth's ssh extra: "

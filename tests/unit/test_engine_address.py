@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from reconciler import remote
-from reconciler.engine import EngineInfo
-from reconciler.engine_endpoint import DEFAULT_HOST, resolve
+from reconciler.engine_address import DEFAULT_HOST, resolve
+from reconciler.engine_seam import EngineInfo
 from reconciler.errors import ConfigError
 from reconciler.lock import lock_path
 
