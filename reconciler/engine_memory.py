@@ -348,7 +348,8 @@ class MemoryBackend(Insides):
 
 class MemoryEngine(Engine):
     """The :class:`Engine` over a :class:`MemoryBackend` (``memory``: its objects and
-    test controls; ``lookups`` and ``primitives`` are that backend too)."""
+    test controls; ``lookups`` and ``primitives`` are that backend too). ``address``:
+    where it says it is (memory://, a remote engine's address, by default)."""
 
     def __init__(
         self,
@@ -357,9 +358,10 @@ class MemoryEngine(Engine):
         *,
         exec_result: ExecResult = ready,
         backend: MemoryBackend | None = None,
+        address: EngineAddress = MEMORY,
     ) -> None:
         memory = backend or MemoryBackend(images, remote, exec_result=exec_result)
-        super().__init__(MEMORY, memory, lambda: memory)
+        super().__init__(address, memory, lambda: memory)
         self.memory = memory
 
 

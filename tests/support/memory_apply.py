@@ -22,6 +22,11 @@ from reconciler.plan import Plan, make_plan
 from reconciler.progress import NullProgress
 from reconciler.reconcile import destroy_changes, reconcile
 
+# The container booth's bind-source probe creates and removes at once on a remote engine
+# (``Engine.missing_bind_source``; memory:// is not a local socket): the engine names it.
+PROBE = "memory_1"
+PROBE_CALLS = [("create_container", PROBE), ("remove_container", PROBE)]
+
 
 def engine_for(*configs: BoothConfig, remote: tuple[str, ...] = ()) -> MemoryEngine:
     """An engine that has the images ``configs`` run (but those booth builds)."""

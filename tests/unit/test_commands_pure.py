@@ -35,7 +35,7 @@ def test_plan_names_the_engine_and_every_object_to_create_and_changes_nothing(
     created = [line.split()[1:3] for line in ran.out.splitlines() if line.startswith("  + ")]
     assert sorted(name for _, name in created) == sorted(CREATED)
     assert "Plan: 4 to create, 0 to replace, 0 to start, 0 to remove." in ran.out
-    assert cli.engine.calls == []
+    assert cli.engine.memory.calls == []
     assert cli.booth("plan", "--detailed-exitcode").code == EXIT_CHANGES
 
 
@@ -53,7 +53,7 @@ def test_apply_creates_the_instance_reports_it_and_the_next_plan_is_empty(
     again = cli.booth("plan", "--detailed-exitcode")
     assert again.code == 0
     assert "No changes. The booth matches the configuration." in again.out
-    assert cli.engine.closed  # the workspace ends its engine's connections
+    assert cli.engine.memory.closed  # the workspace ends its engine's connections
 
 
 def test_apply_dry_run_shows_the_plan_and_creates_nothing(cli: MemoryCli) -> None:
@@ -61,7 +61,7 @@ def test_apply_dry_run_shows_the_plan_and_creates_nothing(cli: MemoryCli) -> Non
     assert ran.code == 0
     assert "Plan: 4 to create" in ran.out
     assert "Apply complete" not in ran.out
-    assert cli.engine.calls == []
+    assert cli.engine.memory.calls == []
 
 
 def test_apply_json_keeps_stdout_to_the_document(cli: MemoryCli) -> None:
@@ -87,7 +87,7 @@ def test_apply_format_docker_needs_dry_run_and_then_prints_docker_commands(
     commands = [line.split()[:2] for line in ran.out.splitlines() if line.startswith("docker ")]
     assert ["docker", "network"] in commands and commands[-1] == ["docker", "start"]
     assert ran.out.startswith("#!/bin/sh\n")
-    assert cli.engine.calls == []
+    assert cli.engine.memory.calls == []
 
 
 def test_json_and_another_format_contradict_each_other(cli: MemoryCli) -> None:
@@ -108,14 +108,14 @@ def test_an_offline_plan_connects_to_nothing_and_cannot_pull(cli: MemoryCli) -> 
 
 
 def test_plan_pull_pulls_the_images_first(cli: MemoryCli) -> None:
-    images = sorted(cli.engine.images)
-    cli.engine.remote = set(images)  # on a registry only
-    cli.engine.images.clear()
+    images = sorted(cli.engine.memory.images)
+    cli.engine.memory.remote = set(images)  # on a registry only
+    cli.engine.memory.images.clear()
     assert cli.booth("plan").code == 0
-    assert cli.engine.calls == []  # a plan pulls only when asked
+    assert cli.engine.memory.calls == []  # a plan pulls only when asked
     ran = cli.booth("plan", "--pull", "--json")
     assert ran.code == 0, ran.err
-    assert sorted(ref for op, ref in cli.engine.calls if op == "pull") == images
+    assert sorted(ref for op, ref in cli.engine.memory.calls if op == "pull") == images
     assert all(cli.engine.image_present(image) for image in images)
 
 
@@ -138,11 +138,11 @@ def test_destroy_keeps_the_data_volume_unless_asked_and_then_has_nothing_left(
 
 
 def test_destroy_never_touches_a_foreign_object_of_the_same_name(cli: MemoryCli) -> None:
-    cli.engine.create_network("demo-10000-net", "bridge", {"owner": "someone else"})
+    cli.engine.primitives.create_network("demo-10000-net", "bridge", {"owner": "someone else"})
     ran = cli.booth("destroy", "--volumes")
     assert ran.code == 0
-    assert cli.engine.inspect(Kind.NETWORK, "demo-10000-net") is not None
-    assert [c for c in cli.engine.calls if c[0].startswith("remove")] == []
+    assert cli.engine.lookups.inspect(Kind.NETWORK, "demo-10000-net") is not None
+    assert [c for c in cli.engine.memory.calls if c[0].startswith("remove")] == []
 
 
 def test_status_shows_each_object_its_state_and_how_to_reach_the_ports(cli: MemoryCli) -> None:
@@ -190,11 +190,11 @@ def test_an_apply_that_cannot_get_the_instance_lock_names_its_holder_and_changes
     cli: MemoryCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BOOTH_LOCK_TIMEOUT", "0")
-    with instance_lock(cli.engine.endpoint, "demo"):
+    with instance_lock(cli.engine.address, "demo"):
         ran = cli.booth("apply")
     assert ran.code == EXIT_ERROR
     assert f"instance demo is locked by pid {os.getpid()} (another booth apply/destroy" in ran.err
-    assert cli.engine.calls == []
+    assert cli.engine.memory.calls == []
     assert cli.booth("apply").code == 0  # released: the next one runs
     monkeypatch.setenv("BOOTH_LOCK_TIMEOUT", "soon")
     refused = cli.booth("destroy")

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from memory_apply import apply
 from memory_cli import DIND, MemoryCli, code_dir, memory_cli
@@ -19,42 +20,65 @@ from memory_cli import DIND, MemoryCli, code_dir, memory_cli
 from reconciler import doctor
 from reconciler.config import load_config
 from reconciler.desired import build_desired
-from reconciler.engine import EngineInfo
-from reconciler.engine_memory import MemoryEngine
-from reconciler.errors import EXIT_ERROR, DockerUnavailableError
+from reconciler.engine_address import EngineAddress
+from reconciler.engine_memory import MemoryBackend, MemoryEngine
+from reconciler.errors import EXIT_ERROR, DockerUnavailableError, EngineError
 
 IMAGES = ("docker:dind", "nawaman/codingbooth:base-0.13.0")
 
 
-class HostEngine(MemoryEngine):
-    """The in-memory engine as a local or remote, Docker or Podman, rootful or rootless
-    engine; ``missing_source``: what the engine says of a bind source it lacks."""
+@attrs.frozen
+class HostAddress(EngineAddress):
+    """A memory:// address that says whether it is a socket on this machine (a local
+    engine: host ports and bind sources are this host's) or another host's engine."""
 
-    def __init__(
-        self,
-        *,
-        kind: str = "docker",
-        local: bool = True,
-        rootless: bool = False,
-        missing_source: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(images=kwargs.pop("images", IMAGES), **kwargs)
-        self.kind, self.local, self.rootless = kind, local, rootless
-        self.missing_source = missing_source
+    local: bool = True
 
     @property
     def is_local(self) -> bool:
         return self.local
 
-    def identity(self) -> EngineInfo:
-        return EngineInfo(self.kind, "5.0", "1.41", self.endpoint, self.local)
 
-    def privileged_allowed(self) -> bool | None:
-        return False if self.rootless else None
+class HostBackend(MemoryBackend):
+    """The in-memory engine as a Docker or Podman, rootful or rootless engine, whose host
+    lacks the directories ``missing`` (a bind of one is refused at create, as Docker
+    refuses it)."""
 
-    def missing_bind_source(self, image: str, source: str) -> str | None:
-        return self.missing_source
+    def __init__(self, *, kind: str, rootless: bool, missing: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.kind, self.rootless, self.missing = kind, rootless, set(missing)
+
+    def version(self) -> Mapping[str, Any]:
+        engine = "Podman Engine" if self.kind == "podman" else "Engine"
+        return {"Version": "5.0", "ApiVersion": "1.41", "Components": [{"Name": engine}]}
+
+    def info(self) -> Mapping[str, Any]:
+        return {**super().info(), "SecurityOptions": ["name=rootless"] if self.rootless else []}
+
+    def create_container(self, name: str | None, config: Mapping[str, Any]) -> str:
+        for mount in config.get("HostConfig", {}).get("Mounts") or []:
+            if mount.get("Type") == "bind" and mount.get("Source") in self.missing:
+                raise EngineError(
+                    'invalid mount config for type "bind": bind source path does not '
+                    f"exist: {mount['Source']}"
+                )
+        return super().create_container(name, config)
+
+
+def host_engine(
+    *,
+    kind: str = "docker",
+    local: bool = True,
+    rootless: bool = False,
+    missing: Sequence[str] = (),
+    images: Sequence[str] = IMAGES,
+    **kwargs: Any,
+) -> MemoryEngine:
+    """The in-memory engine as a local or remote (at ``remote-host``), Docker or Podman,
+    rootful or rootless engine."""
+    backend = HostBackend(kind=kind, rootless=rootless, missing=missing, images=images, **kwargs)
+    address = HostAddress("memory://" if local else "memory://remote-host", "default", local=local)
+    return MemoryEngine(backend=backend, address=address)
 
 
 @pytest.fixture
@@ -82,14 +106,14 @@ def test_apply_refuses_a_busy_host_port_of_a_local_engine_before_creating_anythi
     capsys: pytest.CaptureFixture[str],
     held_port: int,
 ) -> None:
-    engine = HostEngine()
+    engine = host_engine()
     cli = _cli(monkeypatch, tmp_path, capsys, engine, DIND.replace("10000", str(held_port)))
     ran = cli.booth("apply")
     assert ran.code == EXIT_ERROR
     assert ran.err.count("\n") == 1
     assert f"host port already in use: 127.0.0.1:{held_port}/tcp" in ran.err
     assert "(nothing was created)" in ran.err
-    assert engine.calls == []
+    assert engine.memory.calls == []
     checks = json.loads(cli.booth("doctor", "--json").out)["checks"]
     ports = next(c for c in checks if c["name"] == "ports")
     assert ports["status"] == "fail"
@@ -99,7 +123,7 @@ def test_apply_refuses_a_busy_host_port_of_a_local_engine_before_creating_anythi
 def test_a_local_engine_s_own_ports_are_not_busy_for_the_next_apply(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    cli = _cli(monkeypatch, tmp_path, capsys, HostEngine())
+    cli = _cli(monkeypatch, tmp_path, capsys, host_engine())
     with socket.socket() as probe:  # a port that is free now
         probe.bind(("127.0.0.1", 0))
         free = int(probe.getsockname()[1])
@@ -113,12 +137,12 @@ def test_a_local_engine_s_own_ports_are_not_busy_for_the_next_apply(
 def test_a_rootless_engine_is_refused_for_the_dind_sidecar(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    engine = HostEngine(rootless=True, local=False)
+    engine = host_engine(rootless=True, local=False)
     cli = _cli(monkeypatch, tmp_path, capsys, engine)
     ran = cli.booth("apply")
     assert ran.code == EXIT_ERROR
     assert "runs rootless and cannot run the privileged DinD sidecar" in ran.err
-    assert engine.calls == []
+    assert engine.memory.calls == []
     doctor_run = cli.booth("doctor")
     assert doctor_run.code == EXIT_ERROR
     assert "FAIL  privileged" in doctor_run.out
@@ -128,19 +152,21 @@ def test_a_rootless_engine_is_refused_for_the_dind_sidecar(
 def test_a_remote_engine_without_the_code_directory_is_refused(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    said = "the engine's host has no directory /srv/x (it is not this machine)"
-    engine = HostEngine(local=False, missing_source=said)
+    code = tmp_path / "demo"  # memory_cli's code directory, missing on the engine's host
+    said = f"{code} does not exist on the engine's host remote-host: a remote engine mounts"
+    engine = host_engine(local=False, missing=[str(code)])
     cli = _cli(monkeypatch, tmp_path, capsys, engine)
+    assert cli.code == code
     ran = cli.booth("apply")
     assert ran.code == EXIT_ERROR
     assert said in ran.err and "(nothing was created)" in ran.err
-    assert engine.calls == []
+    assert engine.memory.calls == []
 
 
 def test_podman_remote_warns_that_catatonit_cannot_be_checked(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    engine = HostEngine(kind="podman", local=False)
+    engine = host_engine(kind="podman", local=False)
     cli = _cli(monkeypatch, tmp_path, capsys, engine)
     ran = cli.booth("apply")
     assert ran.code == 0, ran.err
@@ -171,7 +197,7 @@ def _facts(capbnd: str = "000001ffffffffff", catatonit: bool = True) -> doctor.H
 def test_doctor_on_a_local_podman_checks_capabilities_catatonit_and_images(
     tmp_path: Path,
 ) -> None:
-    engine = HostEngine(kind="podman", images=["docker:dind"])
+    engine = host_engine(kind="podman", images=["docker:dind"])
     checks = _checks(engine, tmp_path, _facts(catatonit=False))
     assert checks["engine"].detail == "podman 5.0 (API 1.41) at memory://"
     assert checks["capabilities"].status == doctor.OK
@@ -195,7 +221,7 @@ def test_doctor_on_a_local_podman_checks_capabilities_catatonit_and_images(
 
 
 def test_doctor_warns_when_the_bounding_set_cannot_be_read(tmp_path: Path) -> None:
-    checks = _checks(HostEngine(), tmp_path, _facts(capbnd="not-hex"))
+    checks = _checks(host_engine(), tmp_path, _facts(capbnd="not-hex"))
     assert checks["capabilities"].status == doctor.WARN
     assert checks["capabilities"].detail == "cannot read the capability bounding set"
 
@@ -208,7 +234,7 @@ def test_doctor_judges_the_inner_daemon_of_a_running_a_stopped_and_a_mute_sideca
     def daemon(_container: Mapping[str, Any], _command: list[str]) -> tuple[int, str]:
         return answers["code"], "ready\n"
 
-    engine = HostEngine(local=False, exec_result=daemon)
+    engine = host_engine(local=False, exec_result=daemon)
     config = load_config(str(code_dir(tmp_path / "applied")), None)
     assert apply(engine, config)
     assert _checks(engine, tmp_path)["inner daemon"].detail == "answers in demo-10000-dind"
@@ -216,8 +242,8 @@ def test_doctor_judges_the_inner_daemon_of_a_running_a_stopped_and_a_mute_sideca
     mute = _checks(engine, tmp_path / "again")["inner daemon"]
     assert mute.status == doctor.FAIL
     assert mute.detail == "demo-10000-dind: does not answer /_ping"
-    engine.stop("demo", 1)
-    engine.stop("demo-10000-dind", 1)
+    engine.primitives.stop("demo", 1)
+    engine.primitives.stop("demo-10000-dind", 1)
     stopped = _checks(engine, tmp_path / "stopped")["inner daemon"]
     assert stopped.status == doctor.WARN
     assert stopped.detail == "sidecar demo-10000-dind is exited"
@@ -253,7 +279,7 @@ def _held_slots() -> Iterator[tuple[int, socket.socket | None]]:
 def test_next_on_a_local_engine_takes_the_first_slot_free_on_this_host_and_keeps_it(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    engine = HostEngine()
+    engine = host_engine()
     cli = _cli(monkeypatch, tmp_path, capsys, engine, DIND.replace("10000", '"NEXT"'))
     held, expected = [], None
     for port, holder in _held_slots():

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from booth_builders import config_from_toml
-from memory_apply import engine_for, owned_names
+from memory_apply import PROBE_CALLS, engine_for, owned_names
 
 from reconciler.config import BoothConfig, InstanceRef
 from reconciler.desired import build_desired
@@ -68,11 +68,11 @@ def test_an_apply_runs_its_plan_and_then_finds_nothing_to_do() -> None:
     assert first.result is not None
     assert [r.step for r in first.result] == list(first.plan.steps)
     assert owned_names(engine, "demo") == set(NAMES.values())
-    writes = list(engine.calls)
+    writes = list(engine.memory.calls)
     again = flow.converge(apply_goal(flow, config), run_steps)
     assert again == Converged(again.plan, again.actual, None)  # nothing ran
     assert not again.plan.has_changes
-    assert engine.calls == writes
+    assert engine.memory.calls == writes
 
 
 def test_the_lock_is_held_from_the_observation_to_the_last_step() -> None:
@@ -103,7 +103,7 @@ def test_a_caller_that_holds_the_lock_converges_under_it() -> None:
     engine = engine_for(config)
     flow = Flow(engine)
     flow.converge(apply_goal(flow, config), run_steps)
-    with instance_lock(engine.endpoint, "demo"):
+    with instance_lock(engine.address, "demo"):
         with pytest.raises(LockedError):
             flow.converge(Goal(REF, teardown), run_steps)
         assert owned_names(engine, "demo") == set(NAMES.values())
@@ -122,7 +122,7 @@ def test_a_dry_run_shows_the_plan_and_changes_nothing() -> None:
     )
     assert shown == [converged.plan] and converged.plan.has_changes
     assert converged.result is None
-    assert engine.calls == []
+    assert engine.memory.calls == []
 
 
 def test_a_plan_refused_when_shown_changes_nothing() -> None:
@@ -135,18 +135,18 @@ def test_a_plan_refused_when_shown_changes_nothing() -> None:
 
     with pytest.raises(InstanceTakenError, match="refused 7 steps"):
         flow.converge(apply_goal(flow, config, on_plan=refuse), run_steps)
-    assert engine.calls == []
+    assert engine.memory.calls == []
 
 
 def test_the_preflight_names_the_container_holding_a_port_before_creating_anything() -> None:
     config = config_from_toml(DIND)
     engine = engine_for(config)
     _foreign_holding(engine, config.image, 8080)
-    before = list(engine.calls)
+    before = list(engine.memory.calls)
     flow = Flow(engine)
     with pytest.raises(ExecutionError, match="8080 \\(held by container squatter\\)"):
         flow.converge(apply_goal(flow, config), run_steps)
-    assert engine.calls == before
+    assert engine.memory.calls == [*before, *PROBE_CALLS]  # the probe, gone again
 
 
 def test_the_preflight_checks_what_the_engine_would_refuse_before_any_step() -> None:
@@ -155,7 +155,7 @@ def test_the_preflight_checks_what_the_engine_would_refuse_before_any_step() -> 
     flow = Flow(engine)
     with pytest.raises(ExecutionError, match="has no container x \\(nothing was created\\)"):
         flow.converge(apply_goal(flow, config), run_steps)
-    assert engine.calls == []
+    assert engine.memory.calls == PROBE_CALLS  # the probe, gone again
 
 
 def test_a_teardown_is_not_held_up_by_a_port_someone_else_holds() -> None:
@@ -163,7 +163,7 @@ def test_a_teardown_is_not_held_up_by_a_port_someone_else_holds() -> None:
     engine = engine_for(config)
     flow = Flow(engine)
     flow.converge(apply_goal(flow, config), run_steps)
-    engine.stop(NAMES[Role.SIDECAR], 0)
+    engine.primitives.stop(NAMES[Role.SIDECAR], 0)
     _foreign_holding(engine, config.image, 8080)
     flow.converge(Goal(REF, teardown), run_steps)
     assert owned_names(engine, "demo") == set()
@@ -220,5 +220,5 @@ def _foreign_holding(engine: MemoryEngine, image: str, port: int) -> str:
             "HostConfig": {"PortBindings": binding},
         },
     )
-    engine.start("squatter")
+    engine.primitives.start("squatter")
     return "squatter"

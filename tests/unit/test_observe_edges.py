@@ -171,7 +171,7 @@ def test_an_instance_s_objects_at_its_old_port_are_found_by_label_and_are_its_ow
     old = config_from_toml('name = "app"\nport = 11000\ndind = true\n')
     engine = engine_for(old)
     assert apply(engine, old)
-    state = observe.collect(engine, "app", 10000, None, "here")
+    state = observe.collect(engine.lookups, "app", 10000, None, "here")
     seen = {o.name: o for o in state}
     for name, role in (("app-11000-dind", Role.SIDECAR), ("app-11000-net", Role.NETWORK)):
         assert (seen[name].owned, seen[name].role) == (True, role)
@@ -180,9 +180,9 @@ def test_an_instance_s_objects_at_its_old_port_are_found_by_label_and_are_its_ow
 
 def test_a_network_with_our_name_that_booth_did_not_make_is_seen_as_foreign() -> None:
     engine = MemoryEngine()
-    engine.create_network("app-10000-net", "bridge", {})
-    engine.create_network("other", "bridge", {})
-    state = observe.collect(engine, "app", 10000, None, "here")
+    engine.primitives.create_network("app-10000-net", "bridge", {})
+    engine.primitives.create_network("other", "bridge", {})
+    state = observe.collect(engine.lookups, "app", 10000, None, "here")
     assert [(o.kind, o.name, o.owned) for o in state] == [(Kind.NETWORK, "app-10000-net", False)]
 
 
@@ -210,9 +210,11 @@ def test_a_failing_engine_s_message_is_cut_to_two_hundred_characters() -> None:
 def test_a_volume_labelled_as_the_instance_s_is_its_own_whatever_its_name() -> None:
     engine = MemoryEngine()
     ours = {LABEL_MANAGED: "true", LABEL_INSTANCE: "app", LABEL_ROLE: "volume"}
-    engine.create_volume("app-data-of-another-version", "local", ours)
-    engine.create_volume("unrelated", "local", {LABEL_MANAGED: "true", LABEL_INSTANCE: "other"})
-    state = observe.collect(engine, "app", 10000, None, "here")
+    engine.primitives.create_volume("app-data-of-another-version", "local", ours)
+    engine.primitives.create_volume(
+        "unrelated", "local", {LABEL_MANAGED: "true", LABEL_INSTANCE: "other"}
+    )
+    state = observe.collect(engine.lookups, "app", 10000, None, "here")
     assert [(o.name, o.owned, o.role) for o in state] == [
         ("app-data-of-another-version", True, Role.VOLUME)
     ]

@@ -44,7 +44,7 @@ class BoothExits:
 
     def done(self, step: Step, total: int, seconds: float, ok: bool = True) -> None:
         if step.op == Op.START_CONTAINER and step.role == Role.BOOTH:
-            self.engine.exit(step.name, self.code)
+            self.engine.memory.exit(step.name, self.code)
 
     def note(self, message: str) -> None:
         pass
@@ -75,10 +75,10 @@ def test_a_kept_alive_session_leaves_its_booth_for_the_next_run() -> None:
 def test_a_booth_another_session_runs_is_not_taken_over() -> None:
     engine, flow, loading = session(DIND)
     apply(engine, loading.config)  # its booth runs
-    writes = list(engine.calls)
+    writes = list(engine.memory.calls)
     with pytest.raises(InstanceTakenError, match="running already"):
         run_session(flow, loading, attach=Attach.FOLLOW)
-    assert engine.calls == writes
+    assert engine.memory.calls == writes
 
 
 class Refused(Exception):
@@ -92,7 +92,7 @@ def test_a_session_whose_run_fails_is_cleaned_up_under_its_own_lock() -> None:
         if (operation, ref) == ("start", NAMES[Role.BOOTH]):
             raise Refused(ref)
 
-    engine.before_write = refuse_the_booths_start
+    engine.memory.before_write = refuse_the_booths_start
     with pytest.raises(Refused):
         run_session(flow, loading, attach=Attach.FOLLOW)
     # The network this run created went too; the data volume stays, as after any session.

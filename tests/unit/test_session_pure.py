@@ -1,9 +1,10 @@
 """``booth run``, ``booth exec``, ``booth logs`` and CodingBooth's command-less sessions,
 in-process on the in-memory engine (memory_cli.py). The engine runs no process, so a
-booth's main process is played by :class:`FinishingEngine`: it writes its lines when
+booth's main process is played by :class:`FinishingBackend`: it writes its lines when
 started and exits when waited for. Terminals are not modelled (the real engines' tests
-cover them): an attached session here meets the engine's refusal to attach, which must
-still leave nothing behind."""
+cover them): :class:`PipingBackend` plays an attached booth's output over a socket pair,
+and an engine that refuses to attach (:class:`NoTerminalsBackend`) must still leave
+nothing behind."""
 
 from __future__ import annotations
 
@@ -14,19 +15,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from memory_apply import owned_names
+from memory_apply import PROBE, owned_names
 from memory_cli import DIND, MemoryCli, memory_cli, stdin_not_a_terminal
 
 from reconciler.engine import Stream
-from reconciler.engine_memory import MemoryEngine
-from reconciler.errors import EXIT_ERROR
+from reconciler.engine_memory import MemoryBackend, MemoryEngine
+from reconciler.errors import EXIT_ERROR, EngineError
 from reconciler.model import Kind
 from reconciler.piping import HEADER
 
 IMAGES = ("docker:dind", "nawaman/codingbooth:base-0.13.0")
 
 
-class FinishingEngine(MemoryEngine):
+class FinishingBackend(MemoryBackend):
     """A booth (the container named ``demo``) whose main process writes ``lines`` when it
     starts and exits with ``code`` when someone waits for it."""
 
@@ -46,13 +47,26 @@ class FinishingEngine(MemoryEngine):
         return super().wait(container, timeout)
 
 
+def finishing(lines: Sequence[str] = (), code: int = 0, **kwargs: Any) -> MemoryEngine:
+    """The engine over a :class:`FinishingBackend`."""
+    return MemoryEngine(backend=FinishingBackend(lines, code, **kwargs))
+
+
+class NoTerminalsBackend(FinishingBackend):
+    """:class:`FinishingBackend` whose engine refuses every attach."""
+
+    def attach(self, container: str) -> Stream:
+        self._container(container)
+        raise EngineError("the in-memory engine has no terminals")
+
+
 def framed(number: int, payload: bytes) -> bytes:
     """One frame as the engine sends a non-TTY container's output (1 stdout, 2 stderr)."""
     return HEADER.pack(number, len(payload)) + payload
 
 
-class PipingEngine(FinishingEngine):
-    """:class:`FinishingEngine` whose attach and ``exec -i`` connections are one end of a
+class PipingBackend(FinishingBackend):
+    """:class:`FinishingBackend` whose attach and ``exec -i`` connections are one end of a
     socket pair: at the booth's start (or the exec's) the other end sends the output as
     the engine frames it, one line on stderr included, and hangs up as the process ends."""
 
@@ -69,20 +83,29 @@ class PipingEngine(FinishingEngine):
         super().start(container)
         peer = self.peers.pop(self._container(container).id, None)
         if peer is not None:
-            self._hang_up(peer, self._container(container).log)
+            self._hang_up(
+                peer, [framed(1, line.encode()) for line in self._container(container).log]
+            )
 
-    def exec_piped(self, container: str, command: list[str]) -> tuple[str, Stream]:
-        exec_id, chunks = self.exec_streamed(container, command)
+    def exec_start(self, exec_id: str, *, tty: bool) -> Stream:
+        ran = super().exec_start(exec_id, tty=tty)  # its output, framed, then the end
+        with ran:
+            output = b"".join(iter(lambda: ran.recv(65536), b""))
         ours, theirs = socket.socketpair()
-        self._hang_up(theirs, [b"".join(out or b"" for out, _ in chunks).decode()])
-        return exec_id, ours
+        self._hang_up(theirs, [output])
+        return ours
 
     @staticmethod
-    def _hang_up(peer: socket.socket, lines: Sequence[str]) -> None:
+    def _hang_up(peer: socket.socket, frames: Sequence[bytes]) -> None:
         with peer:
-            for line in lines:
-                peer.sendall(framed(1, line.encode()))
+            for frame in frames:
+                peer.sendall(frame)
             peer.sendall(framed(2, b"oops\n"))
+
+
+def piping(lines: Sequence[str] = (), code: int = 0) -> MemoryEngine:
+    """The engine over a :class:`PipingBackend`."""
+    return MemoryEngine(backend=PipingBackend(lines, code))
 
 
 @pytest.fixture
@@ -90,7 +113,7 @@ def cli(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> Iterator[MemoryCli]:
     with stdin_not_a_terminal():
-        yield memory_cli(monkeypatch, tmp_path, capsys, FinishingEngine(["hello", "bye"], 3))
+        yield memory_cli(monkeypatch, tmp_path, capsys, finishing(["hello", "bye"], 3))
 
 
 def test_run_follows_the_booth_returns_its_exit_code_and_removes_all_but_the_volume(
@@ -100,14 +123,18 @@ def test_run_follows_the_booth_returns_its_exit_code_and_removes_all_but_the_vol
     assert ran.code == 3
     assert ran.out == "hello\nbye\n"
     assert owned_names(cli.engine, "demo") == {"demo-dind-data"}
-    ops = [op for op, _ in cli.engine.calls]
-    assert ops.count("create_container") == 2 and ops.count("remove_container") == 2
+    # The sidecar and the booth; and the probe of the code directory on this remote
+    # engine (memory:// is not a local socket), which booth removes at once.
+    calls = cli.engine.memory.calls
+    made = sorted(ref for op, ref in calls if op == "create_container")
+    removed = sorted(ref for op, ref in calls if op == "remove_container")
+    assert made == removed == ["demo", "demo-10000-dind", PROBE]
 
 
 def test_run_keeps_a_network_it_did_not_create(cli: MemoryCli) -> None:
     assert cli.booth("apply").code == 0
-    cli.engine.exit("demo", 0)  # the booth of an earlier apply has ended
-    cli.engine.remove_container("demo")
+    cli.engine.memory.exit("demo", 0)  # the booth of an earlier apply has ended
+    cli.engine.primitives.remove_container("demo")
     ran = cli.booth("run")
     assert ran.code == 3
     # The network (and the volume) existed before this session: they stay.
@@ -117,7 +144,7 @@ def test_run_keeps_a_network_it_did_not_create(cli: MemoryCli) -> None:
 def test_a_keep_alive_session_leaves_its_booth_for_the_next_one(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    engine = FinishingEngine(["done"], 0)
+    engine = finishing(["done"], 0)
     with stdin_not_a_terminal():
         cli = memory_cli(monkeypatch, tmp_path, capsys, engine, DIND + "keep-alive = true\n")
         ran = cli.booth("run")
@@ -133,36 +160,39 @@ def test_a_keep_alive_session_leaves_its_booth_for_the_next_one(
 
 def test_run_does_not_take_over_a_booth_that_runs_already(cli: MemoryCli) -> None:
     assert cli.booth("apply").code == 0
-    calls = len(cli.engine.calls)
+    calls = len(cli.engine.memory.calls)
     ran = cli.booth("run")
     assert ran.code == EXIT_ERROR
     assert "the booth 'demo' is running already" in ran.err
     assert ran.err.count("\n") == 1
-    assert len(cli.engine.calls) == calls  # nothing changed, nothing removed
+    assert len(cli.engine.memory.calls) == calls  # nothing changed, nothing removed
     assert cli.engine.container_state("demo")["Running"] is True
 
 
 def test_an_attached_session_that_cannot_attach_says_so_and_leaves_nothing(
-    cli: MemoryCli,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ran = cli.booth("run", "-i")
+    engine = MemoryEngine(backend=NoTerminalsBackend(["hello", "bye"], 3))
+    with stdin_not_a_terminal():
+        cli = memory_cli(monkeypatch, tmp_path, capsys, engine)
+        ran = cli.booth("run", "-i")
     assert ran.code == EXIT_ERROR
     assert "cannot attach to the booth: the in-memory engine has no terminals" in ran.err
     assert owned_names(cli.engine, "demo") == {"demo-dind-data"}
-    assert "start" not in [op for op, ref in cli.engine.calls if ref == "demo"]
+    assert "start" not in [op for op, ref in cli.engine.memory.calls if ref == "demo"]
 
 
 def test_an_attached_session_copies_the_booth_s_output_and_ends_with_it(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    engine = PipingEngine(["hello\n", "bye\n"], 4)
+    engine = piping(["hello\n", "bye\n"], 4)
     started: dict[str, Any] = {}
 
     def before(operation: str, ref: str) -> None:
         if (operation, ref) == ("start", "demo"):
-            started.update(engine.inspect(Kind.CONTAINER, "demo") or {})
+            started.update(engine.lookups.inspect(Kind.CONTAINER, "demo") or {})
 
-    engine.before_write = before
+    engine.memory.before_write = before
     with stdin_not_a_terminal():
         cli = memory_cli(monkeypatch, tmp_path, capsys, engine)
         ran = cli.booth("run", "-i")
@@ -184,7 +214,7 @@ def test_an_attached_session_copies_the_booth_s_output_and_ends_with_it(
 def test_exec_interactive_pipes_stdin_and_splits_the_output(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    engine = PipingEngine()
+    engine = piping()
     with stdin_not_a_terminal():
         cli = memory_cli(monkeypatch, tmp_path, capsys, engine)
         assert cli.booth("apply").code == 0
@@ -223,7 +253,7 @@ def test_exec_runs_the_command_in_the_running_booth_with_its_exit_code(
         assert broken.code == 126
         assert broken.out == ""
         assert broken.err.startswith("OCI runtime exec failed")
-        engine.exit("demo", 0)
+        engine.memory.exit("demo", 0)
         stopped = cli.booth("exec", "--", "true")
         assert "the booth demo is not running (exited)" in stopped.err
 
@@ -235,7 +265,7 @@ def test_logs_prints_a_container_s_log_and_its_tail(cli: MemoryCli) -> None:
     assert cli.booth("apply").code == 0
     assert cli.booth("logs", "booth").out == "hello\nbye\n"
     assert cli.booth("logs", "booth", "--tail", "1").out == "bye\n"
-    cli.engine.write_log("demo-10000-dind", "dockerd up")
+    cli.engine.memory.write_log("demo-10000-dind", "dockerd up")
     assert cli.booth("logs", "sidecar").out == "dockerd up\n"
     refused = cli.booth("logs", "booth", "--", "ls")
     assert "booth logs: takes no command after --" in refused.err
@@ -265,7 +295,7 @@ def test_a_dryrun_session_prints_docker_commands_and_changes_nothing(cli: Memory
     daemon = cli.booth("--dryrun", "--daemon")
     assert daemon.code == 0
     assert "docker rm" not in daemon.out
-    assert cli.engine.calls == []
+    assert cli.engine.memory.calls == []
 
 
 def test_verbose_and_quiet_exclude_each_other_in_a_session(cli: MemoryCli) -> None:

@@ -87,6 +87,6 @@ def test_a_code_directory_with_a_colon_is_refused_in_one_line(tmp_path: Path) ->
 def test_the_memory_engine_refuses_a_bind_as_the_daemon_does() -> None:
     engine = MemoryEngine(images=["busybox:latest"])
     with pytest.raises(EngineError, match="invalid volume specification"):
-        engine.create_container(
+        engine.primitives.create_container(
             "xy", {"Image": "busybox:latest", "HostConfig": {"Binds": ["/a:/b:bogus"]}}
         )
