@@ -413,8 +413,8 @@ def count_plan_requests(booth: Booth) -> int:
     both clients (the SDK's, and ``unix_api``'s, which serves a local socket's reads)."""
     code = textwrap.dedent(f"""\
         import docker
-        from reconciler import docker_engine
-        from reconciler.unix_api import UnixApi
+        from reconciler.engine.docker import engine as docker_engine
+        from reconciler.engine.unix.api import UnixApi
         count = 0
         def counted(original):
             def send(self, *a, **k):
@@ -424,7 +424,7 @@ def count_plan_requests(booth: Booth) -> int:
             return send
         docker.APIClient.send = counted(docker.APIClient.send)
         UnixApi.send = counted(UnixApi.send)
-        from reconciler.cli import main
+        from reconciler.cli.main import main
         main(["-q", "-C", {str(booth.dir)!r}, "plan"])
         print("REQUESTS", count)
         """)

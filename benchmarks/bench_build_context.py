@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import BUSYBOX_IMAGE, free_ports, timed
 from bench_support import PACKAGE, compile_package
 
-from reconciler.build_context import fingerprint_context
+from reconciler.image.context import fingerprint_context
 
 IGNORE = ".git\n**/node_modules\n*.log\n**/__pycache__\n!keep.log\n"
 

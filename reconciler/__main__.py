@@ -1,5 +1,5 @@
 """Allow ``python -m reconciler``."""
 
-from reconciler.cli import run
+from reconciler.cli.main import run
 
 run()

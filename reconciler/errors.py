@@ -1,6 +1,6 @@
 """One exception hierarchy for everything a user can cause or meet.
 
-``cli.py`` turns a :class:`BoothError` into one line on stderr and an exit code;
+``cli/main.py`` turns a :class:`BoothError` into one line on stderr and an exit code;
 anything else is a bug and keeps its traceback.
 """
 

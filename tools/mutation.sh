@@ -5,7 +5,7 @@
 # tests/unit and tests/property only, with the deterministic Hypothesis `ci` profile).
 #
 #   tools/mutation.sh                 every mutant (long: see CONTRIBUTING.md, "Mutation testing")
-#   tools/mutation.sh 'reconciler.ports*' ...   only the mutants matching these names
+#   tools/mutation.sh 'reconciler.core.ports*' ...   only the mutants matching these names
 #   tools/mutation.sh --score         per-module score of what has run so far
 #   tools/mutation.sh --survivors     the names of the surviving mutants
 #   tools/mutation.sh --sample        CI's run: the mutants of tools/mutation-sample.txt,

@@ -14,7 +14,7 @@ from typing import Any
 
 from cli_support import CliResult
 
-from reconciler import cli
+from reconciler.cli import main as cli
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"

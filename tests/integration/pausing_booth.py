@@ -13,10 +13,10 @@ from __future__ import annotations
 import sys
 import time
 
-from reconciler.cli import main
-from reconciler.execute import BeforeStep
-from reconciler.interrupts import StepInterrupts
-from reconciler.plan import Step
+from reconciler.apply.execute import BeforeStep
+from reconciler.apply.interrupts import StepInterrupts
+from reconciler.cli.main import main
+from reconciler.core.plan import Step
 
 PAUSE_SECONDS = 60.0
 MARKER = "booth: test pause before step"

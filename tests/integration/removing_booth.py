@@ -15,10 +15,10 @@ import shutil
 import sys
 from pathlib import Path
 
-from reconciler.cli import main
-from reconciler.execute import BeforeStep
-from reconciler.interrupts import StepInterrupts
-from reconciler.plan import Step
+from reconciler.apply.execute import BeforeStep
+from reconciler.apply.interrupts import StepInterrupts
+from reconciler.cli.main import main
+from reconciler.core.plan import Step
 
 
 def remove_before(point: str, directory: Path) -> BeforeStep:

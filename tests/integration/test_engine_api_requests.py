@@ -16,9 +16,9 @@ import docker
 import pytest
 from engine_support import BUSYBOX_IMAGE, docker_cli
 
-from reconciler.cli import main
-from reconciler.unix_api import UnixApi
-from reconciler.workspace import Target, Workspace
+from reconciler.app.workspace import Target, Workspace
+from reconciler.cli.main import main
+from reconciler.engine.unix.api import UnixApi
 
 pytestmark = pytest.mark.docker
 

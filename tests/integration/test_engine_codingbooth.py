@@ -18,7 +18,7 @@ from engine_support import (
     remove_image,
 )
 
-from reconciler.cli import main
+from reconciler.cli.main import main
 
 pytestmark = pytest.mark.docker
 

@@ -22,10 +22,10 @@ from cli_support import free_port
 from engine_contract import ContractCases
 from engine_support import BUSYBOX_IMAGE
 
-from reconciler.docker_calls import call
-from reconciler.docker_engine import SdkPrimitives
-from reconciler.engine import Engine
-from reconciler.workspace import connector
+from reconciler.app.workspace import connector
+from reconciler.engine.docker.calls import call
+from reconciler.engine.docker.engine import SdkPrimitives
+from reconciler.engine.engine import Engine
 
 pytestmark = [pytest.mark.docker, pytest.mark.engines]
 AUTO_REMOVE_SECONDS = 10.0

@@ -15,8 +15,8 @@ from engine_support import (
     labelled_networks,
 )
 
-from reconciler import docker_engine
-from reconciler.readiness import SHUTDOWN_COMPLETE
+from reconciler.apply.readiness import SHUTDOWN_COMPLETE
+from reconciler.engine.docker import engine as docker_engine
 
 pytestmark = pytest.mark.docker
 

@@ -30,14 +30,14 @@ from engine_support import BUSYBOX_IMAGE, DIND_IMAGE, labelled_containers, label
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler import docker_engine
-from reconciler.config import CliInputs, load_config
-from reconciler.desired import build_desired
-from reconciler.engine import Engine
+from reconciler.apply.preflight import check_values
+from reconciler.config.booth_config import CliInputs, load_config
+from reconciler.config.desired import build_desired
+from reconciler.config.runargs.values import CAPABILITIES
+from reconciler.core.model import Role
+from reconciler.engine.docker import engine as docker_engine
+from reconciler.engine.engine import Engine
 from reconciler.errors import BoothError, EngineError
-from reconciler.model import Role
-from reconciler.preflight import check_values
-from reconciler.values import CAPABILITIES
 
 pytestmark = pytest.mark.docker
 

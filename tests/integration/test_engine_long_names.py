@@ -13,7 +13,7 @@ import uuid
 import pytest
 from engine_support import assert_converges, assert_destroy_leaves_nothing
 
-from reconciler.config import MAX_NAME
+from reconciler.config.booth_config import MAX_NAME
 
 pytestmark = pytest.mark.docker
 

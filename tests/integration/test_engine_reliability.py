@@ -36,9 +36,9 @@ from engine_support import (
     wait_ready_in_progress,
 )
 
-from reconciler import docker_engine
+from reconciler.apply.readiness import wait_ready
+from reconciler.engine.docker import engine as docker_engine
 from reconciler.errors import NotReadyError
-from reconciler.readiness import wait_ready
 
 pytestmark = pytest.mark.docker
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from engine_support import docker_cli, in_booth
 
-from reconciler.endpoints import DEFAULT_INNER_LISTENER, booth_env
+from reconciler.core.inner_daemon import DEFAULT_INNER_LISTENER, booth_env
 
 pytestmark = pytest.mark.docker
 

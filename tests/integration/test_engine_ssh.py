@@ -28,7 +28,7 @@ from pausing_booth import MARKER
 
 pytestmark = [pytest.mark.docker, pytest.mark.engines, pytest.mark.engines_over_ssh]
 
-TUNNEL_DIR_PREFIX = "booth-ssh-"  # reconciler.ssh_tunnel.DIR_PREFIX
+TUNNEL_DIR_PREFIX = "booth-ssh-"  # reconciler.engine.ssh_tunnel.DIR_PREFIX
 SAYS = "booth-says-hello"
 
 

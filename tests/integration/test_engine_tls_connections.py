@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from engine_support import BoothDir
 
-from reconciler.certificates import issue
-from reconciler.endpoints import CLIENT_TLS_DIR, SERVER_TLS_DIR
+from reconciler.apply.certificates import issue
+from reconciler.core.inner_daemon import CLIENT_TLS_DIR, SERVER_TLS_DIR
 
 pytestmark = [pytest.mark.docker]
 

@@ -1,4 +1,4 @@
-"""The unix engine (``unix_engine.py``) reads a local engine without the Docker SDK and
+"""The unix engine (``engine/unix/engine.py``) reads a local engine without the Docker SDK and
 must see exactly what the SDK's engine sees through it: the same snapshot, the same
 identity, the same instances of a code directory. Compared on the real engine, in every
 state a plan meets; and a converged ``booth plan`` must not import the SDK at all."""
@@ -14,14 +14,16 @@ import pytest
 from cli_support import modules_a_plan_loads
 from engine_support import BUSYBOX_IMAGE, remove_image
 
-from reconciler import docker_engine, unix_engine, workspace
-from reconciler.docker_calls import SdkLookups
-from reconciler.engine_address import EngineAddress, resolve
-from reconciler.engine_connect import connect
+from reconciler.app import workspace
+from reconciler.core.model import LABEL_CODE_DIR, Kind
+from reconciler.engine.address import EngineAddress, resolve
+from reconciler.engine.connect import connect
+from reconciler.engine.docker import engine as docker_engine
+from reconciler.engine.docker.calls import SdkLookups
+from reconciler.engine.unix import engine as unix_engine
+from reconciler.engine.unix.api import UnixApi, path_of
+from reconciler.engine.unix.engine import UnixLookups
 from reconciler.errors import DockerUnavailableError, EngineError, EngineNotFound
-from reconciler.model import LABEL_CODE_DIR, Kind
-from reconciler.unix_api import UnixApi, path_of
-from reconciler.unix_engine import UnixLookups
 
 pytestmark = pytest.mark.docker
 

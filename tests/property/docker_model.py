@@ -16,8 +16,15 @@ import itertools
 
 import attrs
 
-from reconciler.model import RUNNING_STATES, ActualState, DesiredGraph, Observed, Resource, Role
-from reconciler.plan import Step
+from reconciler.core.model import (
+    RUNNING_STATES,
+    ActualState,
+    DesiredGraph,
+    Observed,
+    Resource,
+    Role,
+)
+from reconciler.core.plan import Step
 
 BOOTH, IMAGE, SIDECAR, VOLUME = Role.BOOTH, Role.IMAGE, Role.SIDECAR, Role.VOLUME
 

@@ -9,9 +9,9 @@ from typing import Any
 from booth_builders import actual_matching, config_from_table
 from hypothesis import strategies as st
 
-from reconciler.config import BoothConfig, CliInputs
-from reconciler.model import ActualState, DesiredGraph
-from reconciler.ports import PROTOCOLS, PortMapping
+from reconciler.config.booth_config import BoothConfig, CliInputs
+from reconciler.core.model import ActualState, DesiredGraph
+from reconciler.core.ports import PROTOCOLS, PortMapping
 
 PROJECT = "prop"
 

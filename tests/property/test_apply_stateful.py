@@ -24,11 +24,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from memory_apply import apply, destroy, engine_for, owned_names, plan
 
-from reconciler.endpoints import BOOTH_CERT_PATH, CLIENT_TLS_DIR
-from reconciler.engine_memory import MemoryEngine
+from reconciler.core.inner_daemon import BOOTH_CERT_PATH, CLIENT_TLS_DIR
+from reconciler.core.model import Kind, Role, resource_names
+from reconciler.core.plan import Step
+from reconciler.engine.memory.engine import MemoryEngine
 from reconciler.errors import EngineError, RunInterrupted
-from reconciler.model import Kind, Role, resource_names
-from reconciler.plan import Step
 
 NAME, PORT = "demo", 10000
 NEIGHBOUR = 'name = "neighbour"\nport = 10001\ndind = true\nrun-args = ["-p", "9090:80"]\n'
@@ -231,7 +231,7 @@ class ApplyHistory(RuleBasedStateMachine):
         booth = names[Role.BOOTH]
         if self.engine.lookups.inspect(Kind.CONTAINER, booth) is not None:
             # Also after a stale namespace (``stale``): the start times tell it, and the
-            # apply restarts the booth into the live one (``live_namespace.py``).
+            # apply restarts the booth into the live one (``core/live_namespace.py``).
             assert self.engine.memory.in_live_namespace(booth), f"stale before: {stale}"
         if self.config.daemon_endpoint != "tls":
             return

@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.build_context import fingerprint_context
+from reconciler.image.context import fingerprint_context
 
 NAMES = st.sampled_from(["a", "b", "c.log", "node_modules", "keep.txt", "Z", "é"])
 PATHS = st.lists(NAMES, min_size=1, max_size=3).map("/".join)

@@ -25,8 +25,8 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.cli import main
-from reconciler.config import IGNORED_KEYS, KNOWN_KEYS
+from reconciler.cli.main import main
+from reconciler.config.booth_config import IGNORED_KEYS, KNOWN_KEYS
 
 # -- the code directory's hostile files -------------------------------------------------
 

@@ -26,8 +26,8 @@ from engine_support import BOOTH_IMAGE, DIND_IMAGE, ready_engine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.cli import main
-from reconciler.config import IGNORED_KEYS, KNOWN_KEYS
+from reconciler.cli.main import main
+from reconciler.config.booth_config import IGNORED_KEYS, KNOWN_KEYS
 
 KEYS = st.one_of(st.sampled_from(KNOWN_KEYS + IGNORED_KEYS), st.text(min_size=1, max_size=12))
 SCALARS = st.one_of(
@@ -405,10 +405,10 @@ def _setup_env(**values: str) -> Callable[[Path, dict[str, str]], list[str]]:
 def _setup_lock_path_is_a_directory(code: Path, env: dict[str, str]) -> list[str]:
     env["XDG_RUNTIME_DIR"] = str(code.parent / "run")
     with _environment(env):
-        from reconciler.config import instance_ref_from
-        from reconciler.config_table import read_document
-        from reconciler.engine_address import resolve
-        from reconciler.lock import lock_path
+        from reconciler.apply.lock import lock_path
+        from reconciler.config.booth_config import instance_ref_from
+        from reconciler.config.table import read_document
+        from reconciler.engine.address import resolve
 
         ref = instance_ref_from(read_document(str(code), None), lambda *_: 0)
         lock_path(resolve().url, ref.instance).mkdir(parents=True)

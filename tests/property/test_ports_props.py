@@ -12,8 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from prop_support import port_mappings, port_spec_texts
 
-from reconciler.errors import PortError
-from reconciler.ports import (
+from reconciler.core.ports import (
     PROTOCOLS,
     PortMapping,
     PortSet,
@@ -21,6 +20,7 @@ from reconciler.ports import (
     build_port_set,
     parse_port,
 )
+from reconciler.errors import PortError
 
 HOST_IPS = st.sampled_from(("127.0.0.1", "", "10.0.0.1", "::1"))
 

@@ -14,11 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from prop_support import PROJECT, actual_equal_to, configs
 
-from reconciler.config import BoothConfig
-from reconciler.desired import build_desired
-from reconciler.model import ActualState, DesiredGraph, Role, resource_names
-from reconciler.plan import Plan, make_plan
-from reconciler.reconcile import Action, Change, ReasonCode, destroy_changes, reconcile
+from reconciler.config.booth_config import BoothConfig
+from reconciler.config.desired import build_desired
+from reconciler.core.model import ActualState, DesiredGraph, Role, resource_names
+from reconciler.core.plan import Plan, make_plan
+from reconciler.core.reconcile import Action, Change, ReasonCode, destroy_changes, reconcile
 
 BOOTH, NETWORK, SIDECAR, VOLUME = Role.BOOTH, Role.NETWORK, Role.SIDECAR, Role.VOLUME
 CREATE, NONE, REMOVE, REPLACE, RESTART, START = (
@@ -269,7 +269,7 @@ def test_the_model_rejects_a_booth_in_a_dead_namespace() -> None:
         model.apply(step)
     sidecar = desired.get(SIDECAR)
     assert sidecar is not None
-    from reconciler.plan import Step
+    from reconciler.core.plan import Step
 
     model.apply(Step(0, "stop-container", SIDECAR, sidecar.name, "test", ReasonCode.SPEC_CHANGED))
     model.apply(Step(0, "start-container", SIDECAR, sidecar.name, "test", ReasonCode.SPEC_CHANGED))

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.config_reader import GO_SPACE, split_semicolons
-from reconciler.flags import ParseContext
-from reconciler.runargs import RoutedRunArgs, route, words_from
+from reconciler.config.reader import GO_SPACE, split_semicolons
+from reconciler.config.runargs.flags import ParseContext
+from reconciler.config.runargs.routing import RoutedRunArgs, route, words_from
 
 # Non-port flags, each a group of words; their relative order is kept (it matters for
 # "last one wins" flags such as -w), only the port flags move around them.

@@ -12,10 +12,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from reconciler.config import IGNORED_KEYS, KNOWN_KEYS, BoothConfig, CliInputs, build_config
-from reconciler.config_reader import KeyReader
-from reconciler.desired import build_desired
-from reconciler.model import ActualState, DesiredGraph, Observed, Resource
+from reconciler.config.booth_config import (
+    IGNORED_KEYS,
+    KNOWN_KEYS,
+    BoothConfig,
+    CliInputs,
+    build_config,
+)
+from reconciler.config.desired import build_desired
+from reconciler.config.reader import KeyReader
+from reconciler.core.model import ActualState, DesiredGraph, Observed, Resource
 
 FIXED_CODE = "/srv/demo-app"
 # Who runs booth, fixed (CodingBooth's own environment settings), so plans do not depend

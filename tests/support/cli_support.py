@@ -32,7 +32,7 @@ def modules_a_plan_loads(code_dir: str, packages: tuple[str, ...]) -> str:
     script = "\n".join(
         [
             "import sys",
-            "from reconciler.cli import main",
+            "from reconciler.cli.main import main",
             f"code = main(['-q', '-C', {code_dir!r}, 'plan', '--detailed-exitcode'])",
             f"heavy = sorted(m for m in sys.modules if m.split('.')[0] in {packages!r})",
             "print(code, heavy)",
@@ -72,7 +72,7 @@ def config_reads(argv: list[str], config: str) -> tuple[int, int]:
             "        if os.fspath(args[0]) == config:",
             "            opens.append(args[1])",
             "sys.addaudithook(count)",
-            "from reconciler.cli import main",
+            "from reconciler.cli.main import main",
             f"code = main({argv!r})",
             "print('\\nexit', code, 'opens', len(opens))",
         ]

@@ -2,14 +2,14 @@
 
 :class:`ContractCases` holds the assertions; a test module subclasses it and provides a
 ``bench`` fixture (:class:`Bench`): ``tests/unit/test_engine_contract_memory.py`` runs them
-on :class:`reconciler.engine_memory.MemoryEngine`, ``tests/integration/
+on :class:`reconciler.engine.memory.engine.MemoryEngine`, ``tests/integration/
 test_engine_contract.py`` on the local Docker and, in CI, on every engine of
 ``BOOTH_TEST_ENGINES`` (Podman included). So what the unit tests learn from the
 in-memory engine holds for the real ones: when Docker and the fake disagree, a case
 here fails on one of them.
 
-Only what booth relies on is asserted, through the :class:`~reconciler.engine.Engine`
-calls booth makes and the :class:`~reconciler.observe.Lookups` a snapshot takes. The
+Only what booth relies on is asserted, through the :class:`~reconciler.engine.engine.Engine`
+calls booth makes and the :class:`~reconciler.engine.observe.Lookups` a snapshot takes. The
 in-memory engine follows Docker; where Podman (4.3, CI's) answers otherwise, the case
 asserts Podman's own answer under ``bench.kind == "podman"``, so a change on either
 side shows. The differences (docs/engine-contract.md says what each means for booth):
@@ -37,10 +37,7 @@ from typing import Any, Protocol
 
 import pytest
 
-from reconciler.engine import Engine
-from reconciler.engine_seam import BuildRequest, Stream
-from reconciler.errors import EngineConflict, EngineError, EngineNotFound
-from reconciler.model import (
+from reconciler.core.model import (
     LABEL_INSTANCE,
     LABEL_MANAGED,
     LABEL_PORT,
@@ -50,7 +47,10 @@ from reconciler.model import (
     Role,
     resource_names,
 )
-from reconciler.observe import Lookups, listed_container
+from reconciler.engine.engine import Engine
+from reconciler.engine.observe import Lookups, listed_container
+from reconciler.engine.seam import BuildRequest, Stream
+from reconciler.errors import EngineConflict, EngineError, EngineNotFound
 
 STOP = 0  # seconds before SIGKILL: the test containers' sleep ignores SIGTERM
 PORT_IN_USE = ("port is already allocated", "address already in use")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import attrs
 
-from reconciler.model import (
+from reconciler.core.model import (
     ActualState,
     DesiredGraph,
     Kind,

@@ -1,7 +1,7 @@
 """booth's flow on the in-memory engine: observe → reconcile → plan → execute.
 
 The same steps ``flow.Flow.converge`` takes (without the lock and the preflight of the
-engine itself), on :class:`reconciler.engine_memory.MemoryEngine`, so unit and property
+engine itself), on :class:`reconciler.engine.memory.engine.MemoryEngine`, so unit and property
 tests run the real observer and the real executor instead of a model of them.
 """
 
@@ -11,16 +11,16 @@ from typing import Any
 
 import attrs
 
-from reconciler.config import BoothConfig
-from reconciler.desired import build_desired
-from reconciler.engine_memory import MemoryEngine
-from reconciler.execute import Executor, StepResult
-from reconciler.flow import built_image, images_to_pull
-from reconciler.images import pull_images
-from reconciler.model import ActualState, legacy_instance
-from reconciler.plan import Plan, make_plan
-from reconciler.progress import NullProgress
-from reconciler.reconcile import destroy_changes, reconcile
+from reconciler.app.flow import built_image, images_to_pull
+from reconciler.apply.execute import Executor, StepResult
+from reconciler.apply.images import pull_images
+from reconciler.apply.progress import NullProgress
+from reconciler.config.booth_config import BoothConfig
+from reconciler.config.desired import build_desired
+from reconciler.core.model import ActualState, legacy_instance
+from reconciler.core.plan import Plan, make_plan
+from reconciler.core.reconcile import destroy_changes, reconcile
+from reconciler.engine.memory.engine import MemoryEngine
 
 # The container booth's bind-source probe creates and removes at once on a remote engine
 # (``Engine.missing_bind_source``; memory:// is not a local socket): the engine names it.

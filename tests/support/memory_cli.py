@@ -2,7 +2,7 @@
 
 ``cli.main`` runs as the console script does (parsing, the workspace, the lock, the
 observer, the planner, the preflight, the executor, the renderers); only the engine it
-connects to is a :class:`~reconciler.engine_memory.MemoryEngine`, which the contract suite
+connects to is a :class:`~reconciler.engine.memory.engine.MemoryEngine`, which the contract suite
 (``engine_contract.py``) holds to Docker's semantics. The one seam is
 ``engine_connect.connect``, which every command reaches the engine through. So that a
 missed seam cannot reach a real engine, ``DOCKER_HOST`` names a socket that does not
@@ -20,11 +20,12 @@ from pathlib import Path
 import attrs
 import pytest
 
-from reconciler import engine_connect, logs
-from reconciler.cli import main
-from reconciler.config import CliInputs, first_slot, load_config
-from reconciler.engine_address import EngineAddress
-from reconciler.engine_memory import MemoryEngine
+from reconciler.cli.main import main
+from reconciler.config.booth_config import CliInputs, first_slot, load_config
+from reconciler.engine import connect as engine_connect
+from reconciler.engine.address import EngineAddress
+from reconciler.engine.memory.engine import MemoryEngine
+from reconciler.ui import logs
 
 # A small DinD booth (sidecar, network, volume) with one published port.
 DIND = 'name = "demo"\nport = 10000\ndind = true\nrun-args = ["-p", "8080:8080"]\n'

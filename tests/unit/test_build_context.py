@@ -16,14 +16,14 @@ from pathlib import Path
 import attrs
 import pytest
 
-from reconciler.build_context import (
+from reconciler.errors import ConfigError
+from reconciler.image.context import (
     BuildFingerprint,
     build_inputs,
     changed,
     fingerprint_context,
 )
-from reconciler.dockerignore import IgnoreMatcher, MatchType, dockerignore_patterns
-from reconciler.errors import ConfigError
+from reconciler.image.dockerignore import IgnoreMatcher, MatchType, dockerignore_patterns
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -152,7 +152,7 @@ def test_same_tree_same_fingerprint(tmp_path: Path) -> None:
 def test_fingerprint_is_independent_of_pythonhashseed(tmp_path: Path) -> None:
     make_tree(tmp_path, TREE)
     code = (
-        "import sys; from pathlib import Path; from reconciler.build_context import *;"
+        "import sys; from pathlib import Path; from reconciler.image.context import *;"
         "r = Path(sys.argv[1]); f = fingerprint_context(r, r / 'Dockerfile', {'B': '2', 'A': '1'});"
         "print(f.dockerfile, f.build_args, f.context)"
     )

@@ -10,11 +10,11 @@ import pytest
 from booth_builders import actual_matching, without_contract
 from cli_support import run_python
 
-from reconciler import workspace
-from reconciler.cli import main
-from reconciler.desired import build_desired
-from reconciler.engine_seam import EngineInfo
-from reconciler.model import ActualState
+from reconciler.app import workspace
+from reconciler.cli.main import main
+from reconciler.config.desired import build_desired
+from reconciler.core.model import ActualState
+from reconciler.engine.seam import EngineInfo
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = str(REPO / "examples" / "dind-example")
@@ -255,7 +255,7 @@ def test_detailed_exitcode_is_0_without_changes(
 ) -> None:
     # Stand in for the observer (whatever its arguments): report exactly the desired
     # state, as after a successful apply.
-    from reconciler.config import load_config
+    from reconciler.config.booth_config import load_config
 
     after_apply = actual_matching(build_desired(load_config(EXAMPLE)))
 
@@ -389,13 +389,13 @@ def test_pure_modules_import_nothing_from_docker() -> None:
             "def docker_loaded():",
             "    return sorted(m for m in sys.modules if m == 'docker' or m.startswith('docker.'))",
             "assert not docker_loaded(), docker_loaded()",
-            "from reconciler.cli import main",
+            "from reconciler.cli.main import main",
             f"code = main(['-C', {EXAMPLE!r}, 'plan', '--offline', '--json'])",
             "assert code == 0, code",
             f"code = main(['-C', {EXAMPLE!r}, 'plan', '--offline'])",
             "assert code == 0, code",
             "assert not docker_loaded(), docker_loaded()",
-            "assert 'reconciler.docker_engine' not in sys.modules",
+            "assert 'reconciler.engine.docker.engine' not in sys.modules",
             "print('pure-ok')",
         ]
     )
@@ -408,10 +408,10 @@ def test_pure_modules_import_nothing_from_docker() -> None:
 def test_nothing_below_the_builder_imports_config(module: str) -> None:
     script = (
         f"import sys, reconciler.{module}; "
-        "assert 'reconciler.config' not in sys.modules, 'config'; "
-        "assert 'reconciler.desired' not in sys.modules, 'desired'; "
+        "assert 'reconciler.config.booth_config' not in sys.modules, 'config'; "
+        "assert 'reconciler.config.desired' not in sys.modules, 'desired'; "
         # the filesystem side of a build (walking a context) is the shell's, not the core's
-        "assert 'reconciler.build_context' not in sys.modules, 'build_context'"
+        "assert 'reconciler.image.context' not in sys.modules, 'build_context'"
     )
     result = run_python(script)
     assert result.returncode == 0, result.stderr
@@ -419,7 +419,7 @@ def test_nothing_below_the_builder_imports_config(module: str) -> None:
 
 def test_the_config_check_can_see_config() -> None:
     """Guards the test above: importing the builder does load the config module."""
-    script = "import sys, reconciler.desired; assert 'reconciler.config' in sys.modules"
+    script = "import sys, reconciler.config.desired; assert 'reconciler.config.booth_config' in sys.modules"
     result = run_python(script)
     assert result.returncode == 0, result.stderr
 
@@ -435,7 +435,7 @@ def test_the_subprocess_check_can_see_docker() -> None:
 
 
 def test_desired_of_the_example_builds(capsys: Capsys) -> None:
-    from reconciler.config import load_config
+    from reconciler.config.booth_config import load_config
 
     desired = build_desired(load_config(EXAMPLE, host_env={}))
     assert [r.role for r in desired] == ["image", "network", "volume", "sidecar", "booth"]
@@ -568,8 +568,8 @@ def test_plan_offline_cannot_pull(capsys: Capsys) -> None:
 
 
 def test_pull_pulls_every_container_image_and_the_bases_of_a_build(tmp_path: Path) -> None:
-    from reconciler.config import load_config
-    from reconciler.flow import images_to_pull
+    from reconciler.app.flow import images_to_pull
+    from reconciler.config.booth_config import load_config
 
     (tmp_path / ".booth").mkdir()
     config = tmp_path / ".booth" / "config.toml"

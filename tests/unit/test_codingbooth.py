@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import codingbooth, port_choice
+from reconciler.config import codingbooth
+from reconciler.core import port_choice
 from reconciler.errors import ConfigError
 
 

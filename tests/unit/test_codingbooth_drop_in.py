@@ -15,12 +15,15 @@ import attrs
 import pytest
 from booth_builders import FIXED_CODE, config_from_toml, desired_from_toml, observed
 
-from reconciler.cli import main
-from reconciler.codingbooth import login_shell_command
-from reconciler.codingbooth_env import parse_bool, settings_from_env
-from reconciler.config import CliInputs, load_config
-from reconciler.errors import ConfigError, InstanceTakenError
-from reconciler.model import (
+from reconciler.app.piping import HEADER, Frames, piped
+from reconciler.app.session import refuse_taking_over
+from reconciler.apply.progress import PipedProgress
+from reconciler.cli.main import main
+from reconciler.cli.session_words import first_word, is_session, parse
+from reconciler.config.booth_config import CliInputs, load_config
+from reconciler.config.codingbooth import login_shell_command
+from reconciler.config.codingbooth_env import parse_bool, settings_from_env
+from reconciler.core.model import (
     LABEL_CODE_DIR,
     LABEL_INSTANCE,
     LABEL_MANAGED,
@@ -31,13 +34,10 @@ from reconciler.model import (
     is_owned,
     resource_names,
 )
-from reconciler.observe import instance_ports
-from reconciler.piping import HEADER, Frames, piped
-from reconciler.plan import Op, make_plan
-from reconciler.progress import PipedProgress
-from reconciler.reconcile import Action, ReasonCode, reconcile
-from reconciler.session import refuse_taking_over
-from reconciler.session_cli import first_word, is_session, parse
+from reconciler.core.plan import Op, make_plan
+from reconciler.core.reconcile import Action, ReasonCode, reconcile
+from reconciler.engine.observe import instance_ports
+from reconciler.errors import ConfigError, InstanceTakenError
 
 # -- the command line as CodingBooth users type it ------------------------------------
 
@@ -340,8 +340,8 @@ GUIDE = (Path(__file__).resolve().parents[2] / "docs" / "migrating-from-codingbo
 
 
 def test_the_migration_guide_names_every_codingbooth_flag_key_and_variable() -> None:
-    from reconciler.codingbooth_env import CONFIG_VARIABLE, ENV_KEYS
-    from reconciler.session_cli import MODE_FLAGS, SWITCHES, VALUE_FLAGS
+    from reconciler.cli.session_words import MODE_FLAGS, SWITCHES, VALUE_FLAGS
+    from reconciler.config.codingbooth_env import CONFIG_VARIABLE, ENV_KEYS
 
     flags = {*VALUE_FLAGS, *SWITCHES, *MODE_FLAGS, "--code", "--config", "--build-arg"}
     flags -= {"--quiet", "-q"}  # booth's own

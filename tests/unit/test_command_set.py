@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import commands
-from reconciler.cli import build_parser, main
-from reconciler.command_set import COMMANDS, NAMES
-from reconciler.session_cli import GLOBAL_OPTIONS, is_session
+from reconciler.cli import commands
+from reconciler.cli.command_set import COMMANDS, NAMES
+from reconciler.cli.main import build_parser, main
+from reconciler.cli.session_words import GLOBAL_OPTIONS, is_session
 
 PACKAGE = Path(__file__).resolve().parents[2] / "reconciler"
 
@@ -63,9 +63,11 @@ def _imports(module: str) -> set[str]:
 
 def test_only_the_entry_points_import_cli() -> None:
     """``cli`` imports ``commands`` (deferred); nothing imports ``cli`` back."""
-    importers = sorted(p.stem for p in PACKAGE.glob("*.py") if "reconciler.cli" in _imports(p.stem))
+    importers = sorted(
+        p.stem for p in PACKAGE.glob("*.py") if "reconciler.cli.main" in _imports(p.stem)
+    )
     assert importers == ["__main__"]
-    assert "reconciler.commands" in _imports("cli")
+    assert "reconciler.cli.commands" in _imports("cli")
 
 
 def test_the_session_knows_the_parsers_global_options() -> None:

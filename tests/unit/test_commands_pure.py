@@ -12,9 +12,9 @@ import pytest
 from memory_apply import owned_names
 from memory_cli import DIND, MemoryCli, memory_cli
 
+from reconciler.apply.lock import instance_lock
+from reconciler.core.model import Kind
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR
-from reconciler.lock import instance_lock
-from reconciler.model import Kind
 
 CREATED = {"demo-10000-net", "demo-dind-data", "demo-10000-dind", "demo"}
 

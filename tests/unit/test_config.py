@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.config import (
+from reconciler.config.booth_config import (
     BoothConfig,
     CliInputs,
     derive_project_name,

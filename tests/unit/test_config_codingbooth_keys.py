@@ -13,7 +13,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from reconciler.config import CliInputs, load_config, with_context_digest
+from reconciler.config.booth_config import CliInputs, load_config, with_context_digest
 from reconciler.errors import ConfigError, RunArgError
 
 
@@ -180,7 +180,7 @@ def test_completing_a_config_without_a_build_is_a_caller_error(code: Path) -> No
     ],
 )
 def test_a_build_flag_other_than_build_arg_is_refused_by_name(words: list[str], why: str) -> None:
-    from reconciler.codingbooth import build_args
+    from reconciler.config.codingbooth import build_args
 
     with pytest.raises(ConfigError) as caught:
         build_args(["--build-arg", "A=1", *words], "config.toml build-args")

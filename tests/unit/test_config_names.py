@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.config import MAX_NAME, load_config
+from reconciler.config.booth_config import MAX_NAME, load_config
 from reconciler.errors import ConfigError
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.config import (
+from reconciler.config.booth_config import (
     CliInputs,
     InstanceRef,
     PortResolver,
@@ -22,7 +22,7 @@ from reconciler.config import (
     load_config,
     run_mode_from,
 )
-from reconciler.config_table import RunMode, read_document
+from reconciler.config.table import RunMode, read_document
 from reconciler.errors import ConfigError
 
 BROKEN_REST = 'run-args = ["-p", "80:80:80:80"]\nvariant = "fancy"\nready-timeout = -1\n'

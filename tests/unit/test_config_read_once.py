@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from cli_support import config_reads
 
-from reconciler.cli import main
+from reconciler.cli.main import main
 
 BUILD = "FROM scratch\nCOPY . /code\n"  # reads its context: an online plan prefetches
 

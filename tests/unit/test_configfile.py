@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import main
-from reconciler.configfile import MAX_CONFIG_BYTES, toml_text
+from reconciler.cli.main import main
+from reconciler.files import MAX_CONFIG_BYTES, toml_text
 
 Capsys = pytest.CaptureFixture[str]
 

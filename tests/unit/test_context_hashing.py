@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from test_build_context import TREE, _refuse_to_open, make_tree
 
-from reconciler import context_hashing
-from reconciler.build_context import ContextWalk, build_inputs
-from reconciler.config_table import ConfigSource, read_document
-from reconciler.context_hashing import ContextHashing
+from reconciler.config.table import ConfigSource, read_document
 from reconciler.errors import ConfigError
+from reconciler.image import hashing as context_hashing
+from reconciler.image.context import ContextWalk, build_inputs
+from reconciler.image.hashing import ContextHashing
 
 
 @pytest.fixture(autouse=True)
@@ -148,7 +148,7 @@ def booth_dir(root: Path, config: str | None = None, dockerfile: bool = True) ->
 
 def config_walk(root: Path, config_file: str | None = None) -> ContextWalk | None:
     """The walk the validated config asks for (what the workspace compares with)."""
-    from reconciler.config import load_config
+    from reconciler.config.booth_config import load_config
 
     build = load_config(str(root), config_file, walk_context=False).build
     return build.inputs.walk if build is not None and build.inputs is not None else None
@@ -200,7 +200,7 @@ def test_a_config_that_cannot_be_read_is_reported_where_the_command_reads_it(
 ) -> None:
     """The CLI's early read fails quietly (no prefetch); the command raises the same
     error, once it reads its config, without reading the file again."""
-    from reconciler.cli import _prefetch
+    from reconciler.cli.main import _prefetch
 
     root = booth_dir(tmp_path / "code", "port = [\n")
     for directory in (root, tmp_path / "nowhere"):
@@ -221,7 +221,7 @@ def test_a_config_from_a_pipe_is_read_once_for_the_prefetch_and_the_load(
     """``--config <(…)`` can be read only once: the prefetch and the real load both use
     that one read (a second read would give the load an empty config: CodingBooth's
     defaults, another image)."""
-    from reconciler.workspace import Target, Workspace
+    from reconciler.app.workspace import Target, Workspace
 
     root = booth_dir(tmp_path)
     text = b'name = "from-a-pipe"\nport = 10000\n'
@@ -244,7 +244,7 @@ def test_a_config_from_a_pipe_is_read_once_for_the_prefetch_and_the_load(
 
 
 def test_the_workspace_uses_a_matching_prefetch_and_ends_any_other(tmp_path: Path) -> None:
-    from reconciler.workspace import Target, Workspace
+    from reconciler.app.workspace import Target, Workspace
 
     root = booth_dir(tmp_path / "code", 'name = "x"\nport = 10000\n')
     matching = prefetch(root)
@@ -271,7 +271,7 @@ def test_the_workspace_uses_a_matching_prefetch_and_ends_any_other(tmp_path: Pat
 
 
 def test_a_workspace_closed_unused_reaps_its_prefetch(tmp_path: Path) -> None:
-    from reconciler.workspace import Target, Workspace
+    from reconciler.app.workspace import Target, Workspace
 
     root = booth_dir(tmp_path)
     hashing = prefetch(root)
@@ -291,7 +291,7 @@ def test_only_an_online_plan_or_an_apply_prefetches(
 ) -> None:
     """An offline plan walks in process (nothing to overlap); `run`, `render` and the
     rest walk in process too."""
-    from reconciler.cli import _prefetch
+    from reconciler.cli.main import _prefetch
 
     root = booth_dir(tmp_path)
     args = argparse.Namespace(command=command, offline=offline, directory=str(root), config=None)

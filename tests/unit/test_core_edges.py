@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from booth_builders import config_from_toml
 
+from reconciler.config.runargs.routing import ContainerFields
 from reconciler.errors import ConfigError
-from reconciler.runargs import ContainerFields
 
 
 def test_container_fields_get_returns_the_given_default() -> None:

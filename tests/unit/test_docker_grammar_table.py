@@ -23,10 +23,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.errors import ConfigError
-from reconciler.mounts import parse_mount
-from reconciler.ports import PortMapping, parse_port
-from reconciler.runtime_values import (
+from reconciler.config.runargs.mounts import parse_mount
+from reconciler.config.runargs.runtime_values import (
     parse_expose,
     parse_gpus,
     parse_ipc,
@@ -35,7 +33,7 @@ from reconciler.runtime_values import (
     parse_sysctl,
     parse_ulimit,
 )
-from reconciler.values import (
+from reconciler.config.runargs.values import (
     parse_bool,
     parse_capability,
     parse_cpus,
@@ -48,7 +46,9 @@ from reconciler.values import (
     parse_size,
     parse_tmpfs,
 )
-from reconciler.volumes import VolumeSpec, split_volume
+from reconciler.core.ports import PortMapping, parse_port
+from reconciler.core.volumes import VolumeSpec, split_volume
+from reconciler.errors import ConfigError
 
 ACCEPT = object()
 REJECT = object()

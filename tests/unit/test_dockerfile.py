@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.dockerfile import base_images, reads_context, trigger_bases
+from reconciler.image.dockerfile import base_images, reads_context, trigger_bases
 
 
 def test_every_from_in_order_once_without_stages_or_scratch() -> None:

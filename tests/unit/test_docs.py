@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import build_parser, main
-from reconciler.config import IGNORED_KEYS, KNOWN_KEYS
+from reconciler.cli.main import build_parser, main
+from reconciler.config.booth_config import IGNORED_KEYS, KNOWN_KEYS
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 
@@ -99,7 +99,7 @@ def test_the_example_readme_shows_what_booth_plan_prints(
 
 
 def test_doctor_and_the_troubleshooting_section_point_at_each_other() -> None:
-    from reconciler import doctor
+    from reconciler.app import doctor
 
     troubleshooting = _section("Troubleshooting")
     assert "unable to apply caps" in troubleshooting and "CAP_SYS_RESOURCE" in troubleshooting

@@ -17,11 +17,11 @@ import pytest
 from memory_apply import apply
 from memory_cli import DIND, MemoryCli, code_dir, memory_cli
 
-from reconciler import doctor
-from reconciler.config import load_config
-from reconciler.desired import build_desired
-from reconciler.engine_address import EngineAddress
-from reconciler.engine_memory import MemoryBackend, MemoryEngine
+from reconciler.app import doctor
+from reconciler.config.booth_config import load_config
+from reconciler.config.desired import build_desired
+from reconciler.engine.address import EngineAddress
+from reconciler.engine.memory.engine import MemoryBackend, MemoryEngine
 from reconciler.errors import EXIT_ERROR, DockerUnavailableError, EngineError
 
 IMAGES = ("docker:dind", "nawaman/codingbooth:base-0.13.0")

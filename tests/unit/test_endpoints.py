@@ -12,13 +12,13 @@ from booth_builders import without_contract
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from reconciler import certificates
-from reconciler.archives import tar as _tar
-from reconciler.config import CliInputs, load_config
-from reconciler.desired import SIDECAR_COMMAND, build_cluster_desired, build_desired
-from reconciler.endpoints import CLIENT_TLS_DIR, SERVER_TLS_DIR, InnerListener
+from reconciler.apply import certificates
+from reconciler.config.booth_config import CliInputs, load_config
+from reconciler.config.desired import SIDECAR_COMMAND, build_cluster_desired, build_desired
+from reconciler.core.inner_daemon import CLIENT_TLS_DIR, SERVER_TLS_DIR, InnerListener
+from reconciler.core.model import Role
+from reconciler.engine.archives import tar as _tar
 from reconciler.errors import ConfigError
-from reconciler.model import Role
 
 
 def graph(tmp_path: Path, extra: str = ""):  # type: ignore[no-untyped-def]

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import remote
-from reconciler.engine_address import DEFAULT_HOST, resolve
-from reconciler.engine_seam import EngineInfo
+from reconciler.apply.lock import lock_path
+from reconciler.engine import remote
+from reconciler.engine.address import DEFAULT_HOST, resolve
+from reconciler.engine.seam import EngineInfo
 from reconciler.errors import ConfigError
-from reconciler.lock import lock_path
 
 
 def make_context(config: Path, name: str, host: str, tls: bool = False, skip: bool = False) -> None:

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from engine_contract import ContractCases
 
-from reconciler.engine_memory import MemoryEngine
-from reconciler.model import Kind
+from reconciler.core.model import Kind
+from reconciler.engine.memory.engine import MemoryEngine
 
 IMAGE = "booth-test/busybox:latest"
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.engine_memory import MemoryEngine
+from reconciler.core.model import Kind
+from reconciler.engine.memory.engine import MemoryEngine
 from reconciler.errors import EngineConflict, EngineError, EngineNotFound
-from reconciler.model import Kind
 
 IMAGE = "img:1"
 

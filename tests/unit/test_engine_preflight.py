@@ -10,12 +10,12 @@ import attrs
 import pytest
 from booth_builders import desired_from_toml
 
-from reconciler import preflight
-from reconciler.engine_seam import EngineInfo
+from reconciler.apply import preflight
+from reconciler.core.model import ActualState
+from reconciler.core.plan import Plan, make_plan
+from reconciler.core.reconcile import reconcile
+from reconciler.engine.seam import EngineInfo
 from reconciler.errors import EngineNotFound, ExecutionError
-from reconciler.model import ActualState
-from reconciler.plan import Plan, make_plan
-from reconciler.reconcile import reconcile
 
 
 @attrs.define

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import main
+from reconciler.cli.main import main
 
 RUN_ARGS = "config.toml run-args"
 # (run-args, the error line after "booth: error: " and the config file's path)

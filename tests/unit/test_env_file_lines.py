@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.flags import LONG, ParseContext
-from reconciler.values import parse_env_file
+from reconciler.config.runargs.flags import LONG, ParseContext
+from reconciler.config.runargs.values import parse_env_file
 
 
 @pytest.mark.parametrize(

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import doctor
-from reconciler.cli import build_parser, main
-from reconciler.completion import script
-from reconciler.config import load_config
-from reconciler.desired import build_cluster_desired, build_desired
-from reconciler.kubernetes import render_kubernetes
+from reconciler.app import doctor
+from reconciler.cli.completion import script
+from reconciler.cli.main import build_parser, main
+from reconciler.config.booth_config import load_config
+from reconciler.config.desired import build_cluster_desired, build_desired
+from reconciler.render.kubernetes.manifests import render_kubernetes
 
 EXAMPLE = str(Path(__file__).resolve().parents[2] / "examples" / "dind-example")
 COMMANDS = ("plan", "apply", "destroy", "status", "run", "exec", "logs", "render", "doctor")

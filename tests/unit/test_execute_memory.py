@@ -11,10 +11,13 @@ import pytest
 from booth_builders import config_from_toml
 from memory_apply import apply, destroy, engine_for, executor, observed, owned_names, plan
 
-from reconciler.config import BoothConfig
-from reconciler.desired import build_desired
-from reconciler.endpoints import BOOTH_CERT_PATH, CLIENT_TLS_DIR, SERVER_TLS_DIR
-from reconciler.engine_memory import MemoryEngine
+from reconciler.config.booth_config import BoothConfig
+from reconciler.config.desired import build_desired
+from reconciler.core.inner_daemon import BOOTH_CERT_PATH, CLIENT_TLS_DIR, SERVER_TLS_DIR
+from reconciler.core.model import ActualState, Kind, Role, resource_names
+from reconciler.core.plan import Op, Plan, Step, make_plan
+from reconciler.core.reconcile import destroy_changes, reconcile
+from reconciler.engine.memory.engine import MemoryEngine
 from reconciler.errors import (
     ExecutionError,
     ForeignObjectError,
@@ -22,9 +25,6 @@ from reconciler.errors import (
     NotReadyError,
     RunInterrupted,
 )
-from reconciler.model import ActualState, Kind, Role, resource_names
-from reconciler.plan import Op, Plan, Step, make_plan
-from reconciler.reconcile import destroy_changes, reconcile
 
 DIND = 'name = "demo"\nport = 10000\ndind = true\nrun-args = ["-p", "8080:8080"]\n'
 NAMES = resource_names("demo", 10000)

@@ -13,14 +13,14 @@ import pytest
 from booth_builders import config_from_toml
 from memory_apply import apply, destroy, engine_for, executor, observed, owned_names, plan
 
-from reconciler import execute
-from reconciler.config import BoothConfig
-from reconciler.desired import build_desired
+from reconciler.apply import execute
+from reconciler.apply.interrupts import StepInterrupts
+from reconciler.config.booth_config import BoothConfig
+from reconciler.config.desired import build_desired
+from reconciler.core.model import LABEL_BASE_IMAGES, Kind, Role, resource_names
+from reconciler.core.plan import Op, Step, make_plan
+from reconciler.core.reconcile import reconcile
 from reconciler.errors import ExecutionError, RunInterrupted
-from reconciler.interrupts import StepInterrupts
-from reconciler.model import LABEL_BASE_IMAGES, Kind, Role, resource_names
-from reconciler.plan import Op, Step, make_plan
-from reconciler.reconcile import reconcile
 
 DIND = 'name = "demo"\nport = 10000\ndind = true\n'
 NAMES = resource_names("demo", 10000)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.expand import expand
+from reconciler.config.expand import expand
 
 ENV = {"HOME": "/home/me", "A": "1", "EMPTY": "", "_x9": "u"}
 

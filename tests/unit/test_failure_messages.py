@@ -11,18 +11,18 @@ from typing import Any
 
 import pytest
 
-from reconciler import lock
-from reconciler.certificates import MAX_COMMON_NAME, common_name
-from reconciler.cli import main
-from reconciler.cli_words import check_misspelled_command
-from reconciler.command_set import NAMES as COMMANDS
-from reconciler.engine_address import resolve, root_cause
+from reconciler.apply import lock
+from reconciler.apply.certificates import MAX_COMMON_NAME, common_name
+from reconciler.apply.undo import Journal, undone
+from reconciler.cli.command_set import NAMES as COMMANDS
+from reconciler.cli.main import main
+from reconciler.cli.session_words import GLOBAL_OPTIONS
+from reconciler.cli.words import check_misspelled_command
+from reconciler.config.runargs.provenance import attributed, quoted_word
+from reconciler.config.runargs.routing import Word
+from reconciler.core.model import LABEL_INSTANCE, LABEL_MANAGED, Kind, Role
+from reconciler.engine.address import resolve, root_cause
 from reconciler.errors import ConfigError, EngineNotFound, ExecutionError, shown
-from reconciler.model import LABEL_INSTANCE, LABEL_MANAGED, Kind, Role
-from reconciler.provenance import attributed, quoted_word
-from reconciler.runargs import Word
-from reconciler.session_cli import GLOBAL_OPTIONS
-from reconciler.undo import Journal, undone
 
 CONFIG_RUN_ARGS = "/code/.booth/config.toml run-args"
 

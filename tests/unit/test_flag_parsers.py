@@ -1,6 +1,6 @@
 """The value grammars of the flag table, called as the router calls them.
 
-Every parser of :data:`reconciler.flags.FLAGS` gets the flag's place (``where``: the
+Every parser of :data:`reconciler.config.runargs.flags.FLAGS` gets the flag's place (``where``: the
 run-arg as written and its source) so that its errors can name it: booth promises one
 line that says which flag, given where, was wrong and what was expected. These tests call
 each parser with a bad value and check that line; the ones the router never reaches with
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.configfile import MAX_CONFIG_BYTES
+from reconciler.config.runargs.flags import LONG, Merge, ParseContext, Placed
 from reconciler.errors import ConfigError, RunArgError
-from reconciler.flags import LONG, Merge, ParseContext, Placed
+from reconciler.files import MAX_CONFIG_BYTES
 
 WHERE = "run-arg '--x' (config run-args)"
 

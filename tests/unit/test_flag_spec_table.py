@@ -5,7 +5,7 @@ in the booth's and the sidecar's container specs compared with the same config w
 them. Each row states the *whole* change (``"HostConfig.Memory": 512 MiB`` and nothing
 else), so a flag that fills the wrong field, the right field with another flag's value,
 or drops part of its value (a device's permissions, a mount's readonly) fails its row.
-Every entry of :data:`reconciler.flags.FLAGS` must have at least one row: a flag added to
+Every entry of :data:`reconciler.config.runargs.flags.FLAGS` must have at least one row: a flag added to
 the table without one fails ``test_every_flag_has_a_row``.
 """
 
@@ -19,11 +19,11 @@ import attrs
 import pytest
 from booth_builders import config_from_toml, without_contract
 
-from reconciler.desired import DOCKER_HOST_IN_BOOTH, build_desired
+from reconciler.config.desired import DOCKER_HOST_IN_BOOTH, build_desired
+from reconciler.config.runargs.flags import ALIASES, FLAGS, Route
+from reconciler.config.runargs.routing import Word, tokenize
+from reconciler.core.model import CODE_MOUNT, Role
 from reconciler.errors import ConfigError, RunArgError
-from reconciler.flags import ALIASES, FLAGS, Route
-from reconciler.model import CODE_MOUNT, Role
-from reconciler.runargs import Word, tokenize
 
 CODE = "{code}"  # replaced by the row's code directory
 MiB, GiB = 1 << 20, 1 << 30

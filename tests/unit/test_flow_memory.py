@@ -12,17 +12,17 @@ import pytest
 from booth_builders import config_from_toml
 from memory_apply import PROBE_CALLS, engine_for, owned_names
 
-from reconciler.config import BoothConfig, InstanceRef
-from reconciler.desired import build_desired
-from reconciler.engine_memory import MemoryEngine
+from reconciler.app.flow import Converged, Flow, Goal, run_steps
+from reconciler.app.session import remove_session_objects, split_at_booth_start
+from reconciler.apply.execute import Executor, StepResult
+from reconciler.apply.lock import instance_lock
+from reconciler.config.booth_config import BoothConfig, InstanceRef
+from reconciler.config.desired import build_desired
+from reconciler.core.model import ActualState, Role, resource_names
+from reconciler.core.plan import Op, Plan, Step
+from reconciler.core.reconcile import Change, destroy_changes, reconcile
+from reconciler.engine.memory.engine import MemoryEngine
 from reconciler.errors import ExecutionError, InstanceTakenError, LockedError
-from reconciler.execute import Executor, StepResult
-from reconciler.flow import Converged, Flow, Goal, run_steps
-from reconciler.lock import instance_lock
-from reconciler.model import ActualState, Role, resource_names
-from reconciler.plan import Op, Plan, Step
-from reconciler.reconcile import Change, destroy_changes, reconcile
-from reconciler.session import remove_session_objects, split_at_booth_start
 
 DIND = 'name = "demo"\nport = 10000\ndind = true\nrun-args = ["-p", "8080:8080"]\n'
 NAMES = resource_names("demo", 10000)

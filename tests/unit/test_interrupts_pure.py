@@ -1,4 +1,4 @@
-"""The signals booth handles (``interrupts.py``), sent to this very process: SIGTERM as
+"""The signals booth handles (``apply/interrupts.py``), sent to this very process: SIGTERM as
 Ctrl-C for the program, SIGHUP ending a terminal session, SIGWINCH waking its copy
 loop, and a second Ctrl-C during a plan stopping it at once. Each test puts back the
 handlers it found."""
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from reconciler.interrupts import (
+from reconciler.apply.interrupts import (
     StepInterrupts,
     hangup_as_interrupt,
     terminate_as_interrupt,

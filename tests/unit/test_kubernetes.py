@@ -26,17 +26,17 @@ import yaml
 from booth_builders import HOST_IDENTITY
 from kubernetes_validate.utils import latest_version  # type: ignore[import-untyped]
 
-from reconciler import model
-from reconciler.config import BoothConfig, CliInputs, load_config
-from reconciler.desired import DesiredGraph, build_cluster_desired
+from reconciler.config.booth_config import BoothConfig, CliInputs, load_config
+from reconciler.config.desired import DesiredGraph, build_cluster_desired
+from reconciler.core import model
+from reconciler.core.ports import DAEMON_PORT, PortSet, build_port_set
 from reconciler.errors import ConfigError
-from reconciler.kubernetes import (
+from reconciler.render.kubernetes.manifests import (
     MIN_KUBERNETES,
     CodeVolume,
     kubernetes_documents,
     render_kubernetes,
 )
-from reconciler.ports import DAEMON_PORT, PortSet, build_port_set
 
 ROOT = Path(__file__).resolve().parents[2]
 DIND_EXAMPLE = ROOT / "examples" / "dind-example"
@@ -527,7 +527,8 @@ def test_a_spec_field_this_module_does_not_know_is_refused(tmp_path: Path) -> No
 
 
 def test_constants_shared_with_the_pipeline_agree() -> None:
-    from reconciler import kubernetes, model
+    from reconciler.core import model
+    from reconciler.render.kubernetes import manifests as kubernetes
 
     assert kubernetes.CODE_MOUNT == model.CODE_MOUNT
     assert kubernetes.LABEL_MANAGED == model.LABEL_MANAGED
@@ -536,7 +537,7 @@ def test_constants_shared_with_the_pipeline_agree() -> None:
 
 
 def _kubernetes_modules() -> list[str]:
-    """reconciler.kubernetes and every reconciler/kubernetes_*.py it is split into."""
+    """reconciler.render.kubernetes.manifests and every reconciler/kubernetes_*.py it is split into."""
     package = ROOT / "reconciler"
     return sorted(f"reconciler.{path.stem}" for path in package.glob("kubernetes*.py"))
 
@@ -545,7 +546,7 @@ def _kubernetes_modules() -> list[str]:
 def test_the_module_imports_neither_docker_nor_the_config(module: str) -> None:
     script = (
         f"import sys, {module}; "
-        "bad = [m for m in ('docker', 'reconciler.config', 'reconciler.desired') "
+        "bad = [m for m in ('docker', 'reconciler.config.booth_config', 'reconciler.config.desired') "
         "if m in sys.modules]; print(bad)"
     )
     out = subprocess.run(
@@ -559,10 +560,10 @@ def test_the_module_imports_neither_docker_nor_the_config(module: str) -> None:
 
 _RENDER_SCRIPT = """
 import sys
-from reconciler.config import CliInputs, load_config
+from reconciler.config.booth_config import CliInputs, load_config
 HOST_IDENTITY = {"CB_HOST_UID": "1000", "CB_HOST_GID": "1000", "CB_TIMEZONE": "UTC"}
-from reconciler.desired import build_cluster_desired
-from reconciler.kubernetes import render_kubernetes
+from reconciler.config.desired import build_cluster_desired
+from reconciler.render.kubernetes.manifests import render_kubernetes
 cli = CliInputs(publish=tuple(sys.argv[2:]), run_args=("-l", "b=2", "-l", "a=1"))
 config = load_config(sys.argv[1], None, cli, host_env=HOST_IDENTITY)
 graph = build_cluster_desired(config)
@@ -615,7 +616,7 @@ def test_pull_true_renders_as_pulling_on_every_start(
 ) -> None:
     """``pull = true`` has booth pull before every apply; the cluster's equivalent is the
     kubelet pulling whenever it starts the container."""
-    from reconciler.cli import main
+    from reconciler.cli.main import main
 
     (tmp_path / ".booth").mkdir()
     (tmp_path / ".booth" / "config.toml").write_text(

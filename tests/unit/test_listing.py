@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from reconciler.listing import age, booth_rows, render_json, render_text
-from reconciler.status import urls
+from reconciler.app.listing import age, booth_rows, render_json, render_text
+from reconciler.core.status import urls
 
 
 def container(name: str, instance: str, role: str, state: str = "running", **extra: object):

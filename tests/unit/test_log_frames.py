@@ -13,7 +13,7 @@ import docker
 import pytest
 from api_socket import API, unix_api
 
-from reconciler.docker_calls import demuxed_logs, log_frames
+from reconciler.engine.docker.calls import demuxed_logs, log_frames
 from reconciler.errors import EngineNotFound
 
 

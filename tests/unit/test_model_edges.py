@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from booth_builders import desired_from_toml
 
-from reconciler.model import EDGES, Edge, EdgeKind, Role, canonical_json, edges_between
+from reconciler.core.model import EDGES, Edge, EdgeKind, Role, canonical_json, edges_between
 
 
 def test_a_graph_has_the_edges_whose_two_ends_it_has() -> None:

@@ -17,9 +17,7 @@ from typing import Any
 import pytest
 from hand_graph import BOOTH, IMAGE, NETWORK, VOLUME
 
-from reconciler import observe
-from reconciler.errors import EngineError
-from reconciler.model import (
+from reconciler.core.model import (
     LABEL_CODE_DIR,
     LABEL_INSTANCE,
     LABEL_MANAGED,
@@ -32,6 +30,8 @@ from reconciler.model import (
     is_owned,
     resource_names,
 )
+from reconciler.engine import observe
+from reconciler.errors import EngineError
 
 INSTANCE = "app"
 OWNER = observe.Owner(INSTANCE, "app-10000")

@@ -13,10 +13,7 @@ import pytest
 from booth_builders import config_from_toml
 from memory_apply import apply, engine_for
 
-from reconciler import observe
-from reconciler.engine_memory import MemoryEngine
-from reconciler.errors import DockerUnavailableError, EngineError
-from reconciler.model import (
+from reconciler.core.model import (
     LABEL_BASE_IMAGES,
     LABEL_INSTANCE,
     LABEL_MANAGED,
@@ -25,6 +22,9 @@ from reconciler.model import (
     Kind,
     Role,
 )
+from reconciler.engine import observe
+from reconciler.engine.memory.engine import MemoryEngine
+from reconciler.errors import DockerUnavailableError, EngineError
 
 
 class ByKind:

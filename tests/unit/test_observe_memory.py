@@ -13,12 +13,8 @@ import pytest
 from booth_builders import config_from_toml
 from memory_apply import apply, engine_for, observed
 
-from reconciler import observe
-from reconciler.desired import build_desired
-from reconciler.engine_memory import MemoryBackend, MemoryEngine
-from reconciler.errors import DockerUnavailableError, EngineError
-from reconciler.memory_objects import Image
-from reconciler.model import (
+from reconciler.config.desired import build_desired
+from reconciler.core.model import (
     LABEL_CODE_DIR,
     LABEL_INSTANCE,
     LABEL_MANAGED,
@@ -29,6 +25,10 @@ from reconciler.model import (
     legacy_names,
     resource_names,
 )
+from reconciler.engine import observe
+from reconciler.engine.memory.engine import MemoryBackend, MemoryEngine
+from reconciler.engine.memory.objects import Image
+from reconciler.errors import DockerUnavailableError, EngineError
 
 DIND = 'name = "demo"\nport = 10000\ndind = true\nrun-args = ["-p", "8080:8080"]\n'
 NAMES = resource_names("demo", 10000)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import colour, sentences
+from reconciler.ui import colour, sentences
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = str(REPO / "examples" / "dind-example")
@@ -204,7 +204,7 @@ def test_coloured_plans_are_the_golden_plans_with_escapes_added() -> None:
 
     from test_render_golden import TEXT_CASES
 
-    from reconciler.render import plan_text
+    from reconciler.render.plans import plan_text
 
     for name, case in TEXT_CASES.items():
         coloured = plan_text(case(), coloured=True)

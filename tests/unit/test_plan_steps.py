@@ -2,7 +2,7 @@
 
 Each test is one situation of the hand-built graph (``tests/support/hand_graph.py``) and
 its whole plan: operation, role, reason text, reason code and ``depends_on``. Together
-they state the ordering rules of ``plan.py``'s docstring: a build first; teardown before
+they state the ordering rules of ``core/plan.py``'s docstring: a build first; teardown before
 any build-up, along the edges' reverse; a sidecar after its network and volume; every
 create before the first start (a booth created before its sidecar starts) and a booth
 started only once the inner daemon answers.
@@ -24,9 +24,9 @@ from hand_graph import (
     seen,
 )
 
-from reconciler.model import ActualState, DesiredGraph
-from reconciler.plan import Plan, make_plan
-from reconciler.reconcile import destroy_changes, reconcile
+from reconciler.core.model import ActualState, DesiredGraph
+from reconciler.core.plan import Plan, make_plan
+from reconciler.core.reconcile import destroy_changes, reconcile
 
 Row = tuple[str, str, str, str, tuple[int, ...]]
 

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reconciler.core.port_choice import FIRST_PORT, LAST_PORT, STEP, choose
 from reconciler.errors import ConfigError
-from reconciler.port_choice import FIRST_PORT, LAST_PORT, STEP, choose
 
 SLOTS = tuple(range(FIRST_PORT, LAST_PORT + 1, STEP))
 

@@ -8,8 +8,8 @@ import socket
 
 import pytest
 
+from reconciler.core.port_choice import choose, parse_setting, port_free_here
 from reconciler.errors import ConfigError
-from reconciler.port_choice import choose, parse_setting, port_free_here
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from reconciler.core.ports import PortMapping, SourcedSpec, build_port_set, parse_port
 from reconciler.errors import PortError
-from reconciler.ports import PortMapping, SourcedSpec, build_port_set, parse_port
 
 LONG_KEYS = "published, target, protocol, host_ip, mode"
 

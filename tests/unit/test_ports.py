@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from reconciler.core.ports import PortMapping, PortSet, SourcedSpec, build_port_set, parse_port
 from reconciler.errors import PortError
-from reconciler.ports import PortMapping, PortSet, SourcedSpec, build_port_set, parse_port
 
 
 def port_set(

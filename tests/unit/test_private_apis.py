@@ -27,11 +27,11 @@ import requests
 import shtab
 from api_socket import VERSION, tls_api, unix_api
 
-from reconciler import completion
-from reconciler.argparse_private import DashDashValueParser
-from reconciler.certificates import issue
-from reconciler.endpoints import SERVER_TLS_DIR
-from reconciler.sdk_private import APIClient, hijacked_socket
+from reconciler.apply.certificates import issue
+from reconciler.cli import completion
+from reconciler.cli.argparse_private import DashDashValueParser
+from reconciler.core.inner_daemon import SERVER_TLS_DIR
+from reconciler.engine.docker.private import APIClient, hijacked_socket
 
 # -- sdk_private.hijacked_socket ------------------------------------------------------------
 
@@ -199,7 +199,7 @@ def test_the_sdk_imports_paramiko_without_reading_it_until_ssh_is_used() -> None
     """``docker_sdk`` counts on the SDK reading paramiko only inside its SSH adapter's
     methods (docker 7.2.0): else every booth command pays paramiko's import again."""
     probe = (
-        "import sys, reconciler.docker_sdk\n"
+        "import sys, reconciler.engine.docker.sdk\n"
         "print(type(sys.modules['paramiko']).__name__)\n"
         "import docker.transport.sshconn as ssh\n"
         "print(ssh.paramiko.SSHClient.__module__, type(sys.modules['paramiko']).__name__)\n"

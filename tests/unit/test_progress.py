@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 
-from reconciler.images import pull_summary
-from reconciler.model import Role
-from reconciler.plan import Op, Step
-from reconciler.progress import TerminalProgress
-from reconciler.reconcile import ReasonCode
+from reconciler.apply.images import pull_summary
+from reconciler.apply.progress import TerminalProgress
+from reconciler.core.model import Role
+from reconciler.core.plan import Op, Step
+from reconciler.core.reconcile import ReasonCode
 
 
 def test_pull_summary_counts_finished_layers() -> None:

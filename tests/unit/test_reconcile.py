@@ -8,11 +8,11 @@ import attrs
 import pytest
 from booth_builders import DIND_EXAMPLE_TOML, actual_matching, config_from_toml
 
-from reconciler.desired import build_desired
+from reconciler.config.desired import build_desired
+from reconciler.core.model import ActualState, Observed
+from reconciler.core.plan import make_plan
+from reconciler.core.reconcile import destroy_changes, reconcile
 from reconciler.errors import ForeignObjectError
-from reconciler.model import ActualState, Observed
-from reconciler.plan import make_plan
-from reconciler.reconcile import destroy_changes, reconcile
 
 DESIRED = build_desired(config_from_toml(DIND_EXAMPLE_TOML))
 
@@ -255,7 +255,7 @@ def test_the_same_image_id_after_a_pull_is_up_to_date() -> None:
 
 
 def _built_graph(tmp_path: Any) -> Any:
-    from reconciler.config import load_config
+    from reconciler.config.booth_config import load_config
 
     (tmp_path / ".booth").mkdir()
     (tmp_path / ".booth" / "Dockerfile").write_text("FROM team/base:1 AS b\nFROM b\n")
@@ -329,7 +329,7 @@ def test_every_pulled_base_is_named_in_the_reason(
         "FROM team/base:1 AS b\nFROM team/tools:2 AS t\nFROM b\n"
     )
     (tmp_path / ".booth" / "config.toml").write_text("dind = false\n")
-    from reconciler.config import load_config
+    from reconciler.config.booth_config import load_config
 
     desired = build_desired(load_config(str(tmp_path), host_env={}))
     actual = ActualState(

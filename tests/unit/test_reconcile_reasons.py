@@ -24,8 +24,7 @@ from hand_graph import (
     seen,
 )
 
-from reconciler.errors import ForeignObjectError
-from reconciler.model import (
+from reconciler.core.model import (
     CONTEXT_UNREAD,
     ActualState,
     DesiredGraph,
@@ -35,7 +34,8 @@ from reconciler.model import (
     Role,
     make_resource,
 )
-from reconciler.reconcile import Action, Change, ReasonCode, destroy_changes, reconcile
+from reconciler.core.reconcile import Action, Change, ReasonCode, destroy_changes, reconcile
+from reconciler.errors import ForeignObjectError
 
 
 def by_role(changes: tuple[Change, ...]) -> dict[str, tuple[str, str, str]]:

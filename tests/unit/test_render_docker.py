@@ -19,21 +19,28 @@ from typing import Any
 import pytest
 from booth_builders import FIXED_CODE, actual_matching, config_from_toml
 
-from reconciler.cli import main
-from reconciler.config import CliInputs
-from reconciler.desired import build_desired
-from reconciler.docker_args import FIELD_FLAGS, create_args, mount_option, publish_value
+from reconciler.cli.main import main
+from reconciler.config.booth_config import CliInputs
+from reconciler.config.desired import build_desired
+from reconciler.config.runargs.flags import FLAGS, ParseContext, Route
+from reconciler.config.runargs.mounts import parse_mount
+from reconciler.config.runargs.routing import route, words_from
+from reconciler.core.model import (
+    CODE_MOUNT,
+    ActualState,
+    DesiredGraph,
+    Resource,
+    Role,
+    make_resource,
+)
+from reconciler.core.plan import Op, Plan, Step, make_plan
+from reconciler.core.ports import PortSet, SourcedSpec, build_port_set, parse_port
+from reconciler.core.reconcile import ReasonCode, destroy_changes, reconcile
+from reconciler.engine.remote import code_dir_as_mount
 from reconciler.errors import ConfigError
-from reconciler.flags import FLAGS, ParseContext, Route
-from reconciler.model import CODE_MOUNT, ActualState, DesiredGraph, Resource, Role, make_resource
-from reconciler.mounts import parse_mount
-from reconciler.plan import Op, Plan, Step, make_plan
-from reconciler.ports import PortSet, SourcedSpec, build_port_set, parse_port
-from reconciler.reconcile import ReasonCode, destroy_changes, reconcile
-from reconciler.remote import code_dir_as_mount
-from reconciler.render_docker import plan_docker
-from reconciler.render_session import session_docker
-from reconciler.runargs import route, words_from
+from reconciler.render.docker import plan_docker
+from reconciler.render.docker_args import FIELD_FLAGS, create_args, mount_option, publish_value
+from reconciler.render.session import session_docker
 
 EXAMPLE = str(Path(__file__).resolve().parents[2] / "examples" / "dind-example")
 SECRET = "hunter2-never-printed"

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from booth_builders import DIND_EXAMPLE_TOML, actual_matching, config_from_toml
 
-from reconciler.config import CliInputs
-from reconciler.desired import build_desired
-from reconciler.model import ActualState, DesiredGraph, Observed
-from reconciler.plan import Plan, make_plan
-from reconciler.reconcile import destroy_changes, reconcile
-from reconciler.render import plan_json, plan_text
-from reconciler.render_docker import plan_docker
+from reconciler.config.booth_config import CliInputs
+from reconciler.config.desired import build_desired
+from reconciler.core.model import ActualState, DesiredGraph, Observed
+from reconciler.core.plan import Plan, make_plan
+from reconciler.core.reconcile import destroy_changes, reconcile
+from reconciler.render.docker import plan_docker
+from reconciler.render.plans import plan_json, plan_text
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 UPDATE = os.environ.get("BOOTH_UPDATE_GOLDEN") == "1"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.config.runargs.flags import DETACH_WHY, LONG, PLATFORM_WHY, ParseContext
+from reconciler.config.runargs.routing import Flag, RoutedRunArgs, route, tokenize, words_from
 from reconciler.errors import RunArgError
-from reconciler.flags import DETACH_WHY, LONG, PLATFORM_WHY, ParseContext
-from reconciler.runargs import Flag, RoutedRunArgs, route, tokenize, words_from
 
 SOURCE = "config run-args"
 NETWORK_WHY = "in DinD mode the booth shares the sidecar's network namespace"

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from booth_builders import FIXED_CODE, config_from_toml
 
-from reconciler.desired import build_desired
+from reconciler.config.desired import build_desired
+from reconciler.config.runargs.flags import ParseContext
+from reconciler.config.runargs.routing import ContainerFields, RoutedRunArgs, route, words_from
+from reconciler.core.ports import SourcedSpec
 from reconciler.errors import RunArgError
-from reconciler.flags import ParseContext
-from reconciler.ports import SourcedSpec
-from reconciler.runargs import ContainerFields, RoutedRunArgs, route, words_from
 
 SOURCE = "config run-args"
 NOTHING = ContainerFields()

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import main
-from reconciler.command_set import NAMES as COMMANDS
+from reconciler.cli.command_set import NAMES as COMMANDS
+from reconciler.cli.main import main
+from reconciler.cli.session_words import is_session, parse
 from reconciler.errors import ConfigError
-from reconciler.session_cli import is_session, parse
 
 
 @pytest.mark.parametrize(

@@ -11,13 +11,13 @@ import pytest
 from booth_builders import config_from_toml
 from memory_apply import apply, engine_for, owned_names
 
-from reconciler.engine_memory import MemoryEngine
+from reconciler.app.flow import Flow
+from reconciler.app.loading import Loading
+from reconciler.app.session import Attach, run_session
+from reconciler.core.model import Role, resource_names
+from reconciler.core.plan import Op, Step
+from reconciler.engine.memory.engine import MemoryEngine
 from reconciler.errors import InstanceTakenError
-from reconciler.flow import Flow
-from reconciler.loading import Loading
-from reconciler.model import Role, resource_names
-from reconciler.plan import Op, Step
-from reconciler.session import Attach, run_session
 
 DIND = 'name = "demo"\nport = 10000\ndind = true\n'
 NAMES = resource_names("demo", 10000)

@@ -18,11 +18,11 @@ import pytest
 from memory_apply import PROBE, owned_names
 from memory_cli import DIND, MemoryCli, memory_cli, stdin_not_a_terminal
 
-from reconciler.engine import Stream
-from reconciler.engine_memory import MemoryBackend, MemoryEngine
+from reconciler.app.piping import HEADER
+from reconciler.core.model import Kind
+from reconciler.engine.engine import Stream
+from reconciler.engine.memory.engine import MemoryBackend, MemoryEngine
 from reconciler.errors import EXIT_ERROR, EngineError
-from reconciler.model import Kind
-from reconciler.piping import HEADER
 
 IMAGES = ("docker:dind", "nawaman/codingbooth:base-0.13.0")
 

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import engine_connect, ssh_tunnel
-from reconciler.engine_address import EngineAddress
+from reconciler.engine import connect as engine_connect
+from reconciler.engine import ssh_tunnel
+from reconciler.engine.address import EngineAddress
+from reconciler.engine.ssh_tunnel import SshTunnel, failure_line, forward_command, ssh_arguments
 from reconciler.errors import DockerUnavailableError
-from reconciler.ssh_tunnel import SshTunnel, failure_line, forward_command, ssh_arguments
 
 WHERE = EngineAddress("ssh://deploy@build-host.example:2200", "DOCKER_HOST")
 
@@ -153,8 +154,8 @@ def test_an_ssh_that_fails_is_one_line_and_leaves_nothing(
 
 OPENER = textwrap.dedent("""\
     import sys, time
-    from reconciler.engine_address import EngineAddress
-    from reconciler.ssh_tunnel import SshTunnel
+    from reconciler.engine.address import EngineAddress
+    from reconciler.engine.ssh_tunnel import SshTunnel
     tunnel = SshTunnel.open(EngineAddress("ssh://h", "DOCKER_HOST"), timeout=10)
     print(tunnel._process.pid, flush=True)
     time.sleep(600)

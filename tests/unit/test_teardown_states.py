@@ -12,9 +12,9 @@ from __future__ import annotations
 import pytest
 from hand_graph import BOOTH, INSTANCE, SIDECAR, actual, graph, resource, seen
 
-from reconciler.model import RUNNING_STATES, Observed
-from reconciler.plan import make_plan
-from reconciler.reconcile import destroy_changes, reconcile
+from reconciler.core.model import RUNNING_STATES, Observed
+from reconciler.core.plan import make_plan
+from reconciler.core.reconcile import destroy_changes, reconcile
 
 UP = ("running", "paused", "restarting")
 DOWN = ("created", "exited", "dead", "removing")

@@ -15,12 +15,12 @@ import tty
 import pytest
 from booth_builders import DIND_EXAMPLE_TOML, actual_matching, config_from_toml
 
-from reconciler import terminal
-from reconciler.desired import build_desired
-from reconciler.model import ActualState, Role
-from reconciler.plan import make_plan
-from reconciler.reconcile import reconcile
-from reconciler.session import attached_config, split_at_booth_start
+from reconciler.app import terminal
+from reconciler.app.session import attached_config, split_at_booth_start
+from reconciler.config.desired import build_desired
+from reconciler.core.model import ActualState, Role
+from reconciler.core.plan import make_plan
+from reconciler.core.reconcile import reconcile
 
 BOOTH = Role.BOOTH
 

@@ -1,4 +1,4 @@
-"""The local socket's HTTP client (``unix_api.py``): since the engine above the seam asks
+"""The local socket's HTTP client (``engine/unix/api.py``): since the engine above the seam asks
 every read through it (a container's state during an undo included), a request cut
 short must not leave its answer for the next request to read."""
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import unix_api
-from reconciler.unix_api import UnixApi
+from reconciler.engine.unix import api as unix_api
+from reconciler.engine.unix.api import UnixApi
 
 
 @pytest.fixture

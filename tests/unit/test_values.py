@@ -6,9 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.errors import RunArgError
-from reconciler.mounts import parse_mount, split_csv_record
-from reconciler.values import (
+from reconciler.config.runargs.mounts import parse_mount, split_csv_record
+from reconciler.config.runargs.values import (
     parse_bool,
     parse_cpus,
     parse_device,
@@ -17,6 +16,7 @@ from reconciler.values import (
     parse_size,
     parse_tmpfs,
 )
+from reconciler.errors import RunArgError
 
 WHERE = "run-arg '-m 1x' (command line --run-arg)"
 

@@ -7,8 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from reconciler.errors import RunArgError
-from reconciler.values import (
+from reconciler.config.runargs.values import (
     parse_cpus,
     parse_device,
     parse_env_file,
@@ -19,6 +18,7 @@ from reconciler.values import (
     parse_tmpfs,
     valid_device_mode,
 )
+from reconciler.errors import RunArgError
 
 WHERE = "run-arg --env-file a.env"
 

@@ -10,12 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.config import CliInputs, load_config
-from reconciler.desired import build_desired
-from reconciler.engine_memory import MemoryEngine
+from reconciler.config.booth_config import CliInputs, load_config
+from reconciler.config.desired import build_desired
+from reconciler.core.model import CODE_MOUNT, DOCKER_DATA, Role
+from reconciler.core.volumes import BINDS, VolumeSpec, split_volume
+from reconciler.engine.memory.engine import MemoryEngine
 from reconciler.errors import ConfigError, EngineError, RunArgError
-from reconciler.model import CODE_MOUNT, DOCKER_DATA, Role
-from reconciler.volumes import BINDS, VolumeSpec, split_volume
 
 _NAME = st.text(alphabet="abcXYZ019_.-", min_size=2, max_size=8).filter(lambda p: p[0].isalnum())
 _PATH = st.lists(_NAME, min_size=1, max_size=3).map(lambda parts: "/" + "/".join(parts))

@@ -1,0 +1,4 @@
+"""Kubernetes manifests of a booth's graph.
+
+Pure. May import: core, errors.
+"""
