@@ -17,7 +17,7 @@ WORST_GRADE = "C"
 
 def main(package: str) -> int:
     problems = []
-    for path in sorted(Path(package).glob("*.py")):
+    for path in sorted(Path(package).rglob("*.py")):
         text = path.read_text(encoding="utf-8")
         lines = text.splitlines()
         if len(lines) >= MAX_LINES:

@@ -5,8 +5,8 @@ in the booth's and the sidecar's container specs compared with the same config w
 them. Each row states the *whole* change (``"HostConfig.Memory": 512 MiB`` and nothing
 else), so a flag that fills the wrong field, the right field with another flag's value,
 or drops part of its value (a device's permissions, a mount's readonly) fails its row.
-Every entry of :data:`reconciler.config.runargs.flags.FLAGS` must have at least one row: a flag added to
-the table without one fails ``test_every_flag_has_a_row``.
+Every entry of :data:`reconciler.config.runargs.flags.FLAGS` must have at least one row: a
+flag added to the table without one fails ``test_every_flag_has_a_row``.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ RAW_EVENT = ("[info", "[warning", "config.warning", "session.ended", "detail=")
 def _call_sites() -> dict[str, set[str]]:
     """Event name → the keyword names its ``log.info``/``log.warning`` calls pass."""
     sites: dict[str, set[str]] = {}
-    for path in (REPO / "reconciler").glob("*.py"):
+    for path in (REPO / "reconciler").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (
                 isinstance(node, ast.Call)

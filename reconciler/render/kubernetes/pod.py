@@ -15,7 +15,7 @@ from reconciler.core.model import CODE_MOUNT, DOCKER_DATA, Role
 from reconciler.core.ports import PortSet
 from reconciler.core.volumes import BINDS, VolumeSpec, split_volume
 from reconciler.errors import ConfigError
-from reconciler.render.kubernetes import fields as fields
+from reconciler.render.kubernetes import fields
 from reconciler.render.kubernetes.graph import ResourceLike
 from reconciler.render.kubernetes.ports import container_ports
 from reconciler.render.kubernetes.runtime import map_runtime

@@ -1,0 +1,147 @@
+"""The package map of docs/design.md, held against the code's own imports.
+
+Read statically (the AST of every module), so a forbidden import fails here even on a path
+no test runs. Three rules:
+
+* each package imports only the packages below it (:data:`MAY_IMPORT`, the same table as
+  the design's package map, which a test keeps in step);
+* no two modules import each other, however long the loop;
+* an import inside a function defers a heavy dependency and says which: the only ones
+  allowed are listed in :data:`DEFERRED`, each with its reason.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "reconciler"
+
+# Package (first level under reconciler/; a top-level module is its own) -> what it may
+# import besides itself. ``errors`` and ``files`` are the ground floor.
+GROUND = {"errors", "files"}
+MAY_IMPORT: dict[str, set[str]] = {
+    "errors": set(),
+    "files": {"errors"},
+    "ui": GROUND,
+    "core": GROUND,
+    "image": GROUND | {"ui"},
+    "config": GROUND | {"ui", "core", "image"},
+    "engine": GROUND | {"ui", "core"},
+    "apply": GROUND | {"ui", "core", "image", "config", "engine"},
+    "render": GROUND | {"ui", "core", "config", "engine"},
+    "app": GROUND | {"ui", "core", "image", "config", "engine", "apply", "render"},
+    "cli": GROUND | {"ui", "core", "image", "config", "engine", "apply", "render", "app", ""},
+    "__main__": {"cli"},
+}
+
+# (importing module, imported module) -> why the import waits until a function runs.
+DEFERRED: dict[tuple[str, str], str] = {}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+def package_of(module: str) -> str:
+    """``reconciler.core.model`` -> ``core``; ``reconciler.errors`` -> ``errors``;
+    ``reconciler`` (its ``__version__``) -> ``""``."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def imports(module: str) -> Iterator[tuple[str, bool]]:
+    """The reconciler modules ``module`` imports, and whether inside a function."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    inside: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            inside.update(id(child) for child in ast.walk(node) if child is not node)
+    for node in ast.walk(tree):
+        targets: list[str] = []
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[0] != "reconciler":
+                continue
+            for alias in node.names:
+                whole = f"{node.module}.{alias.name}"
+                targets.append(whole if whole in MODULES else node.module)
+        elif isinstance(node, ast.Import):
+            targets = [a.name for a in node.names if a.name.split(".")[0] == "reconciler"]
+        for target in targets:
+            yield target, id(node) in inside
+
+
+def test_every_package_is_in_the_table() -> None:
+    packages = {package_of(module) for module in MODULES} - {""}
+    assert packages == set(MAY_IMPORT)
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_a_module_imports_only_the_packages_below_its_own(module: str) -> None:
+    own = package_of(module)
+    allowed = MAY_IMPORT.get(own, set()) | {own}
+    wrong = sorted({t for t, _ in imports(module) if package_of(t) not in allowed})
+    assert not wrong, f"{module} ({own}) may import only {sorted(allowed)}; it imports {wrong}"
+
+
+def test_no_import_cycle() -> None:
+    graph = {m: {t for t, _ in imports(m) if t in MODULES and t != m} for m in MODULES}
+    # A package's face imports nothing it is part of; ``reconciler`` itself is only a name.
+    graph = {m: {t for t in ts if t != "reconciler"} for m, ts in graph.items()}
+    seen: dict[str, int] = {}  # 1 on the path, 2 done
+    cycles: list[list[str]] = []
+
+    def visit(node: str, path: list[str]) -> None:
+        seen[node] = 1
+        for nxt in sorted(graph[node]):
+            if seen.get(nxt) == 1:
+                cycles.append([*path[path.index(nxt) :], nxt])
+            elif nxt not in seen:
+                visit(nxt, [*path, nxt])
+        seen[node] = 2
+
+    for module in sorted(graph):
+        if module not in seen:
+            visit(module, [module])
+    assert not cycles, " ; ".join(" -> ".join(c) for c in cycles)
+
+
+def test_imports_inside_functions_only_defer_a_heavy_dependency() -> None:
+    found = {(m, t) for m in MODULES for t, inner in imports(m) if inner}
+    assert found <= set(DEFERRED), sorted(found - set(DEFERRED))
+
+
+def test_the_deferred_imports_are_still_there() -> None:
+    """An entry of :data:`DEFERRED` that the code no longer has is removed with it."""
+    found = {(m, t) for m in MODULES for t, inner in imports(m) if inner}
+    assert set(DEFERRED) <= found, sorted(set(DEFERRED) - found)
+
+
+MAP_LINE = re.compile(r"^[-*] `(?:reconciler/)?([a-z_]+)(?:/|\.py)?` .*?May import: ([^.]*)\.")
+
+
+def test_the_design_map_states_the_same_rules() -> None:
+    """docs/design.md opens with the package map: one line per package and what it may
+    import, as ``- `name/` ... May import: a, b.``; it must say what this test enforces."""
+    design = (ROOT / "docs" / "design.md").read_text(encoding="utf-8")
+    stated: dict[str, set[str]] = {}
+    for line in design.splitlines():
+        match = re.match(
+            r"^[-*] `(?:reconciler/)?([a-z_]+)(?:/|\.py)?` .*?May import: ([^.]*)\.", line
+        )
+        if match:
+            names = {n.strip(" `/") for n in match.group(2).split(",")}
+            stated[match.group(1)] = {n.removesuffix(".py") for n in names} - {"nothing"}
+    expected = {
+        p: {i for i in allowed if i} for p, allowed in MAY_IMPORT.items() if p != "__main__"
+    }
+    assert stated == expected
