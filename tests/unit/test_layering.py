@@ -145,3 +145,67 @@ def test_the_design_map_states_the_same_rules() -> None:
         p: {i for i in allowed if i} for p, allowed in MAY_IMPORT.items() if p != "__main__"
     }
     assert stated == expected
+
+
+# Inside a package: (modules under this prefix) -> (prefixes they must not import), why.
+INNER_RULES = [
+    (
+        "reconciler.engine.memory",
+        ("reconciler.engine.docker", "reconciler.engine.unix"),
+        "the in-memory engine stands beside the real ones, never on them",
+    ),
+    (
+        "reconciler.engine.docker",
+        ("reconciler.engine.unix", "reconciler.engine.memory"),
+        "the SDK engine knows no other engine",
+    ),
+    (
+        "reconciler.config.runargs",
+        (
+            "reconciler.config.booth_config",
+            "reconciler.config.desired",
+            "reconciler.config.parity",
+            "reconciler.config.table",
+        ),
+        "docker run's grammar is the config's part, not its reader",
+    ),
+]
+
+
+@pytest.mark.parametrize(("inside", "never", "why"), INNER_RULES)
+def test_what_a_subpackage_never_imports(inside: str, never: tuple[str, ...], why: str) -> None:
+    wrong = sorted(
+        f"{m} -> {t}"
+        for m in MODULES
+        if m.startswith(inside + ".")
+        for t, _ in imports(m)
+        if t.startswith(never)
+    )
+    assert not wrong, f"{why}: {wrong}"
+
+
+def test_only_tests_use_the_memory_engine() -> None:
+    """The package never runs on the in-memory engine: only tests (and the contract
+    suite) plug it in."""
+    wrong = sorted(
+        f"{m} -> {t}"
+        for m in MODULES
+        if not m.startswith("reconciler.engine.memory")
+        for t, _ in imports(m)
+        if t.startswith("reconciler.engine.memory")
+    )
+    assert not wrong, wrong
+
+
+def test_an_engine_is_chosen_in_one_place() -> None:
+    """Above the engines, only ``engine.connect`` names one (docker, unix): everything
+    else sees the seam."""
+    engines = ("reconciler.engine.docker", "reconciler.engine.unix")
+    wrong = sorted(
+        f"{m} -> {t}"
+        for m in MODULES
+        if not m.startswith(engines) and m != "reconciler.engine.connect"
+        for t, _ in imports(m)
+        if t.startswith(engines)
+    )
+    assert not wrong, wrong
