@@ -65,7 +65,8 @@ KNOWN_KEYS = (
 )
 # CodingBooth keys with no meaning in the file (set by the command line there too).
 IGNORED_KEYS = ("code", "config")
-_DOCKER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+# Docker's own rule for a container name (moby daemon/names): two characters at least.
+_DOCKER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 CLI_SOURCE = "command line"
 MAX_NAME = 128  # leaves room for "-{port}-dind-data" in Docker's names
 
@@ -391,6 +392,6 @@ def _names(reader: KeyReader, code: Path) -> tuple[str, str]:
         if not _DOCKER_NAME.match(value):
             raise ConfigError(
                 f"{reader.at(key)}: {key} {toml_text(value)} is not a valid Docker name "
-                "(letters, digits, '_', '.', '-'; starting with a letter or digit)"
+                "(two or more letters, digits, '_', '.', '-'; starting with a letter or digit)"
             )
     return project_name, name

@@ -391,6 +391,7 @@ def test_unknown_table_names_its_line(code: Path, text: str) -> None:
         ('dind-image = "  "', "dind-image must be a non-empty string"),
         ("name = 5", "name must be a string"),
         ('name = "-bad"', 'name "-bad" is not a valid Docker name'),
+        ('name = "a"', 'name "a" is not a valid Docker name (two or more'),
         ('project-name = "has space"', 'project-name "has space" is not a valid Docker name'),
         (f'name = "{"a" * 129}"', "name must be at most 128 characters (it has 129)"),
     ],
