@@ -40,7 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import BUSYBOX_IMAGE, free_ports, timed
+from bench_booth import BUSYBOX_IMAGE, free_ports, timed
 from bench_support import PACKAGE, compile_package
 
 from reconciler.image.context import fingerprint_context

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench import Booth, alternate, median, timed
+from bench_booth import Booth, alternate, median, timed
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 ENGINE_VARS = ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")

@@ -20,6 +20,9 @@ from typing import Any
 
 import attrs
 
+from reconciler.ui import colour
+from reconciler.ui.sentences import sentence
+
 LEVELS = {-1: logging.WARNING, 0: logging.INFO, 1: logging.DEBUG}
 _METHOD_LEVELS = {
     "debug": logging.DEBUG,
@@ -109,9 +112,6 @@ def says_sentences() -> bool:
 
 
 def _say(method: str, event: str, values: dict[str, Any]) -> None:
-    from reconciler.ui import colour
-    from reconciler.ui.sentences import sentence
-
     text = sentence(event, values)
     if method == "warning":
         label = colour.paint("warning:", colour.YELLOW, on=colour.enabled(sys.stderr))
