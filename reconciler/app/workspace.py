@@ -85,7 +85,7 @@ class Workspace:
     progress: Progress = attrs.field(factory=NullProgress)
     before_step: BeforeStep | None = None
     connect: Callable[[], Engine] = _connect
-    # A context hash begun before the config was read (``context_hashing.prefetch``):
+    # A context hash begun before the config was read (``config.prefetch``):
     # used if the config asks for the same walk, else ended.
     prefetched: ContextHashing | None = None
     # The config's one read (None: the target's, read when first needed); the CLI

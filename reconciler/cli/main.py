@@ -206,7 +206,7 @@ def _run_command(
 def _prefetch(args: argparse.Namespace) -> tuple[ConfigSource, ContextHashing | None]:
     """The command's one read of the config; for an online ``plan`` or an ``apply``, read
     now to begin hashing the build context before the modules that validate the config
-    are imported (``context_hashing.prefetch``). For every command that asks the engine,
+    are imported (``config.prefetch``). For every command that asks the engine,
     begin an SSH engine's login (``engine_connect.prestart``)."""
     # Deferred, as engine_connect: config_table loads attrs and the TOML reader, which
     # --help and completion do not need.
@@ -224,7 +224,7 @@ def _prefetch(args: argparse.Namespace) -> tuple[ConfigSource, ContextHashing | 
         prestart(getattr(args, "context", None))
     if not chosen.hashes_context:
         return config, None
-    from reconciler.image.hashing import prefetch  # deferred: as engine_connect
+    from reconciler.config.prefetch import prefetch  # deferred: as engine_connect
 
     try:
         document = config.document()

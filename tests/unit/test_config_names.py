@@ -41,6 +41,6 @@ def test_an_invalid_docker_name_says_what_a_valid_one_is(tmp_path: Path, key: st
     with pytest.raises(ConfigError) as caught:
         load_config(str(tmp_path), host_env={})
     assert str(caught.value) == (
-        f"{path}:2: {key} \"-web\" is not a valid Docker name (two or more letters, digits, "
+        f'{path}:2: {key} "-web" is not a valid Docker name (two or more letters, digits, '
         "'_', '.', '-'; starting with a letter or digit)"
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from test_build_context import TREE, _refuse_to_open, make_tree
 
+from reconciler.config.prefetch import prefetch as config_prefetch
 from reconciler.config.table import ConfigSource, read_document
 from reconciler.errors import ConfigError
 from reconciler.image import hashing as context_hashing
@@ -156,7 +157,7 @@ def config_walk(root: Path, config_file: str | None = None) -> ContextWalk | Non
 
 def prefetch(root: Path, config_file: str | None = None) -> ContextHashing | None:
     """The prefetch the CLI begins from the config it read (``cli._prefetch``)."""
-    return context_hashing.prefetch(read_document(str(root), config_file))
+    return config_prefetch(read_document(str(root), config_file))
 
 
 @pytest.mark.parametrize(
@@ -230,7 +231,7 @@ def test_a_config_from_a_pipe_is_read_once_for_the_prefetch_and_the_load(
         os.write(write, text)
         os.close(write)
         source = ConfigSource(str(root), f"/dev/fd/{read}")
-        hashing = context_hashing.prefetch(source.document())
+        hashing = config_prefetch(source.document())
         assert hashing is not None and hashing.forked
         target = Target(str(root), f"/dev/fd/{read}")
         workspace = Workspace(target, prefetched=hashing, source=source)

@@ -41,7 +41,36 @@ MAY_IMPORT: dict[str, set[str]] = {
 }
 
 # (importing module, imported module) -> why the import waits until a function runs.
-DEFERRED: dict[tuple[str, str], str] = {}
+R = "reconciler."
+DEFERRED: dict[tuple[str, str], str] = {
+    (R + "app.flow", R + "apply.execute"): "certificates, readiness, undo: ~12 ms a converged "
+    "apply never needs",
+    (R + "app.flow", R + "apply.lock"): "tempfile (shutil, random, bz2, lzma): ~5 ms a plan "
+    "never needs",
+    (R + "app.workspace", R + "app.session"): "terminal (termios, tty) and piping: only a "
+    "session needs them",
+    (R + "cli.commands", R + "app.booth_exec"): "termios, tty, the terminal: exec and logs only",
+    (R + "cli.commands", R + "app.doctor"): "its probes: doctor only",
+    (R + "cli.commands", R + "app.session"): "the session and its executor: run and a session only",
+    (R + "cli.commands", R + "render.docker"): "docker_args and shlex: --format docker only",
+    (R + "cli.commands", R + "render.kubernetes.manifests"): "yaml: render only",
+    (R + "cli.commands", R + "render.session"): "docker_args and shlex: --dryrun only",
+    (R + "cli.main", R + "cli.commands"): "the pipeline: ~90 ms --help, completion and a "
+    "usage error never need",
+    (R + "cli.main", R + "config.table"): "attrs and the TOML reader: --help never needs them",
+    (R + "cli.main", R + "config.prefetch"): "the config and the image packages: --help "
+    "never needs them",
+    (R + "cli.main", R + "engine.connect"): "the docker CLI's config (json, hashlib): --help "
+    "never needs it",
+    (R + "engine.connect", R + "engine.docker.engine"): "the Docker SDK (requests, urllib3): "
+    "only a tcp or TLS engine",
+    (R + "engine.connect", R + "engine.unix.engine"): "only the engine the address names is loaded",
+    (R + "engine.connect", R + "engine.ssh_tunnel"): "subprocess plumbing: only an ssh:// engine",
+    (R + "engine.engine", R + "engine.archives"): "tarfile (bz2, lzma): a converged plan "
+    "copies no file",
+    (R + "engine.unix.engine", R + "engine.docker.engine"): "the Docker SDK: loaded on the "
+    "first write, which a converged plan never makes",
+}
 
 
 def module_name(path: Path) -> str:
