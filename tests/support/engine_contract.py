@@ -149,7 +149,7 @@ class ContractCases:
         assert bench.engine.create_volume(name, "local", {"second": "yes"}) == {"first": "yes"}
 
     def test_a_container_name_is_two_characters_or_more(self, bench: Bench) -> None:
-        """Docker's rule (booth's config takes ``name = "a"``, which Docker refuses).
+        """Docker's rule (booth's config refuses ``name = "a"`` first, for this reason).
         P13: Podman takes a one-character name (checked by hand: a name that short cannot
         be made unique, so the case does not create one on a shared engine)."""
         if bench.kind != "podman":

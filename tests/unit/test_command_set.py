@@ -50,7 +50,8 @@ def test_completion_runs_without_a_workspace(capsys: pytest.CaptureFixture[str])
 
 
 def _imports(module: str) -> set[str]:
-    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    """``module`` as a path under the package, dotted: ``cli.main``."""
+    tree = ast.parse((PACKAGE / f"{module.replace('.', '/')}.py").read_text(encoding="utf-8"))
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module:
@@ -62,12 +63,13 @@ def _imports(module: str) -> set[str]:
 
 
 def test_only_the_entry_points_import_cli() -> None:
-    """``cli`` imports ``commands`` (deferred); nothing imports ``cli`` back."""
-    importers = sorted(
-        p.stem for p in PACKAGE.glob("*.py") if "reconciler.cli.main" in _imports(p.stem)
-    )
+    """``cli.main`` imports ``commands`` (deferred); nothing imports ``cli.main`` back."""
+    modules = [
+        ".".join(p.relative_to(PACKAGE).with_suffix("").parts) for p in PACKAGE.rglob("*.py")
+    ]
+    importers = sorted(m for m in modules if "reconciler.cli.main" in _imports(m))
     assert importers == ["__main__"]
-    assert "reconciler.cli.commands" in _imports("cli")
+    assert "reconciler.cli.commands" in _imports("cli.main")
 
 
 def test_the_session_knows_the_parsers_global_options() -> None:

@@ -162,7 +162,7 @@ def prefetch(root: Path, config_file: str | None = None) -> ContextHashing | Non
 
 @pytest.mark.parametrize(
     "config",
-    [None, 'name = "x"\n', 'dockerfile = "other/Dockerfile"\n', 'dockerfile = "other"\n'],
+    [None, 'name = "xy"\n', 'dockerfile = "other/Dockerfile"\n', 'dockerfile = "other"\n'],
 )
 def test_a_prefetch_walks_what_the_validated_config_asks_for(
     tmp_path: Path, config: str | None
@@ -247,7 +247,7 @@ def test_a_config_from_a_pipe_is_read_once_for_the_prefetch_and_the_load(
 def test_the_workspace_uses_a_matching_prefetch_and_ends_any_other(tmp_path: Path) -> None:
     from reconciler.app.workspace import Target, Workspace
 
-    root = booth_dir(tmp_path / "code", 'name = "x"\nport = 10000\n')
+    root = booth_dir(tmp_path / "code", 'name = "xy"\nport = 10000\n')
     matching = prefetch(root)
     assert matching is not None and matching.forked
     workspace = Workspace(Target(str(root)), prefetched=matching)
