@@ -43,7 +43,7 @@ def equivalent() -> set[str]:
 
 
 def module_of(name: str) -> str:
-    """``reconciler.config.booth_config.x_f__mutmut_3`` → ``reconciler.config.booth_config`` (in a subpackage too)."""
+    """``reconciler.config.booth_config.x_f__mutmut_3`` → ``reconciler.config.booth_config``."""
     return name.rsplit(".", 1)[0]
 
 
