@@ -78,3 +78,18 @@ def owned_names(engine: MemoryEngine, instance: str) -> set[str]:
         *engine.lookups.volumes(label),
     ]
     return {str((d.get("Names") or [d.get("Name")])[0]).lstrip("/") for d in found}
+
+
+def foreign_holding(engine: MemoryEngine, image: str, port: int) -> str:
+    """A running container booth did not make (``squatter``) publishing ``port``."""
+    binding = {f"{port}/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(port)}]}
+    engine.create_container(
+        "squatter",
+        {
+            "Image": image,
+            "ExposedPorts": {f"{port}/tcp": {}},
+            "HostConfig": {"PortBindings": binding},
+        },
+    )
+    engine.primitives.start("squatter")
+    return "squatter"

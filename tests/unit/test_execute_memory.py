@@ -9,7 +9,16 @@ from typing import Any
 
 import pytest
 from booth_builders import config_from_toml
-from memory_apply import apply, destroy, engine_for, executor, observed, owned_names, plan
+from memory_apply import (
+    apply,
+    destroy,
+    engine_for,
+    executor,
+    foreign_holding,
+    observed,
+    owned_names,
+    plan,
+)
 
 from reconciler.config.booth_config import BoothConfig
 from reconciler.config.desired import build_desired
@@ -121,7 +130,7 @@ def test_a_missing_image_is_pulled_and_an_unavailable_one_changes_nothing() -> N
 def test_a_busy_host_port_fails_the_start_and_leaves_nothing_half_created() -> None:
     config = config_from_toml(DIND)
     engine = engine_for(config)
-    foreign = _foreign_holding(engine, config.image, 8080)
+    foreign = foreign_holding(engine, config.image, 8080)
     with pytest.raises(ExecutionError, match="a declared host port is already in use"):
         apply(engine, config)
     assert (
@@ -132,20 +141,6 @@ def test_a_busy_host_port_fails_the_start_and_leaves_nothing_half_created() -> N
     apply(engine, config)
     assert not plan(engine, config).has_changes
     assert status(engine, foreign) == "exited"
-
-
-def _foreign_holding(engine: MemoryEngine, image: str, port: int) -> str:
-    binding = {f"{port}/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(port)}]}
-    engine.create_container(
-        "squatter",
-        {
-            "Image": image,
-            "ExposedPorts": {f"{port}/tcp": {}},
-            "HostConfig": {"PortBindings": binding},
-        },
-    )
-    engine.primitives.start("squatter")
-    return "squatter"
 
 
 @pytest.mark.parametrize("role", [Role.SIDECAR, Role.NETWORK])

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from booth_builders import config_from_toml
-from memory_apply import PROBE_CALLS, engine_for, owned_names
+from memory_apply import PROBE_CALLS, engine_for, foreign_holding, owned_names
 
 from reconciler.app.flow import Converged, Flow, Goal, run_steps
 from reconciler.app.session import remove_session_objects, split_at_booth_start
@@ -21,7 +21,6 @@ from reconciler.config.desired import build_desired
 from reconciler.core.model import ActualState, Role, resource_names
 from reconciler.core.plan import Op, Plan, Step
 from reconciler.core.reconcile import Change, destroy_changes, reconcile
-from reconciler.engine.memory.engine import MemoryEngine
 from reconciler.errors import ExecutionError, InstanceTakenError, LockedError
 
 DIND = 'name = "demo"\nport = 10000\ndind = true\nrun-args = ["-p", "8080:8080"]\n'
@@ -141,7 +140,7 @@ def test_a_plan_refused_when_shown_changes_nothing() -> None:
 def test_the_preflight_names_the_container_holding_a_port_before_creating_anything() -> None:
     config = config_from_toml(DIND)
     engine = engine_for(config)
-    _foreign_holding(engine, config.image, 8080)
+    foreign_holding(engine, config.image, 8080)
     before = list(engine.memory.calls)
     flow = Flow(engine)
     with pytest.raises(ExecutionError, match="8080 \\(held by container squatter\\)"):
@@ -164,7 +163,7 @@ def test_a_teardown_is_not_held_up_by_a_port_someone_else_holds() -> None:
     flow = Flow(engine)
     flow.converge(apply_goal(flow, config), run_steps)
     engine.primitives.stop(NAMES[Role.SIDECAR], 0)
-    _foreign_holding(engine, config.image, 8080)
+    foreign_holding(engine, config.image, 8080)
     flow.converge(Goal(REF, teardown), run_steps)
     assert owned_names(engine, "demo") == set()
 
@@ -208,17 +207,3 @@ def test_a_sessions_clean_up_leaves_the_volume_and_a_network_that_existed(
     remove_session_objects(flow, REF, keep_network=keep_network, locked=False)
     kept = {NAMES[Role.VOLUME]} | ({NAMES[Role.NETWORK]} if keep_network else set())
     assert owned_names(engine, "demo") == kept
-
-
-def _foreign_holding(engine: MemoryEngine, image: str, port: int) -> str:
-    binding = {f"{port}/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(port)}]}
-    engine.create_container(
-        "squatter",
-        {
-            "Image": image,
-            "ExposedPorts": {f"{port}/tcp": {}},
-            "HostConfig": {"PortBindings": binding},
-        },
-    )
-    engine.primitives.start("squatter")
-    return "squatter"
