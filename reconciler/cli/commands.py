@@ -173,8 +173,8 @@ def cmd_status(args: argparse.Namespace, workspace: Workspace) -> int:
 def cmd_run(args: argparse.Namespace, workspace: Workspace) -> int:
     """With a terminal on stdin, a ``docker run -it`` session (see ``app/session.py``); with
     ``-i``, ``docker run -i``; otherwise ``docker run``."""
-    # Deferred: the session loads the executor (tarfile, bz2, lzma, the certificates),
-    # which a plan that changes nothing never needs.
+    # Deferred: the session loads terminal (termios, tty) and piping, which only a
+    # session needs.
     from reconciler.app.session import Attach
 
     if os.isatty(0):

@@ -51,7 +51,8 @@ DEFERRED: dict[tuple[str, str], str] = {
     "session needs them",
     (R + "cli.commands", R + "app.booth_exec"): "termios, tty, the terminal: exec and logs only",
     (R + "cli.commands", R + "app.doctor"): "its probes: doctor only",
-    (R + "cli.commands", R + "app.session"): "the session and its executor: run and a session only",
+    (R + "cli.commands", R + "app.session"): "terminal (termios, tty) and piping: run and a "
+    "session only",
     (R + "cli.commands", R + "render.docker"): "docker_args and shlex: --format docker only",
     (R + "cli.commands", R + "render.kubernetes.manifests"): "yaml: render only",
     (R + "cli.commands", R + "render.session"): "docker_args and shlex: --dryrun only",
