@@ -5,17 +5,16 @@ the session's word list and the did-you-mean list are read from it, and ``cli`` 
 from __future__ import annotations
 
 import argparse
-import ast
-from pathlib import Path
 
 import pytest
+from package_imports import MODULES, imports
 
 from reconciler.cli import commands
 from reconciler.cli.command_set import COMMANDS, NAMES
 from reconciler.cli.main import build_parser, main
 from reconciler.cli.session_words import GLOBAL_OPTIONS, is_session
 
-PACKAGE = Path(__file__).resolve().parents[2] / "reconciler"
+CLI = "reconciler.cli.main"
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> list[str]:
@@ -49,27 +48,11 @@ def test_completion_runs_without_a_workspace(capsys: pytest.CaptureFixture[str])
     assert "booth" in capsys.readouterr().out
 
 
-def _imports(module: str) -> set[str]:
-    """``module`` as a path under the package, dotted: ``cli.main``."""
-    tree = ast.parse((PACKAGE / f"{module.replace('.', '/')}.py").read_text(encoding="utf-8"))
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-        elif isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-    return found
-
-
 def test_only_the_entry_points_import_cli() -> None:
     """``cli.main`` imports ``commands`` (deferred); nothing imports ``cli.main`` back."""
-    modules = [
-        ".".join(p.relative_to(PACKAGE).with_suffix("").parts) for p in PACKAGE.rglob("*.py")
-    ]
-    importers = sorted(m for m in modules if "reconciler.cli.main" in _imports(m))
-    assert importers == ["__main__"]
-    assert "reconciler.cli.commands" in _imports("cli.main")
+    importers = sorted(m for m in MODULES if any(t == CLI for t, _ in imports(m)))
+    assert importers == ["reconciler.__main__"]
+    assert "reconciler.cli.commands" in {t for t, _ in imports(CLI)}
 
 
 def test_the_session_knows_the_parsers_global_options() -> None:

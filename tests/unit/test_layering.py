@@ -12,15 +12,10 @@ no test runs. Three rules:
 
 from __future__ import annotations
 
-import ast
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-PACKAGE = ROOT / "reconciler"
+from package_imports import MODULES, ROOT, imports
 
 # Package (first level under reconciler/; a top-level module is its own) -> what it may
 # import besides itself. ``errors`` and ``files`` are the ground floor.
@@ -74,40 +69,11 @@ DEFERRED: dict[tuple[str, str], str] = {
 }
 
 
-def module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-MODULES = {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
-
-
 def package_of(module: str) -> str:
     """``reconciler.core.model`` -> ``core``; ``reconciler.errors`` -> ``errors``;
     ``reconciler`` (its ``__version__``) -> ``""``."""
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else ""
-
-
-def imports(module: str) -> Iterator[tuple[str, bool]]:
-    """The reconciler modules ``module`` imports, and whether inside a function."""
-    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
-    inside: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            inside.update(id(child) for child in ast.walk(node) if child is not node)
-    for node in ast.walk(tree):
-        targets: list[str] = []
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            if node.module.split(".")[0] != "reconciler":
-                continue
-            for alias in node.names:
-                whole = f"{node.module}.{alias.name}"
-                targets.append(whole if whole in MODULES else node.module)
-        elif isinstance(node, ast.Import):
-            targets = [a.name for a in node.names if a.name.split(".")[0] == "reconciler"]
-        for target in targets:
-            yield target, id(node) in inside
 
 
 def test_every_package_is_in_the_table() -> None:
